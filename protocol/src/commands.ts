@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { CustomerRef, CustomerSpec, PlanSpec } from './desired-state.ts';
+import { RouterName } from './validation.ts';
+
+/** Apply a customer's desired state (idempotent). */
+export const CustomerApplyPayload = z.object({ router: RouterName, customer: CustomerSpec }).strict();
+/** Remove a customer's entries and sessions. */
+export const CustomerRemovePayload = z.object({ router: RouterName, customer: CustomerRef }).strict();
+/** Drop a customer's live session now. */
+export const CustomerDisconnectPayload = z.object({ router: RouterName, customer: CustomerRef }).strict();
+/** Apply a plan's profile (idempotent). */
+export const PlanApplyPayload = z.object({ router: RouterName, plan: PlanSpec }).strict();
+/** Remove a plan's profile. */
+export const PlanRemovePayload = z.object({ router: RouterName, planId: z.string().min(1).max(64), connectionType: PlanSpec.shape.connectionType }).strict();
+/**
+ * Reconcile a whole router to the desired state. Large routers are sent in chunks that the agent
+ * gathers by `reconcileId` before it touches the router.
+ */
+export const RouterReconcilePayload = z
+  .object({
+    router: RouterName,
+    reconcileId: z.string().min(1).max(64),
+    chunk: z.object({ index: z.number().int().min(0), count: z.number().int().min(1).max(1000) }).strict(),
+    plans: z.array(PlanSpec).max(1000),
+    customers: z.array(CustomerSpec).max(2000),
+  })
+  .strict();
+/** Read back the managed entries of a router for NOC, one page at a time. */
+export const RouterReadbackPayload = z
+  .object({ router: RouterName, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(200) })
+  .strict();
+/** Check a router's health now. */
+export const RouterHealthPayload = z.object({ router: RouterName }).strict();
+
+/** The allow-list of command types and their payloads. No raw RouterOS or shell text ever travels. */
+export const commandPayloads = {
+  'customer.apply': CustomerApplyPayload,
+  'customer.remove': CustomerRemovePayload,
+  'customer.disconnect': CustomerDisconnectPayload,
+  'plan.apply': PlanApplyPayload,
+  'plan.remove': PlanRemovePayload,
+  'router.reconcile': RouterReconcilePayload,
+  'router.readback': RouterReadbackPayload,
+  'router.health': RouterHealthPayload,
+} as const;
+
+/** An allow-listed command type. */
+export type CommandType = keyof typeof commandPayloads;
+/** Every allow-listed command type. */
+export const COMMAND_TYPES = Object.keys(commandPayloads) as CommandType[];
+/** Schema of a command type name. */
+export const CommandTypeSchema = z.enum(COMMAND_TYPES as [CommandType, ...CommandType[]]);
+/** The payload type of each command type. */
+export type CommandPayload<T extends CommandType> = z.infer<(typeof commandPayloads)[T]>;
+/** Payload of `customer.apply`. */
+export type CustomerApplyPayload = CommandPayload<'customer.apply'>;
+/** Payload of `customer.remove`. */
+export type CustomerRemovePayload = CommandPayload<'customer.remove'>;
+/** Payload of `customer.disconnect`. */
+export type CustomerDisconnectPayload = CommandPayload<'customer.disconnect'>;
+/** Payload of `plan.apply`. */
+export type PlanApplyPayload = CommandPayload<'plan.apply'>;
+/** Payload of `plan.remove`. */
+export type PlanRemovePayload = CommandPayload<'plan.remove'>;
+/** Payload of `router.reconcile`. */
+export type RouterReconcilePayload = CommandPayload<'router.reconcile'>;
+/** Payload of `router.readback`. */
+export type RouterReadbackPayload = CommandPayload<'router.readback'>;
+/** Payload of `router.health`. */
+export type RouterHealthPayload = CommandPayload<'router.health'>;
+
+/** One managed entry read back from a router. */
+export const ManagedEntry = z.object({ menu: z.string(), id: z.string(), comment: z.string(), props: z.record(z.string(), z.string()) }).strict();
+/** A managed entry as read back. */
+export type ManagedEntry = z.infer<typeof ManagedEntry>;
+
+/** What an apply reports back: the operations it had to write (empty when the router already matched). */
+export const ApplyResult = z
+  .object({
+    changes: z.array(z.string().max(300)).max(200),
+    /** Reconcile only: counts of what it found and fixed. */
+    summary: z.record(z.string(), z.number().int()).optional(),
+    /** Readback only: one page of managed entries. */
+    entries: z.array(ManagedEntry).max(500).optional(),
+    total: z.number().int().optional(),
+    /** Health only. */
+    health: z.lazy(() => RouterHealth).optional(),
+  })
+  .strict();
+/** The result of a command. */
+export type ApplyResult = z.infer<typeof ApplyResult>;
+
+/** A router's health as the agent sees it. */
+export const RouterHealth = z
+  .object({
+    name: RouterName,
+    reachable: z.boolean(),
+    version: z.string().max(64).optional(),
+    identity: z.string().max(128).optional(),
+    error: z.string().max(1000).optional(),
+    checkedAt: z.string(),
+  })
+  .strict();
+/** A router's health report. */
+export type RouterHealth = z.infer<typeof RouterHealth>;

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { CommandTypeSchema, commandPayloads, type CommandType } from './commands.ts';
+
+/** The protocol version of command envelopes. */
+export const ENVELOPE_VERSION = 1;
+/** The capability version this build of the protocol speaks; agents announce theirs in `hello`. */
+export const CAPABILITY_VERSION = 1;
+/** Largest frame an agent accepts from the controller. */
+export const AGENT_MAX_PAYLOAD = 1024 * 1024;
+/** Largest frame the controller accepts from an agent. */
+export const CONTROLLER_MAX_PAYLOAD = 256 * 1024;
+
+/** The signed command envelope of SPEC section 6; extra fields are refused. */
+export const CommandEnvelope = z
+  .object({
+    v: z.literal(ENVELOPE_VERSION),
+    id: z.string().min(1).max(64),
+    agentId: z.string().min(1).max(64),
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    issuedAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+    type: CommandTypeSchema,
+    payload: z.unknown(),
+  })
+  .strict();
+/** A command envelope before its payload is checked against its type. */
+export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
+
+/** A command envelope whose payload matched the schema of its type. */
+export type TypedEnvelope<T extends CommandType = CommandType> = Omit<CommandEnvelope, 'type' | 'payload'> & {
+  type: T;
+  payload: z.infer<(typeof commandPayloads)[T]>;
+};
+
+/** Controller → agent frame: an envelope and its Ed25519 signature (base64). */
+export const CommandFrame = z.object({ kind: z.literal('command'), envelope: z.record(z.string(), z.unknown()), sig: z.string().max(200) }).strict();
+/** A command frame. */
+export type CommandFrame = z.infer<typeof CommandFrame>;
+
+/** Checks a payload against the schema of its command type. */
+export function parsePayload<T extends CommandType>(type: T, payload: unknown): z.ZodSafeParseResult<z.infer<(typeof commandPayloads)[T]>> {
+  return commandPayloads[type].safeParse(payload) as z.ZodSafeParseResult<z.infer<(typeof commandPayloads)[T]>>;
+}

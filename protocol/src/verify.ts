@@ -1,0 +1,84 @@
+import type { KeyObject } from 'node:crypto';
+import { COMMAND_TYPES, type CommandType } from './commands.ts';
+import { CommandEnvelope, CommandFrame, ENVELOPE_VERSION, parsePayload, type TypedEnvelope } from './envelope.ts';
+import { signEnvelope, verifyEnvelope } from './signing.ts';
+
+/** Why an agent refused a command frame. */
+export type RejectReason =
+  | 'malformed'
+  | 'bad-signature'
+  | 'unknown-version'
+  | 'unknown-type'
+  | 'extra-fields'
+  | 'wrong-agent'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'replayed-seq'
+  | 'bad-payload';
+
+/** The outcome of checking a command frame. */
+export type OpenResult =
+  | { ok: true; envelope: TypedEnvelope }
+  | { ok: false; reason: RejectReason; detail: string; id?: string; seq?: number };
+
+/** What the agent knows when it checks a frame. */
+export interface OpenContext {
+  controllerKey: KeyObject;
+  agentId: string;
+  /** Highest seq already applied; anything at or below is a replay. */
+  lastSeq: number;
+  now?: Date;
+  /** Tolerated clock skew for `issuedAt` in the future. */
+  skewMs?: number;
+}
+
+const ENVELOPE_KEYS = new Set(Object.keys(CommandEnvelope.shape));
+
+/**
+ * Checks a controller frame exactly as SPEC section 6 asks: signature first, then version,
+ * shape, type allow-list, addressee, validity window, sequence and payload. Redelivered ids are the
+ * caller's concern (it keeps the ack of each id it applied).
+ */
+export function openCommandFrame(raw: unknown, ctx: OpenContext): OpenResult {
+  const frame = CommandFrame.safeParse(raw);
+  if (!frame.success) return { ok: false, reason: 'malformed', detail: 'not a command frame' };
+  const env = frame.data.envelope;
+  const id = typeof env.id === 'string' ? env.id : undefined;
+  const seq = typeof env.seq === 'number' ? env.seq : undefined;
+  const fail = (reason: RejectReason, detail: string): OpenResult => ({ ok: false, reason, detail, ...(id ? { id } : {}), ...(seq !== undefined ? { seq } : {}) });
+
+  if (!verifyEnvelope(env, frame.data.sig, ctx.controllerKey)) return fail('bad-signature', 'signature does not verify with the controller key');
+  if (env.v !== ENVELOPE_VERSION) return fail('unknown-version', `envelope version ${String(env.v)} is not ${ENVELOPE_VERSION}`);
+  const extra = Object.keys(env).filter((k) => !ENVELOPE_KEYS.has(k));
+  if (extra.length > 0) return fail('extra-fields', `unexpected envelope fields: ${extra.join(', ')}`);
+  if (typeof env.type !== 'string' || !COMMAND_TYPES.includes(env.type as CommandType)) return fail('unknown-type', `command type ${String(env.type)} is not allowed`);
+  const parsed = CommandEnvelope.safeParse(env);
+  if (!parsed.success) return fail('malformed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const e = parsed.data;
+  if (e.agentId !== ctx.agentId) return fail('wrong-agent', `envelope is for agent ${e.agentId}`);
+  const now = (ctx.now ?? new Date()).getTime();
+  if (Date.parse(e.expiresAt) <= now) return fail('expired', `envelope expired at ${e.expiresAt}`);
+  if (Date.parse(e.issuedAt) > now + (ctx.skewMs ?? 5 * 60_000)) return fail('not-yet-valid', `envelope issued in the future (${e.issuedAt})`);
+  if (e.seq <= ctx.lastSeq) return fail('replayed-seq', `seq ${e.seq} is at or below the last applied ${ctx.lastSeq}`);
+  const payload = parsePayload(e.type, e.payload);
+  if (!payload.success) return fail('bad-payload', payload.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return { ok: true, envelope: { ...e, payload: payload.data } as TypedEnvelope };
+}
+
+/** Builds and signs a command frame (the controller's side, and tests). */
+export function sealCommand<T extends CommandType>(
+  fields: { id: string; agentId: string; seq: number; issuedAt: Date; expiresAt: Date; type: T; payload: unknown },
+  key: KeyObject,
+): CommandFrame {
+  const envelope = {
+    v: ENVELOPE_VERSION,
+    id: fields.id,
+    agentId: fields.agentId,
+    seq: fields.seq,
+    issuedAt: fields.issuedAt.toISOString(),
+    expiresAt: fields.expiresAt.toISOString(),
+    type: fields.type,
+    payload: fields.payload,
+  };
+  return { kind: 'command', envelope, sig: signEnvelope(envelope, key) };
+}

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { canonicalize } from '../src/index.ts';
+import { generateSigningKeys, loadPrivateKey, loadPublicKey, openCommandFrame, sealCommand, signEnvelope } from '../src/signing.ts';
+
+const controller = generateSigningKeys();
+const controllerPriv = loadPrivateKey(controller.privateKey);
+const controllerPub = loadPublicKey(controller.publicKey);
+
+const customer = {
+  customerId: 'c1',
+  connectionType: 'pppoe',
+  username: 'jane',
+  password: 'secret "pw" $x',
+  status: 'active',
+  ipAddress: '10.64.0.10',
+  plan: { planId: 'p1', name: 'Home 10M', connectionType: 'pppoe', uploadSpeed: '5M', downloadSpeed: '10M', localAddress: '10.64.0.1' },
+};
+
+function frame(overrides: Partial<{ agentId: string; seq: number; expiresAt: Date; issuedAt: Date; type: string; payload: unknown }> = {}) {
+  return sealCommand(
+    {
+      id: randomUUID(),
+      agentId: overrides.agentId ?? 'agent-1',
+      seq: overrides.seq ?? 5,
+      issuedAt: overrides.issuedAt ?? new Date(),
+      expiresAt: overrides.expiresAt ?? new Date(Date.now() + 60_000),
+      type: (overrides.type ?? 'customer.apply') as 'customer.apply',
+      payload: overrides.payload ?? { router: 'core', customer },
+    },
+    controllerPriv,
+  );
+}
+const ctx = { controllerKey: controllerPub, agentId: 'agent-1', lastSeq: 4 };
+
+describe('canonical encoding', () => {
+  it('does not depend on key order', () => {
+    expect(canonicalize({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'é' } })).to.equal(canonicalize({ a: { c: 'é', d: [1, { x: 1, y: 2 }] }, b: 1 }));
+  });
+  it('refuses NaN', () => {
+    expect(() => canonicalize({ a: Number.NaN })).to.throw();
+  });
+});
+
+describe('command envelopes', () => {
+  it('accepts a well-formed signed command', () => {
+    const res = openCommandFrame(frame(), ctx);
+    expect(res.ok).to.equal(true);
+  });
+  it('rejects a forged signature', () => {
+    const other = loadPrivateKey(generateSigningKeys().privateKey);
+    const f = sealCommand({ id: 'x', agentId: 'agent-1', seq: 9, issuedAt: new Date(), expiresAt: new Date(Date.now() + 1000), type: 'customer.apply', payload: { router: 'core', customer } }, other);
+    expect(openCommandFrame(f, ctx)).to.include({ ok: false, reason: 'bad-signature' });
+  });
+  it('rejects a tampered payload', () => {
+    const f = frame();
+    (f.envelope.payload as { router: string }).router = 'edge';
+    expect(openCommandFrame(f, ctx)).to.include({ ok: false, reason: 'bad-signature' });
+  });
+  it("rejects another agent's envelope", () => {
+    expect(openCommandFrame(frame({ agentId: 'agent-2' }), ctx)).to.include({ ok: false, reason: 'wrong-agent' });
+  });
+  it('rejects an expired envelope', () => {
+    expect(openCommandFrame(frame({ expiresAt: new Date(Date.now() - 1) }), ctx)).to.include({ ok: false, reason: 'expired' });
+  });
+  it('rejects a replayed or old seq', () => {
+    expect(openCommandFrame(frame({ seq: 4 }), ctx)).to.include({ ok: false, reason: 'replayed-seq' });
+    expect(openCommandFrame(frame({ seq: 1 }), ctx)).to.include({ ok: false, reason: 'replayed-seq' });
+  });
+  it('rejects an unknown type even when signed', () => {
+    expect(openCommandFrame(frame({ type: 'system.script' }), ctx)).to.include({ ok: false, reason: 'unknown-type' });
+  });
+  it('rejects extra fields even when signed', () => {
+    const env = { ...frame().envelope, shell: 'reboot' };
+    const forged = { kind: 'command' as const, envelope: env, sig: signEnvelope(env, controllerPriv) };
+    expect(openCommandFrame(forged, ctx)).to.include({ ok: false, reason: 'extra-fields' });
+  });
+  it('rejects an unknown version', () => {
+    const env = { ...frame().envelope, v: 2 };
+    const forged = { kind: 'command' as const, envelope: env, sig: signEnvelope(env, controllerPriv) };
+    expect(openCommandFrame(forged, ctx)).to.include({ ok: false, reason: 'unknown-version' });
+  });
+  it('rejects a payload that does not match its type', () => {
+    expect(openCommandFrame(frame({ payload: { router: 'core', customer: { ...customer, username: 'a;b' } } }), ctx)).to.include({ ok: false, reason: 'bad-payload' });
+  });
+});
