@@ -1,0 +1,69 @@
+import type { RouterTransport } from '@mtandao/protocol';
+
+/** One router as the site's config file lists it. Credentials never leave the site. */
+export interface RouterConfig {
+  name: string;
+  host: string;
+  port: number;
+  transport: RouterTransport;
+  username: string;
+  password: string;
+  /** api-ssl: verify the router's certificate (off by default: RouterOS ships self-signed ones). */
+  tlsRejectUnauthorized?: boolean;
+  /** Per-command timeout. */
+  timeoutMs?: number;
+}
+
+/** A row as RouterOS prints it: every value a string, the id under `.id`. */
+export type RouterRow = Record<string, string>;
+
+/** Options of a print. */
+export interface PrintOptions {
+  /** Exact-match filters (`?name=value` in the API, `where name="value"` in the CLI). */
+  where?: Record<string, string>;
+  /** Only these properties (`.proplist`). */
+  proplist?: string[];
+}
+
+/**
+ * The transport-neutral operations every driver offers. The desired-state logic in
+ * `reconcile/` is written once on top of this, so the API and SSH paths land the same state.
+ * Menus are written as in the API: `/ppp/secret`, `/ip/hotspot/user/profile`.
+ */
+export interface RouterClient {
+  readonly name: string;
+  print(menu: string, options?: PrintOptions): Promise<RouterRow[]>;
+  /** Adds an entry and returns its id (`=ret=` in the API). */
+  add(menu: string, props: Record<string, string>): Promise<string>;
+  set(menu: string, id: string, props: Record<string, string>): Promise<void>;
+  remove(menu: string, id: string): Promise<void>;
+  /** RouterOS version and identity. */
+  health(): Promise<{ version: string; identity: string }>;
+  close(): Promise<void>;
+}
+
+/** What went wrong talking to a router. */
+export type RouterErrorCategory =
+  /** could not connect, connection lost, timed out: worth retrying */
+  | 'unreachable'
+  /** the router refused our login */
+  | 'login'
+  /** the router answered `!trap` to a command: its text is in `routerMessage` */
+  | 'trap'
+  /** `!fatal`, or a reply the driver could not understand */
+  | 'protocol';
+
+/** An error from a router, carrying the router's own text for NOC. */
+export class RouterError extends Error {
+  readonly category: RouterErrorCategory;
+  /** The router's own words, verbatim (`failure: secret with the same name already exists`). */
+  readonly routerMessage: string | undefined;
+  readonly retryable: boolean;
+  constructor(category: RouterErrorCategory, message: string, options: { routerMessage?: string; retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'RouterError';
+    this.category = category;
+    this.routerMessage = options.routerMessage;
+    this.retryable = options.retryable ?? (category === 'unreachable');
+  }
+}
