@@ -1,0 +1,90 @@
+import type { Config } from './config.ts';
+import { Database } from './db/database.ts';
+import type { ControllerKeys } from './keys.ts';
+import type { Logger } from './logger.ts';
+import { AuditRepository } from './repositories/audit.repository.ts';
+import { CustomersRepository } from './repositories/customers.repository.ts';
+import { JobsRepository } from './repositories/jobs.repository.ts';
+import { PlansRepository } from './repositories/plans.repository.ts';
+import { PoolsRepository } from './repositories/pools.repository.ts';
+import { RoutersRepository } from './repositories/routers.repository.ts';
+import { SettingsRepository } from './repositories/settings.repository.ts';
+import { SitesRepository } from './repositories/sites.repository.ts';
+import { SmsRepository } from './repositories/sms.repository.ts';
+import { UsersRepository } from './repositories/users.repository.ts';
+import { AuditService } from './services/audit.service.ts';
+import { AuthService } from './services/auth.service.ts';
+import { CustomersService } from './services/customers.service.ts';
+import { IpamService } from './services/ipam.service.ts';
+import { PlansService } from './services/plans.service.ts';
+import { PoolsService } from './services/pools.service.ts';
+import { ProvisioningService } from './services/provisioning.service.ts';
+import { SettingsService } from './services/settings.service.ts';
+import { SitesService } from './services/sites.service.ts';
+import { SmsService } from './services/sms.service.ts';
+import type { Sequelize } from 'sequelize';
+
+/** Every service, wired once; each gets only the repositories it needs. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  keys: ControllerKeys;
+  repos: {
+    sites: SitesRepository;
+    routers: RoutersRepository;
+    jobs: JobsRepository;
+    customers: CustomersRepository;
+    plans: PlansRepository;
+  };
+  audit: AuditService;
+  auth: AuthService;
+  sites: SitesService;
+  pools: PoolsService;
+  ipam: IpamService;
+  plans: PlansService;
+  customers: CustomersService;
+  provisioning: ProvisioningService;
+  settings: SettingsService;
+  sms: SmsService;
+}
+
+export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys): Services {
+  const db = new Database(sequelize);
+  const repos = {
+    users: new UsersRepository(db),
+    audit: new AuditRepository(),
+    sites: new SitesRepository(db),
+    routers: new RoutersRepository(db),
+    pools: new PoolsRepository(db),
+    plans: new PlansRepository(db),
+    customers: new CustomersRepository(db),
+    jobs: new JobsRepository(db),
+    settings: new SettingsRepository(),
+    sms: new SmsRepository(),
+  };
+  const audit = new AuditService(repos.audit);
+  const provisioning = new ProvisioningService(repos.jobs, config.jobTtlMs);
+  const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning);
+  const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx));
+  const ipam = new IpamService(repos.pools);
+  const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
+  const settings = new SettingsService(db, repos.settings, audit, keys.secretBox, config);
+  return {
+    config,
+    logger,
+    db,
+    keys,
+    repos: { sites: repos.sites, routers: repos.routers, jobs: repos.jobs, customers: repos.customers, plans: repos.plans },
+    audit,
+    auth: new AuthService(db, repos.users, audit, config),
+    sites: new SitesService(db, repos.sites, repos.routers, audit, config, keys.signingPublicKeyPem),
+    pools,
+    ipam,
+    plans,
+    customers,
+    provisioning,
+    settings,
+    sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
+  };
+}

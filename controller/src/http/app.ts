@@ -1,0 +1,142 @@
+import express, { type Request, type Response, type NextFunction } from 'express';
+import type { Services } from '../container.ts';
+import { AppError } from '../errors.ts';
+import { apiRoutes } from '../routes/index.ts';
+import { buildOpenApi } from './openapi.ts';
+import { errorHandler, requestContext, validationError } from './middleware.ts';
+import { HttpResult, ROLES_BY_ACCESS, type Actor, type RouteDef } from './route.ts';
+
+/** Name of the staff session cookie. */
+export const SESSION_COOKIE = 'mtandao_session';
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      const v = part.slice(i + 1).trim();
+      return /^[\w-]{20,100}$/.test(v) ? v : undefined;
+    }
+  }
+  return undefined;
+}
+
+function sessionCookie(token: string, maxAgeMs: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure ? '; Secure' : ''}`;
+}
+
+/** Express app serving API v1, the OpenAPI document and health checks. */
+export function createApp(s: Services, options: { ready?: () => Promise<void> } = {}) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestContext(s.logger));
+  app.use((_req, res, next) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('cache-control', 'no-store');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (req, res) => {
+    try {
+      await s.db.rows('SELECT 1');
+      if (options.ready) await options.ready();
+      res.json({ status: 'ready', database: 'ok' });
+    } catch (err) {
+      req.log.warn({ err }, 'not ready');
+      res.status(503).json({ status: 'unavailable', database: 'unreachable' });
+    }
+  });
+
+  const api = express.Router();
+  // Cross-site requests are refused on every state-changing route (SameSite cookies are the first
+  // line, this is the second): a browser always sends Origin on a cross-origin POST.
+  api.use((req, _res, next) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const origin = req.get('origin');
+    const site = req.get('sec-fetch-site');
+    if ((origin && origin !== 'null' && !s.config.allowedOrigins.includes(origin)) || origin === 'null' || site === 'cross-site') {
+      return next(new AppError(403, 'Cross-origin request refused'));
+    }
+    next();
+  });
+  api.use(express.json({ limit: '256kb', strict: false }));
+
+  const routes = apiRoutes(s);
+  for (const def of routes) mount(api, s, def);
+  const openapi = buildOpenApi(routes, s.config.publicUrl);
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  api.use((_req, _res, next) => next(new AppError(404, 'No such API route')));
+  app.use('/api/v1', api);
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new AppError(404, 'Not found')));
+  app.use(errorHandler());
+  return { app, routes };
+}
+
+async function resolveActor(s: Services, req: Request): Promise<{ actor?: Actor; sessionToken?: string }> {
+  const auth = req.get('authorization');
+  if (auth) {
+    const m = /^Bearer\s+(\S{10,200})$/i.exec(auth);
+    if (!m) throw new AppError(401, 'Authorization header must be "Bearer <token>"');
+    const actor = await s.auth.actorFromToken(m[1]!);
+    if (!actor) throw new AppError(401, 'API token is invalid, expired or revoked');
+    return { actor };
+  }
+  const sessionToken = readCookie(req, SESSION_COOKIE);
+  if (!sessionToken) return {};
+  const actor = await s.auth.actorFromSession(sessionToken);
+  return actor ? { actor, sessionToken } : { sessionToken };
+}
+
+function mount(router: express.Router, s: Services, def: RouteDef) {
+  const allowed = ROLES_BY_ACCESS[def.access];
+  if (!allowed) throw new Error(`route ${def.method} ${def.path} has no access level`);
+  router[def.method](def.path, async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const { actor, sessionToken } = await resolveActor(s, req);
+      if (allowed !== 'anyone') {
+        if (!actor) throw new AppError(401, 'Sign in first');
+        if (!allowed.includes(actor.role)) throw new AppError(403, `Your role (${actor.role}) may not do this`);
+      }
+      const params = def.params ? def.params.safeParse(req.params) : { success: true as const, data: req.params };
+      if (!params.success) throw validationError(params.error, 'params');
+      const query = def.query ? def.query.safeParse(req.query) : { success: true as const, data: req.query };
+      if (!query.success) throw validationError(query.error, 'query');
+      let body: unknown = undefined;
+      if (def.body) {
+        const raw = req.body === undefined ? {} : req.body;
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new AppError(422, 'Request body must be a JSON object', { field: 'body' });
+        const parsed = def.body.safeParse(raw);
+        if (!parsed.success) throw validationError(parsed.error, 'body');
+        body = parsed.data;
+      }
+      const out = await def.handler({
+        body,
+        query: query.data,
+        params: params.data,
+        actor,
+        requestId: req.requestId,
+        ip: req.ip,
+        userAgent: req.get('user-agent'),
+        sessionToken,
+        log: req.log,
+      });
+      if (out instanceof HttpResult) {
+        if (out.options.setSession) res.append('set-cookie', sessionCookie(out.options.setSession.token, out.options.setSession.maxAgeMs, s.config.cookieSecure));
+        if (out.options.clearSession) res.append('set-cookie', sessionCookie('', 0, s.config.cookieSecure));
+        res.status(out.options.status ?? def.status ?? 200).json(out.body);
+      } else {
+        res.status(def.status ?? 200).json(out);
+      }
+    } catch (err) {
+      next(err);
+    }
+  });
+}

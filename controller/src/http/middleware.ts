@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { AppError, type FieldIssue } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    requestId: string;
+    log: Logger;
+  }
+}
+
+/** Request id from `x-request-id` (when sane) or a new one; echoed back; a child logger carries it. */
+export function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    req.requestId = incoming && /^[\w.-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', req.requestId);
+    req.log = logger.child({ requestId: req.requestId });
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug';
+      req.log[level]({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}
+
+/** Turns zod issues into field issues, the first one leading. */
+export function zodIssues(error: z.ZodError, prefix: string[] = []): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: [...prefix, ...issue.path.map(String)].join('.') || (prefix.join('.') || 'body'),
+    message: issue.message,
+  }));
+}
+
+/** A 422 from a zod error. */
+export function validationError(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
+  const issues = zodIssues(error);
+  const first = issues[0] ?? { field: where, message: 'Invalid input' };
+  const status = where === 'params' ? 404 : 422;
+  if (status === 404) return new AppError(404, 'Not found');
+  return new AppError(422, first.message, { field: first.field, issues });
+}
+
+/** The one error handler: known errors keep their shape, anything else is a plain 500 with the request id. */
+export function errorHandler(): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = req.requestId ?? 'unknown';
+    let appErr: AppError;
+    if (err instanceof AppError) appErr = err;
+    else if (isBodyParserError(err)) {
+      appErr = err.type === 'entity.too.large'
+        ? new AppError(413 as number, 'Request body is too large', { code: 'bad_request' })
+        : new AppError(400, 'Request body is not valid JSON');
+    } else {
+      (req.log ?? console).error({ err }, 'unhandled error');
+      appErr = new AppError(500, 'Internal error', { code: 'internal' });
+    }
+    if (res.headersSent) return;
+    const body: Record<string, unknown> = { message: appErr.message, code: appErr.code };
+    if (appErr.field) body.field = appErr.field;
+    if (appErr.issues) body.issues = appErr.issues;
+    res.status(appErr.status === 413 ? 400 : appErr.status).json({ error: body, requestId });
+  };
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status: number } {
+  return typeof err === 'object' && err !== null && 'type' in err && typeof (err as { type: unknown }).type === 'string' && 'status' in err;
+}

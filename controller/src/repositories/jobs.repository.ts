@@ -1,0 +1,142 @@
+import type { Transaction } from 'sequelize';
+import { JobEvent, ProvisioningJob } from '../db/models/index.ts';
+import type { Database } from '../db/database.ts';
+
+/** A job to write into the outbox. */
+export interface NewJob {
+  routerId: string;
+  type: string;
+  reason: string;
+  customerId?: string | null;
+  planId?: string | null;
+  payload?: Record<string, unknown>;
+  createdBy: string | null;
+  expiresAt: Date;
+}
+
+/** A new event in a job's life. */
+export interface NewJobEvent {
+  jobId: string;
+  kind: string;
+  message: string;
+  routerError?: string | null;
+  agentId?: string | null;
+  commandId?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** A job row joined with what NOC reads beside it. */
+export interface JobRow {
+  id: string;
+  router_id: string;
+  router_name: string;
+  site_id: string;
+  site_name: string;
+  customer_id: string | null;
+  customer_username: string | null;
+  plan_id: string | null;
+  type: string;
+  reason: string;
+  payload: Record<string, unknown>;
+  status: 'pending' | 'sent' | 'applied' | 'failed';
+  attempts: number;
+  next_attempt_at: Date;
+  expires_at: Date;
+  agent_id: string | null;
+  command_id: string | null;
+  seq: string | null;
+  sent_at: Date | null;
+  completed_at: Date | null;
+  last_error: string | null;
+  router_error: string | null;
+  result: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SELECT = `
+  SELECT j.*, r.name AS router_name, r.site_id, s.name AS site_name, c.username AS customer_username
+    FROM provisioning_jobs j
+    JOIN routers r ON r.id = j.router_id
+    JOIN sites s ON s.id = r.site_id
+    LEFT JOIN customers c ON c.id = j.customer_id`;
+
+/** Filters of the job list. */
+export interface JobFilter {
+  customerId?: string | undefined;
+  routerId?: string | undefined;
+  siteId?: string | undefined;
+  status?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  afterId?: string | undefined;
+}
+
+export class JobsRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(jobs: NewJob[], tx: Transaction): Promise<string[]> {
+    const rows = await ProvisioningJob.bulkCreate(
+      jobs.map((j) => ({ routerId: j.routerId, type: j.type, reason: j.reason, customerId: j.customerId ?? null, planId: j.planId ?? null, payload: j.payload ?? {}, createdBy: j.createdBy, expiresAt: j.expiresAt })),
+      { transaction: tx, returning: ['id'] },
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  async addEvents(events: NewJobEvent[], tx?: Transaction): Promise<void> {
+    if (events.length === 0) return;
+    await JobEvent.bulkCreate(
+      events.map((e) => ({ jobId: e.jobId, kind: e.kind, message: e.message, routerError: e.routerError ?? null, agentId: e.agentId ?? null, commandId: e.commandId ?? null, data: e.data ?? null })),
+      { transaction: tx },
+    );
+  }
+
+  async notify(routerIds: string[], tx: Transaction): Promise<void> {
+    // delivered at commit: every controller instance listening wakes its dispatcher
+    const unique = [...new Set(routerIds)];
+    if (unique.length > 0) await this.db.exec(`SELECT pg_notify('mtandao_outbox', $1)`, [unique.join(',')], tx);
+  }
+
+  private where(filter: JobFilter): { sql: string; bind: unknown[] } {
+    const conds: string[] = [];
+    const bind: unknown[] = [];
+    const add = (cond: string, value: unknown) => {
+      bind.push(value);
+      conds.push(cond.replace('?', `$${bind.length}`));
+    };
+    if (filter.customerId) add('j.customer_id = ?', filter.customerId);
+    if (filter.routerId) add('j.router_id = ?', filter.routerId);
+    if (filter.siteId) add('r.site_id = ?', filter.siteId);
+    if (filter.status) add('j.status = ?', filter.status);
+    if (filter.since) add('j.created_at >= ?', filter.since);
+    if (filter.until) add('j.created_at < ?', filter.until);
+    if (filter.afterId) add('j.id > ?', filter.afterId);
+    return { sql: conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '', bind };
+  }
+
+  async list(filter: JobFilter, limit: number, offset: number): Promise<{ rows: JobRow[]; total: number }> {
+    const { sql, bind } = this.where(filter);
+    const rows = await this.db.rows<JobRow>(`${SELECT} ${sql} ORDER BY j.id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, bind);
+    const count = await this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM provisioning_jobs j JOIN routers r ON r.id = j.router_id ${sql}`, bind);
+    return { rows, total: Number(count[0]?.n ?? 0) };
+  }
+
+  async get(id: string, tx?: Transaction): Promise<JobRow | undefined> {
+    return (await this.db.rows<JobRow>(`${SELECT} WHERE j.id = $1`, [id], tx))[0];
+  }
+
+  async latestForCustomers(customerIds: string[]): Promise<Map<string, JobRow>> {
+    if (customerIds.length === 0) return new Map();
+    const rows = await this.db.rows<JobRow>(
+      `SELECT DISTINCT ON (j.customer_id) j.*, r.name AS router_name, r.site_id, NULL AS site_name, NULL AS customer_username
+         FROM provisioning_jobs j JOIN routers r ON r.id = j.router_id
+        WHERE j.customer_id = ANY($1::bigint[]) ORDER BY j.customer_id, j.id DESC`,
+      [customerIds],
+    );
+    return new Map(rows.map((r) => [String(r.customer_id), r]));
+  }
+
+  events(jobId: string): Promise<JobEvent[]> {
+    return JobEvent.findAll({ where: { jobId }, order: [['id', 'ASC']] });
+  }
+}

@@ -1,0 +1,65 @@
+import type { CreationAttributes } from 'sequelize';
+import type { Transaction } from 'sequelize';
+import { Plan, PlanPool, PlanRouter } from '../db/models/index.ts';
+import type { Database } from '../db/database.ts';
+
+export class PlansRepository {
+  constructor(private readonly db: Database) {}
+
+  list(filter: { connectionType?: string | undefined } = {}): Promise<Plan[]> {
+    return Plan.findAll({ where: filter.connectionType ? { connectionType: filter.connectionType } : {}, order: [['name', 'ASC']] });
+  }
+  findById(id: string, tx?: Transaction): Promise<Plan | null> {
+    return Plan.findByPk(id, { transaction: tx });
+  }
+  async findByIds(ids: string[]): Promise<Plan[]> {
+    return ids.length === 0 ? [] : Plan.findAll({ where: { id: ids } });
+  }
+  create(data: Omit<CreationAttributes<Plan>, 'id' | 'createdAt' | 'updatedAt'>, tx: Transaction): Promise<Plan> {
+    return Plan.create(data, { transaction: tx });
+  }
+  async update(id: string, patch: Partial<CreationAttributes<Plan>>, tx: Transaction): Promise<void> {
+    await Plan.update({ ...patch, updatedAt: new Date() }, { where: { id }, transaction: tx });
+  }
+  async remove(id: string, tx: Transaction): Promise<void> {
+    await Plan.destroy({ where: { id }, transaction: tx });
+  }
+
+  async links(planIds: string[], tx?: Transaction): Promise<{ routers: Map<string, string[]>; pools: Map<string, string[]> }> {
+    const routers = new Map<string, string[]>();
+    const pools = new Map<string, string[]>();
+    if (planIds.length > 0) {
+      for (const r of await PlanRouter.findAll({ where: { planId: planIds }, transaction: tx })) {
+        routers.set(String(r.planId), [...(routers.get(String(r.planId)) ?? []), String(r.routerId)]);
+      }
+      for (const p of await PlanPool.findAll({ where: { planId: planIds }, transaction: tx })) {
+        pools.set(String(p.planId), [...(pools.get(String(p.planId)) ?? []), String(p.poolId)]);
+      }
+    }
+    return { routers, pools };
+  }
+  async setRouters(planId: string, routerIds: string[], tx: Transaction): Promise<void> {
+    await PlanRouter.destroy({ where: { planId }, transaction: tx });
+    if (routerIds.length > 0) await PlanRouter.bulkCreate(routerIds.map((routerId) => ({ planId, routerId })), { transaction: tx });
+  }
+  async setPools(planId: string, poolIds: string[], tx: Transaction): Promise<void> {
+    await PlanPool.destroy({ where: { planId }, transaction: tx });
+    if (poolIds.length > 0) await PlanPool.bulkCreate(poolIds.map((poolId) => ({ planId, poolId })), { transaction: tx });
+  }
+  async customerCounts(planIds: string[]): Promise<Map<string, number>> {
+    if (planIds.length === 0) return new Map();
+    const rows = await this.db.rows<{ plan_id: string; n: string }>('SELECT plan_id, count(*) AS n FROM customers WHERE plan_id = ANY($1::bigint[]) GROUP BY plan_id', [planIds]);
+    return new Map(rows.map((r) => [String(r.plan_id), Number(r.n)]));
+  }
+  async hasCustomers(planId: string, tx: Transaction): Promise<boolean> {
+    return (await this.db.rows('SELECT 1 FROM customers WHERE plan_id = $1 LIMIT 1', [planId], tx)).length > 0;
+  }
+  /** The gateway of the plan's pool on a router: a PPPoE profile's local-address. */
+  async gatewayOn(planId: string, routerId: string): Promise<string | null> {
+    const rows = await this.db.rows<{ gateway: string }>(
+      'SELECT host(p.gateway) AS gateway FROM plan_pools pp JOIN pools p ON p.id = pp.pool_id WHERE pp.plan_id = $1 AND p.router_id = $2 AND p.gateway IS NOT NULL ORDER BY p.id LIMIT 1',
+      [planId, routerId],
+    );
+    return rows[0]?.gateway ?? null;
+  }
+}

@@ -1,0 +1,55 @@
+import type { Transaction } from 'sequelize';
+import { RouterModel } from '../db/models/index.ts';
+import type { Database } from '../db/database.ts';
+
+/** A router with its site and the site's current agent. */
+export interface RouterRow {
+  id: string;
+  name: string;
+  site_id: string;
+  site_name: string;
+  host: string | null;
+  reachable: boolean | null;
+  version: string | null;
+  identity: string | null;
+  last_error: string | null;
+  checked_at: Date | null;
+  agent_id: string | null;
+  agent_last_seen_at: Date | null;
+  agent_connected: boolean;
+}
+
+const SELECT = `
+  SELECT r.id, r.name, r.site_id, s.name AS site_name, r.host, r.reachable, r.version, r.identity, r.last_error, r.checked_at,
+         a.id AS agent_id, a.last_seen_at AS agent_last_seen_at, (a.connected_instance IS NOT NULL) AS agent_connected
+    FROM routers r
+    JOIN sites s ON s.id = r.site_id
+    LEFT JOIN LATERAL (SELECT * FROM agents WHERE site_id = r.site_id AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1) a ON true`;
+
+export class RoutersRepository {
+  constructor(private readonly db: Database) {}
+
+  list(filter: { siteId?: string } = {}): Promise<RouterRow[]> {
+    return filter.siteId
+      ? this.db.rows<RouterRow>(`${SELECT} WHERE r.site_id = $1 ORDER BY s.name, r.name`, [filter.siteId])
+      : this.db.rows<RouterRow>(`${SELECT} ORDER BY s.name, r.name`);
+  }
+  async get(id: string, tx?: Transaction): Promise<RouterRow | undefined> {
+    return (await this.db.rows<RouterRow>(`${SELECT} WHERE r.id = $1`, [id], tx))[0];
+  }
+  async existing(ids: string[], tx?: Transaction): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await RouterModel.findAll({ where: { id: ids }, attributes: ['id'], transaction: tx });
+    return rows.map((r) => String(r.id));
+  }
+  create(data: { siteId: string; name: string; host: string | null }, tx?: Transaction): Promise<RouterModel> {
+    return RouterModel.create({ ...data, reachable: null, version: null, identity: null, lastError: null, checkedAt: null }, { transaction: tx });
+  }
+  async updateHealth(siteId: string, name: string, health: { reachable: boolean; version: string | null; identity: string | null; lastError: string | null; checkedAt: Date }): Promise<void> {
+    await this.db.exec(
+      `UPDATE routers SET reachable = $3, version = COALESCE($4, version), identity = COALESCE($5, identity), last_error = $6, checked_at = $7, updated_at = now()
+        WHERE site_id = $1 AND lower(name) = lower($2)`,
+      [siteId, name, health.reachable, health.version, health.identity, health.lastError, health.checkedAt],
+    );
+  }
+}

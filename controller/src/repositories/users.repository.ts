@@ -1,0 +1,90 @@
+import { Op, type Transaction } from 'sequelize';
+import { ApiToken, Session, User } from '../db/models/index.ts';
+import type { Database } from '../db/database.ts';
+
+export class UsersRepository {
+  constructor(private readonly db: Database) {}
+
+  findByUsername(username: string): Promise<User | null> {
+    return User.findOne({ where: this.db.sequelize.where(this.db.sequelize.fn('lower', this.db.sequelize.col('username')), username.toLowerCase()) });
+  }
+  findById(id: string, tx?: Transaction): Promise<User | null> {
+    return User.findByPk(id, { transaction: tx });
+  }
+  list(): Promise<User[]> {
+    return User.findAll({ order: [['id', 'ASC']] });
+  }
+  count(): Promise<number> {
+    return User.count();
+  }
+  countActiveAdmins(tx?: Transaction): Promise<number> {
+    return User.count({ where: { role: 'admin', disabled: false }, transaction: tx });
+  }
+  create(data: { username: string; passwordHash: string; role: User['role']; fullName: string | null }, tx?: Transaction): Promise<User> {
+    return User.create({ ...data, lastLoginAt: null }, { transaction: tx });
+  }
+  async update(id: string, patch: Partial<Pick<User, 'passwordHash' | 'role' | 'fullName' | 'disabled' | 'lastLoginAt'>>, tx?: Transaction): Promise<void> {
+    await User.update({ ...patch, updatedAt: new Date() }, { where: { id }, transaction: tx });
+  }
+  async remove(id: string, tx?: Transaction): Promise<void> {
+    await User.destroy({ where: { id }, transaction: tx });
+  }
+
+  // sessions
+  createSession(data: { id: string; userId: string; expiresAt: Date; ip: string | null; userAgent: string | null }, tx?: Transaction): Promise<Session> {
+    return Session.create(data, { transaction: tx });
+  }
+  findSession(id: string): Promise<Session | null> {
+    return Session.findByPk(id);
+  }
+  async touchSession(id: string, at: Date): Promise<void> {
+    await Session.update({ lastSeenAt: at }, { where: { id } });
+  }
+  async deleteSession(id: string, tx?: Transaction): Promise<void> {
+    await Session.destroy({ where: { id }, transaction: tx });
+  }
+  async deleteSessionsOf(userId: string, tx?: Transaction): Promise<void> {
+    await Session.destroy({ where: { userId }, transaction: tx });
+  }
+  async deleteExpiredSessions(idleBefore: Date): Promise<number> {
+    return Session.destroy({ where: { [Op.or]: [{ expiresAt: { [Op.lt]: new Date() } }, { lastSeenAt: { [Op.lt]: idleBefore } }] } });
+  }
+
+  // API tokens
+  createToken(data: { userId: string; name: string; tokenHash: string; expiresAt: Date | null }, tx?: Transaction): Promise<ApiToken> {
+    return ApiToken.create({ ...data, lastUsedAt: null, revokedAt: null }, { transaction: tx });
+  }
+  findTokenByHash(tokenHash: string): Promise<ApiToken | null> {
+    return ApiToken.findOne({ where: { tokenHash } });
+  }
+  listTokens(userId: string): Promise<ApiToken[]> {
+    return ApiToken.findAll({ where: { userId, revokedAt: null }, order: [['id', 'ASC']] });
+  }
+  async revokeToken(userId: string, id: string, tx?: Transaction): Promise<number> {
+    const [n] = await ApiToken.update({ revokedAt: new Date() }, { where: { id, userId, revokedAt: null }, transaction: tx });
+    return n;
+  }
+  async touchToken(id: string, at: Date): Promise<void> {
+    await ApiToken.update({ lastUsedAt: at }, { where: { id } });
+  }
+
+  // login throttling, keyed by the lower-cased name typed (known or not, so it reveals nothing)
+  async throttleState(key: string): Promise<{ failures: number; lockedUntil: Date | null } | undefined> {
+    const rows = await this.db.rows<{ failures: number; locked_until: Date | null }>('SELECT failures, locked_until FROM login_throttle WHERE username_key = $1', [key]);
+    const r = rows[0];
+    return r ? { failures: r.failures, lockedUntil: r.locked_until } : undefined;
+  }
+  async recordFailure(key: string, threshold: number): Promise<void> {
+    // after `threshold` failures, lock for 1, 2, 4 … minutes, at most an hour
+    await this.db.exec(
+      `INSERT INTO login_throttle (username_key, failures, last_failure_at) VALUES ($1, 1, now())
+       ON CONFLICT (username_key) DO UPDATE SET failures = login_throttle.failures + 1, last_failure_at = now(),
+         locked_until = CASE WHEN login_throttle.failures + 1 >= $2
+           THEN now() + make_interval(mins => LEAST(60, power(2, login_throttle.failures + 1 - $2)::int)) ELSE NULL END`,
+      [key, threshold],
+    );
+  }
+  async clearFailures(key: string): Promise<void> {
+    await this.db.exec('DELETE FROM login_throttle WHERE username_key = $1', [key]);
+  }
+}

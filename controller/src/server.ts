@@ -1,0 +1,77 @@
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Sequelize } from 'sequelize';
+import type { Config } from './config.ts';
+import { createServices, type Services } from './container.ts';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
+import { migrate } from './db/migrate.ts';
+import { initModels } from './db/models/index.ts';
+import { createSequelize } from './db/sequelize.ts';
+import { createApp } from './http/app.ts';
+import { loadKeys } from './keys.ts';
+import type { Logger } from './logger.ts';
+
+/** A running controller. */
+export interface Controller {
+  url: string;
+  port: number;
+  services: Services;
+  server: Server;
+  /** The password of a freshly created bootstrap admin, when it was generated. */
+  bootstrapPassword: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the controller: database (embedded PGlite when DATABASE_URL is unset), migrations, keys,
+ * bootstrap admin, HTTP API.
+ */
+export async function startController(config: Config, logger: Logger): Promise<Controller> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedDatabase({ dir: path.join(config.dataDir, 'pgdata') });
+    url = embedded.url;
+    logger.info({ dir: path.join(config.dataDir, 'pgdata') }, 'using the embedded PostgreSQL (PGlite); set DATABASE_URL for a real server');
+  }
+  let sequelize: Sequelize | undefined;
+  try {
+    sequelize = createSequelize(url, logger);
+    initModels(sequelize);
+    await migrate(sequelize, url, logger);
+    const keys = loadKeys(config, logger);
+    const services = createServices(config, logger, sequelize, keys);
+    const boot = await services.auth.bootstrapAdmin(config.adminPassword);
+    if (boot.created) logger.info({ username: 'admin' }, boot.password ? 'created the bootstrap admin with a generated password (printed once on the console)' : 'created the bootstrap admin');
+
+    const { app } = createApp(services);
+    const server = createServer(app);
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    const seq = sequelize;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      services,
+      server,
+      bootstrapPassword: boot.password,
+      async stop() {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await seq.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await sequelize?.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,195 @@
+import type { Me } from '@mtandao/protocol/api';
+import type { Config } from '../config.ts';
+import { AppError, conflict, notFound } from '../errors.ts';
+import type { Actor, RequestMeta } from '../http/route.ts';
+import { dummyPasswordHash, hashPassword, randomToken, sha256, verifyPassword } from '../lib/secrets.ts';
+import type { UsersRepository } from '../repositories/users.repository.ts';
+import type { AuditService } from './audit.service.ts';
+import type { Database } from '../db/database.ts';
+import type { User } from '../db/models/index.ts';
+import { uniqueViolation } from '../db/database.ts';
+
+/** One message for an unknown user and a wrong password. */
+export const LOGIN_FAILED_MESSAGE = 'Invalid username or password';
+const THROTTLE_AFTER = 5;
+const TOUCH_EVERY_MS = 60_000;
+
+const view = (u: User) => ({
+  id: u.id,
+  username: u.username,
+  role: u.role,
+  fullName: u.fullName,
+  disabled: u.disabled,
+  lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
+  createdAt: u.createdAt.toISOString(),
+});
+
+/** Staff accounts, sessions, API tokens and the bootstrap admin. */
+export class AuthService {
+  constructor(
+    private readonly db: Database,
+    private readonly users: UsersRepository,
+    private readonly audit: AuditService,
+    private readonly config: Pick<Config, 'sessionIdleMs' | 'sessionAbsoluteMs'>,
+  ) {}
+
+  /** Checks credentials; on success opens a new session (the old one, if any, is dropped: rotation). */
+  async login(input: { username: string; password: string; previousSession?: string | undefined; ip?: string | undefined; userAgent?: string | undefined; requestId: string }) {
+    const key = input.username.trim().toLowerCase();
+    const throttle = await this.users.throttleState(key);
+    if (throttle?.lockedUntil && throttle.lockedUntil > new Date()) {
+      const minutes = Math.max(1, Math.ceil((throttle.lockedUntil.getTime() - Date.now()) / 60_000));
+      throw new AppError(429, `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+    }
+    const user = await this.users.findByUsername(key);
+    // Burn the same scrypt time for unknown users so timing does not tell them apart.
+    const ok = user ? await verifyPassword(input.password, user.passwordHash) : (await verifyPassword(input.password, await dummyPasswordHash()), false);
+    if (!user || !ok || user.disabled) {
+      await this.users.recordFailure(key, THROTTLE_AFTER);
+      throw new AppError(401, LOGIN_FAILED_MESSAGE);
+    }
+    await this.users.clearFailures(key);
+    const token = randomToken('', 32);
+    const now = new Date();
+    await this.db.transaction(async (tx) => {
+      if (input.previousSession) await this.users.deleteSession(sha256(input.previousSession), tx);
+      await this.users.createSession(
+        { id: sha256(token), userId: user.id, expiresAt: new Date(now.getTime() + this.config.sessionAbsoluteMs), ip: input.ip ?? null, userAgent: input.userAgent?.slice(0, 300) ?? null },
+        tx,
+      );
+      await this.users.update(user.id, { lastLoginAt: now }, tx);
+      await this.audit.record({ actor: { userId: user.id, username: user.username, role: user.role, via: 'session' }, requestId: input.requestId, ip: input.ip }, 'auth.login', 'user', user.id, {}, tx);
+    });
+    return { token, maxAgeMs: this.config.sessionAbsoluteMs, user: await this.me(user) };
+  }
+
+  async logout(token: string | undefined, meta: RequestMeta | undefined): Promise<void> {
+    if (!token) return;
+    await this.users.deleteSession(sha256(token));
+    if (meta) await this.audit.record(meta, 'auth.logout', 'user', meta.actor.userId);
+  }
+
+  /** Resolves a session cookie, enforcing the idle and absolute timeouts. */
+  async actorFromSession(token: string): Promise<Actor | undefined> {
+    const session = await this.users.findSession(sha256(token));
+    if (!session) return undefined;
+    const now = Date.now();
+    if (session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + this.config.sessionIdleMs <= now) {
+      await this.users.deleteSession(session.id);
+      return undefined;
+    }
+    const user = await this.users.findById(session.userId);
+    if (!user || user.disabled) return undefined;
+    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await this.users.touchSession(session.id, new Date(now));
+    return { userId: user.id, username: user.username, role: user.role, via: 'session', sessionId: session.id };
+  }
+
+  /** Resolves an `Authorization: Bearer` API token. */
+  async actorFromToken(token: string): Promise<Actor | undefined> {
+    const row = await this.users.findTokenByHash(sha256(token));
+    if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
+    const user = await this.users.findById(row.userId);
+    if (!user || user.disabled) return undefined;
+    if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) await this.users.touchToken(row.id, new Date());
+    return { userId: user.id, username: user.username, role: user.role, via: 'token' };
+  }
+
+  async me(user: User | string): Promise<Me> {
+    const u = typeof user === 'string' ? await this.users.findById(user) : user;
+    if (!u) throw notFound('User');
+    return { id: u.id, username: u.username, role: u.role, fullName: u.fullName };
+  }
+
+  async createToken(meta: RequestMeta, input: { name: string; expiresInDays?: number | undefined }) {
+    const token = randomToken('mt_', 32);
+    const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
+    const row = await this.db.transaction(async (tx) => {
+      const created = await this.users.createToken({ userId: meta.actor.userId, name: input.name, tokenHash: sha256(token), expiresAt }, tx);
+      await this.audit.record(meta, 'token.create', 'api_token', created.id, { name: input.name }, tx);
+      return created;
+    });
+    return { id: row.id, name: row.name, token, createdAt: row.createdAt.toISOString(), expiresAt: expiresAt?.toISOString() ?? null };
+  }
+
+  async listTokens(actor: Actor) {
+    const rows = await this.users.listTokens(actor.userId);
+    return {
+      items: rows.map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null, expiresAt: t.expiresAt?.toISOString() ?? null })),
+      total: rows.length,
+    };
+  }
+
+  async revokeToken(meta: RequestMeta, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if ((await this.users.revokeToken(meta.actor.userId, id, tx)) === 0) throw notFound('API token');
+      await this.audit.record(meta, 'token.revoke', 'api_token', id, {}, tx);
+    });
+  }
+
+  // staff accounts (admin only)
+
+  async listUsers() {
+    const rows = await this.users.list();
+    return { items: rows.map(view), total: rows.length };
+  }
+
+  async createUser(meta: RequestMeta, input: { username: string; password: string; role: User['role']; fullName?: string | undefined }) {
+    const passwordHash = await hashPassword(input.password);
+    try {
+      return await this.db.transaction(async (tx) => {
+        const u = await this.users.create({ username: input.username, passwordHash, role: input.role, fullName: input.fullName ?? null }, tx);
+        await this.audit.record(meta, 'user.create', 'user', u.id, { username: u.username, role: u.role }, tx);
+        return view(u);
+      });
+    } catch (err) {
+      if (uniqueViolation(err)) throw conflict('Username already exists', 'username');
+      throw err;
+    }
+  }
+
+  async updateUser(meta: RequestMeta, id: string, input: { password?: string | undefined; role?: User['role'] | undefined; fullName?: string | undefined; disabled?: boolean | undefined }) {
+    const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+    return this.db.transaction(async (tx) => {
+      const u = await this.users.findById(id, tx);
+      if (!u) throw notFound('User');
+      const demotes = (input.role && input.role !== 'admin') || input.disabled === true;
+      if (u.role === 'admin' && demotes && (await this.users.countActiveAdmins(tx)) <= 1) {
+        throw new AppError(409, 'The last admin cannot be demoted or disabled', { field: input.role ? 'role' : 'disabled' });
+      }
+      await this.users.update(id, { ...(passwordHash ? { passwordHash } : {}), ...(input.role ? { role: input.role } : {}), ...(input.fullName !== undefined ? { fullName: input.fullName } : {}), ...(input.disabled !== undefined ? { disabled: input.disabled } : {}) }, tx);
+      if (passwordHash || input.disabled || input.role) await this.users.deleteSessionsOf(id, tx);
+      await this.audit.record(meta, 'user.update', 'user', id, { role: input.role, disabled: input.disabled, passwordChanged: Boolean(passwordHash) }, tx);
+      return view((await this.users.findById(id, tx))!);
+    });
+  }
+
+  async deleteUser(meta: RequestMeta, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const u = await this.users.findById(id, tx);
+      if (!u) throw notFound('User');
+      if (u.id === meta.actor.userId) throw new AppError(409, 'You cannot delete your own account');
+      if (u.role === 'admin' && (await this.users.countActiveAdmins(tx)) <= 1) throw new AppError(409, 'The last admin cannot be deleted');
+      await this.users.remove(id, tx);
+      await this.audit.record(meta, 'user.delete', 'user', id, { username: u.username }, tx);
+    });
+  }
+
+  /**
+   * On an empty database, creates `admin` with MTANDAO_ADMIN_PASSWORD or a random password that is
+   * returned to be printed once.
+   */
+  async bootstrapAdmin(password: string | undefined): Promise<{ created: boolean; password?: string }> {
+    if ((await this.users.count()) > 0) return { created: false };
+    const chosen = password ?? randomToken('', 12);
+    try {
+      await this.db.transaction(async (tx) => {
+        const u = await this.users.create({ username: 'admin', passwordHash: await hashPassword(chosen), role: 'admin', fullName: 'Administrator' }, tx);
+        await this.audit.record(null, 'user.bootstrap', 'user', u.id, { username: 'admin' }, tx);
+      });
+    } catch (err) {
+      if (uniqueViolation(err)) return { created: false }; // another instance won the race
+      throw err;
+    }
+    return password ? { created: true } : { created: true, password: chosen };
+  }
+}

@@ -1,0 +1,111 @@
+import type { AvailableIps } from '@mtandao/protocol/api';
+import { AppError, notFound } from '../errors.ts';
+import { formatIp, intersectRanges, mergeRanges, parseBlock, parseIp, prefixRanges, subtractRanges, type Ip, type Range } from '../lib/ipv4.ts';
+import type { NetworkRow, PoolsRepository } from '../repositories/pools.repository.ts';
+import type { Transaction } from 'sequelize';
+
+/** Blocks larger than this are searched by prefix; smaller ones list every free address. */
+export const DROPDOWN_MAX_PREFIX = 24;
+const DEFAULT_SEARCH_LIMIT = 100;
+
+/** Parses "a.b.c.d" or "a.b.c.d-e.f.g.h" into a range. */
+export function parseIpRange(text: string): Range | undefined {
+  const [a, b] = text.split('-').map((s) => s.trim());
+  const first = a ? parseIp(a) : undefined;
+  const last = b === undefined ? first : parseIp(b);
+  if (first === undefined || last === undefined || first > last) return undefined;
+  return [first, last];
+}
+
+/** The rules of which addresses of a block are usable, in one place (NetBox style). */
+export class UsableSpace {
+  readonly block: { first: Ip; last: Ip; prefix: number };
+  /** Usable addresses as sorted, merged ranges. */
+  readonly ranges: Range[];
+  constructor(cidr: string, gateway: string | null, reserved: Range[]) {
+    const block = parseBlock(cidr);
+    if (!block) throw new Error(`not a block: ${cidr}`);
+    this.block = block;
+    const excluded: Range[] = [...reserved];
+    const gw = gateway ? parseIp(gateway) : undefined;
+    if (gw !== undefined) excluded.push([gw, gw]);
+    // network and broadcast addresses are never handed out
+    this.ranges = subtractRanges([[block.first + 1, block.last - 1]], mergeRanges(excluded));
+  }
+  get size(): number {
+    return this.ranges.reduce((n, [a, b]) => n + (b - a + 1), 0);
+  }
+  contains(ip: Ip): boolean {
+    return this.ranges.some(([a, b]) => ip >= a && ip <= b);
+  }
+  /** Usable addresses inside one /24 chunk. */
+  capacityOf(chunk: number): number {
+    return intersectRanges(this.ranges, [[chunk * 256, chunk * 256 + 255]]).reduce((n, [a, b]) => n + (b - a + 1), 0);
+  }
+}
+
+/** IP address management: usable space, utilisation and the available-address search. */
+export class IpamService {
+  constructor(private readonly pools: PoolsRepository) {}
+
+  async spaceOf(network: NetworkRow, tx?: Transaction): Promise<UsableSpace> {
+    const reserved = await this.pools.reservedOf([network.pool_id], tx);
+    return new UsableSpace(network.cidr, network.gateway, reserved.map((r) => [parseIp(r.first_ip)!, parseIp(r.last_ip)!] as Range));
+  }
+
+  /**
+   * Available addresses of a block matching a typed prefix, in order, without materialising the
+   * block: ranges are computed, full /24 chunks are skipped by their allocation count, and only
+   * partly used chunks read their allocated rows.
+   */
+  async availableIps(networkId: string, query: { prefix: string; limit?: number | undefined }): Promise<AvailableIps> {
+    const network = await this.pools.network(networkId);
+    if (!network) throw notFound('Network');
+    const space = await this.spaceOf(network);
+    const small = space.block.prefix >= DROPDOWN_MAX_PREFIX;
+    const limit = query.limit ?? (small ? 1024 : DEFAULT_SEARCH_LIMIT);
+    const wanted = prefixRanges(query.prefix);
+    if (!wanted) throw new AppError(422, 'prefix must be the start of an IPv4 address, like 10.0.3', { field: 'prefix', issues: [{ field: 'prefix', message: 'prefix must be the start of an IPv4 address, like 10.0.3' }] });
+    const ranges = intersectRanges(space.ranges, wanted);
+    const ips: string[] = [];
+    let truncated = false;
+
+    outer: for (const [lo, hi] of ranges) {
+      let chunk = Math.floor(lo / 256);
+      const lastChunk = Math.floor(hi / 256);
+      while (chunk <= lastChunk) {
+        // the next chunks that hold allocations; chunks between them are empty
+        const usage = await this.pools.chunkUsage(networkId, chunk, lastChunk, 256);
+        const batchEnd = usage.length === 256 ? Number(usage[usage.length - 1]!.chunk) : lastChunk;
+        const used = new Map(usage.map((u) => [Number(u.chunk), u.used]));
+        for (; chunk <= batchEnd; chunk++) {
+          const segLo = Math.max(lo, chunk * 256);
+          const segHi = Math.min(hi, chunk * 256 + 255);
+          const n = used.get(chunk) ?? 0;
+          if (n > 0 && n >= space.capacityOf(chunk)) continue; // full
+          const taken = n === 0 ? [] : await this.pools.allocatedBetween(networkId, segLo, segHi);
+          let t = 0;
+          for (let ip = segLo; ip <= segHi; ip++) {
+            while (t < taken.length && taken[t]! < ip) t++;
+            if (t < taken.length && taken[t] === ip) continue;
+            if (ips.length === limit) {
+              truncated = true;
+              break outer;
+            }
+            ips.push(formatIp(ip));
+          }
+        }
+      }
+    }
+    return { ips, truncated };
+  }
+
+  /** Whether `ip` is a usable, free address of the network (re-checked by the unique index on insert). */
+  async checkAvailable(network: NetworkRow, ipText: string, tx?: Transaction): Promise<'ok' | 'outside' | 'taken'> {
+    const ip = parseIp(ipText);
+    if (ip === undefined) return 'outside';
+    const space = await this.spaceOf(network, tx);
+    if (!space.contains(ip)) return 'outside';
+    return (await this.pools.isAllocated(formatIp(ip), tx)) ? 'taken' : 'ok';
+  }
+}

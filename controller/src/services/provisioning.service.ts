@@ -1,0 +1,97 @@
+import { EventEmitter } from 'node:events';
+import type { JobView } from '@mtandao/protocol/api';
+import type { Transaction } from 'sequelize';
+import { notFound } from '../errors.ts';
+import type { JobFilter, JobRow, JobsRepository, NewJob } from '../repositories/jobs.repository.ts';
+
+const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOString() : null);
+
+/** A job as the API shows it. */
+export function jobView(r: JobRow): JobView {
+  return {
+    id: String(r.id),
+    type: r.type,
+    reason: r.reason,
+    status: r.status,
+    attempts: r.attempts,
+    routerId: String(r.router_id),
+    routerName: r.router_name,
+    siteId: String(r.site_id),
+    siteName: r.site_name ?? '',
+    customerId: r.customer_id ? String(r.customer_id) : null,
+    customerUsername: r.customer_username ?? (typeof r.payload?.username === 'string' ? r.payload.username : null),
+    planId: r.plan_id ? String(r.plan_id) : null,
+    agentId: r.agent_id,
+    commandId: r.command_id,
+    seq: r.seq === null ? null : String(r.seq),
+    lastError: r.last_error,
+    routerError: r.router_error,
+    result: r.result,
+    nextAttemptAt: iso(r.next_attempt_at)!,
+    expiresAt: iso(r.expires_at)!,
+    sentAt: iso(r.sent_at),
+    completedAt: iso(r.completed_at),
+    createdAt: iso(r.created_at)!,
+    updatedAt: iso(r.updated_at)!,
+  };
+}
+
+/** A provisioning intent before it has a row: what must reach which router, and why. */
+export type JobIntent = Omit<NewJob, 'expiresAt' | 'createdBy'>;
+
+/**
+ * The provisioning outbox: jobs are written in the same transaction as the business change that
+ * causes them, and the dispatcher delivers them. Also the read side NOC uses.
+ */
+export class ProvisioningService {
+  /** In-process wake-up (same-instance writes); NOTIFY covers the other instances. */
+  readonly wake = new EventEmitter();
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly jobTtlMs: number,
+  ) {
+    this.wake.setMaxListeners(0);
+  }
+
+  /** Writes jobs and their first event inside the caller's transaction; wakes dispatchers at commit. */
+  async enqueue(tx: Transaction, intents: JobIntent[], createdBy: string | null): Promise<string[]> {
+    if (intents.length === 0) return [];
+    const expiresAt = new Date(Date.now() + this.jobTtlMs);
+    const ids = await this.jobs.insert(intents.map((i) => ({ ...i, createdBy, expiresAt })), tx);
+    await this.jobs.addEvents(ids.map((jobId, i) => ({ jobId, kind: 'created', message: `queued: ${intents[i]!.reason}` })), tx);
+    await this.jobs.notify(intents.map((i) => i.routerId), tx);
+    tx.afterCommit(() => {
+      this.wake.emit('jobs', intents.map((i) => i.routerId));
+    });
+    return ids;
+  }
+
+  async list(filter: JobFilter, page: number, pageSize: number) {
+    const { rows, total } = await this.jobs.list(filter, pageSize, (page - 1) * pageSize);
+    return { items: rows.map(jobView), total };
+  }
+
+  async get(id: string): Promise<JobView> {
+    const row = await this.jobs.get(id);
+    if (!row) throw notFound('Provisioning job');
+    const events = await this.jobs.events(id);
+    return {
+      ...jobView(row),
+      events: events.map((e) => ({
+        id: String(e.id),
+        at: e.at.toISOString(),
+        kind: e.kind,
+        message: e.message,
+        routerError: e.routerError,
+        agentId: e.agentId,
+        commandId: e.commandId,
+        data: e.data,
+      })),
+    };
+  }
+
+  latestForCustomers(ids: string[]) {
+    return this.jobs.latestForCustomers(ids);
+  }
+}

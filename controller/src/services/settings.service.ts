@@ -1,0 +1,82 @@
+import type { SettingsView } from '@mtandao/protocol/api';
+import type { Config } from '../config.ts';
+import type { RequestMeta } from '../http/route.ts';
+import type { SettingsRepository } from '../repositories/settings.repository.ts';
+import type { AuditService } from './audit.service.ts';
+import type { Database } from '../db/database.ts';
+import type { SecretBox } from '../lib/secrets.ts';
+
+const AT_KEY_AAD = 'mtandao:settings:africastalking.apiKey';
+
+/** Everything the SMS provider needs, decrypted. */
+export interface SmsSettings {
+  provider: 'log' | 'africastalking';
+  companyName: string;
+  paybillNumber: string | null;
+  africastalking: { username: string | null; apiKey: string | null; senderId: string | null; baseUrl: string | null };
+}
+
+/** ISP-wide settings; secrets are encrypted at rest and never read back. */
+export class SettingsService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: SettingsRepository,
+    private readonly audit: AuditService,
+    private readonly secretBox: SecretBox,
+    private readonly config: Pick<Config, 'currency' | 'timezone'>,
+  ) {}
+
+  async sms(): Promise<SmsSettings> {
+    const all = await this.repo.all();
+    const enc = all.get('africastalking.apiKey');
+    return {
+      provider: all.get('sms.provider') === 'africastalking' ? 'africastalking' : 'log',
+      companyName: (all.get('companyName') as string | undefined) ?? 'Mtandao ISP',
+      paybillNumber: (all.get('paybillNumber') as string | undefined) ?? null,
+      africastalking: {
+        username: (all.get('africastalking.username') as string | undefined) ?? null,
+        apiKey: typeof enc === 'string' ? this.secretBox.decrypt(enc, AT_KEY_AAD) : null,
+        senderId: (all.get('africastalking.senderId') as string | undefined) ?? null,
+        baseUrl: (all.get('africastalking.baseUrl') as string | undefined) ?? null,
+      },
+    };
+  }
+
+  async get(): Promise<SettingsView> {
+    const s = await this.sms();
+    return {
+      paybillNumber: s.paybillNumber,
+      companyName: s.companyName,
+      currency: this.config.currency,
+      timezone: this.config.timezone,
+      smsProvider: s.provider,
+      africastalking: { username: s.africastalking.username, apiKeySet: Boolean(s.africastalking.apiKey), senderId: s.africastalking.senderId, baseUrl: s.africastalking.baseUrl },
+    };
+  }
+
+  async update(
+    meta: RequestMeta,
+    input: {
+      paybillNumber?: string | undefined;
+      companyName?: string | undefined;
+      smsProvider?: 'log' | 'africastalking' | undefined;
+      africastalking?: { username: string; apiKey?: string | undefined; senderId?: string | null | undefined; baseUrl?: string | null | undefined } | undefined;
+    },
+  ): Promise<SettingsView> {
+    await this.db.transaction(async (tx) => {
+      const set = (k: string, v: unknown) => this.repo.set(k, v, meta.actor.userId, tx);
+      if (input.paybillNumber !== undefined) await set('paybillNumber', input.paybillNumber);
+      if (input.companyName !== undefined) await set('companyName', input.companyName);
+      if (input.smsProvider !== undefined) await set('sms.provider', input.smsProvider);
+      const at = input.africastalking;
+      if (at) {
+        await set('africastalking.username', at.username);
+        if (at.apiKey) await set('africastalking.apiKey', this.secretBox.encrypt(at.apiKey, AT_KEY_AAD));
+        if (at.senderId !== undefined) await set('africastalking.senderId', at.senderId ?? null);
+        if (at.baseUrl !== undefined) await set('africastalking.baseUrl', at.baseUrl ?? null);
+      }
+      await this.audit.record(meta, 'settings.update', 'settings', null, input as Record<string, unknown>, tx);
+    });
+    return this.get();
+  }
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { loadPublicKey } from '@mtandao/protocol/signing';
+import type { EnrollRequest, EnrollResponse } from '@mtandao/protocol';
+import type { Config } from '../config.ts';
+import { AppError, conflict, invalid, notFound } from '../errors.ts';
+import type { RequestMeta } from '../http/route.ts';
+import { randomToken, sha256 } from '../lib/secrets.ts';
+import type { SitesRepository } from '../repositories/sites.repository.ts';
+import type { RoutersRepository, RouterRow } from '../repositories/routers.repository.ts';
+import type { AuditService } from './audit.service.ts';
+import { uniqueViolation, type Database } from '../db/database.ts';
+import type { Agent } from '../db/models/index.ts';
+
+const ENROLLMENT_TTL_MS = 60 * 60_000;
+
+/** Sites, routers, agent enrolment and the agents' view of router health. */
+export class SitesService {
+  constructor(
+    private readonly db: Database,
+    private readonly sites: SitesRepository,
+    private readonly routers: RoutersRepository,
+    private readonly audit: AuditService,
+    private readonly config: Pick<Config, 'publicUrl' | 'heartbeatMs'>,
+    private readonly controllerPublicKeyPem: string,
+  ) {}
+
+  /** An agent counts as online while it is connected and has been heard from within three heartbeats. */
+  isOnline(agent: { connectedInstance?: string | null; lastSeenAt: Date | null } | null, connected?: boolean): boolean {
+    if (!agent?.lastSeenAt) return false;
+    const isConnected = connected ?? Boolean(agent.connectedInstance);
+    return isConnected && Date.now() - agent.lastSeenAt.getTime() < this.config.heartbeatMs * 3 + 5_000;
+  }
+
+  async listSites() {
+    const [sites, agents, counts] = await Promise.all([this.sites.list(), this.sites.currentAgents(), this.sites.routerCounts()]);
+    const agentBySite = new Map<string, Agent>();
+    for (const a of agents) {
+      const prev = agentBySite.get(String(a.siteId));
+      if (!prev || prev.createdAt < a.createdAt) agentBySite.set(String(a.siteId), a);
+    }
+    const items = sites.map((s) => {
+      const a = agentBySite.get(String(s.id));
+      return {
+        id: String(s.id),
+        name: s.name,
+        createdAt: s.createdAt.toISOString(),
+        agent: a
+          ? { id: a.id, online: this.isOnline(a), lastSeenAt: a.lastSeenAt?.toISOString() ?? null, version: a.version, hostname: a.hostname, capability: a.capability }
+          : null,
+        routerCount: counts.get(String(s.id)) ?? 0,
+      };
+    });
+    return { items, total: items.length };
+  }
+
+  async createSite(meta: RequestMeta, input: { name: string }) {
+    try {
+      const site = await this.db.transaction(async (tx) => {
+        const s = await this.sites.create(input.name, tx);
+        await this.audit.record(meta, 'site.create', 'site', String(s.id), { name: s.name }, tx);
+        return s;
+      });
+      return { id: String(site.id), name: site.name, createdAt: site.createdAt.toISOString(), agent: null, routerCount: 0 };
+    } catch (err) {
+      if (uniqueViolation(err)) throw conflict('A site with this name already exists', 'name');
+      throw err;
+    }
+  }
+
+  /** A one-time, short-lived enrolment token, shown once with the command an installer runs. */
+  async createEnrollmentToken(meta: RequestMeta, siteId: string) {
+    const token = randomToken('enr_', 24);
+    const expiresAt = new Date(Date.now() + ENROLLMENT_TTL_MS);
+    await this.db.transaction(async (tx) => {
+      if (!(await this.sites.findById(siteId, tx))) throw notFound('Site');
+      const row = await this.sites.createToken({ siteId, tokenHash: sha256(token), expiresAt, createdBy: meta.actor.userId }, tx);
+      await this.audit.record(meta, 'site.enrollment_token', 'site', siteId, { tokenId: String(row.id), expiresAt: expiresAt.toISOString() }, tx);
+    });
+    return { token, expiresAt: expiresAt.toISOString(), command: `mtandao-agent enroll --controller ${this.config.publicUrl} --token ${token}` };
+  }
+
+  /** Trades a one-time token and a public key for an agent identity. */
+  async enroll(input: EnrollRequest): Promise<EnrollResponse> {
+    try {
+      loadPublicKey(input.publicKey);
+    } catch {
+      throw invalid('publicKey', 'Public key must be an Ed25519 public key in PEM (SPKI) form');
+    }
+    const agentId = `agt_${randomBytes(12).toString('hex')}`;
+    const site = await this.db.transaction(async (tx) => {
+      const token = await this.sites.findTokenForUpdate(sha256(input.token), tx);
+      // one answer for unknown, spent and expired tokens
+      if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) throw new AppError(401, 'Enrollment token is invalid, expired or already used', { field: 'token' });
+      await this.sites.spendToken(String(token.id), agentId, tx);
+      await this.sites.createAgent({ id: agentId, siteId: String(token.siteId), publicKey: input.publicKey, hostname: input.hostname ?? null, version: input.agentVersion ?? null }, tx);
+      await this.sites.revokeOtherAgents(String(token.siteId), agentId, tx);
+      await this.audit.record(null, 'agent.enroll', 'agent', agentId, { siteId: String(token.siteId), hostname: input.hostname }, tx);
+      return (await this.sites.findById(String(token.siteId), tx))!;
+    });
+    const ws = new URL(this.config.publicUrl);
+    ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
+    ws.pathname = '/agent';
+    return { agentId, siteId: String(site.id), siteName: site.name, controllerPublicKey: this.controllerPublicKeyPem, websocketUrl: ws.toString() };
+  }
+
+  // routers
+
+  routerView(r: RouterRow) {
+    return {
+      id: String(r.id),
+      name: r.name,
+      siteId: String(r.site_id),
+      siteName: r.site_name,
+      host: r.host,
+      health: {
+        reachable: r.reachable,
+        version: r.version,
+        identity: r.identity,
+        lastError: r.last_error,
+        checkedAt: r.checked_at ? new Date(r.checked_at).toISOString() : null,
+      },
+      agentOnline: this.isOnline({ lastSeenAt: r.agent_last_seen_at ? new Date(r.agent_last_seen_at) : null }, r.agent_connected),
+    };
+  }
+
+  async listRouters(filter: { siteId?: string | undefined }) {
+    const rows = await this.routers.list(filter.siteId ? { siteId: filter.siteId } : {});
+    return { items: rows.map((r) => this.routerView(r)), total: rows.length };
+  }
+
+  async getRouter(id: string) {
+    const r = await this.routers.get(id);
+    if (!r) throw notFound('Router');
+    return this.routerView(r);
+  }
+
+  async createRouter(meta: RequestMeta, input: { name: string; siteId: string; host?: string | undefined }) {
+    try {
+      const id = await this.db.transaction(async (tx) => {
+        if (!(await this.sites.findById(input.siteId, tx))) throw invalid('siteId', 'Site not found');
+        const r = await this.routers.create({ siteId: input.siteId, name: input.name, host: input.host || null }, tx);
+        await this.audit.record(meta, 'router.create', 'router', String(r.id), { name: r.name, siteId: input.siteId }, tx);
+        return String(r.id);
+      });
+      return this.getRouter(id);
+    } catch (err) {
+      if (uniqueViolation(err)) throw conflict('This site already has a router with this name', 'name');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,8 @@
+// REST API schemas shared by the controller (validation, OpenAPI) and the dashboard.
+export * from './common.ts';
+export * from './auth.ts';
+export * from './network.ts';
+export * from './plans.ts';
+export * from './customers.ts';
+export * from './provisioning.ts';
+export * from './settings.ts';
