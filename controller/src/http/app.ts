@@ -95,6 +95,28 @@ async function resolveActor(s: Services, req: Request): Promise<{ actor?: Actor;
   return actor ? { actor, sessionToken } : { sessionToken };
 }
 
+/** The path of the first string holding a NUL byte: PostgreSQL text cannot store one. */
+function findNul(value: unknown, path: string[] = []): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || 'body' : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const hit = findNul(v, [...path, String(i)]);
+      if (hit) return hit;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const hit = findNul(k, [...path, k]) ?? findNul(v, [...path, k]);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+function rejectNul(value: unknown): void {
+  const field = findNul(value);
+  if (field) throw new AppError(422, 'Text must not contain NUL characters', { field, issues: [{ field, message: 'Text must not contain NUL characters' }] });
+}
+
 function mount(router: express.Router, s: Services, def: RouteDef) {
   const allowed = ROLES_BY_ACCESS[def.access];
   if (!allowed) throw new Error(`route ${def.method} ${def.path} has no access level`);
@@ -105,6 +127,8 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         if (!actor) throw new AppError(401, 'Sign in first');
         if (!allowed.includes(actor.role)) throw new AppError(403, `Your role (${actor.role}) may not do this`);
       }
+      rejectNul(req.query);
+      rejectNul(req.body);
       const params = def.params ? def.params.safeParse(req.params) : { success: true as const, data: req.params };
       if (!params.success) throw validationError(params.error, 'params');
       const query = def.query ? def.query.safeParse(req.query) : { success: true as const, data: req.query };

@@ -346,14 +346,18 @@ export class CustomersService {
   async revealPassword(meta: RequestMeta, id: string): Promise<{ password: string }> {
     const c = await this.customers.findById(id);
     if (!c) throw notFound('Customer');
-    const password = this.secretBox.decrypt(c.passwordEnc, passwordAad(id));
+    const password = this.passwordOf(c);
     await this.audit.record(meta, 'customer.password.reveal', 'customer', id, { username: c.username });
     return { password };
   }
 
   /** Decrypts a password for the dispatcher (never logged, never stored in clear). */
   passwordOf(c: Pick<Customer, 'id' | 'passwordEnc'>): string {
-    return this.secretBox.decrypt(c.passwordEnc, passwordAad(String(c.id)));
+    try {
+      return this.secretBox.decrypt(c.passwordEnc, passwordAad(String(c.id)));
+    } catch (err) {
+      throw new AppError(500, "This customer's password cannot be decrypted: the encryption key differs or the row was tampered with", { code: 'internal', cause: err });
+    }
   }
 
   /** A unique, RouterOS-safe username from the name (or the phone). */

@@ -1,0 +1,8 @@
+import { dropTestDatabases } from './helpers/database.ts';
+
+/** Mocha root hooks: drop what the run created. */
+export const mochaHooks = {
+  async afterAll() {
+    await dropTestDatabases();
+  },
+};
