@@ -1,0 +1,313 @@
+import { randomBytes, type KeyObject } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData } from 'ws';
+import { AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, CONTROLLER_MAX_PAYLOAD, agentAuthChallenge, type AgentMessage, type HelloMessage } from '@mtandao/protocol';
+import { signAgentMessage, signText } from '@mtandao/protocol/signing';
+import type { Logger } from '../logger.ts';
+import { backoffDelay, jittered } from './backoff.ts';
+
+/** Timing of the controller connection; SPEC section 6 values by default. */
+export interface ChannelTiming {
+  /** Keepalive ping period (± 20 % jitter); a controller silent for two periods is dropped. */
+  pingIntervalMs: number;
+  /** First reconnect ceiling. */
+  backoffBaseMs: number;
+  /** Reconnect ceiling cap. */
+  backoffCapMs: number;
+  /** After a 401, wait between half this and this before trying again. */
+  authRetryMs: number;
+  handshakeTimeoutMs: number;
+  /** A connection that lived this long resets the backoff. */
+  stableAfterMs: number;
+}
+
+/** Defaults of `ChannelTiming`. */
+export const DEFAULT_CHANNEL_TIMING: ChannelTiming = {
+  pingIntervalMs: 15_000,
+  backoffBaseMs: 500,
+  backoffCapMs: 30_000,
+  authRetryMs: 60_000,
+  handshakeTimeoutMs: 10_000,
+  stableAfterMs: 10_000,
+};
+
+/** What the channel needs from the agent. */
+export interface ChannelOptions {
+  url: string;
+  agentId: string;
+  privateKey: KeyObject;
+  logger: Logger;
+  timing?: Partial<ChannelTiming>;
+  /** Built at each connect so it carries the lastSeq of that moment. */
+  hello: () => HelloMessage;
+  onFrame: (text: string) => void;
+  onConnected?: () => void;
+  /** Messages kept for the controller while it is away (acks only; health and logs are dropped). */
+  maxQueued?: number;
+}
+
+interface Queued {
+  msg: AgentMessage;
+  droppable: boolean;
+}
+
+/** Above this many bytes waiting in the socket, the outbox stops writing until it drains below `LOW_WATER`. */
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+
+/** The signed upgrade headers: a fresh timestamp and nonce bound to the agent id (protocol/README.md). */
+export function authHeaders(agentId: string, privateKey: KeyObject, now = new Date()): Record<string, string> {
+  const timestamp = now.toISOString();
+  const nonce = randomBytes(18).toString('base64url');
+  return {
+    [AGENT_AUTH_HEADERS.agentId]: agentId,
+    [AGENT_AUTH_HEADERS.timestamp]: timestamp,
+    [AGENT_AUTH_HEADERS.nonce]: nonce,
+    [AGENT_AUTH_HEADERS.signature]: signText(agentAuthChallenge(agentId, timestamp, nonce), privateKey),
+  };
+}
+
+/** Reads at most `limit` bytes of a refused upgrade's body, for the log. */
+function readBody(res: IncomingMessage, limit = 1024, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (): void => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8').slice(0, limit));
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    res.on('data', (chunk: Buffer) => {
+      if (size < limit) chunks.push(chunk);
+      size += chunk.length;
+    });
+    res.once('end', finish);
+    res.once('close', finish);
+    res.once('error', finish);
+  });
+}
+
+function refusalReason(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // plain text body
+  }
+  return body.trim().slice(0, 200);
+}
+
+/**
+ * The agent's one long-lived connection to the controller: dials with signed headers, says hello,
+ * keeps alive with jittered pings, drops a silent controller, reconnects with capped full-jitter
+ * backoff, and signs every outgoing message through an outbox that respects the socket's buffer.
+ */
+export class ControllerChannel {
+  private readonly timing: ChannelTiming;
+  private readonly log: Logger;
+  private ws: WebSocket | undefined;
+  private open = false;
+  private stopping = false;
+  private attempt = 0;
+  private refusedStatus: number | undefined;
+  private openedAt = 0;
+  private lastHeard = 0;
+  private readPaused = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private queue: Queued[] = [];
+  private pumping = false;
+  private connectedWaiters: (() => void)[] = [];
+  private closedWaiters: (() => void)[] = [];
+  private dropped = 0;
+
+  constructor(private readonly options: ChannelOptions) {
+    this.timing = { ...DEFAULT_CHANNEL_TIMING, ...options.timing };
+    this.log = options.logger.child({ component: 'channel' });
+    const url = new URL(options.url);
+    if (url.protocol === 'ws:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+      this.log.warn({ url: options.url }, 'the controller link is not encrypted (ws://); use wss:// beyond loopback');
+    }
+  }
+
+  /** Whether a WebSocket to the controller is open. */
+  get connected(): boolean {
+    return this.open;
+  }
+
+  /** Resolves when the channel is (or next becomes) connected. */
+  whenConnected(): Promise<void> {
+    if (this.open) return Promise.resolve();
+    return new Promise((resolve) => this.connectedWaiters.push(resolve));
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.connect();
+  }
+
+  /** Closes the connection and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    const ws = this.ws;
+    if (!ws) return;
+    const closed = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
+    ws.close(1001, 'agent stopping');
+    const timer = setTimeout(() => ws.terminate(), 2000);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  /**
+   * Queues a message for the controller; it is signed as it leaves. Droppable messages (health,
+   * logs) are not kept while disconnected; acks are, up to `maxQueued` (the oldest go first: the
+   * controller redelivers unacknowledged commands and gets `duplicate` answers).
+   */
+  send(msg: AgentMessage, options: { droppable?: boolean } = {}): void {
+    const droppable = options.droppable ?? msg.type !== 'ack';
+    if (droppable && !this.open) return;
+    this.queue.push({ msg, droppable });
+    const max = this.options.maxQueued ?? 10_000;
+    if (this.queue.length > max) {
+      this.queue.splice(0, this.queue.length - max);
+      if (this.dropped++ % 1000 === 0) this.log.warn({ max }, 'outbox full while the controller is away; dropping the oldest acks');
+    }
+    void this.pump();
+  }
+
+  /** Stops (or restarts) reading frames from the controller: backpressure when work piles up. */
+  pauseReading(paused: boolean): void {
+    this.readPaused = paused;
+    if (!this.open || !this.ws) return;
+    if (paused) this.ws.pause();
+    else this.ws.resume();
+    this.log.info({ paused }, paused ? 'too much work in hand; pausing command intake' : 'resuming command intake');
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    this.refusedStatus = undefined;
+    const ws = new WebSocket(this.options.url, {
+      headers: authHeaders(this.options.agentId, this.options.privateKey),
+      maxPayload: AGENT_MAX_PAYLOAD,
+      handshakeTimeout: this.timing.handshakeTimeoutMs,
+      perMessageDeflate: false,
+    });
+    this.ws = ws;
+    ws.on('unexpected-response', (_req, res) => {
+      this.refusedStatus = res.statusCode;
+      void readBody(res).then((body) => {
+        const reason = refusalReason(body);
+        if (res.statusCode === 401) this.log.error({ status: 401, reason }, 'the controller refused this agent\'s credentials (HTTP 401); is the agent still enrolled? retrying slowly');
+        else this.log.warn({ status: res.statusCode, reason }, 'the controller refused the WebSocket upgrade');
+        ws.terminate();
+      });
+    });
+    ws.on('open', () => this.onOpen(ws));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.lastHeard = Date.now();
+      if (isBinary) {
+        this.log.warn('ignoring a binary frame from the controller');
+        return;
+      }
+      this.options.onFrame(data.toString());
+    });
+    ws.on('ping', () => (this.lastHeard = Date.now()));
+    ws.on('pong', () => (this.lastHeard = Date.now()));
+    ws.on('error', (err) => {
+      if (this.refusedStatus === undefined) this.log.warn({ err: err.message }, 'controller connection error');
+    });
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
+  }
+
+  private onOpen(ws: WebSocket): void {
+    this.open = true;
+    this.openedAt = Date.now();
+    this.lastHeard = this.openedAt;
+    this.log.info({ url: this.options.url }, 'connected to the controller');
+    // hello goes first, ahead of any queued ack.
+    this.write(ws, this.options.hello());
+    if (this.readPaused) ws.pause();
+    this.startHeartbeat(ws);
+    for (const resolve of this.connectedWaiters.splice(0)) resolve();
+    this.options.onConnected?.();
+    void this.pump();
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    const wasOpen = this.open;
+    this.open = false;
+    this.ws = undefined;
+    clearTimeout(this.pingTimer);
+    clearInterval(this.watchdog);
+    for (const resolve of this.closedWaiters.splice(0)) resolve();
+    if (this.stopping) return;
+    if (wasOpen && Date.now() - this.openedAt >= this.timing.stableAfterMs) this.attempt = 0;
+    const delay =
+      this.refusedStatus === 401
+        ? Math.round(this.timing.authRetryMs * (0.5 + Math.random() / 2))
+        : backoffDelay(this.attempt++, { baseMs: this.timing.backoffBaseMs, capMs: this.timing.backoffCapMs });
+    this.log[wasOpen ? 'warn' : 'info']({ code, reason: reason || undefined, retryInMs: delay }, wasOpen ? 'controller connection closed' : 'could not connect to the controller');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Pings at a jittered period; a watchdog drops the connection once nothing came for two periods. */
+  private startHeartbeat(ws: WebSocket): void {
+    const period = this.timing.pingIntervalMs;
+    const ping = (): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      this.pingTimer = setTimeout(ping, jittered(period));
+    };
+    this.pingTimer = setTimeout(ping, jittered(period));
+    this.watchdog = setInterval(() => {
+      // While intake is paused nothing is read, pongs included: that silence is ours, not the controller's.
+      if (this.readPaused) this.lastHeard = Date.now();
+      const silent = Date.now() - this.lastHeard;
+      if (silent > 2 * period) {
+        this.log.warn({ silentMs: silent }, 'the controller went silent; dropping the connection');
+        ws.terminate();
+      }
+    }, Math.max(50, Math.round(period / 4)));
+  }
+
+  private write(ws: WebSocket, msg: AgentMessage): void {
+    const text = JSON.stringify({ msg, sig: signAgentMessage(msg, this.options.privateKey) });
+    if (text.length > CONTROLLER_MAX_PAYLOAD) {
+      this.log.error({ type: msg.type, bytes: text.length }, 'message too large for the controller; not sent');
+      return;
+    }
+    ws.send(text);
+  }
+
+  /** Writes queued messages while the socket is open, waiting whenever its buffer is full. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0 && this.open && this.ws) {
+        const ws = this.ws;
+        if (ws.bufferedAmount > HIGH_WATER) {
+          await this.drained(ws);
+          continue;
+        }
+        this.write(ws, this.queue.shift()!.msg);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** ws has no 'drain' event of its own; poll its buffered amount until it falls below the low mark. */
+  private drained(ws: WebSocket): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (ws.bufferedAmount <= LOW_WATER || ws.readyState !== WebSocket.OPEN) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+  }
+}
