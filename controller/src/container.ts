@@ -22,6 +22,8 @@ import { ProvisioningService } from './services/provisioning.service.ts';
 import { SettingsService } from './services/settings.service.ts';
 import { SitesService } from './services/sites.service.ts';
 import { SmsService } from './services/sms.service.ts';
+import { RouterOpsService } from './services/router-ops.service.ts';
+import { DesiredStateBuilder } from './agents/desired-state.ts';
 import type { Sequelize } from 'sequelize';
 
 /** Every service, wired once; each gets only the repositories it needs. */
@@ -47,6 +49,8 @@ export interface Services {
   provisioning: ProvisioningService;
   settings: SettingsService;
   sms: SmsService;
+  routerOps: RouterOpsService;
+  desiredState: DesiredStateBuilder;
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys): Services {
@@ -70,6 +74,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const ipam = new IpamService(repos.pools);
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
   const settings = new SettingsService(db, repos.settings, audit, keys.secretBox, config);
+  const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
     logger,
@@ -86,5 +91,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     provisioning,
     settings,
     sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
+    routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
+    desiredState,
   };
 }

@@ -4,13 +4,16 @@ import type { AddressInfo } from 'node:net';
 import type { Sequelize } from 'sequelize';
 import type { Config } from './config.ts';
 import { createServices, type Services } from './container.ts';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
+import { isPglite, startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { initModels } from './db/models/index.ts';
 import { createSequelize } from './db/sequelize.ts';
 import { createApp } from './http/app.ts';
 import { loadKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
+import { AgentHub } from './agents/hub.ts';
+import { Dispatcher } from './agents/dispatcher.ts';
+import { OutboxRepository } from './repositories/jobs.repository.ts';
 
 /** A running controller. */
 export interface Controller {
@@ -18,6 +21,8 @@ export interface Controller {
   port: number;
   services: Services;
   server: Server;
+  hub: AgentHub;
+  dispatcher: Dispatcher;
   /** The password of a freshly created bootstrap admin, when it was generated. */
   bootstrapPassword: string | undefined;
   stop(): Promise<void>;
@@ -37,9 +42,10 @@ export async function startController(config: Config, logger: Logger): Promise<C
   }
   let sequelize: Sequelize | undefined;
   try {
-    sequelize = createSequelize(url, logger);
+    const single = embedded !== undefined || (await isPglite(url));
+    sequelize = createSequelize(url, logger, single ? { poolMax: 1 } : {});
     initModels(sequelize);
-    await migrate(sequelize, url, logger);
+    await migrate(sequelize, url, logger, { lock: !single });
     const keys = loadKeys(config, logger);
     const services = createServices(config, logger, sequelize, keys);
     const boot = await services.auth.bootstrapAdmin(config.adminPassword);
@@ -53,14 +59,40 @@ export async function startController(config: Config, logger: Logger): Promise<C
       server.listen(config.port, config.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
+    // an ephemeral port (tests, benchmarks) is only known now: agents and links must use it
+    if (config.port === 0 && config.publicUrl.endsWith(':0')) config.publicUrl = `http://127.0.0.1:${port}`;
+    const hub = new AgentHub(services.repos.sites, logger, config.heartbeatMs, config.instanceId);
+    const dispatcher = new Dispatcher(
+      services.db,
+      hub,
+      new OutboxRepository(services.db),
+      services.repos.jobs,
+      services.repos.sites,
+      services.repos.routers,
+      services.desiredState,
+      services.provisioning,
+      keys.signingKey,
+      logger,
+      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, sweep: async () => void (await services.customers.expireDue()) },
+    );
+    hub.attach(server, {
+      connected: (s) => void dispatcher.onConnected(s),
+      message: (s, m) => dispatcher.onMessage(s, m),
+      disconnected: (s) => dispatcher.onDisconnected(s),
+    });
+    await dispatcher.start();
     const seq = sequelize;
     return {
       url: `http://127.0.0.1:${port}`,
       port,
       services,
       server,
+      hub,
+      dispatcher,
       bootstrapPassword: boot.password,
       async stop() {
+        await dispatcher.stop();
+        await hub.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

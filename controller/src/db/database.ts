@@ -18,6 +18,8 @@ export class Database {
   /** A raw statement; returns the affected row count where the driver reports it. */
   async exec(sql: string, bind: unknown[] = [], tx?: Transaction): Promise<number> {
     const [, meta] = await this.sequelize.query(sql, { bind, transaction: tx, raw: true });
+    // Sequelize hands back the row count itself for INSERT and the pg result for UPDATE/DELETE
+    if (typeof meta === 'number') return meta;
     return (meta as { rowCount?: number } | undefined)?.rowCount ?? 0;
   }
 }

@@ -33,3 +33,20 @@ export async function startEmbeddedDatabase(options: { dir?: string; port?: numb
     },
   };
 }
+
+/**
+ * Whether a URL leads to PGlite. PGlite is a single backend: pglite-socket interleaves the
+ * extended-protocol messages of concurrent connections outside transactions, so Mtandao talks to
+ * it over exactly one connection (and without LISTEN, which it cannot deliver across connections).
+ */
+export async function isPglite(url: string): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ version: string }>('SELECT version()');
+    return /PGlite/i.test(rows[0]?.version ?? '');
+  } finally {
+    await client.end();
+  }
+}

@@ -20,11 +20,12 @@ const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'm
  * Applies pending migrations under a session-level advisory lock held on a dedicated connection.
  * Never `sync()`: the schema is what the migrations say.
  */
-export async function migrate(sequelize: Sequelize, url: string, logger: Logger): Promise<string[]> {
-  const lockClient = new pg.Client({ connectionString: url });
-  await lockClient.connect();
+export async function migrate(sequelize: Sequelize, url: string, logger: Logger, options: { lock?: boolean } = {}): Promise<string[]> {
+  // PGlite is one process's database: no second connection, no lock needed
+  const lockClient = options.lock === false ? undefined : new pg.Client({ connectionString: url });
+  await lockClient?.connect();
   try {
-    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await lockClient?.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const files = readdirSync(migrationsDir).filter((f) => /^\d{4}-.*\.ts$/.test(f)).sort();
     const umzug = new Umzug({
       migrations: files.map((file) => ({
@@ -41,7 +42,7 @@ export async function migrate(sequelize: Sequelize, url: string, logger: Logger)
     if (done.length > 0) logger.info({ migrations: done.map((m) => m.name) }, 'applied database migrations');
     return done.map((m) => m.name);
   } finally {
-    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-    await lockClient.end().catch(() => undefined);
+    await lockClient?.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lockClient?.end().catch(() => undefined);
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { JobEvent, ProvisioningJob } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
@@ -138,5 +139,177 @@ export class JobsRepository {
 
   events(jobId: string): Promise<JobEvent[]> {
     return JobEvent.findAll({ where: { jobId }, order: [['id', 'ASC']] });
+  }
+}
+
+/** A job claimed for delivery, with its seq and command id. */
+export interface ClaimedJob {
+  id: string;
+  router_id: string;
+  customer_id: string | null;
+  plan_id: string | null;
+  type: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  expires_at: Date;
+  command_id: string;
+  seq: string;
+}
+
+/** The outbox as the dispatcher sees it. */
+export class OutboxRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Claims due jobs of a site for one agent: rows locked with SKIP LOCKED so several controller
+   * instances never claim the same job, seqs taken from the agent's counter in the same transaction.
+   * `seqsFor` tells how many seqs a job needs (a chunked reconcile needs several).
+   */
+  async claim(siteId: string, agentId: string, limit: number, seqsFor: (job: { type: string; payload: Record<string, unknown> }) => number): Promise<ClaimedJob[]> {
+    return this.db.transaction(async (tx) => {
+      const due = await this.db.rows<{ id: string; type: string; attempts: number; payload: Record<string, unknown> }>(
+        `SELECT j.id, j.type, j.attempts, j.payload FROM provisioning_jobs j JOIN routers r ON r.id = j.router_id
+          WHERE r.site_id = $1 AND j.status = 'pending' AND j.next_attempt_at <= now()
+          ORDER BY j.id LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+        [siteId, limit],
+        tx,
+      );
+      if (due.length === 0) return [];
+      const counts = due.map((d) => Math.max(1, seqsFor(d)));
+      const total = counts.reduce((a, b) => a + b, 0);
+      const top = await this.db.rows<{ next_seq: string }>('UPDATE agents SET next_seq = next_seq + $2 WHERE id = $1 RETURNING next_seq', [agentId, total], tx);
+      if (top.length === 0) return [];
+      let seq = Number(top[0]!.next_seq) - total;
+      const ids: string[] = [];
+      const seqs: string[] = [];
+      const commandIds: string[] = [];
+      for (const [i, d] of due.entries()) {
+        seq += counts[i]!;
+        ids.push(String(d.id));
+        seqs.push(String(seq)); // the job's own (last) seq; chunks use the ones before it
+        // the job id leads the command id, so agent logs can be followed back to the job
+        commandIds.push(`j${d.id}-${d.attempts + 1}-${randomUUID().slice(0, 8)}`);
+      }
+      const rows = await this.db.rows<ClaimedJob>(
+        `UPDATE provisioning_jobs j SET status = 'sent', attempts = attempts + 1, agent_id = $1, command_id = x.command_id, seq = x.seq::bigint,
+                sent_at = now(), updated_at = now()
+           FROM unnest($2::bigint[], $3::text[], $4::text[]) AS x(id, command_id, seq)
+          WHERE j.id = x.id
+        RETURNING j.id, j.router_id, j.customer_id, j.plan_id, j.type, j.payload, j.attempts, j.expires_at, j.command_id, j.seq`,
+        [agentId, ids, commandIds, seqs],
+        tx,
+      );
+      await JobEvent.bulkCreate(
+        rows.map((r) => ({ jobId: String(r.id), kind: 'sent', message: `sent to agent ${agentId} (attempt ${r.attempts}, seq ${r.seq})`, routerError: null, agentId, commandId: r.command_id, data: null })),
+        { transaction: tx },
+      );
+      return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    });
+  }
+
+  /** Jobs sent to an agent and not yet acknowledged, in seq order (redelivered on reconnect). */
+  unacknowledged(agentId: string, olderThanMs = 0): Promise<ClaimedJob[]> {
+    return this.db.rows<ClaimedJob>(
+      `SELECT id, router_id, customer_id, plan_id, type, payload, attempts, expires_at, command_id, seq FROM provisioning_jobs
+        WHERE status = 'sent' AND agent_id = $1 AND sent_at <= now() - make_interval(secs => $2) ORDER BY seq`,
+      [agentId, olderThanMs / 1000],
+    );
+  }
+
+  async touchSent(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.db.exec('UPDATE provisioning_jobs SET sent_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  /** Sent jobs of retired agents of a site go back to the queue for the current one. */
+  async requeueOrphans(siteId: string, currentAgentId: string): Promise<number> {
+    return this.db.exec(
+      `UPDATE provisioning_jobs j SET status = 'pending', next_attempt_at = now(), updated_at = now()
+         FROM routers r WHERE r.id = j.router_id AND r.site_id = $1 AND j.status = 'sent' AND j.agent_id IS DISTINCT FROM $2`,
+      [siteId, currentAgentId],
+    );
+  }
+
+  /** Records the outcome of one command; only the attempt in flight can settle its job. */
+  async settle(
+    commandId: string,
+    outcome:
+      | { status: 'applied'; result: Record<string, unknown> | null; event: string }
+      | { status: 'failed'; error: string; routerError: string | null; event: string }
+      | { status: 'pending'; delayMs: number; error: string; routerError: string | null; event: string },
+    agentId: string,
+  ): Promise<{ id: string; status: string; customer_id: string | null } | undefined> {
+    return this.db.transaction(async (tx) => {
+      let rows: { id: string; status: string; customer_id: string | null }[];
+      if (outcome.status === 'applied') {
+        rows = await this.db.rows(
+          `UPDATE provisioning_jobs SET status = 'applied', completed_at = now(), updated_at = now(), result = $2, last_error = NULL, router_error = NULL
+            WHERE command_id = $1 AND status = 'sent' RETURNING id, status, customer_id`,
+          [commandId, outcome.result === null ? null : JSON.stringify(outcome.result)],
+          tx,
+        );
+      } else if (outcome.status === 'failed') {
+        rows = await this.db.rows(
+          `UPDATE provisioning_jobs SET status = 'failed', completed_at = now(), updated_at = now(), last_error = $2, router_error = $3
+            WHERE command_id = $1 AND status = 'sent' RETURNING id, status, customer_id`,
+          [commandId, outcome.error, outcome.routerError],
+          tx,
+        );
+      } else {
+        rows = await this.db.rows(
+          `UPDATE provisioning_jobs SET status = CASE WHEN now() + make_interval(secs => $2) < expires_at THEN 'pending' ELSE 'failed' END,
+                  next_attempt_at = now() + make_interval(secs => $2), updated_at = now(), last_error = $3, router_error = $4,
+                  completed_at = CASE WHEN now() + make_interval(secs => $2) < expires_at THEN NULL ELSE now() END
+            WHERE command_id = $1 AND status = 'sent' RETURNING id, status, customer_id`,
+          [commandId, outcome.delayMs / 1000, outcome.error, outcome.routerError],
+          tx,
+        );
+      }
+      const row = rows[0];
+      if (!row) return undefined;
+      const expired = outcome.status === 'pending' && row.status === 'failed';
+      await JobEvent.create(
+        {
+          jobId: String(row.id),
+          kind: expired ? 'expired' : outcome.status === 'pending' ? 'retry-scheduled' : outcome.status,
+          message: expired ? `${outcome.event}; the job expired before it could be retried` : outcome.event,
+          routerError: outcome.status === 'applied' ? null : outcome.routerError,
+          agentId,
+          commandId,
+          data: null,
+        },
+        { transaction: tx },
+      );
+      return row;
+    });
+  }
+
+  /** Finds the job of a command id, also for chunk ids (`<id>.<n>`). */
+  async jobOfCommand(commandId: string): Promise<string | undefined> {
+    const base = commandId.replace(/\.\d+$/, '');
+    const rows = await this.db.rows<{ id: string }>('SELECT id FROM provisioning_jobs WHERE command_id = $1', [base]);
+    return rows[0] ? String(rows[0].id) : undefined;
+  }
+
+  /** Fails pending or sent jobs past their expiry. */
+  async expireOverdue(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const rows = await this.db.rows<{ id: string }>(
+        `UPDATE provisioning_jobs SET status = 'failed', completed_at = now(), updated_at = now(),
+                last_error = COALESCE(last_error, 'expired before it reached the router')
+          WHERE status IN ('pending', 'sent') AND expires_at <= now() RETURNING id`,
+        [],
+        tx,
+      );
+      if (rows.length > 0) {
+        await JobEvent.bulkCreate(rows.map((r) => ({ jobId: String(r.id), kind: 'expired', message: 'the job expired before the router confirmed it', routerError: null, agentId: null, commandId: null, data: null })), { transaction: tx });
+      }
+      return rows.length;
+    });
+  }
+
+  /** Every router id → site id (the dispatcher maps wake-ups to agents). */
+  async routerSites(): Promise<Map<string, string>> {
+    const rows = await this.db.rows<{ id: string; site_id: string }>('SELECT id, site_id FROM routers');
+    return new Map(rows.map((r) => [String(r.id), String(r.site_id)]));
   }
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { EnrollRequest, EnrollResponse } from '@mtandao/protocol';
+import { EnrollRequest, EnrollResponse, ManagedEntry } from '@mtandao/protocol';
 import {
   AvailableIpsQuery, AvailableIps, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest, EnrollmentTokenView, OptionalId, NetworkView, PoolView, RouterView, SiteView,
-  UpdatePoolRequest, listOf,
+  UpdatePoolRequest, listOf, JobView,
 } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
 import { AppError } from '../errors.ts';
@@ -26,6 +26,16 @@ export function networkRoutes(s: Services) {
       query: z.object({ siteId: OptionalId('Site') }), response: listOf(RouterView), handler: async (ctx) => s.sites.listRouters(ctx.query),
     }),
     route({ method: 'get', path: '/routers/:id', tag: 'Routers', access: 'read', summary: 'One router', params: IdParams, response: RouterView, handler: async (ctx) => s.sites.getRouter(ctx.params.id) }),
+    route({
+      method: 'post', path: '/routers/:id/reconcile', tag: 'Routers', access: 'write', status: 202, summary: 'Make the router match the desired state (touches only Mtandao-marked entries)',
+      params: IdParams, response: JobView, handler: async (ctx) => s.routerOps.reconcile(meta(ctx), ctx.params.id),
+    }),
+    route({
+      method: 'get', path: '/routers/:id/entries', tag: 'Routers', access: 'read', summary: "Read back the router's managed entries through its agent",
+      params: IdParams, query: z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      response: z.object({ entries: z.array(ManagedEntry), total: z.number(), jobId: z.string() }),
+      handler: async (ctx) => s.routerOps.readback(meta(ctx), ctx.params.id, ctx.query),
+    }),
     route({ method: 'post', path: '/routers', tag: 'Routers', access: 'write', status: 201, summary: 'Register a router of a site (credentials stay in the agent config)', body: CreateRouterRequest, response: RouterView, handler: async (ctx) => s.sites.createRouter(meta(ctx), ctx.body) }),
     route({ method: 'get', path: '/pools', tag: 'Pools', access: 'read', summary: 'IP pools with utilisation', response: listOf(PoolView), handler: async () => s.pools.list() }),
     route({ method: 'post', path: '/pools', tag: 'Pools', access: 'write', status: 201, summary: 'Create a pool of network blocks', body: CreatePoolRequest, response: PoolView, handler: async (ctx) => s.pools.create(meta(ctx), ctx.body) }),

@@ -31,7 +31,7 @@ export class PlansService {
 
   private async views(plans: Plan[], tx?: Transaction): Promise<PlanView[]> {
     const ids = plans.map((p) => String(p.id));
-    const [links, counts] = await Promise.all([this.plans.links(ids, tx), this.plans.customerCounts(ids)]);
+    const [links, counts] = await Promise.all([this.plans.links(ids, tx), this.plans.customerCounts(ids, tx)]);
     return plans.map((p) => {
       const id = String(p.id);
       const routerIds = links.routers.get(id) ?? [];

@@ -31,10 +31,10 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
   }
 }
 
-async function migrated(url: string): Promise<void> {
-  const sequelize = createSequelize(url, quiet, { poolMax: 2 });
+async function migrated(url: string, lock = true): Promise<void> {
+  const sequelize = createSequelize(url, quiet, { poolMax: lock ? 2 : 1 });
   try {
-    await migrate(sequelize, url, quiet);
+    await migrate(sequelize, url, quiet, { lock });
   } finally {
     await sequelize.close();
   }
@@ -49,7 +49,7 @@ export async function freshDatabase(): Promise<string> {
   if (!base) {
     if (!embedded) {
       embedded = await startEmbeddedDatabase({ maxConnections: 32 });
-      await migrated(embedded.url);
+      await migrated(embedded.url, false);
     }
     await truncateAll(embedded.url);
     return embedded.url;

@@ -1,0 +1,170 @@
+import { CustomerRef, CustomerSpec, PlanSpec, type CommandType } from '@mtandao/protocol';
+import type { ClaimedJob } from '../repositories/jobs.repository.ts';
+import type { CustomersRepository } from '../repositories/customers.repository.ts';
+import type { PlansRepository } from '../repositories/plans.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { Customer, Plan } from '../db/models/index.ts';
+
+/** Customers per reconcile chunk: keeps frames well under the agent's maxPayload. */
+export const RECONCILE_CHUNK = 1000;
+
+/** One command ready to seal. */
+export interface BuiltCommand {
+  type: CommandType;
+  payload: unknown;
+}
+
+/** What to do with a claimed job. */
+export type BuildOutcome = { commands: BuiltCommand[] } | { skip: string } | { fail: string };
+
+/**
+ * Turns outbox rows (what must change, on which router) into desired-state payloads, reading the
+ * current state at delivery time: a job delivered late carries the latest truth, and no customer
+ * password is ever stored in the outbox.
+ */
+export class DesiredStateBuilder {
+  constructor(
+    private readonly db: Database,
+    private readonly customers: CustomersRepository,
+    private readonly plans: PlansRepository,
+    private readonly decryptPassword: (c: Customer) => string,
+  ) {}
+
+  async planSpec(plan: Plan, routerId: string, gateways: Map<string, string | null>): Promise<PlanSpec> {
+    const key = `${plan.id}:${routerId}`;
+    if (!gateways.has(key)) gateways.set(key, plan.connectionType === 'pppoe' ? await this.plans.gatewayOn(String(plan.id), routerId) : null);
+    const gw = gateways.get(key);
+    return PlanSpec.parse({
+      planId: String(plan.id),
+      name: plan.name,
+      connectionType: plan.connectionType,
+      uploadSpeed: plan.uploadSpeed,
+      downloadSpeed: plan.downloadSpeed,
+      ...(gw ? { localAddress: gw } : {}),
+      ...(plan.connectionType === 'hotspot' && plan.sharedUsers ? { sharedUsers: plan.sharedUsers } : {}),
+      ...(plan.connectionType === 'hotspot' && plan.dataLimitBytes ? { dataLimitBytes: Number(plan.dataLimitBytes) } : {}),
+    });
+  }
+
+  customerSpec(c: Customer, plan: PlanSpec): CustomerSpec {
+    return CustomerSpec.parse({
+      customerId: String(c.id),
+      connectionType: c.connectionType,
+      username: c.username,
+      password: this.decryptPassword(c),
+      status: c.status,
+      ...(c.ipAddress ? { ipAddress: c.ipAddress } : {}),
+      plan,
+    });
+  }
+
+  /** Builds the commands of a batch of jobs, loading what they share once. */
+  async build(jobs: ClaimedJob[], routerNames: Map<string, string>): Promise<Map<string, BuildOutcome>> {
+    const out = new Map<string, BuildOutcome>();
+    const customerIds = [...new Set(jobs.filter((j) => j.type === 'customer.apply' && j.customer_id).map((j) => String(j.customer_id)))];
+    const customers = new Map((await this.customers.findByIds(customerIds)).map((c) => [String(c.id), c]));
+    const planIds = [...new Set([...jobs.map((j) => j.plan_id).filter((p): p is string => !!p).map(String), ...[...customers.values()].map((c) => String(c.planId))])];
+    const plans = new Map((await this.plans.findByIds(planIds)).map((p) => [String(p.id), p]));
+    const gateways = new Map<string, string | null>();
+    for (const job of jobs) {
+      const router = routerNames.get(String(job.router_id));
+      if (!router) {
+        out.set(String(job.id), { fail: 'the router no longer exists' });
+        continue;
+      }
+      try {
+        out.set(String(job.id), await this.buildOne(job, router, customers, plans, gateways));
+      } catch (err) {
+        out.set(String(job.id), { fail: `could not build the command: ${(err as Error).message}` });
+      }
+    }
+    return out;
+  }
+
+  private async buildOne(job: ClaimedJob, router: string, customers: Map<string, Customer>, plans: Map<string, Plan>, gateways: Map<string, string | null>): Promise<BuildOutcome> {
+    const routerId = String(job.router_id);
+    switch (job.type) {
+      case 'customer.apply': {
+        const c = job.customer_id ? customers.get(String(job.customer_id)) : undefined;
+        if (!c) return { skip: 'the customer no longer exists (its removal is a job of its own)' };
+        const plan = plans.get(String(c.planId));
+        if (!plan) return { fail: "the customer's plan no longer exists" };
+        return { commands: [{ type: 'customer.apply', payload: { router, customer: this.customerSpec(c, await this.planSpec(plan, routerId, gateways)) } }] };
+      }
+      case 'customer.remove':
+      case 'customer.disconnect':
+        return { commands: [{ type: job.type, payload: { router, customer: CustomerRef.parse(job.payload.customer) } }] };
+      case 'plan.apply': {
+        const plan = job.plan_id ? plans.get(String(job.plan_id)) : undefined;
+        if (!plan) return { skip: 'the plan no longer exists' };
+        return { commands: [{ type: 'plan.apply', payload: { router, plan: await this.planSpec(plan, routerId, gateways) } }] };
+      }
+      case 'plan.remove':
+        return { commands: [{ type: 'plan.remove', payload: { router, planId: String(job.payload.planId), connectionType: job.payload.connectionType } }] };
+      case 'router.readback':
+        return { commands: [{ type: 'router.readback', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 200) } }] };
+      case 'router.reconcile':
+        return { commands: await this.reconcileChunks(job, router, routerId, plans, gateways) };
+      default:
+        return { fail: `unknown job type ${job.type}` };
+    }
+  }
+
+  /** The whole desired state of a router, in chunks of RECONCILE_CHUNK customers. */
+  private async reconcileChunks(job: ClaimedJob, router: string, routerId: string, plans: Map<string, Plan>, gateways: Map<string, string | null>): Promise<BuiltCommand[]> {
+    const { customers, planIds } = await this.routerState(routerId);
+    for (const p of await this.plans.findByIds(planIds.filter((id) => !plans.has(id)))) plans.set(String(p.id), p);
+    const planSpecs = new Map<string, PlanSpec>();
+    for (const id of planIds) {
+      const plan = plans.get(id);
+      if (plan) planSpecs.set(id, await this.planSpec(plan, routerId, gateways));
+    }
+    const specs = customers.filter((c) => planSpecs.has(String(c.planId))).map((c) => this.customerSpec(c, planSpecs.get(String(c.planId))!));
+    // the seqs were reserved at claim time from the job's chunk count: spread the customers over them
+    const count = reconcileChunks(job.payload);
+    const size = Math.max(1, Math.ceil(specs.length / count));
+    if (size > MAX_CHUNK) throw new Error(`the router grew past what this reconcile reserved (${specs.length} customers in ${count} chunks); it is queued again`);
+    return Array.from({ length: count }, (_, index) => ({
+      type: 'router.reconcile' as const,
+      payload: {
+        router,
+        reconcileId: `job-${job.id}-${job.attempts}`,
+        chunk: { index, count },
+        plans: index === 0 ? [...planSpecs.values()] : [],
+        customers: specs.slice(index * size, (index + 1) * size),
+      },
+    }));
+  }
+
+  /** Customers that belong on a router (every status but inactive) and the plans it carries. */
+  async routerState(routerId: string): Promise<{ customers: Customer[]; planIds: string[] }> {
+    const ids = await this.db.rows<{ id: string }>(
+      `SELECT c.id FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
+        WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))
+        ORDER BY c.id`,
+      [routerId],
+    );
+    const planRows = await this.db.rows<{ plan_id: string }>('SELECT plan_id FROM plan_routers WHERE router_id = $1', [routerId]);
+    const customers = await this.customers.findByIds(ids.map((r) => String(r.id)));
+    return { customers, planIds: planRows.map((r) => String(r.plan_id)) };
+  }
+
+  /** Chunks to reserve for a reconcile of a router (with headroom for customers added meanwhile). */
+  async chunksFor(routerId: string): Promise<number> {
+    const rows = await this.db.rows<{ n: string }>(
+      `SELECT count(*) AS n FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
+        WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))`,
+      [routerId],
+    );
+    return Math.ceil(Number(rows[0]?.n ?? 0) / RECONCILE_CHUNK) + 1;
+  }
+}
+
+/** The most customers one chunk may carry (the payload schema's limit). */
+const MAX_CHUNK = 2000;
+
+/** Envelopes a job needs: one, or one per reserved reconcile chunk. */
+export function reconcileChunks(payload: Record<string, unknown>): number {
+  const n = Number(payload.chunks);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}

@@ -1,0 +1,323 @@
+import pg from 'pg';
+import type { AckMessage, AgentMessage, HealthMessage, HelloMessage, LogMessage } from '@mtandao/protocol';
+import { sealCommand } from '@mtandao/protocol/signing';
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from '../logger.ts';
+import type { ClaimedJob, JobsRepository, OutboxRepository } from '../repositories/jobs.repository.ts';
+import type { RoutersRepository } from '../repositories/routers.repository.ts';
+import type { SitesRepository } from '../repositories/sites.repository.ts';
+import type { ProvisioningService } from '../services/provisioning.service.ts';
+import type { Database } from '../db/database.ts';
+import { reconcileChunks, type BuildOutcome, type DesiredStateBuilder } from './desired-state.ts';
+import type { AgentHub, AgentSession } from './hub.ts';
+
+/** Jobs claimed per round trip to the database. */
+const BATCH = 64;
+/** Commands in flight per agent before the dispatcher waits for acks. */
+const MAX_IN_FLIGHT = 512;
+/** How long an envelope stays valid: redeliveries after this are re-signed. */
+const ENVELOPE_TTL_MS = 10 * 60_000;
+/** A sent job without an ack this long is sent again (same id, the agent answers `duplicate` if it had it). */
+const REDELIVER_AFTER_MS = 60_000;
+/** Rejections that mean "send it again with a fresh seq", not "this command is bad". */
+const REQUEUE_REASONS = new Set(['replayed-seq', 'expired', 'not-yet-valid']);
+
+/** Jittered exponential backoff for a retry: 1 s, 2 s, 4 s … up to a minute, each between half and all of it. */
+export function retryDelayMs(attempts: number): number {
+  const ceiling = Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+interface SessionState {
+  running: boolean;
+  again: boolean;
+  inFlight: number;
+}
+
+/**
+ * Delivers the outbox to the agents connected to this instance: claims due jobs of the agent's site
+ * (SKIP LOCKED, so several instances share one database), builds the desired state, signs and
+ * sends in seq order, and turns acks into job status, events and retries. Woken by NOTIFY from any
+ * instance, by in-process writes, and by polling as a backstop.
+ */
+export class Dispatcher {
+  private readonly state = new Map<string, SessionState>();
+  private routerSites = new Map<string, string>();
+  private routerNames = new Map<string, string>();
+  private timers: NodeJS.Timeout[] = [];
+  private listener?: pg.Client;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly hub: AgentHub,
+    private readonly outbox: OutboxRepository,
+    private readonly jobs: JobsRepository,
+    private readonly sites: SitesRepository,
+    private readonly routers: RoutersRepository,
+    private readonly builder: DesiredStateBuilder,
+    private readonly provisioning: ProvisioningService,
+    private readonly signingKey: KeyObject,
+    private readonly logger: Logger,
+    private readonly options: { pollMs: number; databaseUrl: string; listen: boolean; sweep?: () => Promise<void> },
+  ) {}
+
+  async start(): Promise<void> {
+    this.provisioning.wake.on('jobs', (routerIds: string[]) => void this.wakeRouters(routerIds));
+    this.timers.push(setInterval(() => this.kickAll(), this.options.pollMs));
+    this.timers.push(setInterval(() => void this.redeliverStale(), 15_000));
+    this.timers.push(setInterval(() => void this.housekeeping(), 30_000));
+    if (this.options.listen) await this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.provisioning.wake.removeAllListeners('jobs');
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** LISTEN on a dedicated connection; reconnects with backoff. */
+  private async listen(attempt = 0): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    client.on('error', (err) => this.logger.warn({ err: err.message }, 'outbox listener connection failed'));
+    client.on('end', () => {
+      if (this.stopped) return;
+      setTimeout(() => void this.listen(attempt + 1), Math.min(30_000, 500 * 2 ** attempt));
+    });
+    client.on('notification', (n) => {
+      if (n.channel === 'mtandao_outbox' && n.payload) void this.wakeRouters(n.payload.split(','));
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN mtandao_outbox');
+      this.listener = client;
+      attempt = 0;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not LISTEN for outbox changes; polling only until it works');
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async refreshRouters(): Promise<void> {
+    this.routerSites = await this.outbox.routerSites();
+    const names = new Map<string, string>();
+    for (const r of await this.routers.list()) names.set(String(r.id), r.name);
+    this.routerNames = names;
+  }
+
+  private async wakeRouters(routerIds: string[]): Promise<void> {
+    if (routerIds.some((id) => !this.routerSites.has(id))) await this.refreshRouters().catch(() => undefined);
+    const sites = new Set(routerIds.map((id) => this.routerSites.get(id)).filter((s): s is string => !!s));
+    for (const session of this.hub.sessions.values()) if (sites.has(session.siteId)) this.kick(session);
+  }
+
+  private kickAll(): void {
+    for (const session of this.hub.sessions.values()) this.kick(session);
+  }
+
+  kick(session: AgentSession): void {
+    if (!session.helloReceived || !session.open) return;
+    const st = this.stateOf(session);
+    if (st.running) {
+      st.again = true;
+      return;
+    }
+    st.running = true;
+    void this.drain(session, st).finally(() => {
+      st.running = false;
+      if (st.again && session.open) {
+        st.again = false;
+        this.kick(session);
+      }
+    });
+  }
+
+  private stateOf(session: AgentSession): SessionState {
+    let st = this.state.get(session.agentId);
+    if (!st) {
+      st = { running: false, again: false, inFlight: 0 };
+      this.state.set(session.agentId, st);
+    }
+    return st;
+  }
+
+  private async drain(session: AgentSession, st: SessionState): Promise<void> {
+    const log = this.logger.child({ agentId: session.agentId });
+    try {
+      while (session.open && !this.stopped) {
+        await session.drained();
+        const room = MAX_IN_FLIGHT - st.inFlight;
+        if (room <= 0) return;
+        const claimed = await this.outbox.claim(session.siteId, session.agentId, Math.min(BATCH, room), (j) => (j.type === 'router.reconcile' ? reconcileChunks(j.payload) : 1));
+        if (claimed.length === 0) return;
+        await this.deliver(session, st, claimed, log);
+      }
+    } catch (err) {
+      log.error({ err }, 'dispatching to the agent failed; will retry');
+    }
+  }
+
+  /** Builds, signs and sends claimed (or redelivered) jobs in seq order. */
+  private async deliver(session: AgentSession, st: SessionState, claimed: ClaimedJob[], log: Logger): Promise<void> {
+    if (claimed.some((j) => !this.routerNames.has(String(j.router_id)))) await this.refreshRouters();
+    const built = await this.builder.build(claimed, this.routerNames);
+    for (const job of claimed) {
+      const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
+      const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
+      if ('skip' in outcome) {
+        await this.outbox.settle(job.command_id, { status: 'applied', result: { skipped: outcome.skip }, event: `nothing to send: ${outcome.skip}` }, session.agentId);
+        continue;
+      }
+      if ('fail' in outcome) {
+        jobLog.warn({ reason: outcome.fail }, 'job cannot be delivered');
+        await this.outbox.settle(job.command_id, { status: 'failed', error: outcome.fail, routerError: null, event: outcome.fail }, session.agentId);
+        continue;
+      }
+      const now = new Date();
+      const expiresAt = new Date(Math.min(now.getTime() + ENVELOPE_TTL_MS, new Date(job.expires_at).getTime()));
+      const n = outcome.commands.length;
+      const lastSeq = Number(job.seq);
+      outcome.commands.forEach((cmd, i) => {
+        // chunks take the seqs reserved before the job's own; the last chunk carries the job's command id
+        const id = i === n - 1 ? job.command_id : `${job.command_id}.${i}`;
+        const frame = sealCommand({ id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload }, this.signingKey);
+        session.send(frame);
+      });
+      st.inFlight += 1;
+      jobLog.debug({ type: job.type, seq: lastSeq, commandId: job.command_id }, 'command sent');
+    }
+  }
+
+  // agent messages
+
+  async onConnected(session: AgentSession): Promise<void> {
+    this.stateOf(session).inFlight = 0;
+  }
+
+  onDisconnected(session: AgentSession): void {
+    if (!this.hub.sessions.has(session.agentId)) this.state.delete(session.agentId);
+    void this.sites.markDisconnected(session.agentId, this.hub.instanceId).catch(() => undefined);
+  }
+
+  async onMessage(session: AgentSession, msg: AgentMessage): Promise<void> {
+    switch (msg.type) {
+      case 'hello':
+        return this.onHello(session, msg);
+      case 'ack':
+        return this.onAck(session, msg);
+      case 'health':
+        return this.onHealth(session, msg);
+      case 'log':
+        return this.onLog(session, msg);
+    }
+  }
+
+  /** On hello: record the agent, align seqs, redeliver what it never acknowledged, then new work. */
+  private async onHello(session: AgentSession, hello: HelloMessage): Promise<void> {
+    const log = this.logger.child({ agentId: session.agentId });
+    await this.sites.markConnected(session.agentId, this.hub.instanceId, { version: hello.agentVersion, capability: hello.capability });
+    // never hand out a seq the agent would take for a replay (a restored database, say)
+    await this.db.exec('UPDATE agents SET next_seq = GREATEST(next_seq, $2) WHERE id = $1', [session.agentId, hello.lastSeq]);
+    const orphans = await this.outbox.requeueOrphans(session.siteId, session.agentId);
+    if (orphans > 0) log.info({ orphans }, 'requeued jobs sent to a retired agent of this site');
+    session.helloReceived = true;
+    const st = this.stateOf(session);
+    st.running = true;
+    try {
+      const pending = await this.outbox.unacknowledged(session.agentId);
+      if (pending.length > 0) {
+        log.info({ count: pending.length }, 'redelivering unacknowledged commands');
+        await this.outbox.touchSent(pending.map((j) => String(j.id)));
+        await this.deliver(session, st, pending, log);
+      }
+    } finally {
+      st.running = false;
+    }
+    this.kick(session);
+  }
+
+  private async onAck(session: AgentSession, ack: AckMessage): Promise<void> {
+    const log = this.logger.child({ agentId: session.agentId, commandId: ack.commandId });
+    const chunk = /^(.*)\.(\d+)$/.exec(ack.commandId);
+    const failed = ack.status === 'failed' || ack.status === 'rejected' || (ack.status === 'duplicate' && ack.error);
+    if (chunk && !failed) {
+      const jobId = await this.outbox.jobOfCommand(chunk[1]!);
+      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: `reconcile chunk ${Number(chunk[2]) + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId }]);
+      return;
+    }
+    const commandId = chunk ? chunk[1]! : ack.commandId;
+    const st = this.stateOf(session);
+    const err = ack.error;
+    let settled;
+    if (!failed) {
+      const changes = ack.result?.changes ?? [];
+      const event = `applied on the router in ${ack.durationMs} ms${ack.status === 'duplicate' ? ' (already applied: acknowledged again)' : ''}${changes.length ? `: ${changes.slice(0, 5).join('; ')}${changes.length > 5 ? ` … (+${changes.length - 5})` : ''}` : ': nothing to change'}`;
+      settled = await this.outbox.settle(commandId, { status: 'applied', result: (ack.result as Record<string, unknown> | undefined) ?? null, event }, session.agentId);
+    } else if (ack.status === 'rejected' && err && REQUEUE_REASONS.has(err.code)) {
+      settled = await this.outbox.settle(commandId, { status: 'pending', delayMs: 0, error: `agent rejected the envelope (${err.code}): ${err.message}`, routerError: null, event: `agent rejected the envelope (${err.code}); sending it again with a new seq` }, session.agentId);
+    } else if (err?.retryable) {
+      const job = await this.jobs.get((await this.outbox.jobOfCommand(commandId)) ?? '0');
+      const delay = retryDelayMs(job?.attempts ?? 1);
+      settled = await this.outbox.settle(commandId, { status: 'pending', delayMs: delay, error: err.message, routerError: err.routerError ?? null, event: `failed: ${err.message}; retrying in ${Math.round(delay / 100) / 10} s` }, session.agentId);
+    } else {
+      const message = err ? `${ack.status === 'rejected' ? `agent rejected the command (${err.code})` : 'failed'}: ${err.message}` : `agent answered ${ack.status}`;
+      settled = await this.outbox.settle(commandId, { status: 'failed', error: message, routerError: err?.routerError ?? null, event: message }, session.agentId);
+    }
+    if (!settled) {
+      log.debug({ status: ack.status }, 'ack for a command that is no longer in flight');
+      return;
+    }
+    if (settled.status !== 'applied') log.warn({ jobId: String(settled.id), status: settled.status, error: err?.message, routerError: err?.routerError }, 'command did not apply');
+    st.inFlight = Math.max(0, st.inFlight - 1);
+    if (ack.seq > 0) await this.sites.setAckedSeq(session.agentId, ack.seq);
+    this.kick(session);
+  }
+
+  private async onHealth(session: AgentSession, msg: HealthMessage): Promise<void> {
+    for (const r of msg.routers) {
+      await this.routers.updateHealth(session.siteId, r.name, {
+        reachable: r.reachable,
+        version: r.version ?? null,
+        identity: r.identity ?? null,
+        lastError: r.reachable ? null : (r.error ?? 'unreachable'),
+        checkedAt: new Date(r.checkedAt),
+      });
+    }
+  }
+
+  private async onLog(session: AgentSession, msg: LogMessage): Promise<void> {
+    this.logger[msg.level]({ agentId: session.agentId, commandId: msg.commandId }, `agent: ${msg.message}`);
+    if (!msg.commandId) return;
+    const jobId = await this.outbox.jobOfCommand(msg.commandId);
+    if (jobId) await this.jobs.addEvents([{ jobId, kind: 'agent-log', message: msg.message, agentId: session.agentId, commandId: msg.commandId }]);
+  }
+
+  /** Sends again what an open session has held too long without an ack. */
+  private async redeliverStale(): Promise<void> {
+    for (const session of this.hub.sessions.values()) {
+      if (!session.helloReceived || !session.open) continue;
+      try {
+        const stale = await this.outbox.unacknowledged(session.agentId, REDELIVER_AFTER_MS);
+        if (stale.length === 0) continue;
+        await this.outbox.touchSent(stale.map((j) => String(j.id)));
+        const st = this.stateOf(session);
+        st.inFlight = Math.max(0, st.inFlight - stale.length);
+        await this.deliver(session, st, stale, this.logger.child({ agentId: session.agentId }));
+      } catch (err) {
+        this.logger.warn({ err, agentId: session.agentId }, 'redelivery failed');
+      }
+    }
+  }
+
+  private async housekeeping(): Promise<void> {
+    try {
+      const expired = await this.outbox.expireOverdue();
+      if (expired > 0) this.logger.warn({ expired }, 'provisioning jobs expired before reaching their router');
+      await this.options.sweep?.();
+    } catch (err) {
+      this.logger.warn({ err }, 'housekeeping failed');
+    }
+  }
+}
