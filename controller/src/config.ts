@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   MTANDAO_DISPATCH_POLL_MS: z.coerce.number().int().min(50).default(1000),
   MTANDAO_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).default(15),
   MTANDAO_INSTANCE_ID: z.string().optional(),
+  /** Reconcile every router of a site when its agent connects. */
+  MTANDAO_RECONCILE_ON_CONNECT: bool.default(true),
 });
 
 /** The controller's validated configuration. */
@@ -60,6 +62,7 @@ export type Config = {
   dispatchPollMs: number;
   heartbeatMs: number;
   instanceId: string | undefined;
+  reconcileOnConnect: boolean;
 };
 
 /** A configuration problem, naming every bad key at once. */
@@ -127,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dispatchPollMs: e.MTANDAO_DISPATCH_POLL_MS,
     heartbeatMs: e.MTANDAO_HEARTBEAT_SECONDS * 1000,
     instanceId: e.MTANDAO_INSTANCE_ID,
+    reconcileOnConnect: e.MTANDAO_RECONCILE_ON_CONNECT,
   };
 }

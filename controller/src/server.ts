@@ -12,6 +12,7 @@ import { createApp } from './http/app.ts';
 import { loadKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AgentHub } from './agents/hub.ts';
+import { seedDemo } from './demo.ts';
 import { Dispatcher } from './agents/dispatcher.ts';
 import { OutboxRepository } from './repositories/jobs.repository.ts';
 
@@ -51,7 +52,13 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const boot = await services.auth.bootstrapAdmin(config.adminPassword);
     if (boot.created) logger.info({ username: 'admin' }, boot.password ? 'created the bootstrap admin with a generated password (printed once on the console)' : 'created the bootstrap admin');
 
-    const { app } = createApp(services);
+    // ready once the dispatcher runs and the demo (if any) is seeded
+    let ready = false;
+    const { app } = createApp(services, {
+      ready: async () => {
+        if (!ready) throw new Error('still starting');
+      },
+    });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -73,7 +80,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       services.provisioning,
       keys.signingKey,
       logger,
-      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, sweep: async () => void (await services.customers.expireDue()) },
+      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, reconcileOnConnect: config.reconcileOnConnect, sweep: async () => void (await services.customers.expireDue()) },
     );
     hub.attach(server, {
       connected: (s) => void dispatcher.onConnected(s),
@@ -81,6 +88,12 @@ export async function startController(config: Config, logger: Logger): Promise<C
       disconnected: (s) => dispatcher.onDisconnected(s),
     });
     await dispatcher.start();
+    if (config.demo) {
+      const demo = await seedDemo(services);
+      if (demo.seeded) logger.info('seeded the demo site, router, pools and plans');
+      if (demo.tokenFile) logger.info({ file: demo.tokenFile }, 'wrote a one-time enrolment token for the demo agent');
+    }
+    ready = true;
     const seq = sequelize;
     return {
       url: `http://127.0.0.1:${port}`,

@@ -48,8 +48,9 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
       if (options.ready) await options.ready();
       res.json({ status: 'ready', database: 'ok' });
     } catch (err) {
-      req.log.warn({ err }, 'not ready');
-      res.status(503).json({ status: 'unavailable', database: 'unreachable' });
+      const starting = (err as Error).message === 'still starting';
+      if (!starting) req.log.warn({ err }, 'not ready');
+      res.status(503).json(starting ? { status: 'starting' } : { status: 'unavailable', database: 'unreachable' });
     }
   });
 

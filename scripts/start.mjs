@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// `npm start`: the controller on the embedded database (unless DATABASE_URL is set), the dashboard,
+// and — unless MTANDAO_DEMO=0 — a demo site: the RouterOS emulator and an agent enrolled to it.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = { ...process.env };
+const dataDir = path.resolve(root, env.MTANDAO_DATA_DIR ?? 'data');
+env.MTANDAO_DATA_DIR = dataDir;
+const controllerPort = Number(env.MTANDAO_CONTROLLER_PORT ?? 8080);
+const dashboardPort = Number(env.MTANDAO_DASHBOARD_PORT ?? 3000);
+const demo = !['0', 'false', 'no'].includes(String(env.MTANDAO_DEMO ?? '1'));
+const apiPort = Number(env.MTANDAO_DEMO_API_PORT ?? 8728);
+const sshPort = Number(env.MTANDAO_DEMO_SSH_PORT ?? 2222);
+const routerPassword = env.MTANDAO_DEMO_ROUTER_PASSWORD ?? 'admin';
+const controllerUrl = `http://127.0.0.1:${controllerPort}`;
+const logDir = path.join(dataDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+const children = [];
+let stopping = false;
+let bootstrapPassword;
+
+/** One readable line from a pino JSON line; the raw JSON goes to data/logs/<name>.log. */
+function pretty(line) {
+  try {
+    const o = JSON.parse(line);
+    const level = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[o.level] ?? o.level;
+    if (level === 'debug' || level === 'trace') return undefined;
+    const skip = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname', 'requestId', 'agentId']);
+    const extras = Object.entries(o)
+      .filter(([k]) => !skip.has(k))
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v).slice(0, 160) : v}`)
+      .join(' ');
+    return `${level.padEnd(5)} ${o.msg ?? ''}${extras ? `  ${extras}` : ''}`;
+  } catch {
+    return line;
+  }
+}
+
+function run(name, args, options = {}) {
+  const file = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const forward = (stream, isErr) => {
+    let buf = '';
+    stream.on('data', (chunk) => {
+      buf += chunk.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        file.write(`${line}\n`);
+        const m = /Bootstrap admin created\.\s+username: admin\s+password: (\S+)/.exec(line);
+        if (m) bootstrapPassword = m[1];
+        const text = options.quiet && !isErr ? undefined : pretty(line);
+        if (text && !m && !/^\s*\(shown once/.test(line)) process.stdout.write(`[${name}] ${text}\n`);
+      }
+    });
+  };
+  forward(child.stdout, false);
+  forward(child.stderr, true);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      process.stderr.write(`[${name}] exited (${signal ?? code}); stopping everything\n`);
+      void stop(1);
+    }
+  });
+  return child;
+}
+
+async function waitFor(check, what, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000} s`);
+}
+
+const portOpen = (port) =>
+  new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+async function stop(code = 0) {
+  stopping = true;
+  for (const c of children.reverse()) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 3000).unref();
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))));
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+async function main() {
+  for (const [port, what] of [[controllerPort, 'controller (MTANDAO_CONTROLLER_PORT)'], [dashboardPort, 'dashboard (MTANDAO_DASHBOARD_PORT)'], ...(demo ? [[apiPort, 'demo router API (MTANDAO_DEMO_API_PORT)'], [sshPort, 'demo router SSH (MTANDAO_DEMO_SSH_PORT)']] : [])]) {
+    if (await portOpen(port)) throw new Error(`port ${port} for the ${what} is already in use`);
+  }
+
+  const dashboardDir = path.join(root, 'dashboard');
+  const hasDashboard = existsSync(path.join(dashboardDir, 'package.json'));
+  if (hasDashboard && !existsSync(path.join(dashboardDir, 'build', 'index.js'))) {
+    process.stdout.write('[start] building the dashboard (first start only)…\n');
+    const r = spawnSync('npm', ['run', 'build', '-w', 'dashboard'], { cwd: root, env, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('the dashboard build failed');
+  }
+
+  run('controller', ['controller/bin/mtandao-controller.mjs']);
+  await waitFor(async () => (await fetch(`${controllerUrl}/readyz`)).ok, 'the controller');
+
+  if (demo) {
+    const demoDir = path.join(dataDir, 'demo');
+    mkdirSync(demoDir, { recursive: true, mode: 0o700 });
+    run('router', ['agent/bin/mtandao-routeros-sim.mjs', '--api-port', String(apiPort), '--ssh-port', String(sshPort), '--username', 'admin', '--password', routerPassword, '--identity', 'demo-router', '--host-key', path.join(demoDir, 'ssh_host_key')]);
+    await waitFor(() => portOpen(apiPort), 'the demo router');
+    const stateDir = path.join(dataDir, 'agent');
+    const configFile = path.join(demoDir, 'agent.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({ routers: [{ name: 'demo-router', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'admin', password: routerPassword }], logLevel: 'info', healthIntervalSeconds: 15 }, null, 2),
+      { mode: 0o600 },
+    );
+    const tokenFile = path.join(demoDir, 'enrollment-token');
+    if (!existsSync(path.join(stateDir, 'identity.json')) || (existsSync(tokenFile) && readFileSync(tokenFile, 'utf8').trim())) {
+      if (existsSync(tokenFile)) {
+        const r = spawnSync(process.execPath, ['agent/bin/mtandao-agent.mjs', 'enroll', '--controller', controllerUrl, '--token-file', tokenFile, '--state-dir', stateDir, '--force'], { cwd: root, env, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`demo agent enrolment failed: ${r.stderr || r.stdout}`);
+        writeFileSync(tokenFile, '', { mode: 0o600 }); // spent
+      }
+    }
+    run('agent', ['agent/bin/mtandao-agent.mjs', 'run', '--config', configFile, '--state-dir', stateDir]);
+  }
+
+  if (hasDashboard) {
+    run('dashboard', ['dashboard/build/index.js'], { env: { PORT: String(dashboardPort), HOST: env.MTANDAO_DASHBOARD_HOST ?? '0.0.0.0', MTANDAO_CONTROLLER_URL: controllerUrl } });
+    await waitFor(() => portOpen(dashboardPort), 'the dashboard');
+  }
+
+  const password = bootstrapPassword ?? (env.MTANDAO_ADMIN_PASSWORD ? '(the value of MTANDAO_ADMIN_PASSWORD)' : '(printed at the first start; delete ./data to start over)');
+  process.stdout.write(
+    [
+      '',
+      '  Mtandao is running',
+      hasDashboard ? `  dashboard   http://localhost:${dashboardPort}` : '  dashboard   (not built in this checkout)',
+      `  API         http://localhost:${controllerPort}/api/v1   (OpenAPI: /api/v1/openapi.json)`,
+      `  sign in     admin / ${password}`,
+      ...(demo ? [`  demo router RouterOS API 127.0.0.1:${apiPort}, SSH 127.0.0.1:${sshPort}, login admin / ${routerPassword}`] : []),
+      `  data        ${dataDir}${env.DATABASE_URL ? '' : '   (embedded PostgreSQL)'}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`[start] ${err.message}\n`);
+  void stop(1);
+});
