@@ -30,6 +30,11 @@ export async function startTestController(env: Record<string, string> = {}, opti
   return Object.assign(controller, { config });
 }
 
-/** Keys shared by every controller of a run, so two instances on one database agree. */
-export const TEST_SECRET_KEY = randomBytes(32).toString('base64');
-export const TEST_SIGNING_KEY = generateSigningKeys().privateKey;
+/**
+ * Keys shared by every controller of a run, so two instances (or a restarted one) on one database
+ * agree. Kept on `globalThis`: a module loaded twice (static and dynamic import) still shares them.
+ */
+const shared = globalThis as { __mtandaoTestKeys?: { secret: string; signing: string } };
+shared.__mtandaoTestKeys ??= { secret: randomBytes(32).toString('base64'), signing: generateSigningKeys().privateKey };
+export const TEST_SECRET_KEY = shared.__mtandaoTestKeys.secret;
+export const TEST_SIGNING_KEY = shared.__mtandaoTestKeys.signing;
