@@ -12,6 +12,8 @@ export interface RouterConfig {
   tlsRejectUnauthorized?: boolean;
   /** Per-command timeout. */
   timeoutMs?: number;
+  /** ssh: the router's host key fingerprint as OpenSSH prints it (`SHA256:…`); when set, any other key is refused. */
+  sshHostKey?: string;
 }
 
 /** A row as RouterOS prints it: every value a string, the id under `.id`. */
@@ -51,7 +53,9 @@ export type RouterErrorCategory =
   /** the router answered `!trap` to a command: its text is in `routerMessage` */
   | 'trap'
   /** `!fatal`, or a reply the driver could not understand */
-  | 'protocol';
+  | 'protocol'
+  /** the driver refused a value before sending it (no Windows-1252 form, a control character in a name…) */
+  | 'invalid';
 
 /** An error from a router, carrying the router's own text for NOC. */
 export class RouterError extends Error {
@@ -59,11 +63,18 @@ export class RouterError extends Error {
   /** The router's own words, verbatim (`failure: secret with the same name already exists`). */
   readonly routerMessage: string | undefined;
   readonly retryable: boolean;
-  constructor(category: RouterErrorCategory, message: string, options: { routerMessage?: string; retryable?: boolean; cause?: unknown } = {}) {
+  /** The API's `=category=` of a `!trap` (0 missing item or command … 7 `:return`), when the router sent one. */
+  readonly trapCategory: number | undefined;
+  constructor(
+    category: RouterErrorCategory,
+    message: string,
+    options: { routerMessage?: string; retryable?: boolean; cause?: unknown; trapCategory?: number } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'RouterError';
     this.category = category;
     this.routerMessage = options.routerMessage;
     this.retryable = options.retryable ?? (category === 'unreachable');
+    this.trapCategory = options.trapCategory;
   }
 }

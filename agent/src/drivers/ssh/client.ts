@@ -1,0 +1,242 @@
+/**
+ * The SSH driver: RouterOS console commands over one persistent SSH connection (ssh2), one `exec`
+ * channel per command with at most `maxChannels` open at once, reconnecting when the connection
+ * drops. Values are quoted and escaped by ./cli.ts; prints are read as JSON through
+ * `:serialize to=json` on RouterOS 7.13+ (exact for any value), and from `print terse` before that.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import ssh2 from 'ssh2';
+import type { ClientChannel } from 'ssh2';
+import { decodeWin1252 } from '../encoding.ts';
+import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterRow } from '../types.ts';
+import { SessionKeeper } from '../session.ts';
+import { checkId, withId } from '../validate.ts';
+import { cliArgs, cliPath, cliWhere, consoleError, rowsFromJson, rowsFromTerse } from './cli.ts';
+
+/** Tuning of the SSH driver. */
+export interface SshClientOptions {
+  /** `exec` channels open at once; default 4. */
+  maxChannels?: number;
+  /** Per-command timeout; default `config.timeoutMs` or 15 s. */
+  timeoutMs?: number;
+  /** Connect and authentication timeout; default 10 s. */
+  connectTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** What the driver has done, for tests. */
+export interface SshClientStats {
+  connects: number;
+  commands: number;
+}
+
+interface Session {
+  client: ssh2.Client;
+  alive: boolean;
+  /** RouterOS 7.13+ has `:serialize`. */
+  json: boolean;
+}
+
+const unreachable = (message: string, cause?: unknown) => new RouterError('unreachable', message, { cause, retryable: true });
+
+/** The host key fingerprint as OpenSSH prints it. */
+export const fingerprint = (key: Buffer): string => `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+
+function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = version.split(/[.\s]/).map((p) => Number.parseInt(p, 10) || 0);
+  return a > major || (a === major && b >= minor);
+}
+
+/** {@link RouterClient} over SSH and the RouterOS console. */
+export class RouterOsSshClient implements RouterClient {
+  readonly name: string;
+  readonly stats: SshClientStats = { connects: 0, commands: 0 };
+  private readonly maxChannels: number;
+  private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly logger: Logger | undefined;
+  private readonly session = new SessionKeeper(
+    () => this.connect(),
+    (s) => s.alive,
+  );
+  private open = 0;
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly config: RouterConfig,
+    options: SshClientOptions = {},
+  ) {
+    this.name = config.name;
+    this.maxChannels = Math.max(1, options.maxChannels ?? 4);
+    this.timeoutMs = options.timeoutMs ?? config.timeoutMs ?? 15_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.logger = options.logger?.child({ routerId: config.name });
+  }
+
+  async print(menu: string, options: PrintOptions = {}): Promise<RouterRow[]> {
+    const path = cliPath(menu);
+    const where = cliWhere(options.where);
+    const session = await this.session.get();
+    if (session.json) {
+      const proplist = options.proplist ? ` proplist=${withId(options.proplist).join(',')}` : '';
+      const command = `:put [:serialize to=json value=[${path} print as-value${proplist}${where}]]`;
+      const output = await this.exec(command);
+      const rows = rowsFromJson(output.trim());
+      if (!rows) throw consoleError(output, command);
+      return rows;
+    }
+    const command = `${path} print terse show-ids without-paging${where}`;
+    const output = await this.exec(command);
+    const rows = rowsFromTerse(output);
+    if (!rows) {
+      if (output.trim().split('\n').length === 1) throw consoleError(output, command);
+      throw new RouterError('protocol', `could not read the output of ${path} print terse (a value with a line break?)`, { routerMessage: output.slice(0, 500) });
+    }
+    return options.proplist ? rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k === '.id' || options.proplist?.includes(k)))) : rows;
+  }
+
+  async add(menu: string, props: Record<string, string>): Promise<string> {
+    const command = `:put [${cliPath(menu)} add ${cliArgs(props)}]`;
+    const output = (await this.exec(command)).trim();
+    if (!/^\*[0-9A-F]+$/.test(output)) throw consoleError(output, command);
+    return output;
+  }
+
+  async set(menu: string, id: string, props: Record<string, string>): Promise<void> {
+    await this.silent(`${cliPath(menu)} set ${checkId(id)} ${cliArgs(props)}`);
+  }
+
+  async remove(menu: string, id: string): Promise<void> {
+    await this.silent(`${cliPath(menu)} remove ${checkId(id)}`);
+  }
+
+  async health(): Promise<{ version: string; identity: string }> {
+    const command = ':put [/system resource get version]; :put [/system identity get name]';
+    const [version = '', identity = ''] = (await this.exec(command)).split(/\r?\n/);
+    return { version: version.trim(), identity: identity.trim() };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    (await this.session.release())?.client.end();
+  }
+
+  /** A command that prints nothing when it works. */
+  private async silent(command: string): Promise<void> {
+    const output = await this.exec(command);
+    if (output.trim() !== '') throw consoleError(output, command);
+  }
+
+  /** Runs one command line on its own channel; resolves with what it printed. */
+  private async exec(command: string): Promise<string> {
+    if (this.closed) throw unreachable('driver closed');
+    await this.slot();
+    try {
+      const session = await this.session.get();
+      this.stats.commands++;
+      return await this.execOn(session, command);
+    } finally {
+      this.open--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private slot(): Promise<void> {
+    if (this.open < this.maxChannels) {
+      this.open++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        this.open++;
+        resolve();
+      }),
+    );
+  }
+
+  private execOn(session: Session, command: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      let channel: ClientChannel | undefined;
+      const chunks: Buffer[] = [];
+      let exited = false;
+      const timer = setTimeout(() => {
+        channel?.close();
+        reject(unreachable(`router did not answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      session.client.exec(command, (err, stream) => {
+        if (err) {
+          clearTimeout(timer);
+          reject(unreachable(`router refused an SSH channel: ${err.message}`, err));
+          return;
+        }
+        channel = stream;
+        stream.on('data', (d: Buffer) => chunks.push(d));
+        stream.stderr.on('data', (d: Buffer) => chunks.push(d));
+        stream.on('exit', () => {
+          exited = true;
+        });
+        stream.on('close', () => {
+          clearTimeout(timer);
+          // Let the connection report its own end first: a channel closed by a dying connection is no answer.
+          setImmediate(() => {
+            if (exited || session.alive) resolve(decodeWin1252(Buffer.concat(chunks)));
+            else reject(unreachable('SSH connection to router lost'));
+          });
+        });
+      });
+    });
+  }
+
+  private async connect(): Promise<Session> {
+    const { config } = this;
+    const client = new ssh2.Client();
+    const session: Session = { client, alive: false, json: true };
+    await new Promise<void>((resolve, reject) => {
+      client.on('ready', () => {
+        // Small commands and their answers must not wait for Nagle and delayed ACKs (~40 ms each).
+        client.setNoDelay(true);
+        session.alive = true;
+        resolve();
+      });
+      client.on('error', (e: Error & { level?: string }) => {
+        session.alive = false;
+        if (/verification failed/i.test(e.message)) reject(new RouterError('login', `router SSH host key is not ${config.sshHostKey ?? ''}`, { cause: e, retryable: false }));
+        else if (e.level === 'client-authentication') reject(new RouterError('login', `router refused the SSH login of ${config.username}`, { cause: e, retryable: false, routerMessage: e.message }));
+        else reject(unreachable(`SSH connection to ${config.host}:${config.port} failed: ${e.message}`, e));
+      });
+      client.on('close', () => {
+        session.alive = false;
+        this.session.forget(session);
+        reject(unreachable(`SSH connection to ${config.host}:${config.port} closed`));
+      });
+      client.connect({
+        host: config.host,
+        port: config.port,
+        username: config.username,
+        password: config.password,
+        readyTimeout: this.connectTimeoutMs,
+        keepaliveInterval: 30_000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          const seen = fingerprint(key);
+          if (config.sshHostKey && config.sshHostKey !== seen) {
+            this.logger?.error({ expected: config.sshHostKey, seen }, 'router SSH host key does not match');
+            return false;
+          }
+          return true;
+        },
+      });
+    });
+    this.stats.connects++;
+    if (this.closed) {
+      client.end();
+      throw unreachable('driver closed');
+    }
+    const version = await this.execOn(session, ':put [/system resource get version]');
+    session.json = versionAtLeast(version.trim(), 7, 13);
+    this.logger?.info({ version: version.trim() }, 'router SSH session opened');
+    return session;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * What every RouterClient must do, whatever its transport: the tests the API and SSH drivers share,
+ * run against an emulator each suite provides.
+ */
+import type { RouterTransport } from '@mtandao/protocol';
+import { expect } from 'chai';
+import { openRouter } from '../../src/drivers/index.ts';
+import { RouterError, type RouterClient } from '../../src/drivers/types.ts';
+import type { Router } from './sim-fixtures.ts';
+
+/** The rejection of a promise that must reject with a RouterError. */
+export async function rejection(p: Promise<unknown>): Promise<RouterError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(RouterError);
+    return e as RouterError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Declares the shared driver tests; `router()` is the suite's emulator, reset between tests. */
+export function behavesAsRouterClient(transport: RouterTransport, router: () => Router): void {
+  let client: RouterClient;
+  beforeEach(() => {
+    client = openRouter(router().config(transport));
+  });
+  afterEach(() => client.close());
+
+  it('adds, prints with where and proplist, sets and removes', async () => {
+    const id = await client.add('/ppp/secret', { name: 'd1', password: 'x', comment: 'mtandao:d1' });
+    await client.set('/ppp/secret', id, { password: 'y', disabled: 'yes' });
+    expect(await client.print('/ppp/secret', { where: { comment: 'mtandao:d1' }, proplist: ['name', 'password', 'disabled'] })).to.deep.equal([{ '.id': id, name: 'd1', password: 'y', disabled: 'true' }]);
+    await client.remove('/ppp/secret', id);
+    expect(await client.print('/ppp/secret', { where: { name: 'd1' } })).to.deep.equal([]);
+  });
+
+  it('reports health: version and identity', async () => {
+    expect(await client.health()).to.deep.equal({ version: '7.18.2 (stable)', identity: 'test-router' });
+  });
+
+  it('turns the router\'s refusals into non-retryable traps with its own words', async () => {
+    await client.add('/ppp/secret', { name: 'dup' });
+    expect(await rejection(client.add('/ppp/secret', { name: 'dup' }))).to.include({ category: 'trap', routerMessage: 'failure: secret with the same name already exists', retryable: false });
+    expect(await rejection(client.remove('/ppp/secret', '*FFFF'))).to.include({ category: 'trap', routerMessage: 'no such item' });
+    expect(await rejection(client.add('/ppp/secret', { name: 'np', profile: 'nope' }))).to.include({ category: 'trap', routerMessage: 'input does not match any value of profile' });
+  });
+
+  it('reports a refused login as a non-retryable login error', async () => {
+    router().sim.refuseLogins(true);
+    expect(await rejection(client.print('/ppp/secret'))).to.include({ category: 'login', retryable: false });
+  });
+
+  it('reports a router that is down as unreachable and retryable', async () => {
+    router().sim.setDown(true);
+    expect(await rejection(client.print('/ppp/secret'))).to.include({ category: 'unreachable', retryable: true });
+  });
+
+  it('refuses text with no Windows-1252 form before anything reaches the router', async () => {
+    const writes = router().sim.stats.writes;
+    expect(await rejection(client.add('/ppp/secret', { name: 'u', password: 'пароль' }))).to.include({ category: 'invalid', retryable: false });
+    expect(router().sim.stats.writes).to.equal(writes);
+  });
+
+  it('keeps one connection for many commands, and opens a new one after a reset', async () => {
+    const connections = () => router().sim.stats.apiConnections + router().sim.stats.sshConnections;
+    const before = connections();
+    await Promise.all(Array.from({ length: 20 }, () => client.print('/system/identity')));
+    expect(connections() - before).to.equal(1);
+    router().sim.resetConnections();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await client.print('/system/identity')).to.deep.equal([{ name: 'test-router' }]);
+    expect(connections() - before).to.equal(2);
+  });
+
+  it('refuses a menu, property name or id that could change the command', async () => {
+    expect(await rejection(client.print('/ppp/secret; /system reboot'))).to.include({ category: 'invalid' });
+    expect(await rejection(client.add('/ppp/secret', { 'name=x': 'y' }))).to.include({ category: 'invalid' });
+    expect(await rejection(client.set('/ppp/secret', '*1 password=x', {}))).to.include({ category: 'invalid' });
+  });
+}
