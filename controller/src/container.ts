@@ -70,8 +70,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const audit = new AuditService(repos.audit);
   const provisioning = new ProvisioningService(repos.jobs, config.jobTtlMs);
   const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning);
-  const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx));
   const ipam = new IpamService(repos.pools);
+  const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
   const settings = new SettingsService(db, repos.settings, audit, keys.secretBox, config);
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));

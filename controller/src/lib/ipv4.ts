@@ -108,7 +108,7 @@ function octetsStartingWith(digits: string): Range[] {
 export function prefixRanges(prefix: string): Range[] | undefined {
   const text = prefix.trim();
   if (text === '') return [[0, 0xffffffff]];
-  if (!/^\d{1,3}(\.\d{0,3}){0,3}$/.test(text)) return undefined;
+  if (!/^\d{1,3}(\.\d{1,3}){0,2}(\.\d{0,3})?$/.test(text)) return undefined;
   const parts = text.split('.');
   const complete = parts.slice(0, -1).map(Number);
   if (complete.some((o) => o > 255)) return undefined;

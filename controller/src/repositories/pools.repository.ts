@@ -45,6 +45,17 @@ export class PoolsRepository {
   async network(id: string, tx?: Transaction): Promise<NetworkRow | undefined> {
     return (await this.db.rows<NetworkRow>(`${NETWORK_SELECT} WHERE n.id = $1`, [id], tx))[0];
   }
+  /** A block with its pool's gateway and reserved ranges, in one round trip (the search's hot path). */
+  async blockRules(id: string): Promise<{ cidr: string; gateway: string | null; reserved: [string, string][] } | undefined> {
+    const rows = await this.db.rows<{ cidr: string; gateway: string | null; reserved: [string, string][] | null }>(
+      `SELECT n.cidr::text AS cidr, host(p.gateway) AS gateway,
+              (SELECT json_agg(json_build_array(host(r.first_ip), host(r.last_ip))) FROM pool_reserved r WHERE r.pool_id = p.id) AS reserved
+         FROM networks n JOIN pools p ON p.id = n.pool_id WHERE n.id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    return r ? { cidr: r.cidr, gateway: r.gateway, reserved: r.reserved ?? [] } : undefined;
+  }
   addNetwork(poolId: string, cidr: string, tx: Transaction): Promise<Network> {
     return Network.create({ poolId, cidr }, { transaction: tx });
   }

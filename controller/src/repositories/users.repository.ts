@@ -2,6 +2,17 @@ import { Op, type Transaction } from 'sequelize';
 import { ApiToken, Session, User } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
 
+/** A session joined with its user. */
+export interface SessionUser {
+  session_id: string;
+  expires_at: Date | null;
+  last_seen_at: Date;
+  user_id: string;
+  username: string;
+  role: User['role'];
+  disabled: boolean;
+}
+
 export class UsersRepository {
   constructor(private readonly db: Database) {}
 
@@ -36,6 +47,24 @@ export class UsersRepository {
   }
   findSession(id: string): Promise<Session | null> {
     return Session.findByPk(id);
+  }
+  /** A session with its user, in one round trip: every signed-in request starts here. */
+  async sessionWithUser(id: string): Promise<SessionUser | undefined> {
+    const rows = await this.db.rows<SessionUser>(
+      `SELECT s.id AS session_id, s.expires_at, s.last_seen_at, u.id AS user_id, u.username, u.role, u.disabled
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+  /** An API token with its user, in one round trip. */
+  async tokenWithUser(tokenHash: string): Promise<(Omit<SessionUser, 'session_id' | 'last_seen_at'> & { token_id: string; last_used_at: Date | null; revoked_at: Date | null }) | undefined> {
+    const rows = await this.db.rows<Omit<SessionUser, 'session_id' | 'last_seen_at'> & { token_id: string; last_used_at: Date | null; revoked_at: Date | null }>(
+      `SELECT t.id AS token_id, t.expires_at, t.last_used_at, t.revoked_at, u.id AS user_id, u.username, u.role, u.disabled
+         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0];
   }
   async touchSession(id: string, at: Date): Promise<void> {
     await Session.update({ lastSeenAt: at }, { where: { id } });

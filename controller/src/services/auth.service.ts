@@ -71,27 +71,25 @@ export class AuthService {
 
   /** Resolves a session cookie, enforcing the idle and absolute timeouts. */
   async actorFromSession(token: string): Promise<Actor | undefined> {
-    const session = await this.users.findSession(sha256(token));
-    if (!session) return undefined;
+    const row = await this.users.sessionWithUser(sha256(token));
+    if (!row) return undefined;
     const now = Date.now();
-    if (session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + this.config.sessionIdleMs <= now) {
-      await this.users.deleteSession(session.id);
+    const lastSeen = new Date(row.last_seen_at).getTime();
+    if (!row.expires_at || new Date(row.expires_at).getTime() <= now || lastSeen + this.config.sessionIdleMs <= now) {
+      await this.users.deleteSession(row.session_id);
       return undefined;
     }
-    const user = await this.users.findById(session.userId);
-    if (!user || user.disabled) return undefined;
-    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await this.users.touchSession(session.id, new Date(now));
-    return { userId: user.id, username: user.username, role: user.role, via: 'session', sessionId: session.id };
+    if (row.disabled) return undefined;
+    if (now - lastSeen > TOUCH_EVERY_MS) await this.users.touchSession(row.session_id, new Date(now));
+    return { userId: String(row.user_id), username: row.username, role: row.role, via: 'session', sessionId: row.session_id };
   }
 
   /** Resolves an `Authorization: Bearer` API token. */
   async actorFromToken(token: string): Promise<Actor | undefined> {
-    const row = await this.users.findTokenByHash(sha256(token));
-    if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
-    const user = await this.users.findById(row.userId);
-    if (!user || user.disabled) return undefined;
-    if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) await this.users.touchToken(row.id, new Date());
-    return { userId: user.id, username: user.username, role: user.role, via: 'token' };
+    const row = await this.users.tokenWithUser(sha256(token));
+    if (!row || row.revoked_at || row.disabled || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) return undefined;
+    if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > TOUCH_EVERY_MS) await this.users.touchToken(String(row.token_id), new Date());
+    return { userId: String(row.user_id), username: row.username, role: row.role, via: 'token' };
   }
 
   async me(user: User | string): Promise<Me> {

@@ -7,6 +7,7 @@ import type { Transaction } from 'sequelize';
 /** Blocks larger than this are searched by prefix; smaller ones list every free address. */
 export const DROPDOWN_MAX_PREFIX = 24;
 const DEFAULT_SEARCH_LIMIT = 100;
+const SPACE_CACHE_MS = 5_000;
 
 /** Parses "a.b.c.d" or "a.b.c.d-e.f.g.h" into a range. */
 export function parseIpRange(text: string): Range | undefined {
@@ -59,9 +60,7 @@ export class IpamService {
    * partly used chunks read their allocated rows.
    */
   async availableIps(networkId: string, query: { prefix: string; limit?: number | undefined }): Promise<AvailableIps> {
-    const network = await this.pools.network(networkId);
-    if (!network) throw notFound('Network');
-    const space = await this.spaceOf(network);
+    const space = await this.cachedSpace(networkId);
     const small = space.block.prefix >= DROPDOWN_MAX_PREFIX;
     const limit = query.limit ?? (small ? 1024 : DEFAULT_SEARCH_LIMIT);
     const wanted = prefixRanges(query.prefix);
@@ -69,21 +68,28 @@ export class IpamService {
     const ranges = intersectRanges(space.ranges, wanted);
     const ips: string[] = [];
     let truncated = false;
+    let firstChunk = true;
 
     outer: for (const [lo, hi] of ranges) {
       let chunk = Math.floor(lo / 256);
       const lastChunk = Math.floor(hi / 256);
       while (chunk <= lastChunk) {
-        // the next chunks that hold allocations; chunks between them are empty
-        const usage = await this.pools.chunkUsage(networkId, chunk, lastChunk, 256);
-        const batchEnd = usage.length === 256 ? Number(usage[usage.length - 1]!.chunk) : lastChunk;
-        const used = new Map(usage.map((u) => [Number(u.chunk), u.used]));
+        // The first chunk is read directly: in the usual pool it alone fills the answer. Past it,
+        // allocation counts per /24 step over full stretches without reading their rows.
+        let used: Map<number, number> | undefined;
+        let batchEnd = chunk;
+        if (!firstChunk) {
+          const usage = await this.pools.chunkUsage(networkId, chunk, lastChunk, 256);
+          batchEnd = usage.length === 256 ? Number(usage[usage.length - 1]!.chunk) : lastChunk;
+          used = new Map(usage.map((u) => [Number(u.chunk), u.used]));
+        }
         for (; chunk <= batchEnd; chunk++) {
           const segLo = Math.max(lo, chunk * 256);
           const segHi = Math.min(hi, chunk * 256 + 255);
-          const n = used.get(chunk) ?? 0;
+          const n = used ? (used.get(chunk) ?? 0) : -1;
           if (n > 0 && n >= space.capacityOf(chunk)) continue; // full
           const taken = n === 0 ? [] : await this.pools.allocatedBetween(networkId, segLo, segHi);
+          firstChunk = false;
           let t = 0;
           for (let ip = segLo; ip <= segHi; ip++) {
             while (t < taken.length && taken[t]! < ip) t++;
@@ -98,6 +104,28 @@ export class IpamService {
       }
     }
     return { ips, truncated };
+  }
+
+  private readonly spaces = new Map<string, { space: UsableSpace; at: number }>();
+
+  /**
+   * A block's usable space, cached for a few seconds: the search runs on every keystroke, pools
+   * change rarely, and allocation re-checks the rules inside its transaction anyway.
+   */
+  private async cachedSpace(networkId: string): Promise<UsableSpace> {
+    const hit = this.spaces.get(networkId);
+    if (hit && Date.now() - hit.at < SPACE_CACHE_MS) return hit.space;
+    const rules = await this.pools.blockRules(networkId);
+    if (!rules) throw notFound('Network');
+    const space = new UsableSpace(rules.cidr, rules.gateway, rules.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range));
+    if (this.spaces.size > 10_000) this.spaces.clear();
+    this.spaces.set(networkId, { space, at: Date.now() });
+    return space;
+  }
+
+  /** Drops cached rules (a pool changed on this instance). */
+  forget(): void {
+    this.spaces.clear();
   }
 
   /** Whether `ip` is a usable, free address of the network (re-checked by the unique index on insert). */

@@ -51,6 +51,7 @@ export class PoolsService {
     private readonly routers: RoutersRepository,
     private readonly audit: AuditService,
     private readonly fanoutPlans: PlanFanout,
+    private readonly onChange: () => void = () => undefined,
   ) {}
 
   networkView(n: NetworkRow, space: UsableSpace): NetworkView {
@@ -174,6 +175,7 @@ export class PoolsService {
         await this.audit.record(meta, 'pool.update', 'pool', id, { name: input.name, networks, gateway, reserved }, tx);
         if (gateway !== undefined && gateway !== pool.gateway) await this.fanoutPlans(await this.pools.plansOfPool(id, tx), 'pool.gateway-changed', meta, tx);
       });
+      this.onChange();
       return this.get(id);
     } catch (err) {
       throw this.translate(err);

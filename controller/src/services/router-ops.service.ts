@@ -30,7 +30,9 @@ export class RouterOpsService {
 
   /** Reads back one page of the router's managed entries through its agent (waits for the answer). */
   async readback(meta: RequestMeta, routerId: string, page: { offset: number; limit: number }, waitMs = 15_000): Promise<{ entries: unknown[]; total: number; jobId: string }> {
-    if (!(await this.routers.get(routerId))) throw notFound('Router');
+    const router = await this.routers.get(routerId);
+    if (!router) throw notFound('Router');
+    if (!router.agent_connected) throw new AppError(409, `The agent of ${router.site_name} is offline: the router cannot be read now`);
     const [jobId] = await this.db.transaction((tx) =>
       this.provisioning.enqueue(tx, [{ routerId, type: 'router.readback', reason: `read back by ${meta.actor.username}`, payload: page }], meta.actor.userId),
     );

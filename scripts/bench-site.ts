@@ -1,0 +1,44 @@
+// A bench "site" in its own process: an emulated router (or several) and enrolled agents, reporting
+// every secret and profile change to the parent over IPC with its time of arrival.
+import { startAgent, type AgentHandle } from '@mtandao/agent';
+import { RouterOsSim } from '@mtandao/agent/sim';
+
+interface SiteSpec {
+  latencyMs: number;
+  agents: { stateDir: string; routerName: string }[];
+  /** Agents sharing one emulator (one emulator per this many agents). */
+  agentsPerRouter: number;
+}
+
+const spec = JSON.parse(process.env.BENCH_SITE ?? '{}') as SiteSpec;
+const sims: RouterOsSim[] = [];
+const agents: AgentHandle[] = [];
+
+for (let i = 0; i < spec.agents.length; i += spec.agentsPerRouter) {
+  const sim = new RouterOsSim({ username: 'bench', password: 'bench', sshPort: null, latencyMs: spec.latencyMs });
+  const { apiPort } = await sim.start();
+  sim.store.on('change', (c: { path: string; row: Record<string, string>; dead: boolean }) => {
+    if (c.dead) return;
+    if (c.path === '/ppp/secret' || c.path === '/ppp/profile' || c.path === '/ip/hotspot/user/profile') process.send?.({ t: 'change', path: c.path, name: c.row.name, comment: c.row.comment, rate: c.row['rate-limit'] });
+  });
+  sims.push(sim);
+  const group = spec.agents.slice(i, i + spec.agentsPerRouter);
+  const started = await Promise.all(
+    group.map((a) =>
+      startAgent({
+        stateDir: a.stateDir,
+        config: { routers: [{ name: a.routerName, host: '127.0.0.1', port: apiPort, transport: 'api', username: 'bench', password: 'bench' }], logLevel: 'silent', healthIntervalSeconds: 300 },
+      }),
+    ),
+  );
+  agents.push(...started);
+}
+await Promise.all(agents.map((a) => a.whenConnected()));
+process.send?.({ t: 'ready' });
+process.on('message', async (m: { t: string }) => {
+  if (m.t === 'stop') {
+    await Promise.all(agents.map((a) => a.stop()));
+    await Promise.all(sims.map((s) => s.stop()));
+    process.exit(0);
+  }
+});
