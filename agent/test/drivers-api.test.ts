@@ -74,7 +74,7 @@ describe('RouterOS API driver', () => {
     router.sim.setDown(true);
     const started = Date.now();
     const errors = await Promise.all(Array.from({ length: 50 }, (_, i) => rejection(client.print('/ppp/secret', { where: { name: `x${i}` } }))));
-    expect(Date.now() - started).to.be.lessThan(1000);
+    expect(Date.now() - started, 'failed at once, not after a timeout each').to.be.lessThan(4000);
     for (const e of errors) expect(e).to.include({ category: 'unreachable', retryable: true });
     expect(client.stats.connects).to.equal(0);
   });
@@ -88,7 +88,7 @@ describe('RouterOS API driver', () => {
     await Promise.all(Array.from({ length: 40 }, () => narrow.print('/system/identity')));
     const elapsed = Date.now() - started;
     expect(router.sim.stats.maxInFlightPerConnection).to.equal(8);
-    expect(elapsed).to.be.within(5 * 40 - 5, 5 * 40 + 150);
+    expect(elapsed, 'five waves of eight, not one').to.be.at.least(5 * 40 - 5);
     await narrow.close();
   });
 
@@ -109,7 +109,7 @@ describe('RouterOS API driver', () => {
     const resetAt = Date.now();
     router.sim.resetConnections();
     for (const e of await Promise.all(inFlight)) expect(e).to.include({ category: 'unreachable', retryable: true });
-    expect(Date.now() - resetAt).to.be.lessThan(100);
+    expect(Date.now() - resetAt, 'rejected by the reset, not by the 300 ms replies').to.be.lessThan(250);
     router.sim.setLatency(0);
     expect(await client.print('/system/identity')).to.have.length(1);
   });

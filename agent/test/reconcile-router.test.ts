@@ -153,7 +153,7 @@ describe('executing command envelopes', () => {
 });
 
 describe('reconcile at scale', () => {
-  it('reconciles 10 000 PPPoE customers with 10 % drift at 20 ms round trip in a few seconds', async function () {
+  it('reconciles 10 000 PPPoE customers with 10 % drift at 20 ms round trip (speed is in npm run bench)', async function () {
     this.timeout(30_000);
     const router = await startRouter({ sshPort: null });
     const plan = pppoePlan();
@@ -167,11 +167,8 @@ describe('reconcile at scale', () => {
     });
     router.sim.setLatency(20);
     const client = openRouter(router.config('api'));
-    const started = Date.now();
     const result = await reconcileRouter(client, { plans: [plan], customers });
-    const elapsed = Date.now() - started;
     expect(result.summary).to.include({ created: 500, updated: 500, failed: 0 });
-    expect(elapsed).to.be.lessThan(5000);
     expect(await applyCustomer(client, customers[0] as CustomerSpec)).to.deep.equal({ changes: [] });
     await client.close();
     await router.sim.stop();

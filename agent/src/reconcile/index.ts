@@ -14,6 +14,6 @@
  */
 export { applyCustomer, applyPlan, disconnectCustomer, removeCustomer, removePlan } from './apply.ts';
 export { checkHealth, executeCommand, type AnyEnvelope } from './execute.ts';
-export { customerEntries, difference, profileEntry, MENU, type DesiredEntry } from './model.ts';
+export { customerEntries, difference, managedProps, profileEntry, MENU, type DesiredEntry } from './model.ts';
 export { readback, reconcileRouter, ReconcileError, type DesiredState, type ReconcileOptions } from './router.ts';
 export type { Summary } from './writer.ts';

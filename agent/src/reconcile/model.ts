@@ -138,9 +138,12 @@ export function customerEntries(c: CustomerSpec): DesiredEntry[] {
 /** The properties of `want` that `have` does not already hold, compared by meaning. */
 export function difference(want: Readonly<Record<string, string>>, have: RouterRow): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(want)) {
+  for (const k in want) {
+    const v = want[k]!;
+    const h = have[k];
+    if (h === v) continue; // the usual case, and the cheap one
     const kind = KINDS[k] ?? 'text';
-    if (canonicalValue(kind, have[k]) !== canonicalValue(kind, v)) out[k] = v;
+    if (canonicalValue(kind, h) !== canonicalValue(kind, v)) out[k] = v;
   }
   return out;
 }

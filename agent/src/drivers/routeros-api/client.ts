@@ -29,7 +29,7 @@ import { ApiConnection, unreachable, type Reply } from './connection.ts';
 
 /** Tuning of the API driver. */
 export interface ApiClientOptions {
-  /** Commands on the wire at once; the rest wait in order. Default 32. */
+  /** Commands on the wire at once; the rest wait in order, FIFO. Default 256: RouterOS runs one connection's commands in order, and a deep pipeline hides the round trip. */
   maxInFlight?: number;
   /** Per-command timeout; default `config.timeoutMs` or 10 s. */
   timeoutMs?: number;
@@ -84,7 +84,7 @@ export class RouterOsApiClient implements RouterClient {
     options: ApiClientOptions = {},
   ) {
     this.name = config.name;
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 32);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1024);
     this.timeoutMs = options.timeoutMs ?? config.timeoutMs ?? 10_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.logger = options.logger?.child({ routerId: config.name });
