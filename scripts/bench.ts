@@ -102,6 +102,21 @@ function httpClient(job: { base: string; cookie: string; paths: string[]; warmup
   });
 }
 
+/** The POSTing client process. */
+async function postClient() {
+  const child = fork(path.join(here, 'bench-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  return {
+    ask<T>(msg: unknown): Promise<T> {
+      return new Promise((resolve, reject) => {
+        child.once('message', (m: { t: string; message?: string }) => (m.t === 'error' ? reject(new Error(m.message)) : resolve(m as T)));
+        child.send(msg as object);
+      });
+    },
+    stop: () => child.kill(),
+  };
+}
+
 async function enrolledAgent(api: Api, controllerUrl: string, siteId: string): Promise<string> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-bench-agent-'));
   const { token } = await api.ok<{ token: string }>('POST', `/sites/${siteId}/enrollment-tokens`);
@@ -159,11 +174,12 @@ async function benchAdds(c: Controller, api: Api): Promise<void> {
   const networkId = pool.networks[0]!.id as string;
   const stateDir = await enrolledAgent(api, c.url, site.id as string);
   const child = await startSite({ latencyMs: 0, agents: [{ stateDir, routerName: 'adds-router' }], agentsPerRouter: 1 });
+  // times are epoch milliseconds taken where things happen: the client process, the site process
   const landed = new Map<string, number>();
   const waiting = new Map<string, () => void>();
-  child.on('message', (m: { t: string; path: string; name: string }) => {
+  child.on('message', (m: { t: string; path: string; name: string; at: number }) => {
     if (m.t !== 'change' || m.path !== '/ppp/secret') return;
-    landed.set(m.name, performance.now());
+    landed.set(m.name, m.at);
     waiting.get(m.name)?.();
   });
   const landedPromise = (name: string) => new Promise<void>((resolve) => (landed.has(name) ? resolve() : waiting.set(name, resolve)));
@@ -173,44 +189,35 @@ async function benchAdds(c: Controller, api: Api): Promise<void> {
     return `100.${64 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
   };
   const body = (username: string) => ({ connectionType: 'pppoe', planId: plan.id, networkId, ipAddress: nextIp(), fullName: 'Bench Customer', phone: '0712345678', username, payment: { method: 'cash' }, autoActivate: true });
-  // let the profile land first
-  await new Promise((r) => setTimeout(r, 500));
+  const client = await postClient();
+  const postOne = (name: string) => client.ask<{ sentAt: number }>({ t: 'post', base: c.url, cookie: api.cookie, path: '/api/v1/customers', body: body(name) });
+  await new Promise((r) => setTimeout(r, 500)); // the plan's profile lands first
   for (let i = 0; i < 20; i++) {
-    await api.ok('POST', '/customers', body(`warm${i}`));
-    await landedPromise(`warm${i}`);
+    const wait = landedPromise(`warm${i}`);
+    await postOne(`warm${i}`);
+    await wait;
   }
   const lat: number[] = [];
   for (let i = 0; i < 300; i++) {
     const name = `lat${i}`;
-    const t = performance.now();
     const wait = landedPromise(name);
-    await api.ok('POST', '/customers', body(name));
+    const { sentAt } = await postOne(name);
     await wait;
-    lat.push(landed.get(name)! - t);
+    lat.push(landed.get(name)! - sentAt);
   }
   const p50 = quantile(lat, 0.5);
   const p99 = quantile(lat, 0.99);
-  figures.push({ figure: 'add customer → applied on the emulator, p50 / p99', value: `${ms(p50)} / ${ms(p99)}`, target: '≤ 30 ms / ≤ 100 ms', pass: p50 <= 30 && p99 <= 100, detail: { adds: lat.length } });
+  figures.push({ figure: 'add customer → applied on the emulator, p50 / p99', value: `${ms(p50)} / ${ms(p99)}`, target: '≤ 30 ms / ≤ 100 ms', pass: p50 <= 30 && p99 <= 100, detail: { adds: lat.length, measuredFrom: 'the POST leaving a client process', measuredTo: 'the secret appearing in the emulator process' } });
 
   const total = 3200;
-  const clients = 16;
-  let next = 0;
-  const names: string[] = [];
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < total) {
-        const name = `load${next++}`;
-        names.push(name);
-        await api.ok('POST', '/customers', body(name));
-      }
-    }),
-  );
-  const accepted = performance.now() - t0;
-  await Promise.all(names.map(landedPromise));
-  const elapsed = Math.max(...names.map((n) => landed.get(n)!)) - t0;
+  const names = Array.from({ length: total }, (_, i) => `load${i}`);
+  const done = Promise.all(names.map(landedPromise));
+  const load = await client.ask<{ startedAt: number; acceptedAt: number }>({ t: 'load', base: c.url, cookie: api.cookie, path: '/api/v1/customers', bodies: names.map(body), concurrency: 16 });
+  await done;
+  const elapsed = Math.max(...names.map((n) => landed.get(n)!)) - load.startedAt;
   const rate = (total / elapsed) * 1000;
-  figures.push({ figure: 'sustained adds end-to-end, 16 concurrent clients', value: `${rate.toFixed(0)} customers/s`, target: '≥ 200 customers/s', pass: rate >= 200, detail: { customers: total, seconds: +(elapsed / 1000).toFixed(2), apiAcceptedPerSecond: Math.round((total / accepted) * 1000) } });
+  figures.push({ figure: 'sustained adds end-to-end, 16 concurrent clients', value: `${rate.toFixed(0)} customers/s`, target: '≥ 200 customers/s', pass: rate >= 200, detail: { customers: total, seconds: +(elapsed / 1000).toFixed(2), apiAcceptedPerSecond: Math.round((total / (load.acceptedAt - load.startedAt)) * 1000) } });
+  client.stop();
   await stopSite(child);
 }
 

@@ -57,7 +57,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const db = new Database(sequelize);
   const repos = {
     users: new UsersRepository(db),
-    audit: new AuditRepository(),
+    audit: new AuditRepository(db),
     sites: new SitesRepository(db),
     routers: new RoutersRepository(db),
     pools: new PoolsRepository(db),

@@ -32,6 +32,9 @@ interface SessionState {
   running: boolean;
   again: boolean;
   inFlight: number;
+  /** Successful acks waiting to be written together. */
+  applied: { commandId: string; result: Record<string, unknown> | null; event: string; seq: number }[];
+  flushing: boolean;
 }
 
 /**
@@ -137,7 +140,7 @@ export class Dispatcher {
   private stateOf(session: AgentSession): SessionState {
     let st = this.state.get(session.agentId);
     if (!st) {
-      st = { running: false, again: false, inFlight: 0 };
+      st = { running: false, again: false, inFlight: 0, applied: [], flushing: false };
       this.state.set(session.agentId, st);
     }
     return st;
@@ -267,13 +270,15 @@ export class Dispatcher {
     }
     const commandId = chunk ? chunk[1]! : ack.commandId;
     const st = this.stateOf(session);
-    const err = ack.error;
-    let settled;
     if (!failed) {
       const changes = ack.result?.changes ?? [];
       const event = `applied on the router in ${ack.durationMs} ms${ack.status === 'duplicate' ? ' (already applied: acknowledged again)' : ''}${changes.length ? `: ${changes.slice(0, 5).join('; ')}${changes.length > 5 ? ` … (+${changes.length - 5})` : ''}` : ': nothing to change'}`;
-      settled = await this.outbox.settle(commandId, { status: 'applied', result: (ack.result as Record<string, unknown> | undefined) ?? null, event }, session.agentId);
-    } else if (ack.status === 'rejected' && err && REQUEUE_REASONS.has(err.code)) {
+      st.applied.push({ commandId, result: (ack.result as Record<string, unknown> | undefined) ?? null, event, seq: ack.seq });
+      return this.flushApplied(session, st);
+    }
+    const err = ack.error;
+    let settled;
+    if (ack.status === 'rejected' && err && REQUEUE_REASONS.has(err.code)) {
       settled = await this.outbox.settle(commandId, { status: 'pending', delayMs: 0, error: `agent rejected the envelope (${err.code}): ${err.message}`, routerError: null, event: `agent rejected the envelope (${err.code}); sending it again with a new seq` }, session.agentId);
     } else if (err?.retryable) {
       const job = await this.jobs.get((await this.outbox.jobOfCommand(commandId)) ?? '0');
@@ -287,10 +292,29 @@ export class Dispatcher {
       log.debug({ status: ack.status }, 'ack for a command that is no longer in flight');
       return;
     }
-    if (settled.status !== 'applied') log.warn({ jobId: String(settled.id), status: settled.status, error: err?.message, routerError: err?.routerError }, 'command did not apply');
+    log.warn({ jobId: String(settled.id), status: settled.status, error: err?.message, routerError: err?.routerError }, 'command did not apply');
     st.inFlight = Math.max(0, st.inFlight - 1);
     if (ack.seq > 0) await this.sites.setAckedSeq(session.agentId, ack.seq);
     this.kick(session);
+  }
+
+  /** Writes the successful acks gathered so far in one statement; acks arriving meanwhile wait for the next. */
+  private async flushApplied(session: AgentSession, st: SessionState): Promise<void> {
+    if (st.flushing) return;
+    st.flushing = true;
+    try {
+      while (st.applied.length > 0) {
+        const batch = st.applied.splice(0, 500);
+        const settled = await this.outbox.settleApplied(batch, session.agentId);
+        st.inFlight = Math.max(0, st.inFlight - settled.length);
+        await this.sites.setAckedSeq(session.agentId, Math.max(...batch.map((a) => a.seq)));
+        this.kick(session);
+      }
+    } catch (err) {
+      this.logger.error({ err, agentId: session.agentId }, 'recording acks failed');
+    } finally {
+      st.flushing = false;
+    }
   }
 
   private async onHealth(session: AgentSession, msg: HealthMessage): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Transaction } from 'sequelize';
 import { AuditEntry } from '../db/models/index.ts';
+import type { Database } from '../db/database.ts';
 
 /** A row of the append-only audit log. */
 export interface AuditRecord {
@@ -14,8 +15,14 @@ export interface AuditRecord {
 }
 
 export class AuditRepository {
-  async append(record: AuditRecord, tx?: Transaction): Promise<void> {
-    await AuditEntry.create(record, { transaction: tx });
+  constructor(private readonly db: Database) {}
+
+  async append(r: AuditRecord, tx?: Transaction): Promise<void> {
+    await this.db.exec(
+      'INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [r.userId, r.username, r.action, r.entity, r.entityId, JSON.stringify(r.details), r.requestId, r.ip],
+      tx,
+    );
   }
 
   async list(filter: { entity?: string; entityId?: string; limit: number; offset: number }): Promise<{ rows: AuditEntry[]; count: number }> {

@@ -76,6 +76,33 @@ export interface JobFilter {
 export class JobsRepository {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Writes jobs, their `created` events and the NOTIFY that wakes dispatchers in one statement (the
+   * outbox is on every business write's path).
+   */
+  async insertWithEvents(jobs: NewJob[], tx: Transaction): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      `WITH j AS (
+         INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, plan_id, payload, created_by, expires_at)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[], $7::bigint[], $8::timestamptz[])
+         RETURNING id, reason, router_id),
+       e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j)
+       SELECT j.id, pg_notify('mtandao_outbox', (SELECT string_agg(DISTINCT router_id::text, ',') FROM j)) AS n FROM j ORDER BY j.id`,
+      [
+        jobs.map((j) => j.routerId),
+        jobs.map((j) => j.type),
+        jobs.map((j) => j.reason),
+        jobs.map((j) => j.customerId ?? null),
+        jobs.map((j) => j.planId ?? null),
+        jobs.map((j) => JSON.stringify(j.payload ?? {})),
+        jobs.map((j) => j.createdBy),
+        jobs.map((j) => j.expiresAt),
+      ],
+      tx,
+    );
+    return rows.map((r) => String(r.id));
+  }
+
   async insert(jobs: NewJob[], tx: Transaction): Promise<string[]> {
     const rows = await ProvisioningJob.bulkCreate(
       jobs.map((j) => ({ routerId: j.routerId, type: j.type, reason: j.reason, customerId: j.customerId ?? null, planId: j.planId ?? null, payload: j.payload ?? {}, createdBy: j.createdBy, expiresAt: j.expiresAt })),
@@ -281,6 +308,25 @@ export class OutboxRepository {
       );
       return row;
     });
+  }
+
+  /**
+   * Settles many successful commands in one statement: under load acks arrive by the hundred, and
+   * one round trip per ack would be the dispatcher's ceiling.
+   */
+  async settleApplied(acks: { commandId: string; result: Record<string, unknown> | null; event: string }[], agentId: string): Promise<string[]> {
+    if (acks.length === 0) return [];
+    const rows = await this.db.rows<{ command_id: string }>(
+      `WITH a AS (SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS a(command_id, result, event)),
+       u AS (
+         UPDATE provisioning_jobs j SET status = 'applied', completed_at = now(), updated_at = now(), result = a.result, last_error = NULL, router_error = NULL
+           FROM a WHERE j.command_id = a.command_id AND j.status = 'sent'
+         RETURNING j.id, j.command_id, a.event)
+       INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
+       SELECT id, 'applied', event, $4, command_id FROM u RETURNING command_id`,
+      [acks.map((a) => a.commandId), acks.map((a) => (a.result === null ? null : JSON.stringify(a.result))), acks.map((a) => a.event), agentId],
+    );
+    return rows.map((r) => r.command_id);
   }
 
   /** Finds the job of a command id, also for chunk ids (`<id>.<n>`). */

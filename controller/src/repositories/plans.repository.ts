@@ -3,6 +3,20 @@ import type { Transaction } from 'sequelize';
 import { Plan, PlanPool, PlanRouter } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
 
+/** A plan row with the ids of its routers and pools. */
+export interface PlanWithLinks {
+  id: string;
+  name: string;
+  connection_type: Plan['connectionType'];
+  price_minor: string;
+  download_speed: string;
+  upload_speed: string;
+  validity_count: number;
+  validity_unit: Plan['validityUnit'];
+  router_ids: string[];
+  pool_ids: string[];
+}
+
 export class PlansRepository {
   constructor(private readonly db: Database) {}
 
@@ -11,6 +25,18 @@ export class PlansRepository {
   }
   findById(id: string, tx?: Transaction): Promise<Plan | null> {
     return Plan.findByPk(id, { transaction: tx });
+  }
+  /** A plan with its router and pool ids, in one round trip. */
+  async withLinks(id: string, tx?: Transaction): Promise<PlanWithLinks | undefined> {
+    const rows = await this.db.rows<PlanWithLinks>(
+      `SELECT p.id, p.name, p.connection_type, p.price_minor, p.download_speed, p.upload_speed, p.validity_count, p.validity_unit,
+              ARRAY(SELECT router_id::text FROM plan_routers WHERE plan_id = p.id ORDER BY router_id) AS router_ids,
+              ARRAY(SELECT pool_id::text FROM plan_pools WHERE plan_id = p.id ORDER BY pool_id) AS pool_ids
+         FROM plans p WHERE p.id = $1`,
+      [id],
+      tx,
+    );
+    return rows[0];
   }
   async findByIds(ids: string[]): Promise<Plan[]> {
     return ids.length === 0 ? [] : Plan.findAll({ where: { id: ids } });

@@ -13,6 +13,16 @@ export interface NetworkRow {
   used: number;
 }
 
+/** A block and the rules of its pool. */
+export interface BlockRow {
+  id: string;
+  pool_id: string;
+  router_id: string;
+  cidr: string;
+  gateway: string | null;
+  reserved: [string, string][];
+}
+
 const NETWORK_SELECT = `
   SELECT n.id, n.pool_id, p.name AS pool_name, p.router_id, n.cidr::text AS cidr, host(p.gateway) AS gateway,
          COALESCE((SELECT sum(used) FROM network_chunks c WHERE c.network_id = n.id), 0)::int AS used
@@ -44,6 +54,17 @@ export class PoolsRepository {
   }
   async network(id: string, tx?: Transaction): Promise<NetworkRow | undefined> {
     return (await this.db.rows<NetworkRow>(`${NETWORK_SELECT} WHERE n.id = $1`, [id], tx))[0];
+  }
+  /** The blocks of some pools with what decides their usable addresses (no utilisation). */
+  blocksOfPools(poolIds: string[], tx?: Transaction): Promise<BlockRow[]> {
+    if (poolIds.length === 0) return Promise.resolve([]);
+    return this.db.rows<BlockRow>(
+      `SELECT n.id, n.pool_id, p.router_id, n.cidr::text AS cidr, host(p.gateway) AS gateway,
+              COALESCE((SELECT json_agg(json_build_array(host(r.first_ip), host(r.last_ip))) FROM pool_reserved r WHERE r.pool_id = p.id), '[]'::json) AS reserved
+         FROM networks n JOIN pools p ON p.id = n.pool_id WHERE n.pool_id = ANY($1::bigint[]) ORDER BY n.cidr`,
+      [poolIds],
+      tx,
+    );
   }
   /** A block with its pool's gateway and reserved ranges, in one round trip (the search's hot path). */
   async blockRules(id: string): Promise<{ cidr: string; gateway: string | null; reserved: [string, string][] } | undefined> {
@@ -89,7 +110,8 @@ export class PoolsRepository {
   /** Chunk usage rows (allocated per /24) with used > 0, in order, from `fromChunk`. */
   chunkUsage(networkId: string, fromChunk: number, toChunk: number, limit: number): Promise<{ chunk: string; used: number }[]> {
     return this.db.rows(
-      'SELECT chunk, used FROM network_chunks WHERE network_id = $1 AND chunk BETWEEN $2 AND $3 AND used > 0 ORDER BY chunk LIMIT $4',
+      `SELECT chunk, sum(used)::int AS used FROM network_chunks WHERE network_id = $1 AND chunk BETWEEN $2 AND $3
+        GROUP BY chunk HAVING sum(used) > 0 ORDER BY chunk LIMIT $4`,
       [networkId, fromChunk, toChunk, limit],
     );
   }

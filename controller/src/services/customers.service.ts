@@ -18,13 +18,14 @@ import { formatAmount, parseAmount } from '../lib/money.ts';
 import { normaliseKenyanMobile } from '../lib/phone.ts';
 import { readablePassword, type SecretBox } from '../lib/secrets.ts';
 import { addValidity } from '../lib/validity.ts';
-import { formatIp, parseIp } from '../lib/ipv4.ts';
+import { formatIp, parseIp, type Range } from '../lib/ipv4.ts';
 import type { CustomerRow, CustomersRepository } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
-import type { NetworkRow, PoolsRepository } from '../repositories/pools.repository.ts';
+import type { BlockRow, PoolsRepository } from '../repositories/pools.repository.ts';
+import type { PlanWithLinks } from '../repositories/plans.repository.ts';
 import type { JobRow } from '../repositories/jobs.repository.ts';
 import type { AuditService } from './audit.service.ts';
-import type { IpamService } from './ipam.service.ts';
+import { UsableSpace, type IpamService } from './ipam.service.ts';
 import type { ProvisioningService, JobIntent } from './provisioning.service.ts';
 import { planIsComplete } from './plans.service.ts';
 import { uniqueViolation, type Database } from '../db/database.ts';
@@ -123,40 +124,40 @@ export class CustomersService {
     return { items: rows.map((r) => this.view(r, jobs.get(String(r.id)))), total };
   }
 
-  /** Checks a plan can take a customer of this type; returns its complete links. */
-  private async checkPlan(problems: Problems, planId: string, connectionType: ConnectionType, tx: Transaction) {
-    const plan = await this.plans.findById(planId, tx);
+  /** Checks a plan can take a customer of this type; returns it with its routers and pools. */
+  private async checkPlan(problems: Problems, planId: string, connectionType: ConnectionType, tx: Transaction): Promise<PlanWithLinks | undefined> {
+    const plan = await this.plans.withLinks(planId, tx);
     if (!plan) {
       problems.add('planId', 'Plan not found');
       return undefined;
     }
-    if (plan.connectionType !== connectionType) {
-      problems.add('planId', `This plan is for ${label(plan.connectionType)} customers; choose a ${label(connectionType)} plan`);
+    if (plan.connection_type !== connectionType) {
+      problems.add('planId', `This plan is for ${label(plan.connection_type)} customers; choose a ${label(connectionType)} plan`);
       return undefined;
     }
-    if (!plan.name || plan.priceMinor === null || !plan.downloadSpeed || !plan.uploadSpeed || !plan.validityCount) {
+    if (!plan.name || plan.price_minor === null || !plan.download_speed || !plan.upload_speed || !plan.validity_count) {
       problems.add('planId', PLAN_REQUIRED_MESSAGE);
       return undefined;
     }
-    const links = await this.plans.links([planId], tx);
-    const routerIds = links.routers.get(planId) ?? [];
-    const poolIds = links.pools.get(planId) ?? [];
-    if (!planIsComplete(plan, routerIds, poolIds)) {
+    if (!planIsComplete({ connectionType: plan.connection_type }, plan.router_ids, plan.pool_ids)) {
       problems.add('planId', connectionType === 'hotspot' ? 'This plan is not on any router yet: add a router to it under Internet Plans' : 'This plan has no IP pool yet: add one under Internet Plans');
       return undefined;
     }
-    return { plan, routerIds, poolIds };
+    return plan;
   }
 
-  /** Resolves network and IP for PPPoE/Static: the block must be one of the plan's, the address usable and free. */
-  private async checkAddress(problems: Problems, poolIds: string[], networkId: string | undefined, ipAddress: string | undefined, exceptCustomerId: string | undefined, tx: Transaction): Promise<{ network: NetworkRow; ip: string } | undefined> {
-    const networks = await this.pools.networksOfPools(poolIds, tx);
-    let network: NetworkRow | undefined;
+  /**
+   * Resolves network and IP for PPPoE/Static: the block must be one of the plan's and the address
+   * usable in it. Whether it is free is the unique index's to say, at insert (409).
+   */
+  private async checkAddress(problems: Problems, poolIds: string[], networkId: string | undefined, ipAddress: string | undefined, tx: Transaction): Promise<{ block: BlockRow; ip: string } | undefined> {
+    const blocks = await this.pools.blocksOfPools(poolIds, tx);
+    let block: BlockRow | undefined;
     if (networkId) {
-      network = networks.find((n) => String(n.id) === networkId);
-      if (!network) problems.add('networkId', "Network address is not one of this plan's blocks");
-    } else if (networks.length === 1) {
-      network = networks[0]; // a plan with one block: auto-selected, as the form does
+      block = blocks.find((n) => String(n.id) === networkId);
+      if (!block) problems.add('networkId', "Network address is not one of this plan's blocks");
+    } else if (blocks.length === 1) {
+      block = blocks[0]; // a plan with one block: auto-selected, as the form does
     } else {
       problems.add('networkId', 'Network address is required');
     }
@@ -169,15 +170,13 @@ export class CustomersService {
       problems.add('ipAddress', 'IP address must be an IPv4 address like 10.64.3.10');
       return undefined;
     }
-    if (!network) return undefined;
-    const canonical = formatIp(ip);
-    const state = await this.ipam.checkAvailable(network, canonical, tx);
-    if (state === 'outside') problems.add('ipAddress', IP_NOT_AVAILABLE_MESSAGE, 422);
-    else if (state === 'taken') {
-      const mine = exceptCustomerId ? (await this.customers.findById(exceptCustomerId, tx))?.ipAddress === canonical : false;
-      if (!mine) problems.add('ipAddress', IP_NOT_AVAILABLE_MESSAGE, 409);
+    if (!block) return undefined;
+    const space = new UsableSpace(block.cidr, block.gateway, block.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range));
+    if (!space.contains(ip)) {
+      problems.add('ipAddress', IP_NOT_AVAILABLE_MESSAGE, 422);
+      return undefined;
     }
-    return problems.has('ipAddress') ? undefined : { network, ip: canonical };
+    return { block, ip: formatIp(ip) };
   }
 
   private async checkPhone(problems: Problems, phone: string): Promise<string | undefined> {
@@ -189,31 +188,35 @@ export class CustomersService {
   /** Add a customer (SPEC section 4): one transaction, every error naming its field. */
   async create(meta: RequestMeta, input: CreateCustomerInput): Promise<CustomerView> {
     try {
-      const id = await this.db.transaction(async (tx) => {
+      return await this.db.transaction(async (tx) => {
         const problems = new Problems();
-        const planInfo = await this.checkPlan(problems, input.planId, input.connectionType, tx);
-        let address: { network: NetworkRow; ip: string } | undefined;
-        if (input.connectionType !== 'hotspot') {
-          address = await this.checkAddress(problems, planInfo?.poolIds ?? [], input.networkId, input.ipAddress, undefined, tx);
-        }
+        const plan = await this.checkPlan(problems, input.planId, input.connectionType, tx);
+        let address: { block: BlockRow; ip: string } | undefined;
+        if (input.connectionType !== 'hotspot') address = await this.checkAddress(problems, plan?.pool_ids ?? [], input.networkId, input.ipAddress, tx);
         const phone = await this.checkPhone(problems, input.phone);
-        if (await this.customers.usernameTaken(input.username, undefined, tx)) problems.add('username', USERNAME_EXISTS_MESSAGE, 409);
-        else if (await this.customers.accountNumberTaken(input.username, undefined, tx)) problems.add('username', 'This username is already another customer’s account number', 409);
-        if (input.additionalAccountNumber && (input.additionalAccountNumber.toLowerCase() === input.username.toLowerCase() || (await this.customers.accountNumberTaken(input.additionalAccountNumber, undefined, tx)))) {
+        const taken = await this.customers.identifiersTaken(input.username, input.additionalAccountNumber ?? null, null, tx);
+        if (taken.username) problems.add('username', USERNAME_EXISTS_MESSAGE, 409);
+        else if (taken.usernameAsAccount) problems.add('username', 'This username is already another customer’s account number', 409);
+        if (input.additionalAccountNumber && (taken.additional || input.additionalAccountNumber.toLowerCase() === input.username.toLowerCase())) {
           problems.add('additionalAccountNumber', 'Additional account number already exists', 409);
         }
         problems.throwIfAny(FORM_ORDER);
-        const { plan } = planInfo!;
+        const p = plan!;
 
         const customerId = await this.customers.nextId(tx);
         const now = new Date();
         const active = input.autoActivate;
-        await this.customers.create(
+        const price = BigInt(p.price_minor);
+        const paid = input.payment.customAmount ? parseAmount(input.payment.customAmount)! : price;
+        const expiresAt = active ? addValidity(now, p.validity_count, p.validity_unit) : null;
+        // a custom amount below the price leaves a debt, above it a credit
+        const balance = active ? paid - price : 0n;
+        const row = await this.customers.insert(
           {
             id: customerId,
             connectionType: input.connectionType,
             planId: input.planId,
-            networkId: address ? String(address.network.id) : null,
+            networkId: address ? String(address.block.id) : null,
             ipAddress: address?.ip ?? null,
             fullName: input.fullName,
             phone: phone!,
@@ -223,22 +226,28 @@ export class CustomersService {
             accountNumber: input.username,
             additionalAccountNumber: input.additionalAccountNumber ?? null,
             status: active ? 'active' : 'inactive',
-            expiresAt: active ? addValidity(now, plan.validityCount, plan.validityUnit) : null,
+            expiresAt,
             activatedAt: active ? now : null,
+            balanceMinor: balance.toString(),
             createdBy: meta.actor.userId,
           },
           tx,
         );
         const method = input.payment.method;
-        if (input.payment.installationFee) {
-          await this.recordPayment(tx, meta, customerId, { method, kind: 'installation', amountMinor: parseAmount(input.payment.installationFee)!, reference: input.payment.reference, note: 'installation fee at registration' });
-        }
+        const reference = input.payment.reference ?? null;
+        await this.customers.insertPayments(
+          [
+            ...(input.payment.installationFee ? [{ customerId, method, kind: 'installation', amountMinor: parseAmount(input.payment.installationFee)!, reference, note: 'installation fee at registration', staffUserId: meta.actor.userId }] : []),
+            ...(active ? [{ customerId, method, kind: 'plan', amountMinor: paid, reference, note: input.payment.customAmount ? 'custom amount at registration' : 'plan price at registration', staffUserId: meta.actor.userId }] : []),
+          ],
+          tx,
+        );
+        let job: { id: string; routerId: string } | undefined;
         if (active) {
-          const paid = input.payment.customAmount ? parseAmount(input.payment.customAmount)! : BigInt(plan.priceMinor);
-          await this.recordPayment(tx, meta, customerId, { method, kind: 'plan', amountMinor: paid, reference: input.payment.reference, note: input.payment.customAmount ? 'custom amount at registration' : 'plan price at registration' });
-          // a custom amount below the price leaves a debt, above it a credit
-          await this.customers.addBalance(customerId, paid - BigInt(plan.priceMinor), tx);
-          await this.enqueueApply(tx, meta, { id: customerId, networkId: address ? String(address.network.id) : null, planId: input.planId }, 'customer added and activated');
+          const routers = address ? [String(address.block.router_id)] : p.router_ids;
+          const reason = 'customer added and activated';
+          const ids = await this.provisioning.enqueue(tx, routers.map((routerId) => ({ routerId, type: 'customer.apply', customerId, reason })), meta.actor.userId);
+          job = { id: ids[ids.length - 1]!, routerId: routers[routers.length - 1]! };
         }
         await this.audit.record(meta, 'customer.create', 'customer', customerId, {
           username: input.username,
@@ -248,9 +257,33 @@ export class CustomersService {
           autoActivate: active,
           payment: input.payment,
         }, tx);
-        return customerId;
+        // the answer is built from what was written: no second read
+        const created = new Date(row.created_at).toISOString();
+        return {
+          id: customerId,
+          username: input.username,
+          status: active ? 'active' : 'inactive',
+          connectionType: input.connectionType,
+          planId: String(p.id),
+          planName: p.name,
+          networkId: address ? String(address.block.id) : null,
+          network: address?.block.cidr ?? null,
+          ipAddress: address?.ip ?? null,
+          accountNumber: input.username,
+          additionalAccountNumber: input.additionalAccountNumber ?? null,
+          fullName: input.fullName,
+          phone: phone!,
+          email: input.email ?? null,
+          expiresAt: expiresAt?.toISOString() ?? null,
+          activatedAt: active ? now.toISOString() : null,
+          balance: formatAmount(balance),
+          createdAt: created,
+          createdBy: meta.actor.username,
+          latestJob: job
+            ? { id: job.id, type: 'customer.apply', status: 'pending', reason: 'customer added and activated', attempts: 0, lastError: null, routerError: null, routerName: null, createdAt: created, updatedAt: created }
+            : null,
+        } satisfies CustomerView;
       });
-      return this.get(id);
     } catch (err) {
       throw translateUnique(err);
     }
@@ -304,9 +337,9 @@ export class CustomersService {
         if (input.password !== undefined) patch.passwordEnc = this.secretBox.encrypt(input.password, passwordAad(id));
         if ((input.ipAddress !== undefined || input.networkId !== undefined) && c.connectionType !== 'hotspot') {
           const links = await this.plans.links([String(c.planId)], tx);
-          const address = await this.checkAddress(problems, links.pools.get(String(c.planId)) ?? [], input.networkId ?? c.networkId ?? undefined, input.ipAddress ?? c.ipAddress ?? undefined, id, tx);
+          const address = await this.checkAddress(problems, links.pools.get(String(c.planId)) ?? [], input.networkId ?? c.networkId ?? undefined, input.ipAddress ?? c.ipAddress ?? undefined, tx);
           if (address) {
-            patch.networkId = String(address.network.id);
+            patch.networkId = String(address.block.id);
             patch.ipAddress = address.ip;
           }
         }
@@ -504,11 +537,11 @@ export class CustomersService {
       const info = await this.checkPlan(problems, input.planId, c.connectionType, tx);
       let patch: Partial<CreationAttributes<Customer>> = { planId: input.planId };
       if (info && c.connectionType !== 'hotspot') {
-        const networks = await this.pools.networksOfPools(info.poolIds, tx);
-        const keeps = !input.networkId && !input.ipAddress && networks.some((n) => String(n.id) === String(c.networkId));
+        const blocks = await this.pools.blocksOfPools(info.pool_ids, tx);
+        const keeps = !input.networkId && !input.ipAddress && blocks.some((n) => String(n.id) === String(c.networkId));
         if (!keeps) {
-          const address = await this.checkAddress(problems, info.poolIds, input.networkId, input.ipAddress, id, tx);
-          if (address) patch = { ...patch, networkId: String(address.network.id), ipAddress: address.ip };
+          const address = await this.checkAddress(problems, info.pool_ids, input.networkId, input.ipAddress, tx);
+          if (address) patch = { ...patch, networkId: String(address.block.id), ipAddress: address.ip };
         }
       }
       problems.throwIfAny(['planId', 'networkId', 'ipAddress']);

@@ -58,9 +58,7 @@ export class ProvisioningService {
   async enqueue(tx: Transaction, intents: JobIntent[], createdBy: string | null): Promise<string[]> {
     if (intents.length === 0) return [];
     const expiresAt = new Date(Date.now() + this.jobTtlMs);
-    const ids = await this.jobs.insert(intents.map((i) => ({ ...i, createdBy, expiresAt })), tx);
-    await this.jobs.addEvents(ids.map((jobId, i) => ({ jobId, kind: 'created', message: `queued: ${intents[i]!.reason}` })), tx);
-    await this.jobs.notify(intents.map((i) => i.routerId), tx);
+    const ids = await this.jobs.insertWithEvents(intents.map((i) => ({ ...i, createdBy, expiresAt })), tx);
     tx.afterCommit(() => {
       this.wake.emit('jobs', intents.map((i) => i.routerId));
     });

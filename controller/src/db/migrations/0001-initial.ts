@@ -219,23 +219,26 @@ CREATE INDEX customers_phone_idx ON customers (phone);
 CREATE INDEX customers_created_idx ON customers (created_at DESC, id DESC);
 
 -- Allocated addresses per /24 of each network, kept by trigger, so the available-IP search can
--- step over full stretches of a /8 without reading every allocated row.
+-- step over full stretches of a /8 without reading every allocated row. Each /24 count is striped
+-- over 16 rows (by the address's low bits) so concurrent adds in one /24 do not queue on one row.
 CREATE TABLE network_chunks (
   network_id bigint NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
   chunk bigint NOT NULL,
+  stripe smallint NOT NULL,
   used integer NOT NULL,
-  PRIMARY KEY (network_id, chunk)
+  PRIMARY KEY (network_id, chunk, stripe)
 );
 CREATE FUNCTION customers_chunk_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE','DELETE') AND OLD.ip_address IS NOT NULL THEN
     UPDATE network_chunks SET used = used - 1
-      WHERE network_id = OLD.network_id AND chunk = (OLD.ip_address - '0.0.0.0'::inet) / 256;
+      WHERE network_id = OLD.network_id AND chunk = (OLD.ip_address - '0.0.0.0'::inet) / 256
+        AND stripe = (OLD.ip_address - '0.0.0.0'::inet) % 16;
   END IF;
   IF TG_OP IN ('INSERT','UPDATE') AND NEW.ip_address IS NOT NULL THEN
-    INSERT INTO network_chunks (network_id, chunk, used)
-      VALUES (NEW.network_id, (NEW.ip_address - '0.0.0.0'::inet) / 256, 1)
-      ON CONFLICT (network_id, chunk) DO UPDATE SET used = network_chunks.used + 1;
+    INSERT INTO network_chunks (network_id, chunk, stripe, used)
+      VALUES (NEW.network_id, (NEW.ip_address - '0.0.0.0'::inet) / 256, (NEW.ip_address - '0.0.0.0'::inet) % 16, 1)
+      ON CONFLICT (network_id, chunk, stripe) DO UPDATE SET used = network_chunks.used + 1;
   END IF;
   RETURN NULL;
 END $$;
