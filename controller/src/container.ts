@@ -53,8 +53,8 @@ export interface Services {
   desiredState: DesiredStateBuilder;
 }
 
-export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys): Services {
-  const db = new Database(sequelize);
+export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean } = {}): Services {
+  const db = new Database(sequelize, !options.embedded);
   const repos = {
     users: new UsersRepository(db),
     audit: new AuditRepository(db),

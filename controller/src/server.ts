@@ -48,7 +48,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     initModels(sequelize);
     await migrate(sequelize, url, logger, { lock: !single });
     const keys = loadKeys(config, logger);
-    const services = createServices(config, logger, sequelize, keys);
+    const services = createServices(config, logger, sequelize, keys, { embedded: single });
     const boot = await services.auth.bootstrapAdmin(config.adminPassword);
     if (boot.created) logger.info({ username: 'admin' }, boot.password ? 'created the bootstrap admin with a generated password (printed once on the console)' : 'created the bootstrap admin');
 

@@ -1,6 +1,6 @@
 import { CustomerRef, CustomerSpec, PlanSpec, type CommandType } from '@mtandao/protocol';
 import type { ClaimedJob } from '../repositories/jobs.repository.ts';
-import type { CustomersRepository } from '../repositories/customers.repository.ts';
+import type { CustomersRepository, DesiredCustomerRow } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
@@ -58,9 +58,53 @@ export class DesiredStateBuilder {
     });
   }
 
+  /** The plan part of a customer row. */
+  private planOfRow(r: DesiredCustomerRow): PlanSpec {
+    return PlanSpec.parse({
+      planId: r.plan_id,
+      name: r.plan_name,
+      connectionType: r.plan_type,
+      uploadSpeed: r.upload_speed,
+      downloadSpeed: r.download_speed,
+      ...(r.plan_type === 'pppoe' && r.gateway ? { localAddress: r.gateway } : {}),
+      ...(r.plan_type === 'hotspot' && r.shared_users ? { sharedUsers: r.shared_users } : {}),
+      ...(r.plan_type === 'hotspot' && r.data_limit_bytes ? { dataLimitBytes: Number(r.data_limit_bytes) } : {}),
+    });
+  }
+
   /** Builds the commands of a batch of jobs, loading what they share once. */
   async build(jobs: ClaimedJob[], routerNames: Map<string, string>): Promise<Map<string, BuildOutcome>> {
     const out = new Map<string, BuildOutcome>();
+    // customer.apply, the bulk of the traffic: one query for the whole batch
+    const applies = jobs.filter((j) => j.type === 'customer.apply' && j.customer_id);
+    if (applies.length > 0) {
+      const rows = await this.customers.desiredRows(applies.map((j) => String(j.customer_id)), applies.map((j) => String(j.router_id)));
+      const byKey = new Map(rows.map((r) => [`${r.customer_id}:${r.router_id}`, r]));
+      for (const job of applies) {
+        const router = routerNames.get(String(job.router_id));
+        const r = byKey.get(`${job.customer_id}:${job.router_id}`);
+        if (!router) out.set(String(job.id), { fail: 'the router no longer exists' });
+        else if (!r) out.set(String(job.id), { skip: 'the customer no longer exists (its removal is a job of its own)' });
+        else {
+          try {
+            const customer = CustomerSpec.parse({
+              customerId: r.id,
+              connectionType: r.connection_type,
+              username: r.username,
+              password: this.decryptPassword({ id: r.id, passwordEnc: r.password_enc } as Customer),
+              status: r.status,
+              ...(r.ip_address ? { ipAddress: r.ip_address } : {}),
+              plan: this.planOfRow(r),
+            });
+            out.set(String(job.id), { commands: [{ type: 'customer.apply', payload: { router, customer } }] });
+          } catch (err) {
+            out.set(String(job.id), { fail: `could not build the command: ${(err as Error).message}` });
+          }
+        }
+      }
+    }
+    jobs = jobs.filter((j) => !out.has(String(j.id)));
+    if (jobs.length === 0) return out;
     const customerIds = [...new Set(jobs.filter((j) => j.type === 'customer.apply' && j.customer_id).map((j) => String(j.customer_id)))];
     const customers = new Map((await this.customers.findByIds(customerIds)).map((c) => [String(c.id), c]));
     const planIds = [...new Set([...jobs.map((j) => j.plan_id).filter((p): p is string => !!p).map(String), ...[...customers.values()].map((c) => String(c.planId))])];

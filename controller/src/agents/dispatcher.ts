@@ -8,7 +8,7 @@ import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 import type { JobIntent, ProvisioningService } from '../services/provisioning.service.ts';
 import type { Database } from '../db/database.ts';
-import { reconcileChunks, type BuildOutcome, type DesiredStateBuilder } from './desired-state.ts';
+import type { BuildOutcome, DesiredStateBuilder } from './desired-state.ts';
 import type { AgentHub, AgentSession } from './hub.ts';
 
 /** Jobs claimed per round trip to the database. */
@@ -153,7 +153,7 @@ export class Dispatcher {
         await session.drained();
         const room = MAX_IN_FLIGHT - st.inFlight;
         if (room <= 0) return;
-        const claimed = await this.outbox.claim(session.siteId, session.agentId, Math.min(BATCH, room), (j) => (j.type === 'router.reconcile' ? reconcileChunks(j.payload) : 1));
+        const claimed = await this.outbox.claim(session.siteId, session.agentId, Math.min(BATCH, room));
         if (claimed.length === 0) return;
         await this.deliver(session, st, claimed, log);
       }
@@ -307,7 +307,6 @@ export class Dispatcher {
         const batch = st.applied.splice(0, 500);
         const settled = await this.outbox.settleApplied(batch, session.agentId);
         st.inFlight = Math.max(0, st.inFlight - settled.length);
-        await this.sites.setAckedSeq(session.agentId, Math.max(...batch.map((a) => a.seq)));
         this.kick(session);
       }
     } catch (err) {

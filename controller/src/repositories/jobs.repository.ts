@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { JobEvent, ProvisioningJob } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
@@ -192,46 +191,34 @@ export class OutboxRepository {
    * instances never claim the same job, seqs taken from the agent's counter in the same transaction.
    * `seqsFor` tells how many seqs a job needs (a chunked reconcile needs several).
    */
-  async claim(siteId: string, agentId: string, limit: number, seqsFor: (job: { type: string; payload: Record<string, unknown> }) => number): Promise<ClaimedJob[]> {
-    return this.db.transaction(async (tx) => {
-      const due = await this.db.rows<{ id: string; type: string; attempts: number; payload: Record<string, unknown> }>(
-        `SELECT j.id, j.type, j.attempts, j.payload FROM provisioning_jobs j JOIN routers r ON r.id = j.router_id
+  async claim(siteId: string, agentId: string, limit: number): Promise<ClaimedJob[]> {
+    // One statement: lock due jobs (SKIP LOCKED: another instance takes the others), reserve a run
+    // of seqs on the agent (a chunked reconcile takes one per chunk, the job keeps the last),
+    // mark them sent with a command id that starts with the job id, and log the event.
+    return this.db.prepared<ClaimedJob>(
+      'outbox.claim',
+      `WITH due AS (
+         SELECT j.id, CASE WHEN j.type = 'router.reconcile' THEN GREATEST(1, COALESCE((j.payload->>'chunks')::int, 1)) ELSE 1 END AS n
+           FROM provisioning_jobs j JOIN routers r ON r.id = j.router_id
           WHERE r.site_id = $1 AND j.status = 'pending' AND j.next_attempt_at <= now()
-          ORDER BY j.id LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
-        [siteId, limit],
-        tx,
-      );
-      if (due.length === 0) return [];
-      const counts = due.map((d) => Math.max(1, seqsFor(d)));
-      const total = counts.reduce((a, b) => a + b, 0);
-      const top = await this.db.rows<{ next_seq: string }>('UPDATE agents SET next_seq = next_seq + $2 WHERE id = $1 RETURNING next_seq', [agentId, total], tx);
-      if (top.length === 0) return [];
-      let seq = Number(top[0]!.next_seq) - total;
-      const ids: string[] = [];
-      const seqs: string[] = [];
-      const commandIds: string[] = [];
-      for (const [i, d] of due.entries()) {
-        seq += counts[i]!;
-        ids.push(String(d.id));
-        seqs.push(String(seq)); // the job's own (last) seq; chunks use the ones before it
-        // the job id leads the command id, so agent logs can be followed back to the job
-        commandIds.push(`j${d.id}-${d.attempts + 1}-${randomUUID().slice(0, 8)}`);
-      }
-      const rows = await this.db.rows<ClaimedJob>(
-        `UPDATE provisioning_jobs j SET status = 'sent', attempts = attempts + 1, agent_id = $1, command_id = x.command_id, seq = x.seq::bigint,
-                sent_at = now(), updated_at = now()
-           FROM unnest($2::bigint[], $3::text[], $4::text[]) AS x(id, command_id, seq)
-          WHERE j.id = x.id
-        RETURNING j.id, j.router_id, j.customer_id, j.plan_id, j.type, j.payload, j.attempts, j.expires_at, j.command_id, j.seq`,
-        [agentId, ids, commandIds, seqs],
-        tx,
-      );
-      await JobEvent.bulkCreate(
-        rows.map((r) => ({ jobId: String(r.id), kind: 'sent', message: `sent to agent ${agentId} (attempt ${r.attempts}, seq ${r.seq})`, routerError: null, agentId, commandId: r.command_id, data: null })),
-        { transaction: tx },
-      );
-      return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
-    });
+          ORDER BY j.id LIMIT $3 FOR UPDATE OF j SKIP LOCKED),
+       numbered AS (SELECT id, sum(n) OVER (ORDER BY id) AS upto FROM due),
+       ag AS (
+         UPDATE agents SET next_seq = next_seq + (SELECT sum(n) FROM due)
+          WHERE id = $2 AND EXISTS (SELECT 1 FROM due)
+         RETURNING next_seq - (SELECT sum(n) FROM due) AS base),
+       upd AS (
+         UPDATE provisioning_jobs j SET status = 'sent', attempts = j.attempts + 1, agent_id = $2,
+                command_id = 'j' || j.id || '-' || (j.attempts + 1) || '-' || substr(md5(random()::text || clock_timestamp()::text), 1, 8),
+                seq = ag.base + numbered.upto, sent_at = now(), updated_at = now()
+           FROM numbered, ag WHERE j.id = numbered.id
+         RETURNING j.id, j.router_id, j.customer_id, j.plan_id, j.type, j.payload, j.attempts, j.expires_at, j.command_id, j.seq),
+       ev AS (
+         INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
+         SELECT id, 'sent', 'sent to agent ' || $2 || ' (attempt ' || attempts || ', seq ' || seq || ')', $2, command_id FROM upd)
+       SELECT * FROM upd ORDER BY seq`,
+      [siteId, agentId, limit],
+    );
   }
 
   /** Jobs sent to an agent and not yet acknowledged, in seq order (redelivered on reconnect). */
@@ -314,17 +301,19 @@ export class OutboxRepository {
    * Settles many successful commands in one statement: under load acks arrive by the hundred, and
    * one round trip per ack would be the dispatcher's ceiling.
    */
-  async settleApplied(acks: { commandId: string; result: Record<string, unknown> | null; event: string }[], agentId: string): Promise<string[]> {
+  async settleApplied(acks: { commandId: string; result: Record<string, unknown> | null; event: string; seq: number }[], agentId: string): Promise<string[]> {
     if (acks.length === 0) return [];
-    const rows = await this.db.rows<{ command_id: string }>(
-      `WITH a AS (SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS a(command_id, result, event)),
+    const rows = await this.db.prepared<{ command_id: string }>(
+      'outbox.settle-applied',
+      `WITH s AS (UPDATE agents SET last_acked_seq = GREATEST(last_acked_seq, $5) WHERE id = $4),
+       a AS (SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS a(command_id, result, event)),
        u AS (
          UPDATE provisioning_jobs j SET status = 'applied', completed_at = now(), updated_at = now(), result = a.result, last_error = NULL, router_error = NULL
            FROM a WHERE j.command_id = a.command_id AND j.status = 'sent'
          RETURNING j.id, j.command_id, a.event)
        INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
        SELECT id, 'applied', event, $4, command_id FROM u RETURNING command_id`,
-      [acks.map((a) => a.commandId), acks.map((a) => (a.result === null ? null : JSON.stringify(a.result))), acks.map((a) => a.event), agentId],
+      [acks.map((a) => a.commandId), acks.map((a) => (a.result === null ? null : JSON.stringify(a.result))), acks.map((a) => a.event), agentId, Math.max(0, ...acks.map((a) => a.seq))],
     );
     return rows.map((r) => r.command_id);
   }

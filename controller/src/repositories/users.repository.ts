@@ -50,7 +50,8 @@ export class UsersRepository {
   }
   /** A session with its user, in one round trip: every signed-in request starts here. */
   async sessionWithUser(id: string): Promise<SessionUser | undefined> {
-    const rows = await this.db.rows<SessionUser>(
+    const rows = await this.db.prepared<SessionUser>(
+      'users.session-with-user',
       `SELECT s.id AS session_id, s.expires_at, s.last_seen_at, u.id AS user_id, u.username, u.role, u.disabled
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
       [id],

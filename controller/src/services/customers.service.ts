@@ -24,7 +24,7 @@ import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { BlockRow, PoolsRepository } from '../repositories/pools.repository.ts';
 import type { PlanWithLinks } from '../repositories/plans.repository.ts';
 import type { JobRow } from '../repositories/jobs.repository.ts';
-import type { AuditService } from './audit.service.ts';
+import { scrubSecrets, type AuditService } from './audit.service.ts';
 import { UsableSpace, type IpamService } from './ipam.service.ts';
 import type { ProvisioningService, JobIntent } from './provisioning.service.ts';
 import { planIsComplete } from './plans.service.ts';
@@ -126,57 +126,12 @@ export class CustomersService {
 
   /** Checks a plan can take a customer of this type; returns it with its routers and pools. */
   private async checkPlan(problems: Problems, planId: string, connectionType: ConnectionType, tx: Transaction): Promise<PlanWithLinks | undefined> {
-    const plan = await this.plans.withLinks(planId, tx);
-    if (!plan) {
-      problems.add('planId', 'Plan not found');
-      return undefined;
-    }
-    if (plan.connection_type !== connectionType) {
-      problems.add('planId', `This plan is for ${label(plan.connection_type)} customers; choose a ${label(connectionType)} plan`);
-      return undefined;
-    }
-    if (!plan.name || plan.price_minor === null || !plan.download_speed || !plan.upload_speed || !plan.validity_count) {
-      problems.add('planId', PLAN_REQUIRED_MESSAGE);
-      return undefined;
-    }
-    if (!planIsComplete({ connectionType: plan.connection_type }, plan.router_ids, plan.pool_ids)) {
-      problems.add('planId', connectionType === 'hotspot' ? 'This plan is not on any router yet: add a router to it under Internet Plans' : 'This plan has no IP pool yet: add one under Internet Plans');
-      return undefined;
-    }
-    return plan;
+    return validatePlan(problems, (await this.plans.withLinks(planId, tx)) ?? null, connectionType);
   }
 
-  /**
-   * Resolves network and IP for PPPoE/Static: the block must be one of the plan's and the address
-   * usable in it. Whether it is free is the unique index's to say, at insert (409).
-   */
+  /** Loads the blocks of a plan's pools and checks the network and IP against them. */
   private async checkAddress(problems: Problems, poolIds: string[], networkId: string | undefined, ipAddress: string | undefined, tx: Transaction): Promise<{ block: BlockRow; ip: string } | undefined> {
-    const blocks = await this.pools.blocksOfPools(poolIds, tx);
-    let block: BlockRow | undefined;
-    if (networkId) {
-      block = blocks.find((n) => String(n.id) === networkId);
-      if (!block) problems.add('networkId', "Network address is not one of this plan's blocks");
-    } else if (blocks.length === 1) {
-      block = blocks[0]; // a plan with one block: auto-selected, as the form does
-    } else {
-      problems.add('networkId', 'Network address is required');
-    }
-    if (!ipAddress) {
-      problems.add('ipAddress', IP_REQUIRED_MESSAGE);
-      return undefined;
-    }
-    const ip = parseIp(ipAddress);
-    if (ip === undefined) {
-      problems.add('ipAddress', 'IP address must be an IPv4 address like 10.64.3.10');
-      return undefined;
-    }
-    if (!block) return undefined;
-    const space = new UsableSpace(block.cidr, block.gateway, block.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range));
-    if (!space.contains(ip)) {
-      problems.add('ipAddress', IP_NOT_AVAILABLE_MESSAGE, 422);
-      return undefined;
-    }
-    return { block, ip: formatIp(ip) };
+    return validateAddress(problems, await this.pools.blocksOfPools(poolIds, tx), networkId, ipAddress);
   }
 
   private async checkPhone(problems: Problems, phone: string): Promise<string | undefined> {
@@ -185,108 +140,104 @@ export class CustomersService {
     return normalised;
   }
 
-  /** Add a customer (SPEC section 4): one transaction, every error naming its field. */
+  /**
+   * Add a customer (SPEC section 4): every error naming its field, and nothing half-written. One
+   * round trip reads what the decision needs; one statement writes the customer, its payments, its
+   * provisioning jobs and its audit entry together.
+   */
   async create(meta: RequestMeta, input: CreateCustomerInput): Promise<CustomerView> {
-    try {
-      return await this.db.transaction(async (tx) => {
-        const problems = new Problems();
-        const plan = await this.checkPlan(problems, input.planId, input.connectionType, tx);
-        let address: { block: BlockRow; ip: string } | undefined;
-        if (input.connectionType !== 'hotspot') address = await this.checkAddress(problems, plan?.pool_ids ?? [], input.networkId, input.ipAddress, tx);
-        const phone = await this.checkPhone(problems, input.phone);
-        const taken = await this.customers.identifiersTaken(input.username, input.additionalAccountNumber ?? null, null, tx);
-        if (taken.username) problems.add('username', USERNAME_EXISTS_MESSAGE, 409);
-        else if (taken.usernameAsAccount) problems.add('username', 'This username is already another customer’s account number', 409);
-        if (input.additionalAccountNumber && (taken.additional || input.additionalAccountNumber.toLowerCase() === input.username.toLowerCase())) {
-          problems.add('additionalAccountNumber', 'Additional account number already exists', 409);
-        }
-        problems.throwIfAny(FORM_ORDER);
-        const p = plan!;
+    const ctx = await this.customers.addContext(input.planId, input.username, input.additionalAccountNumber ?? null);
+    const problems = new Problems();
+    const plan = validatePlan(problems, ctx.plan, input.connectionType);
+    const address = input.connectionType !== 'hotspot' && plan ? validateAddress(problems, ctx.blocks, input.networkId, input.ipAddress) : undefined;
+    if (input.connectionType !== 'hotspot' && !plan && !input.ipAddress) problems.add('ipAddress', IP_REQUIRED_MESSAGE);
+    const phone = await this.checkPhone(problems, input.phone);
+    if (ctx.username_taken) problems.add('username', USERNAME_EXISTS_MESSAGE, 409);
+    else if (ctx.username_is_account) problems.add('username', 'This username is already another customer’s account number', 409);
+    if (input.additionalAccountNumber && (ctx.additional_taken || input.additionalAccountNumber.toLowerCase() === input.username.toLowerCase())) {
+      problems.add('additionalAccountNumber', 'Additional account number already exists', 409);
+    }
+    problems.throwIfAny(FORM_ORDER);
+    const p = plan!;
 
-        const customerId = await this.customers.nextId(tx);
-        const now = new Date();
-        const active = input.autoActivate;
-        const price = BigInt(p.price_minor);
-        const paid = input.payment.customAmount ? parseAmount(input.payment.customAmount)! : price;
-        const expiresAt = active ? addValidity(now, p.validity_count, p.validity_unit) : null;
-        // a custom amount below the price leaves a debt, above it a credit
-        const balance = active ? paid - price : 0n;
-        const row = await this.customers.insert(
-          {
-            id: customerId,
-            connectionType: input.connectionType,
-            planId: input.planId,
-            networkId: address ? String(address.block.id) : null,
-            ipAddress: address?.ip ?? null,
-            fullName: input.fullName,
-            phone: phone!,
-            email: input.email ?? null,
-            username: input.username,
-            passwordEnc: this.secretBox.encrypt(input.password ?? readablePassword(), passwordAad(customerId)),
-            accountNumber: input.username,
-            additionalAccountNumber: input.additionalAccountNumber ?? null,
-            status: active ? 'active' : 'inactive',
-            expiresAt,
-            activatedAt: active ? now : null,
-            balanceMinor: balance.toString(),
-            createdBy: meta.actor.userId,
-          },
-          tx,
-        );
-        const method = input.payment.method;
-        const reference = input.payment.reference ?? null;
-        await this.customers.insertPayments(
-          [
-            ...(input.payment.installationFee ? [{ customerId, method, kind: 'installation', amountMinor: parseAmount(input.payment.installationFee)!, reference, note: 'installation fee at registration', staffUserId: meta.actor.userId }] : []),
-            ...(active ? [{ customerId, method, kind: 'plan', amountMinor: paid, reference, note: input.payment.customAmount ? 'custom amount at registration' : 'plan price at registration', staffUserId: meta.actor.userId }] : []),
-          ],
-          tx,
-        );
-        let job: { id: string; routerId: string } | undefined;
-        if (active) {
-          const routers = address ? [String(address.block.router_id)] : p.router_ids;
-          const reason = 'customer added and activated';
-          const ids = await this.provisioning.enqueue(tx, routers.map((routerId) => ({ routerId, type: 'customer.apply', customerId, reason })), meta.actor.userId);
-          job = { id: ids[ids.length - 1]!, routerId: routers[routers.length - 1]! };
-        }
-        await this.audit.record(meta, 'customer.create', 'customer', customerId, {
-          username: input.username,
+    const customerId = ctx.next_id;
+    const now = new Date();
+    const active = input.autoActivate;
+    const price = BigInt(p.price_minor);
+    const paid = input.payment.customAmount ? parseAmount(input.payment.customAmount)! : price;
+    const expiresAt = active ? addValidity(now, p.validity_count, p.validity_unit) : null;
+    // a custom amount below the price leaves a debt, above it a credit
+    const balance = active ? paid - price : 0n;
+    const method = input.payment.method;
+    const reference = input.payment.reference ?? null;
+    const routers = !active ? [] : address ? [String(address.block.router_id)] : p.router_ids;
+    const reason = 'customer added and activated';
+    let written: { created_at: Date; job_ids: string[] };
+    try {
+      written = await this.customers.insertWithEffects(
+        {
+          id: customerId,
           connectionType: input.connectionType,
           planId: input.planId,
-          ipAddress: address?.ip,
-          autoActivate: active,
-          payment: input.payment,
-        }, tx);
-        // the answer is built from what was written: no second read
-        const created = new Date(row.created_at).toISOString();
-        return {
-          id: customerId,
-          username: input.username,
-          status: active ? 'active' : 'inactive',
-          connectionType: input.connectionType,
-          planId: String(p.id),
-          planName: p.name,
           networkId: address ? String(address.block.id) : null,
-          network: address?.block.cidr ?? null,
           ipAddress: address?.ip ?? null,
-          accountNumber: input.username,
-          additionalAccountNumber: input.additionalAccountNumber ?? null,
           fullName: input.fullName,
           phone: phone!,
           email: input.email ?? null,
-          expiresAt: expiresAt?.toISOString() ?? null,
-          activatedAt: active ? now.toISOString() : null,
-          balance: formatAmount(balance),
-          createdAt: created,
-          createdBy: meta.actor.username,
-          latestJob: job
-            ? { id: job.id, type: 'customer.apply', status: 'pending', reason: 'customer added and activated', attempts: 0, lastError: null, routerError: null, routerName: null, createdAt: created, updatedAt: created }
-            : null,
-        } satisfies CustomerView;
-      });
+          username: input.username,
+          passwordEnc: this.secretBox.encrypt(input.password ?? readablePassword(), passwordAad(customerId)),
+          accountNumber: input.username,
+          additionalAccountNumber: input.additionalAccountNumber ?? null,
+          status: active ? 'active' : 'inactive',
+          expiresAt,
+          activatedAt: active ? now : null,
+          balanceMinor: balance.toString(),
+          createdBy: meta.actor.userId,
+        },
+        [
+          ...(input.payment.installationFee ? [{ method, kind: 'installation', amountMinor: parseAmount(input.payment.installationFee)!, reference, note: 'installation fee at registration' }] : []),
+          ...(active ? [{ method, kind: 'plan', amountMinor: paid, reference, note: input.payment.customAmount ? 'custom amount at registration' : 'plan price at registration' }] : []),
+        ],
+        routers.map((routerId) => ({ routerId, reason, expiresAt: this.provisioning.jobExpiry() })),
+        {
+          userId: meta.actor.userId,
+          username: meta.actor.username,
+          details: scrubSecrets({ username: input.username, connectionType: input.connectionType, planId: input.planId, ipAddress: address?.ip, autoActivate: active, payment: input.payment }) as Record<string, unknown>,
+          requestId: meta.requestId,
+          ip: meta.ip ?? null,
+        },
+      );
     } catch (err) {
       throw translateUnique(err);
     }
+    if (routers.length > 0) this.provisioning.wakeLocal(routers);
+    // the answer is built from what was written: no second read
+    const created = new Date(written.created_at).toISOString();
+    const jobId = written.job_ids[written.job_ids.length - 1];
+    return {
+      id: customerId,
+      username: input.username,
+      status: active ? 'active' : 'inactive',
+      connectionType: input.connectionType,
+      planId: String(p.id),
+      planName: p.name,
+      networkId: address ? String(address.block.id) : null,
+      network: address?.block.cidr ?? null,
+      ipAddress: address?.ip ?? null,
+      accountNumber: input.username,
+      additionalAccountNumber: input.additionalAccountNumber ?? null,
+      fullName: input.fullName,
+      phone: phone!,
+      email: input.email ?? null,
+      expiresAt: expiresAt?.toISOString() ?? null,
+      activatedAt: active ? now.toISOString() : null,
+      balance: formatAmount(balance),
+      createdAt: created,
+      createdBy: meta.actor.username,
+      latestJob: jobId
+        ? { id: jobId, type: 'customer.apply', status: 'pending', reason, attempts: 0, lastError: null, routerError: null, routerName: null, createdAt: created, updatedAt: created }
+        : null,
+    };
   }
 
   private async recordPayment(tx: Transaction, meta: RequestMeta, customerId: string, p: { method: PaymentMethod; kind: PaymentKind; amountMinor: bigint; reference?: string | undefined; note?: string | undefined }): Promise<string> {
@@ -568,6 +519,63 @@ export class CustomersService {
       return due.length;
     });
   }
+}
+
+/** Checks a plan can take a customer of this type. */
+function validatePlan<P extends { connection_type: ConnectionType; name: string; price_minor: string | null; download_speed: string; upload_speed: string; validity_count: number; router_ids: string[]; pool_ids: string[] }>(
+  problems: Problems,
+  plan: P | null,
+  connectionType: ConnectionType,
+): P | undefined {
+  if (!plan) {
+    problems.add('planId', 'Plan not found');
+    return undefined;
+  }
+  if (plan.connection_type !== connectionType) {
+    problems.add('planId', `This plan is for ${label(plan.connection_type)} customers; choose a ${label(connectionType)} plan`);
+    return undefined;
+  }
+  if (!plan.name || plan.price_minor === null || !plan.download_speed || !plan.upload_speed || !plan.validity_count) {
+    problems.add('planId', PLAN_REQUIRED_MESSAGE);
+    return undefined;
+  }
+  if (!planIsComplete({ connectionType: plan.connection_type }, plan.router_ids, plan.pool_ids)) {
+    problems.add('planId', connectionType === 'hotspot' ? 'This plan is not on any router yet: add a router to it under Internet Plans' : 'This plan has no IP pool yet: add one under Internet Plans');
+    return undefined;
+  }
+  return plan;
+}
+
+/**
+ * Checks network and IP for PPPoE/Static: the block must be one of the plan's and the address
+ * usable in it. Whether it is free is the unique index's to say, at insert (409).
+ */
+function validateAddress(problems: Problems, blocks: BlockRow[], networkId: string | undefined, ipAddress: string | undefined): { block: BlockRow; ip: string } | undefined {
+  let block: BlockRow | undefined;
+  if (networkId) {
+    block = blocks.find((n) => String(n.id) === networkId);
+    if (!block) problems.add('networkId', "Network address is not one of this plan's blocks");
+  } else if (blocks.length === 1) {
+    block = blocks[0]; // a plan with one block: auto-selected, as the form does
+  } else {
+    problems.add('networkId', 'Network address is required');
+  }
+  if (!ipAddress) {
+    problems.add('ipAddress', IP_REQUIRED_MESSAGE);
+    return undefined;
+  }
+  const ip = parseIp(ipAddress);
+  if (ip === undefined) {
+    problems.add('ipAddress', 'IP address must be an IPv4 address like 10.64.3.10');
+    return undefined;
+  }
+  if (!block) return undefined;
+  const space = new UsableSpace(block.cidr, block.gateway, block.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range));
+  if (!space.contains(ip)) {
+    problems.add('ipAddress', IP_NOT_AVAILABLE_MESSAGE, 422);
+    return undefined;
+  }
+  return { block, ip: formatIp(ip) };
 }
 
 function label(t: ConnectionType): string {

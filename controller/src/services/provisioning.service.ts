@@ -54,6 +54,16 @@ export class ProvisioningService {
     this.wake.setMaxListeners(0);
   }
 
+  /** When a job written now stops being retried. */
+  jobExpiry(): Date {
+    return new Date(Date.now() + this.jobTtlMs);
+  }
+
+  /** Wakes this instance's dispatcher for routers whose jobs were just committed. */
+  wakeLocal(routerIds: string[]): void {
+    this.wake.emit('jobs', routerIds);
+  }
+
   /** Writes jobs and their first event inside the caller's transaction; wakes dispatchers at commit. */
   async enqueue(tx: Transaction, intents: JobIntent[], createdBy: string | null): Promise<string[]> {
     if (intents.length === 0) return [];
