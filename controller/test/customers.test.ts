@@ -83,6 +83,7 @@ describe('Add Customer (POST /customers)', () => {
       ['a missing payment method', () => pppoe({ payment: {} }), 422, 'payment.method', 'Payment method is required'],
       ['an email that is not one', () => pppoe({ email: 'jane@', ipAddress: '10.64.9.4' }), 422, 'email', 'Invalid email address'],
       ['a password with a control character', () => pppoe({ password: 'abc\u0007def', ipAddress: '10.64.9.5' }), 422, 'password', 'Password must not contain control characters'],
+      ['a password a router cannot store', () => pppoe({ password: 'пароль', ipAddress: '10.64.9.6' }), 422, 'password', 'Password must use only characters a MikroTik router can store (Latin letters, digits and Western European accents)'],
     ];
     for (const [name, body, status, field, message] of cases) {
       it(`rejects ${name}`, async () => {

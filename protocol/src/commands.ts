@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CustomerRef, CustomerSpec, PlanSpec } from './desired-state.ts';
-import { RouterName } from './validation.ts';
+import { MarkerId, RouterName } from './validation.ts';
 
 /** Apply a customer's desired state (idempotent). */
 export const CustomerApplyPayload = z.object({ router: RouterName, customer: CustomerSpec }).strict();
@@ -11,7 +11,7 @@ export const CustomerDisconnectPayload = z.object({ router: RouterName, customer
 /** Apply a plan's profile (idempotent). */
 export const PlanApplyPayload = z.object({ router: RouterName, plan: PlanSpec }).strict();
 /** Remove a plan's profile. */
-export const PlanRemovePayload = z.object({ router: RouterName, planId: z.string().min(1).max(64), connectionType: PlanSpec.shape.connectionType }).strict();
+export const PlanRemovePayload = z.object({ router: RouterName, planId: MarkerId, connectionType: PlanSpec.shape.connectionType }).strict();
 /**
  * Reconcile a whole router to the desired state. Large routers are sent in chunks that the agent
  * gathers by `reconcileId` before it touches the router.

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { ConnectionType, CustomerStatus } from './enums.ts';
-import { Ipv4, Rate, RouterPassword, Username } from './validation.ts';
+import { Ipv4, isWin1252, MarkerId, Rate, RouterPassword, Username, WIN1252_MESSAGE } from './validation.ts';
 
 /** What a plan's profile on a router should look like. */
 export const PlanSpec = z
   .object({
-    planId: z.string().min(1).max(64),
-    name: z.string().min(1).max(100),
+    planId: MarkerId,
+    name: z.string().min(1).max(100).refine(isWin1252, `Plan name ${WIN1252_MESSAGE}`),
     connectionType: ConnectionType,
     /** Upload (router's rx) speed, RouterOS notation. */
     uploadSpeed: Rate,
@@ -26,7 +26,7 @@ export type PlanSpec = z.infer<typeof PlanSpec>;
 /** What a customer's entries on a router should look like. */
 export const CustomerSpec = z
   .object({
-    customerId: z.string().min(1).max(64),
+    customerId: MarkerId,
     connectionType: ConnectionType,
     username: Username,
     password: RouterPassword,
@@ -43,7 +43,7 @@ export type CustomerSpec = z.infer<typeof CustomerSpec>;
 /** Identifies a customer's entries for removal or disconnection. */
 export const CustomerRef = z
   .object({
-    customerId: z.string().min(1).max(64),
+    customerId: MarkerId,
     connectionType: ConnectionType,
     username: Username,
     ipAddress: Ipv4.optional(),

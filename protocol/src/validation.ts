@@ -9,12 +9,32 @@ export const Username = z.string().regex(USERNAME_PATTERN, 'Username must be 3�
 /** Printable text without control characters: passwords land on the router verbatim. */
 export const PRINTABLE_PATTERN = /^[^\u0000-\u001f\u007f]*$/;
 
-/** A customer password: any printable text of 1–64 characters. */
+// Windows-1252's printable characters beyond Latin-1 (0x80–0x9F).
+const WIN1252_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
+
+/** Whether RouterOS can store the text: it keeps strings as Windows-1252 bytes. */
+export function isWin1252(text: string): boolean {
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x80 || (c >= 0xa0 && c <= 0xff) || WIN1252_EXTRA.has(ch)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** The message for text a router cannot store. */
+export const WIN1252_MESSAGE = 'must use only characters a MikroTik router can store (Latin letters, digits and Western European accents)';
+
+/** A customer password: any printable text of 1–64 characters that a router can store. */
 export const RouterPassword = z
   .string()
   .min(1, 'Password is required')
   .max(64, 'Password must be at most 64 characters')
-  .regex(PRINTABLE_PATTERN, 'Password must not contain control characters');
+  .regex(PRINTABLE_PATTERN, 'Password must not contain control characters')
+  .refine(isWin1252, `Password ${WIN1252_MESSAGE}`);
+
+/** An id that becomes part of a router comment marker (`mtandao:<id>`). */
+export const MarkerId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "_" or "-"');
 
 /** A RouterOS rate in its own notation: `512k`, `10M`, `1G` or plain bits per second. */
 export const RATE_PATTERN = /^[0-9]{1,10}(?:\.[0-9]{1,3})?[kKMG]?$/;

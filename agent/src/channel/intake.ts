@@ -45,6 +45,12 @@ function subjectOf(envelope: TypedEnvelope): { customerId: string } | { planId: 
   return undefined;
 }
 
+/** The controller's job behind a command: its command ids start `j<jobId>-`, so a job can be followed into agent logs. */
+function jobOf(commandId: string | undefined): { jobId: string } | undefined {
+  const m = commandId ? /^j(\d+)-/.exec(commandId) : null;
+  return m ? { jobId: m[1]! } : undefined;
+}
+
 /** Where a command sits in its router's lane: read-only ones are free, whole-router or unknown ones are barriers. */
 function orderingOf(envelope: TypedEnvelope): Ordering {
   if (envelope.type === 'router.readback' || envelope.type === 'router.health') return 'free';
@@ -132,7 +138,7 @@ export class CommandIntake {
     }
     const unfinished = journal.unfinished();
     for (const envelope of unfinished) {
-      logger.info({ commandId: envelope.id, seq: envelope.seq, type: envelope.type, router: envelope.payload.router }, 're-running a command accepted before a restart');
+      logger.info({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, router: envelope.payload.router }, 're-running a command accepted before a restart');
       this.track(envelope, Promise.resolve());
     }
     return unfinished.length;
@@ -167,7 +173,7 @@ export class CommandIntake {
 
     const opened = openCommandFrame(raw, { controllerKey: this.options.controllerKey, agentId: this.options.agentId, lastSeq: this.options.journal.lastSeq, now: this.now() });
     if (!opened.ok) {
-      logger.warn({ commandId: opened.id, seq: opened.seq, reason: opened.reason, detail: opened.detail }, 'rejected a command frame');
+      logger.warn({ commandId: opened.id, ...jobOf(opened.id), seq: opened.seq, reason: opened.reason, detail: opened.detail }, 'rejected a command frame');
       if (opened.id && opened.id.length <= 64) {
         const seq = Number.isSafeInteger(opened.seq) && opened.seq! >= 0 ? opened.seq! : 0;
         this.options.send(this.ack(opened.id, seq, 'rejected', { error: { code: opened.reason, message: clip(opened.detail, 2000), retryable: false } }, 0));
@@ -195,7 +201,7 @@ export class CommandIntake {
   /** Runs an accepted command once its journal record is durable, then journals and acks its outcome. */
   private track(envelope: TypedEnvelope, durable: Promise<void>): void {
     const started = Date.now();
-    const log = this.options.logger.child({ commandId: envelope.id, seq: envelope.seq, type: envelope.type, router: envelope.payload.router, ...subjectOf(envelope) });
+    const log = this.options.logger.child({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, router: envelope.payload.router, ...subjectOf(envelope) });
     const run = durable
       .then(
         () => this.execute(envelope, log),

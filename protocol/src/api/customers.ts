@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConnectionType, CustomerStatus, JobStatus, PaymentKind, PaymentMethod, ValidityUnit } from '../enums.ts';
-import { PRINTABLE_PATTERN, USERNAME_PATTERN } from '../validation.ts';
+import { isWin1252, PRINTABLE_PATTERN, USERNAME_PATTERN, WIN1252_MESSAGE } from '../validation.ts';
 import { Amount, blankAsAbsent, Flag, Id, OptionalId, optionalText, PageQuery, requiredText } from './common.ts';
 
 // Contract messages of the Add Customer flow (SPEC section 4, help/add-new-customer.txt).
@@ -20,7 +20,8 @@ const Username = requiredText('Username', 64).regex(USERNAME_PATTERN, USERNAME_R
 const Password = z
   .string({ error: 'Password must be text' })
   .max(64, 'Password must be at most 64 characters')
-  .regex(PRINTABLE_PATTERN, 'Password must not contain control characters');
+  .regex(PRINTABLE_PATTERN, 'Password must not contain control characters')
+  .refine(isWin1252, `Password ${WIN1252_MESSAGE}`);
 const AccountNumber = (label: string) =>
   z
     .string({ error: `${label} must be text` })

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConnectionType, ValidityUnit } from '../enums.ts';
-import { RATE_PATTERN } from '../validation.ts';
+import { isWin1252, RATE_PATTERN, WIN1252_MESSAGE } from '../validation.ts';
 import { Amount, Id } from './common.ts';
 
 /** The message of a plan missing its essentials (contract). */
@@ -9,7 +9,7 @@ export const PLAN_REQUIRED_MESSAGE = 'Name, price, speed and validity are requir
 const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
 
 const PlanFields = {
-  name: z.string({ error: 'Name must be text' }).trim().max(100, 'Name must be at most 100 characters'),
+  name: z.string({ error: 'Name must be text' }).trim().max(100, 'Name must be at most 100 characters').refine(isWin1252, `Name ${WIN1252_MESSAGE}`),
   connectionType: ConnectionType,
   price: Amount('Price'),
   downloadSpeed: z.string({ error: 'Download speed must be text' }).trim().regex(RATE_PATTERN, 'Download speed must look like 10M or 512k'),
