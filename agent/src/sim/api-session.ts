@@ -9,6 +9,7 @@ import { encodeWin1252 } from '../drivers/encoding.ts';
 import { encodeSentences, SentenceReader, splitAttribute, WireError } from '../drivers/routeros-api/wire.ts';
 import { afterLatency, type SimContext } from './context.ts';
 import { MENUS, isMenuPrefix } from './menus.ts';
+import { parseBool } from '../drivers/values.ts';
 import { compileQuery } from './query.ts';
 import { RosError, type Row, type StoreChange } from './store.ts';
 
@@ -129,7 +130,7 @@ export class ApiSession {
 
   private print(out: string[][], cmd: Command, path: string): void {
     // Queries may test properties the proplist leaves out: build whole rows only when there are queries.
-    const rows = cmd.queries.length > 0 ? this.ctx.store.list(path).filter(compileQuery(cmd.queries)) : this.ctx.store.list(path, cmd.proplist);
+    const rows = cmd.queries.length > 0 ? this.queried(path, cmd.queries) : this.ctx.store.list(path, cmd.proplist);
     if ('count-only' in cmd.attrs) {
       out.push(['!done', ...this.tagWords(cmd), `=ret=${rows.length}`]);
       return;
@@ -137,6 +138,23 @@ export class ApiSession {
     for (const row of rows) out.push(['!re', ...this.tagWords(cmd), ...this.rowWords(row, cmd.proplist)]);
     if (rows.length === 0 && this.ctx.emptyReply) out.push(['!empty', ...this.tagWords(cmd)]);
     out.push(['!done', ...this.tagWords(cmd)]);
+  }
+
+  /**
+   * The rows a query selects. Words without `?#` operators are ANDed, so one `?field=value` on an
+   * indexed field narrows the candidates before the whole query is checked.
+   */
+  private queried(path: string, queries: readonly string[]): Row[] {
+    const match = compileQuery(queries);
+    if (!queries.some((q) => q.startsWith('?#'))) {
+      for (const q of queries) {
+        const m = /^\?([^=<>#-][^=]*)=(.*)$/s.exec(q);
+        // `yes`/`true`-like values compare as booleans: leave those to the scan
+        const candidates = m && parseBool(m[2]!) === undefined ? this.ctx.store.lookup(path, m[1]!, m[2]!) : undefined;
+        if (candidates) return candidates.filter(match);
+      }
+    }
+    return this.ctx.store.list(path).filter(match);
   }
 
   /** `listen`: one `!re` per change until cancelled; a removal is `=.dead=yes`. */

@@ -35,7 +35,12 @@ interface MenuState {
   autoNames: number;
   /** One index per uniqueness rule: the rule's key → the id holding it. */
   unique: Map<string, number>[];
+  /** Equality lookups (`?comment=…`, `?name=…`): field → value → ids. */
+  lookup: Map<string, Map<string, Set<number>>>;
 }
+
+/** Fields a print looks entries up by often enough to index (a router scans; its scan is in C). */
+const LOOKUP_FIELDS = ['name', 'comment', 'user', 'address'] as const;
 
 /** Something that changed, for `listen`. */
 export interface StoreChange {
@@ -80,7 +85,7 @@ export class RouterStore extends EventEmitter {
     this.now = options.now ?? Date.now;
     this.bootedAt = this.now();
     for (const spec of MENUS.values()) {
-      const state: MenuState = { spec, entries: new Map(), nextId: spec.firstId, autoNames: 0, unique: spec.unique.map(() => new Map()) };
+      const state: MenuState = { spec, entries: new Map(), nextId: spec.firstId, autoNames: 0, unique: spec.unique.map(() => new Map()), lookup: new Map(LOOKUP_FIELDS.map((f) => [f, new Map()])) };
       for (const b of spec.builtins ?? []) this.insert(state, { id: b.id, props: new Map(Object.entries(b.props)), createdAt: this.bootedAt });
       this.menus.set(spec.path, state);
     }
@@ -96,6 +101,18 @@ export class RouterStore extends EventEmitter {
     const state = this.state(path);
     if (state.spec.singleton) return [this.singletonRow(state.spec)];
     return [...state.entries.values()].map((e) => this.row(state.spec, e, fields));
+  }
+
+  /**
+   * Rows whose `field` equals `value` (with the default counted), as full rows; undefined when the
+   * field is not indexed and the caller must scan.
+   */
+  lookup(path: string, field: string, value: string): Row[] | undefined {
+    const state = this.state(path);
+    const idx = state.lookup.get(field);
+    if (!idx || state.spec.singleton || state.spec.fields[field]?.default !== undefined) return undefined;
+    const ids = idx.get(value);
+    return ids ? [...ids].map((id) => this.row(state.spec, state.entries.get(id)!)) : [];
   }
 
   /** One row by id (`*1A`), or undefined. */
@@ -276,6 +293,13 @@ export class RouterStore extends EventEmitter {
 
   private index(state: MenuState, e: Entry): void {
     state.unique.forEach((idx, i) => idx.set(this.uniqueKey(state, i, e.props), e.id));
+    for (const [field, idx] of state.lookup) {
+      const v = e.props.get(field);
+      if (v === undefined) continue;
+      let ids = idx.get(v);
+      if (!ids) idx.set(v, (ids = new Set()));
+      ids.add(e.id);
+    }
   }
 
   private unindex(state: MenuState, e: Entry): void {
@@ -283,6 +307,13 @@ export class RouterStore extends EventEmitter {
       const key = this.uniqueKey(state, i, e.props);
       if (idx.get(key) === e.id) idx.delete(key);
     });
+    for (const [field, idx] of state.lookup) {
+      const v = e.props.get(field);
+      const ids = v === undefined ? undefined : idx.get(v);
+      if (!ids) continue;
+      ids.delete(e.id);
+      if (ids.size === 0) idx.delete(v!);
+    }
   }
 
   private followRename(path: string, oldName: string, newName: string): void {
