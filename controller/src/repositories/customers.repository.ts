@@ -169,18 +169,6 @@ export class CustomersRepository {
     return { rows, total: Number(count[0]?.n ?? 0) };
   }
 
-  /** Whether a username (as a login or an account number) or an additional account number is taken, in one round trip. */
-  async identifiersTaken(username: string, additional: string | null, exceptId: string | null, tx?: Transaction): Promise<{ username: boolean; usernameAsAccount: boolean; additional: boolean }> {
-    const rows = await this.db.rows<{ u: boolean; a: boolean; x: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM customers WHERE lower(username) = lower($1) AND ($3::bigint IS NULL OR id <> $3::bigint)) AS u,
-              EXISTS (SELECT 1 FROM customers WHERE (lower(account_number) = lower($1) OR lower(additional_account_number) = lower($1)) AND ($3::bigint IS NULL OR id <> $3::bigint)) AS a,
-              ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM customers WHERE (lower(account_number) = lower($2) OR lower(additional_account_number) = lower($2)) AND ($3::bigint IS NULL OR id <> $3::bigint))) AS x`,
-      [username, additional, exceptId],
-      tx,
-    );
-    const r = rows[0]!;
-    return { username: r.u, usernameAsAccount: r.a, additional: r.x };
-  }
   /**
    * Everything Add Customer needs to decide, in one round trip: the plan with its routers and
    * pools, the blocks of those pools with their rules, whether the login and account numbers are
@@ -273,29 +261,6 @@ export class CustomersRepository {
     );
   }
 
-  /** Inserts a customer row as it is. */
-  async insert(row: NewCustomerRow, tx: Transaction): Promise<{ created_at: Date }> {
-    const rows = await this.db.rows<{ created_at: Date }>(
-      `INSERT INTO customers (id, connection_type, plan_id, network_id, ip_address, full_name, phone, email, username, password_enc, account_number,
-                              additional_account_number, status, expires_at, activated_at, balance_minor, created_by)
-       VALUES ($1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING created_at`,
-      [row.id, row.connectionType, row.planId, row.networkId, row.ipAddress, row.fullName, row.phone, row.email, row.username, row.passwordEnc, row.accountNumber,
-        row.additionalAccountNumber, row.status, row.expiresAt, row.activatedAt, row.balanceMinor, row.createdBy],
-      tx,
-    );
-    return rows[0]!;
-  }
-  /** Inserts payments in one statement. */
-  async insertPayments(payments: { customerId: string; method: string; kind: string; amountMinor: bigint; reference: string | null; note: string | null; staffUserId: string | null }[], tx: Transaction): Promise<string[]> {
-    if (payments.length === 0) return [];
-    const rows = await this.db.rows<{ id: string }>(
-      `INSERT INTO payments (customer_id, method, kind, amount_minor, reference, note, staff_user_id)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[]) RETURNING id`,
-      [payments.map((p) => p.customerId), payments.map((p) => p.method), payments.map((p) => p.kind), payments.map((p) => p.amountMinor.toString()), payments.map((p) => p.reference), payments.map((p) => p.note), payments.map((p) => p.staffUserId)],
-      tx,
-    );
-    return rows.map((r) => String(r.id));
-  }
   async usernameTaken(username: string, exceptId?: string, tx?: Transaction): Promise<boolean> {
     const rows = await this.db.rows('SELECT 1 FROM customers WHERE lower(username) = lower($1) AND ($2::bigint IS NULL OR id <> $2::bigint) LIMIT 1', [username, exceptId ?? null], tx);
     return rows.length > 0;

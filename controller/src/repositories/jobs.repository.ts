@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { JobEvent, ProvisioningJob } from '../db/models/index.ts';
+import { JobEvent } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
 
 /** A job to write into the outbox. */
@@ -102,26 +102,12 @@ export class JobsRepository {
     return rows.map((r) => String(r.id));
   }
 
-  async insert(jobs: NewJob[], tx: Transaction): Promise<string[]> {
-    const rows = await ProvisioningJob.bulkCreate(
-      jobs.map((j) => ({ routerId: j.routerId, type: j.type, reason: j.reason, customerId: j.customerId ?? null, planId: j.planId ?? null, payload: j.payload ?? {}, createdBy: j.createdBy, expiresAt: j.expiresAt })),
-      { transaction: tx, returning: ['id'] },
-    );
-    return rows.map((r) => String(r.id));
-  }
-
   async addEvents(events: NewJobEvent[], tx?: Transaction): Promise<void> {
     if (events.length === 0) return;
     await JobEvent.bulkCreate(
       events.map((e) => ({ jobId: e.jobId, kind: e.kind, message: e.message, routerError: e.routerError ?? null, agentId: e.agentId ?? null, commandId: e.commandId ?? null, data: e.data ?? null })),
       { transaction: tx },
     );
-  }
-
-  async notify(routerIds: string[], tx: Transaction): Promise<void> {
-    // delivered at commit: every controller instance listening wakes its dispatcher
-    const unique = [...new Set(routerIds)];
-    if (unique.length > 0) await this.db.exec(`SELECT pg_notify('mtandao_outbox', $1)`, [unique.join(',')], tx);
   }
 
   private where(filter: JobFilter): { sql: string; bind: unknown[] } {

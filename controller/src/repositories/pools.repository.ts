@@ -52,9 +52,6 @@ export class PoolsRepository {
     if (poolIds.length === 0) return Promise.resolve([]);
     return this.db.rows<NetworkRow>(`${NETWORK_SELECT} WHERE n.pool_id = ANY($1::bigint[]) ORDER BY n.cidr`, [poolIds], tx);
   }
-  async network(id: string, tx?: Transaction): Promise<NetworkRow | undefined> {
-    return (await this.db.rows<NetworkRow>(`${NETWORK_SELECT} WHERE n.id = $1`, [id], tx))[0];
-  }
   /** The blocks of some pools with what decides their usable addresses (no utilisation). */
   blocksOfPools(poolIds: string[], tx?: Transaction): Promise<BlockRow[]> {
     if (poolIds.length === 0) return Promise.resolve([]);
@@ -123,9 +120,6 @@ export class PoolsRepository {
       [networkId, lo, hi],
     );
     return rows.map((r) => Number(r.n));
-  }
-  async isAllocated(ip: string, tx?: Transaction): Promise<boolean> {
-    return (await this.db.rows('SELECT 1 FROM customers WHERE ip_address = $1::inet', [ip], tx)).length > 0;
   }
   /** Plans using a pool (their profiles carry the pool's gateway). */
   async plansOfPool(poolId: string, tx?: Transaction): Promise<string[]> {

@@ -1,8 +1,7 @@
 import type { AvailableIps } from '@mtandao/protocol/api';
 import { AppError, notFound } from '../errors.ts';
 import { formatIp, intersectRanges, mergeRanges, parseBlock, parseIp, prefixRanges, subtractRanges, type Ip, type Range } from '../lib/ipv4.ts';
-import type { NetworkRow, PoolsRepository } from '../repositories/pools.repository.ts';
-import type { Transaction } from 'sequelize';
+import type { PoolsRepository } from '../repositories/pools.repository.ts';
 
 /** Blocks larger than this are searched by prefix; smaller ones list every free address. */
 export const DROPDOWN_MAX_PREFIX = 24;
@@ -48,11 +47,6 @@ export class UsableSpace {
 /** IP address management: usable space, utilisation and the available-address search. */
 export class IpamService {
   constructor(private readonly pools: PoolsRepository) {}
-
-  async spaceOf(network: NetworkRow, tx?: Transaction): Promise<UsableSpace> {
-    const reserved = await this.pools.reservedOf([network.pool_id], tx);
-    return new UsableSpace(network.cidr, network.gateway, reserved.map((r) => [parseIp(r.first_ip)!, parseIp(r.last_ip)!] as Range));
-  }
 
   /**
    * Available addresses of a block matching a typed prefix, in order, without materialising the
@@ -126,14 +120,5 @@ export class IpamService {
   /** Drops cached rules (a pool changed on this instance). */
   forget(): void {
     this.spaces.clear();
-  }
-
-  /** Whether `ip` is a usable, free address of the network (re-checked by the unique index on insert). */
-  async checkAvailable(network: NetworkRow, ipText: string, tx?: Transaction): Promise<'ok' | 'outside' | 'taken'> {
-    const ip = parseIp(ipText);
-    if (ip === undefined) return 'outside';
-    const space = await this.spaceOf(network, tx);
-    if (!space.contains(ip)) return 'outside';
-    return (await this.pools.isAllocated(formatIp(ip), tx)) ? 'taken' : 'ok';
   }
 }
