@@ -141,6 +141,8 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         const parsed = def.body.safeParse(raw);
         if (!parsed.success) throw validationError(parsed.error, 'body');
         body = parsed.data;
+        // a PATCH that changes nothing is a mistake worth telling, not a silent 200
+        if (def.method === 'patch' && Object.values(body as object).every((v) => v === undefined)) throw new AppError(422, 'Nothing to change', { field: 'body' });
       }
       const out = await def.handler({
         body,

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { ApiTokenView, CreateApiTokenRequest, CreateUserRequest, LoginRequest, Me, UpdateUserRequest, UserView, listOf } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
-import { AppError } from '../errors.ts';
 import { HttpResult, route } from '../http/route.ts';
-import { IdParams, meta, Ok } from './helpers.ts';
+import { IdParams, meta, Ok, done } from './helpers.ts';
 
 export function authRoutes(s: Services) {
   return [
@@ -34,26 +33,17 @@ export function authRoutes(s: Services) {
     }),
     route({
       method: 'delete', path: '/auth/tokens/:id', tag: 'Auth', access: 'read', summary: 'Revoke one of your API tokens', params: IdParams, response: Ok,
-      handler: async (ctx) => {
-        await s.auth.revokeToken(meta(ctx), ctx.params.id);
-        return { ok: true };
-      },
+      handler: async (ctx) => done(s.auth.revokeToken(meta(ctx), ctx.params.id)),
     }),
     route({ method: 'get', path: '/users', tag: 'Users', access: 'admin', summary: 'Staff accounts', response: listOf(UserView), handler: async () => s.auth.listUsers() }),
     route({ method: 'post', path: '/users', tag: 'Users', access: 'admin', status: 201, summary: 'Create a staff account', body: CreateUserRequest, response: UserView, handler: async (ctx) => s.auth.createUser(meta(ctx), ctx.body) }),
     route({
       method: 'patch', path: '/users/:id', tag: 'Users', access: 'admin', summary: 'Change a staff account (role, password, disabled)', params: IdParams, body: UpdateUserRequest, response: UserView,
-      handler: async (ctx) => {
-        if (Object.keys(ctx.body).length === 0) throw new AppError(422, 'Nothing to change', { field: 'body' });
-        return s.auth.updateUser(meta(ctx), ctx.params.id, ctx.body);
-      },
+      handler: async (ctx) => s.auth.updateUser(meta(ctx), ctx.params.id, ctx.body),
     }),
     route({
       method: 'delete', path: '/users/:id', tag: 'Users', access: 'admin', summary: 'Delete a staff account', params: IdParams, response: Ok,
-      handler: async (ctx) => {
-        await s.auth.deleteUser(meta(ctx), ctx.params.id);
-        return { ok: true };
-      },
+      handler: async (ctx) => done(s.auth.deleteUser(meta(ctx), ctx.params.id)),
     }),
   ];
 }

@@ -4,9 +4,8 @@ import {
   UpdateCustomerRequest, listOf,
 } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
-import { AppError } from '../errors.ts';
 import { route } from '../http/route.ts';
-import { IdParams, meta, Ok } from './helpers.ts';
+import { IdParams, meta, Ok, done } from './helpers.ts';
 
 const lifecycle = (s: Services, action: 'activate' | 'suspend' | 'unsuspend' | 'disconnect', summary: string) =>
   route({ method: 'post', path: `/customers/:id/${action}`, tag: 'Customers', access: 'write', summary, params: IdParams, response: CustomerView, handler: async (ctx) => s.customers[action](meta(ctx), ctx.params.id) });
@@ -24,17 +23,11 @@ export function customerRoutes(s: Services) {
     route({ method: 'get', path: '/customers/:id', tag: 'Customers', access: 'read', summary: 'One customer with plan, IP, status, expiry and latest job', params: IdParams, response: CustomerView, handler: async (ctx) => s.customers.get(ctx.params.id) }),
     route({
       method: 'patch', path: '/customers/:id', tag: 'Customers', access: 'write', summary: 'Edit personal details, login, IP or additional account number', params: IdParams, body: UpdateCustomerRequest, response: CustomerView,
-      handler: async (ctx) => {
-        if (Object.values(ctx.body).every((v) => v === undefined)) throw new AppError(422, 'Nothing to change', { field: 'body' });
-        return s.customers.update(meta(ctx), ctx.params.id, ctx.body);
-      },
+      handler: async (ctx) => s.customers.update(meta(ctx), ctx.params.id, ctx.body),
     }),
     route({
       method: 'delete', path: '/customers/:id', tag: 'Customers', access: 'write', summary: 'Delete a customer: frees the IP and removes it from routers', params: IdParams, response: Ok,
-      handler: async (ctx) => {
-        await s.customers.remove(meta(ctx), ctx.params.id);
-        return { ok: true };
-      },
+      handler: async (ctx) => done(s.customers.remove(meta(ctx), ctx.params.id)),
     }),
     route({ method: 'get', path: '/customers/:id/password', tag: 'Customers', access: 'reveal', summary: 'Reveal the password (audited)', params: IdParams, response: z.object({ password: z.string() }), handler: async (ctx) => s.customers.revealPassword(meta(ctx), ctx.params.id) }),
     route({ method: 'post', path: '/customers/:id/send-payment-details', tag: 'Customers', access: 'write', summary: 'Send the payment details by SMS', params: IdParams, response: SmsView, handler: async (ctx) => s.sms.sendPaymentDetails(meta(ctx), ctx.params.id) }),

@@ -12,3 +12,9 @@ export function meta(ctx: RouteContext<unknown, unknown, unknown>): RequestMeta 
 
 /** `{ok: true}` for routes with nothing else to say. */
 export const Ok = z.object({ ok: z.literal(true) });
+
+/** Runs a write that has nothing to answer, and answers `{ok: true}`. */
+export async function done(work: Promise<unknown>): Promise<{ ok: true }> {
+  await work;
+  return { ok: true };
+}

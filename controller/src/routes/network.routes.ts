@@ -5,7 +5,6 @@ import {
   UpdatePoolRequest, listOf, JobView,
 } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
-import { AppError } from '../errors.ts';
 import { route } from '../http/route.ts';
 import { IdParams, meta } from './helpers.ts';
 
@@ -42,10 +41,7 @@ export function networkRoutes(s: Services) {
     route({ method: 'get', path: '/pools/:id', tag: 'Pools', access: 'read', summary: 'One pool', params: IdParams, response: PoolView, handler: async (ctx) => s.pools.get(ctx.params.id) }),
     route({
       method: 'patch', path: '/pools/:id', tag: 'Pools', access: 'write', summary: 'Change a pool (name, blocks, gateway, reserved ranges)', params: IdParams, body: UpdatePoolRequest, response: PoolView,
-      handler: async (ctx) => {
-        if (Object.keys(ctx.body).length === 0) throw new AppError(422, 'Nothing to change', { field: 'body' });
-        return s.pools.update(meta(ctx), ctx.params.id, ctx.body);
-      },
+      handler: async (ctx) => s.pools.update(meta(ctx), ctx.params.id, ctx.body),
     }),
     route({ method: 'get', path: '/networks', tag: 'Pools', access: 'read', summary: 'Every network block with utilisation', response: listOf(NetworkView), handler: async () => s.pools.listNetworks() }),
     route({

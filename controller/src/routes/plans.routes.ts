@@ -1,8 +1,7 @@
 import { CreatePlanRequest, NetworkView, PlanListQuery, PlanView, UpdatePlanRequest, listOf } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
-import { AppError } from '../errors.ts';
 import { route } from '../http/route.ts';
-import { IdParams, meta, Ok } from './helpers.ts';
+import { IdParams, meta, Ok, done } from './helpers.ts';
 
 export function planRoutes(s: Services) {
   return [
@@ -11,17 +10,11 @@ export function planRoutes(s: Services) {
     route({ method: 'get', path: '/plans/:id', tag: 'Plans', access: 'read', summary: 'One plan', params: IdParams, response: PlanView, handler: async (ctx) => s.plans.get(ctx.params.id) }),
     route({
       method: 'patch', path: '/plans/:id', tag: 'Plans', access: 'write', summary: 'Change a plan; profile changes fan out to every router carrying it', params: IdParams, body: UpdatePlanRequest, response: PlanView,
-      handler: async (ctx) => {
-        if (Object.keys(ctx.body).length === 0) throw new AppError(422, 'Nothing to change', { field: 'body' });
-        return s.plans.update(meta(ctx), ctx.params.id, ctx.body);
-      },
+      handler: async (ctx) => s.plans.update(meta(ctx), ctx.params.id, ctx.body),
     }),
     route({
       method: 'delete', path: '/plans/:id', tag: 'Plans', access: 'write', summary: 'Delete a plan without customers', params: IdParams, response: Ok,
-      handler: async (ctx) => {
-        await s.plans.remove(meta(ctx), ctx.params.id);
-        return { ok: true };
-      },
+      handler: async (ctx) => done(s.plans.remove(meta(ctx), ctx.params.id)),
     }),
     route({
       method: 'get', path: '/plans/:id/networks', tag: 'Plans', access: 'read', summary: 'The network blocks a customer on this plan may use', params: IdParams, response: listOf(NetworkView),
