@@ -1,0 +1,217 @@
+import { error, redirect, type RequestEvent } from '@sveltejs/kit';
+import { z } from 'zod';
+import {
+  AvailableIps, ChangePlanRequest, CreateCustomerRequest, CreatePaymentRequest, CreatePlanRequest, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest,
+  CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PaymentView, PlanView, PoolView, RouterView,
+  SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
+} from '@mtandao/protocol/api';
+import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
+import { config } from './config';
+
+/** The staff session cookie: the controller's token, kept by the dashboard for its own origin. */
+export const SESSION_COOKIE = 'mtandao_session';
+
+type Issue = { field: string; message: string };
+
+/** A refusal of the controller, with the field it names (for forms to show beside that field). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string,
+    readonly field?: string,
+    readonly issues: Issue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+type Event = Pick<RequestEvent, 'cookies' | 'url' | 'request' | 'getClientAddress'>;
+type Query = Record<string, string | number | undefined | null>;
+type In<S extends z.ZodType> = z.input<S>;
+/** A body assembled from a form: fields may be missing, and the controller names what is. */
+export type Draft<T> = { [K in keyof T]?: unknown extends T[K] ? T[K] : NonNullable<T[K]> extends readonly unknown[] ? T[K] : NonNullable<T[K]> extends object ? Draft<NonNullable<T[K]>> : T[K] };
+
+type Cookies = RequestEvent['cookies'];
+
+/** Keeps the controller's session token in the dashboard's own cookie. */
+export function setSession(cookies: Cookies, url: URL, token: string, maxAge: number): void {
+  cookies.set(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: url.protocol === 'https:', maxAge });
+}
+
+/** Forgets the session (a Secure attribute over plain http would make the browser ignore the deletion). */
+export function clearSession(cookies: Cookies, url: URL): void {
+  cookies.delete(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: url.protocol === 'https:' });
+}
+
+/** The login page, with the way back to where the user was (pages only, never a form post or a lookup). */
+export function loginUrl(event: Pick<RequestEvent, 'url' | 'request'>): string {
+  const { pathname, search } = event.url;
+  const back = event.request.method === 'GET' && !pathname.startsWith('/lookup/') ? `${pathname}${search}` : '/';
+  return back === '/' ? '/login' : `/login?next=${encodeURIComponent(back)}`;
+}
+
+const Ok = z.object({ ok: z.literal(true) });
+
+const qs = (query: Query = {}): string => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+async function parseError(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const parsed = ErrorBody.safeParse(body);
+  if (!parsed.success) return new ApiError(res.status, `The controller answered ${res.status}`, 'unknown');
+  const e = parsed.data.error;
+  return new ApiError(res.status, e.message, e.code, e.field, e.issues ?? []);
+}
+
+/** Calls the controller API v1 on behalf of one request's staff session. */
+export class Controller {
+  constructor(private readonly event: Event) {}
+
+  get session(): string | undefined {
+    return this.event.cookies.get(SESSION_COOKIE);
+  }
+
+  private async send(method: string, path: string, body?: unknown, session = this.session): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (session) headers.cookie = `${SESSION_COOKIE}=${session}`;
+    // The controller trusts these from loopback: audits show the staff member's address and browser.
+    headers['x-forwarded-for'] = this.event.getClientAddress();
+    const ua = this.event.request.headers.get('user-agent');
+    if (ua) headers['user-agent'] = ua;
+    try {
+      return await fetch(`${config.controllerUrl}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      console.error(`controller ${method} ${path}: ${(err as Error).message}`);
+      error(503, 'The controller is not reachable. Try again in a moment.');
+    }
+  }
+
+  /** Signed out (or the session expired): forget the cookie and go to the login page. */
+  private toLogin(): never {
+    clearSession(this.event.cookies, this.event.url);
+    redirect(303, loginUrl(this.event));
+  }
+
+  /** A write (or a read an action makes): a refusal is thrown as {@link ApiError} for the form to show. */
+  async call<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+    const res = await this.send(method, path, body);
+    if (res.status === 401) this.toLogin();
+    if (!res.ok) throw await parseError(res);
+    return schema.parse(await res.json());
+  }
+
+  /** A read for a page: a refusal becomes the page's error (404, 403…). */
+  async read<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+    try {
+      return await this.call('GET', path, schema);
+    } catch (err) {
+      if (err instanceof ApiError) error(err.status, err.message);
+      throw err;
+    }
+  }
+
+  /** Signs in; answers the controller's session token and how long it lasts. */
+  async login(body: In<typeof LoginRequest>): Promise<{ token: string; maxAge: number; user: Me }> {
+    const res = await this.send('POST', '/auth/login', body, undefined);
+    if (!res.ok) throw await parseError(res);
+    const user = z.object({ user: Me }).parse(await res.json()).user;
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '';
+    const token = /^[^=]+=([^;]*)/.exec(cookie)?.[1];
+    if (!token) throw new ApiError(502, 'The controller did not start a session', 'no_session');
+    const maxAge = Number(/;\s*Max-Age=(\d+)/i.exec(cookie)?.[1] ?? 43_200);
+    return { token, maxAge, user };
+  }
+
+  async logout(): Promise<void> {
+    if (this.session) await this.send('POST', '/auth/logout').catch(() => undefined);
+  }
+
+  me = () => this.read('/auth/me', Me);
+
+  settings = {
+    get: () => this.read('/settings', SettingsView),
+    update: (body: In<typeof UpdateSettingsRequest>) => this.call('PATCH', '/settings', SettingsView, body),
+  };
+
+  sites = {
+    list: () => this.read('/sites', listOf(SiteView)),
+    create: (body: In<typeof CreateSiteRequest>) => this.call('POST', '/sites', SiteView, body),
+    enrollmentToken: (siteId: string) => this.call('POST', `/sites/${enc(siteId)}/enrollment-tokens`, EnrollmentTokenView),
+  };
+
+  routers = {
+    list: () => this.read('/routers', listOf(RouterView)),
+    create: (body: In<typeof CreateRouterRequest>) => this.call('POST', '/routers', RouterView, body),
+    reconcile: (id: string) => this.call('POST', `/routers/${enc(id)}/reconcile`, JobView),
+  };
+
+  pools = {
+    list: () => this.read('/pools', listOf(PoolView)),
+    get: (id: string) => this.read(`/pools/${enc(id)}`, PoolView),
+    create: (body: In<typeof CreatePoolRequest>) => this.call('POST', '/pools', PoolView, body),
+    update: (id: string, body: In<typeof UpdatePoolRequest>) => this.call('PATCH', `/pools/${enc(id)}`, PoolView, body),
+  };
+
+  networks = {
+    availableIps: (id: string, query: { prefix?: string; limit?: number }) => this.read(`/networks/${enc(id)}/available-ips${qs(query)}`, AvailableIps),
+  };
+
+  plans = {
+    list: (query: { connectionType?: ConnectionType } = {}) => this.read(`/plans${qs(query)}`, listOf(PlanView)),
+    get: (id: string) => this.read(`/plans/${enc(id)}`, PlanView),
+    networks: (id: string) => this.read(`/plans/${enc(id)}/networks`, listOf(NetworkView)),
+    create: (body: Draft<In<typeof CreatePlanRequest>>) => this.call('POST', '/plans', PlanView, body),
+    update: (id: string, body: Draft<In<typeof UpdatePlanRequest>>) => this.call('PATCH', `/plans/${enc(id)}`, PlanView, body),
+  };
+
+  customers = {
+    list: (query: { search?: string; status?: CustomerStatus; page?: number; pageSize?: number }) => this.read(`/customers${qs(query)}`, listOf(CustomerView)),
+    get: (id: string) => this.read(`/customers/${enc(id)}`, CustomerView),
+    generateUsername: (query: { name?: string; phone?: string }) => this.read(`/customers/generate-username${qs(query)}`, z.object({ username: z.string() })),
+    generateAccountNumber: () => this.read('/customers/generate-account-number', z.object({ accountNumber: z.string() })),
+    create: (body: Draft<In<typeof CreateCustomerRequest>>) => this.call('POST', '/customers', CustomerView, body),
+    update: (id: string, body: In<typeof UpdateCustomerRequest>) => this.call('PATCH', `/customers/${enc(id)}`, CustomerView, body),
+    remove: (id: string) => this.call('DELETE', `/customers/${enc(id)}`, Ok),
+    revealPassword: (id: string) => this.call('GET', `/customers/${enc(id)}/password`, z.object({ password: z.string() })),
+    payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(PaymentView)),
+    addPayment: (id: string, body: In<typeof CreatePaymentRequest>) =>
+      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: PaymentView, customer: CustomerView }), body),
+    sms: (id: string) => this.read(`/customers/${enc(id)}/sms${qs({ pageSize: 100 })}`, listOf(SmsView)),
+    sendPaymentDetails: (id: string) => this.call('POST', `/customers/${enc(id)}/send-payment-details`, SmsView),
+    lifecycle: (id: string, action: 'activate' | 'suspend' | 'unsuspend' | 'disconnect') => this.call('POST', `/customers/${enc(id)}/${action}`, CustomerView),
+    extend: (id: string, body: In<typeof ExtendRequest>) => this.call('POST', `/customers/${enc(id)}/extend`, CustomerView, body),
+    changePlan: (id: string, body: In<typeof ChangePlanRequest>) => this.call('POST', `/customers/${enc(id)}/change-plan`, CustomerView, body),
+  };
+
+  jobs = {
+    list: (query: JobQuery) => this.read(`/provisioning/jobs${qs(query)}`, listOf(JobView)),
+    get: (id: string) => this.read(`/provisioning/jobs/${enc(id)}`, JobView),
+  };
+}
+
+/** Filters of the provisioning log. */
+export type JobQuery = {
+  customerId?: string;
+  routerId?: string;
+  siteId?: string;
+  status?: JobStatus;
+  since?: string;
+  until?: string;
+  afterId?: string;
+  page?: number;
+  pageSize?: number;
+};
+
+const enc = encodeURIComponent;

@@ -1,0 +1,25 @@
+import { error, redirect } from '@sveltejs/kit';
+import { failure, formValues } from '$lib/server/forms';
+import { planBody, planChoices, planValues } from '$lib/server/plans';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, params, parent }) => {
+  if (!(await parent()).canWrite) error(403, 'Your role may look, not change plans.');
+  const [plan, choices] = await Promise.all([locals.api.plans.get(params.id), planChoices(locals.api)]);
+  return { plan, ...choices };
+};
+
+export const actions: Actions = {
+  default: async ({ locals, request, params }) => {
+    const form = await request.formData();
+    const values = planValues(formValues(form), form);
+    const { connectionType: _fixedOnceCreated, ...body } = planBody(values, form);
+    try {
+      // a blank essential is sent as such, for the controller to refuse rather than keep the old value
+      await locals.api.plans.update(params.id, { ...body, name: body.name ?? '', price: body.price ?? '', downloadSpeed: body.downloadSpeed ?? '', uploadSpeed: body.uploadSpeed ?? '' });
+    } catch (err) {
+      return failure(err, values);
+    }
+    redirect(303, `/plans?saved=${params.id}`);
+  },
+};
