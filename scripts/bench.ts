@@ -272,12 +272,14 @@ async function main(): Promise<void> {
   }
   const cores = cpus().length;
   const width = Math.max(...figures.map((f) => f.figure.length));
+  const vw = Math.max(8, ...figures.map((f) => f.value.length));
+  const tw = Math.max(6, ...figures.map((f) => f.target.length));
   const lines = [
     `Mtandao benchmarks — ${cores} cores, Node ${process.version}, ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`,
     '',
-    `${'figure'.padEnd(width)}  ${'measured'.padEnd(24)}  ${'target'.padEnd(22)}  result`,
-    `${'-'.repeat(width)}  ${'-'.repeat(24)}  ${'-'.repeat(22)}  ------`,
-    ...figures.map((f) => `${f.figure.padEnd(width)}  ${f.value.padEnd(24)}  ${f.target.padEnd(22)}  ${f.pass === null ? 'n/a' : f.pass ? 'PASS' : 'MISS'}`),
+    `${'figure'.padEnd(width)}  ${'measured'.padEnd(vw)}  ${'target'.padEnd(tw)}  result`,
+    `${'-'.repeat(width)}  ${'-'.repeat(vw)}  ${'-'.repeat(tw)}  ------`,
+    ...figures.map((f) => `${f.figure.padEnd(width)}  ${f.value.padEnd(vw)}  ${f.target.padEnd(tw)}  ${f.pass === null ? 'n/a' : f.pass ? 'PASS' : 'MISS'}`),
   ];
   const json = { cores, node: process.version, database: databaseUrl ? 'postgresql' : 'pglite', at: new Date().toISOString(), figures };
   process.stdout.write(`${lines.join('\n')}\n\n${JSON.stringify(json, null, 2)}\n`);

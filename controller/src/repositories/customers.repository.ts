@@ -188,8 +188,11 @@ export class CustomersRepository {
                    COALESCE((SELECT json_agg(json_build_array(host(r.first_ip), host(r.last_ip))) FROM pool_reserved r WHERE r.pool_id = po.id), '[]'::json) AS reserved
               FROM plan_pools pp JOIN pools po ON po.id = pp.pool_id JOIN networks n ON n.pool_id = po.id WHERE pp.plan_id = $1) b) AS blocks,
          EXISTS (SELECT 1 FROM customers WHERE lower(username) = lower($2)) AS username_taken,
-         EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower($2) OR lower(additional_account_number) = lower($2)) AS username_is_account,
-         ($3::text IS NOT NULL AND EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower($3) OR lower(additional_account_number) = lower($3))) AS additional_taken,
+         -- two EXISTS, not one with OR: each can use its own index (an OR made the planner scan)
+         (EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower($2))
+           OR EXISTS (SELECT 1 FROM customers WHERE lower(additional_account_number) = lower($2))) AS username_is_account,
+         ($3::text IS NOT NULL AND (EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower($3))
+           OR EXISTS (SELECT 1 FROM customers WHERE lower(additional_account_number) = lower($3)))) AS additional_taken,
          nextval(pg_get_serial_sequence('customers', 'id'))::text AS next_id`,
       [planId, username, additional],
     );
@@ -268,8 +271,9 @@ export class CustomersRepository {
   /** Account numbers are unique across both columns: an M-Pesa paybill reference must find one customer. */
   async accountNumberTaken(value: string, exceptId?: string, tx?: Transaction): Promise<boolean> {
     const rows = await this.db.rows(
-      `SELECT 1 FROM customers WHERE (lower(account_number) = lower($1) OR lower(additional_account_number) = lower($1))
-         AND ($2::bigint IS NULL OR id <> $2::bigint) LIMIT 1`,
+      `SELECT 1 FROM customers WHERE lower(account_number) = lower($1) AND ($2::bigint IS NULL OR id <> $2::bigint)
+       UNION ALL
+       SELECT 1 FROM customers WHERE lower(additional_account_number) = lower($1) AND ($2::bigint IS NULL OR id <> $2::bigint) LIMIT 1`,
       [value, exceptId ?? null],
       tx,
     );
