@@ -1,5 +1,6 @@
 import type { QueryResult } from 'pg';
 import { Transaction, type Sequelize } from 'sequelize';
+import { currentTransaction } from './sequelize.ts';
 
 interface PgClient {
   query<T>(config: { name?: string; text: string; values: unknown[] }): Promise<QueryResult<T & Record<string, unknown>>>;
@@ -34,6 +35,7 @@ export class Database {
    */
   async prepared<T>(name: string, sql: string, params: unknown[], tx?: Transaction): Promise<T[]> {
     const manager = this.sequelize.connectionManager as unknown as { getConnection(o: object): Promise<PgClient>; releaseConnection(c: PgClient): Promise<void> };
+    tx ??= currentTransaction();
     const own = tx ? undefined : await manager.getConnection({ type: 'write' });
     const client = (tx ? (tx as unknown as { connection: PgClient }).connection : own)!;
     try {
@@ -74,7 +76,8 @@ export function exclusionViolation(err: unknown): string | undefined {
 /** PostgreSQL's error for a violated foreign key. */
 export function foreignKeyViolation(err: unknown): string | undefined {
   const pg = pgError(err);
-  return pg?.code === '23503' ? (pg.constraint ?? 'foreign_key') : undefined;
+  // 23503 for NO ACTION keys, 23001 for RESTRICT ones
+  return pg?.code === '23503' || pg?.code === '23001' ? (pg.constraint ?? 'foreign_key') : undefined;
 }
 
 export type { Transaction };

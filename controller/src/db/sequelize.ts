@@ -1,10 +1,30 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { Sequelize } from 'sequelize';
+import { Sequelize, type Transaction } from 'sequelize';
 import type { Logger } from '../logger.ts';
 
 // BIGINT (money in minor units, ids) arrives as a string from pg; keep it that way: ids are
 // strings in the API and money is parsed to bigint where it is summed.
 pg.types.setTypeParser(20, (v: string) => v);
+
+/**
+ * Continuation-local transactions: a query made inside `sequelize.transaction(fn)` joins that
+ * transaction even when nobody passed it along. On the embedded database (one connection) a
+ * forgotten `tx` would otherwise wait for the connection its own transaction holds.
+ */
+const store = new AsyncLocalStorage<Map<string, unknown>>();
+Sequelize.useCLS({
+  get: (key: string) => store.getStore()?.get(key),
+  set: (key: string, value: unknown) => void store.getStore()?.set(key, value),
+  run: (fn: (ctx: Map<string, unknown>) => unknown) => {
+    const ctx = new Map<string, unknown>();
+    return store.run(ctx, () => fn(ctx));
+  },
+  bind: <F>(fn: F) => fn,
+});
+
+/** The transaction the current code runs in, if any. */
+export const currentTransaction = (): Transaction | undefined => (store.getStore()?.get('transaction') as Transaction | null | undefined) ?? undefined;
 
 /** Opens the Sequelize instance every repository uses. */
 export function createSequelize(url: string, logger: Logger, options: { poolMax?: number } = {}): Sequelize {

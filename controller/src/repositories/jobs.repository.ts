@@ -64,6 +64,7 @@ const SELECT = `
 /** Filters of the job list. */
 export interface JobFilter {
   customerId?: string | undefined;
+  customerUsername?: string | undefined;
   routerId?: string | undefined;
   siteId?: string | undefined;
   status?: string | undefined;
@@ -115,9 +116,10 @@ export class JobsRepository {
     const bind: unknown[] = [];
     const add = (cond: string, value: unknown) => {
       bind.push(value);
-      conds.push(cond.replace('?', `$${bind.length}`));
+      conds.push(`(${cond.replaceAll('?', `$${bind.length}`)})`);
     };
     if (filter.customerId) add('j.customer_id = ?', filter.customerId);
+    if (filter.customerUsername) add(`j.customer_id IN (SELECT id FROM customers WHERE lower(username) = lower(?)) OR lower(j.payload->>'username') = lower(?)`, filter.customerUsername);
     if (filter.routerId) add('j.router_id = ?', filter.routerId);
     if (filter.siteId) add('r.site_id = ?', filter.siteId);
     if (filter.status) add('j.status = ?', filter.status);

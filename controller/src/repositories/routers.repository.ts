@@ -45,6 +45,12 @@ export class RoutersRepository {
   create(data: { siteId: string; name: string; host: string | null }, tx?: Transaction): Promise<RouterModel> {
     return RouterModel.create({ ...data, reachable: null, version: null, identity: null, lastError: null, checkedAt: null }, { transaction: tx });
   }
+  async update(id: string, patch: { name?: string; host?: string | null }, tx: Transaction): Promise<void> {
+    await RouterModel.update({ ...patch, updatedAt: new Date() }, { where: { id }, transaction: tx });
+  }
+  async remove(id: string, tx: Transaction): Promise<void> {
+    await RouterModel.destroy({ where: { id }, transaction: tx });
+  }
   async updateHealth(siteId: string, name: string, health: { reachable: boolean; version: string | null; identity: string | null; lastError: string | null; checkedAt: Date }): Promise<void> {
     await this.db.exec(
       `UPDATE routers SET reachable = $3, version = COALESCE($4, version), identity = COALESCE($5, identity), last_error = $6, checked_at = $7, updated_at = now()

@@ -15,6 +15,12 @@ export class SitesRepository {
   create(name: string, tx?: Transaction): Promise<Site> {
     return Site.create({ name }, { transaction: tx });
   }
+  async rename(id: string, name: string, tx: Transaction): Promise<void> {
+    await Site.update({ name, updatedAt: new Date() }, { where: { id }, transaction: tx });
+  }
+  async remove(id: string, tx: Transaction): Promise<void> {
+    await Site.destroy({ where: { id }, transaction: tx });
+  }
   async routerCounts(): Promise<Map<string, number>> {
     const rows = await this.db.rows<{ site_id: string; n: string }>('SELECT site_id, count(*) AS n FROM routers GROUP BY site_id');
     return new Map(rows.map((r) => [String(r.site_id), Number(r.n)]));

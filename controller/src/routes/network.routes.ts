@@ -2,16 +2,18 @@ import { z } from 'zod';
 import { EnrollRequest, EnrollResponse, ManagedEntry } from '@mtandao/protocol';
 import {
   AvailableIpsQuery, AvailableIps, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest, EnrollmentTokenView, OptionalId, NetworkView, PoolView, RouterView, SiteView,
-  UpdatePoolRequest, listOf, JobView,
+  UpdatePoolRequest, UpdateRouterRequest, UpdateSiteRequest, listOf, JobView,
 } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
 import { route } from '../http/route.ts';
-import { IdParams, meta } from './helpers.ts';
+import { IdParams, meta, Ok, done } from './helpers.ts';
 
 export function networkRoutes(s: Services) {
   return [
     route({ method: 'get', path: '/sites', tag: 'Sites', access: 'read', summary: 'Sites and their agents', response: listOf(SiteView), handler: async () => s.sites.listSites() }),
     route({ method: 'post', path: '/sites', tag: 'Sites', access: 'write', status: 201, summary: 'Create a site', body: CreateSiteRequest, response: SiteView, handler: async (ctx) => s.sites.createSite(meta(ctx), ctx.body) }),
+    route({ method: 'patch', path: '/sites/:id', tag: 'Sites', access: 'write', summary: 'Rename a site', params: IdParams, body: UpdateSiteRequest, response: SiteView, handler: async (ctx) => s.sites.updateSite(meta(ctx), ctx.params.id, ctx.body) }),
+    route({ method: 'delete', path: '/sites/:id', tag: 'Sites', access: 'write', summary: 'Delete a site without routers (its agent is retired)', params: IdParams, response: Ok, handler: async (ctx) => done(s.sites.deleteSite(meta(ctx), ctx.params.id)) }),
     route({
       method: 'post', path: '/sites/:id/enrollment-tokens', tag: 'Sites', access: 'write', status: 201, summary: 'A one-time agent enrolment token and the command to run',
       params: IdParams, response: EnrollmentTokenView, handler: async (ctx) => s.sites.createEnrollmentToken(meta(ctx), ctx.params.id),
@@ -35,6 +37,8 @@ export function networkRoutes(s: Services) {
       response: z.object({ entries: z.array(ManagedEntry), total: z.number(), jobId: z.string() }),
       handler: async (ctx) => s.routerOps.readback(meta(ctx), ctx.params.id, ctx.query),
     }),
+    route({ method: 'patch', path: '/routers/:id', tag: 'Routers', access: 'write', summary: "Rename a router (match the agent's config) or change its host", params: IdParams, body: UpdateRouterRequest, response: RouterView, handler: async (ctx) => s.sites.updateRouter(meta(ctx), ctx.params.id, ctx.body) }),
+    route({ method: 'delete', path: '/routers/:id', tag: 'Routers', access: 'write', summary: 'Delete a router no pool or plan uses', params: IdParams, response: Ok, handler: async (ctx) => done(s.sites.deleteRouter(meta(ctx), ctx.params.id)) }),
     route({ method: 'post', path: '/routers', tag: 'Routers', access: 'write', status: 201, summary: 'Register a router of a site (credentials stay in the agent config)', body: CreateRouterRequest, response: RouterView, handler: async (ctx) => s.sites.createRouter(meta(ctx), ctx.body) }),
     route({ method: 'get', path: '/pools', tag: 'Pools', access: 'read', summary: 'IP pools with utilisation', response: listOf(PoolView), handler: async () => s.pools.list() }),
     route({ method: 'post', path: '/pools', tag: 'Pools', access: 'write', status: 201, summary: 'Create a pool of network blocks', body: CreatePoolRequest, response: PoolView, handler: async (ctx) => s.pools.create(meta(ctx), ctx.body) }),

@@ -240,7 +240,7 @@ export class CustomersService {
     };
   }
 
-  private async recordPayment(tx: Transaction, meta: RequestMeta, customerId: string, p: { method: PaymentMethod; kind: PaymentKind; amountMinor: bigint; reference?: string | undefined; note?: string | undefined }): Promise<string> {
+  private async recordPayment(tx: Transaction, meta: RequestMeta, customerId: string, p: { method: PaymentMethod | null; kind: PaymentKind; amountMinor: bigint; reference?: string | undefined; note?: string | undefined }): Promise<string> {
     const row = await this.customers.createPayment(
       { customerId, method: p.method, kind: p.kind, amountMinor: p.amountMinor.toString(), reference: p.reference ?? null, note: p.note ?? null, staffUserId: meta.actor.userId },
       tx,
@@ -248,9 +248,10 @@ export class CustomersService {
     return String(row.id);
   }
 
-  private async enqueueApply(tx: Transaction, meta: RequestMeta | null, c: { id: string; networkId: string | null; planId: string }, reason: string): Promise<void> {
+  private async enqueueApply(tx: Transaction, meta: RequestMeta | null, c: { id: string; networkId: string | null; planId: string; username: string }, reason: string): Promise<void> {
     const routers = await this.customers.routersFor(c, tx);
-    await this.provisioning.enqueue(tx, routers.map((routerId) => ({ routerId, type: 'customer.apply', customerId: c.id, reason })), meta?.actor.userId ?? null);
+    // the username rides along so the job history still names the customer after a delete
+    await this.provisioning.enqueue(tx, routers.map((routerId) => ({ routerId, type: 'customer.apply', customerId: c.id, reason, payload: { username: c.username } })), meta?.actor.userId ?? null);
   }
 
   private removalIntents(routers: string[], c: Customer, reason: string): JobIntent[] {
@@ -263,7 +264,7 @@ export class CustomersService {
     return c.status !== 'inactive';
   }
 
-  async update(meta: RequestMeta, id: string, input: { fullName?: string | undefined; phone?: string | undefined; email?: string | undefined; username?: string | undefined; password?: string | undefined; networkId?: string | undefined; ipAddress?: string | undefined; additionalAccountNumber?: string | null | undefined }): Promise<CustomerView> {
+  async update(meta: RequestMeta, id: string, input: { fullName?: string | undefined; phone?: string | undefined; email?: string | null | undefined; username?: string | undefined; password?: string | undefined; networkId?: string | undefined; ipAddress?: string | undefined; additionalAccountNumber?: string | null | undefined }): Promise<CustomerView> {
     try {
       await this.db.transaction(async (tx) => {
         const c = await this.customers.findById(id, tx, true);
@@ -271,7 +272,7 @@ export class CustomersService {
         const problems = new Problems();
         const patch: Partial<CreationAttributes<Customer>> = {};
         if (input.fullName !== undefined) patch.fullName = input.fullName;
-        if (input.email !== undefined) patch.email = input.email || null;
+        if (input.email !== undefined) patch.email = input.email;
         if (input.phone !== undefined) {
           const phone = await this.checkPhone(problems, input.phone);
           if (phone) patch.phone = phone;
@@ -303,7 +304,7 @@ export class CustomersService {
           // a new username or router means the old entries must go first
           const renamed = patch.username !== undefined && patch.username !== c.username;
           const leaving = renamed ? before : before.filter((r) => !after.includes(r));
-          await this.provisioning.enqueue(tx, [...this.removalIntents(leaving, c, 'customer login or router changed'), ...after.map((routerId) => ({ routerId, type: 'customer.apply', customerId: id, reason: 'customer edited' }))], meta.actor.userId);
+          await this.provisioning.enqueue(tx, [...this.removalIntents(leaving, c, 'customer login or router changed'), ...after.map((routerId) => ({ routerId, type: 'customer.apply', customerId: id, reason: 'customer edited', payload: { username: patch.username ?? c.username } }))], meta.actor.userId);
         }
         await this.audit.record(meta, 'customer.update', 'customer', id, { ...input, password: input.password ? 'changed' : undefined }, tx);
       });
@@ -404,19 +405,19 @@ export class CustomersService {
       const plan = (await this.plans.findById(String(c.planId), tx))!;
       const out = await fn(c, plan, tx);
       if (out.patch && Object.keys(out.patch).length > 0) await this.customers.update(id, out.patch, tx);
-      if (out.jobs === 'apply') await this.enqueueApply(tx, meta, { id, networkId: c.networkId, planId: String(c.planId) }, action.replace('customer.', 'customer '));
+      if (out.jobs === 'apply') await this.enqueueApply(tx, meta, { id, networkId: c.networkId, planId: String(c.planId), username: c.username }, action.replace('customer.', 'customer '));
       else if (Array.isArray(out.jobs)) await this.provisioning.enqueue(tx, out.jobs, meta.actor.userId);
       await this.audit.record(meta, action, 'customer', id, out.details ?? {}, tx);
     });
     return this.get(id);
   }
 
-  async addPayment(meta: RequestMeta, id: string, input: { method: PaymentMethod; amount: string; kind: PaymentKind; reference?: string | undefined; note?: string | undefined }): Promise<{ payment: PaymentView; customer: CustomerView }> {
+  async addPayment(meta: RequestMeta, id: string, input: { method?: PaymentMethod | undefined; amount: string; kind: PaymentKind; reference?: string | undefined; note?: string | undefined }): Promise<{ payment: PaymentView; customer: CustomerView }> {
     const amount = parseAmount(input.amount)!;
     if (amount <= 0n) throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
     let paymentId = '';
     const customer = await this.transition(meta, id, input.kind === 'debt' ? 'customer.debt' : 'customer.payment', async (c, plan, tx) => {
-      paymentId = await this.recordPayment(tx, meta, id, { method: input.method, kind: input.kind, amountMinor: amount, reference: input.reference, note: input.note });
+      paymentId = await this.recordPayment(tx, meta, id, { method: input.method ?? null, kind: input.kind, amountMinor: amount, reference: input.reference, note: input.note });
       const details = { method: input.method, kind: input.kind, amount: input.amount, reference: input.reference };
       if (input.kind === 'debt') {
         await this.customers.addBalance(id, -amount, tx);
@@ -501,7 +502,7 @@ export class CustomersService {
       const after = await this.customers.routersFor({ networkId: patch.networkId ?? c.networkId, planId: input.planId }, tx);
       const jobs: JobIntent[] = [
         ...this.removalIntents(before.filter((r) => !after.includes(r)), c, 'plan changed: router no longer carries the customer'),
-        ...after.map((routerId) => ({ routerId, type: 'customer.apply', customerId: id, reason: 'plan changed' })),
+        ...after.map((routerId) => ({ routerId, type: 'customer.apply', customerId: id, reason: 'plan changed', payload: { username: c.username } })),
       ];
       return { patch, details: { from: String(c.planId), to: input.planId }, jobs };
     });
@@ -513,7 +514,7 @@ export class CustomersService {
       const due = await this.customers.dueToExpire(new Date(), limit, tx);
       for (const c of due) {
         await this.customers.update(String(c.id), { status: 'expired' }, tx);
-        await this.enqueueApply(tx, null, { id: String(c.id), networkId: c.networkId, planId: String(c.planId) }, 'subscription expired');
+        await this.enqueueApply(tx, null, { id: String(c.id), networkId: c.networkId, planId: String(c.planId), username: c.username }, 'subscription expired');
         await this.audit.record(null, 'customer.expire', 'customer', String(c.id), { expiresAt: c.expiresAt?.toISOString() }, tx);
       }
       return due.length;

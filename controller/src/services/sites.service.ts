@@ -8,7 +8,7 @@ import { randomToken, sha256 } from '../lib/secrets.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 import type { RoutersRepository, RouterRow } from '../repositories/routers.repository.ts';
 import type { AuditService } from './audit.service.ts';
-import { uniqueViolation, type Database } from '../db/database.ts';
+import { foreignKeyViolation, uniqueViolation, type Database } from '../db/database.ts';
 import type { Agent } from '../db/models/index.ts';
 
 const ENROLLMENT_TTL_MS = 60 * 60_000;
@@ -65,6 +65,33 @@ export class SitesService {
       if (uniqueViolation(err)) throw conflict('A site with this name already exists', 'name');
       throw err;
     }
+  }
+
+  async updateSite(meta: RequestMeta, id: string, input: { name?: string | undefined }) {
+    try {
+      await this.db.transaction(async (tx) => {
+        if (!(await this.sites.findById(id, tx))) throw notFound('Site');
+        if (input.name) await this.sites.rename(id, input.name, tx);
+        await this.audit.record(meta, 'site.update', 'site', id, { name: input.name }, tx);
+      });
+    } catch (err) {
+      if (uniqueViolation(err)) throw conflict('A site with this name already exists', 'name');
+      throw err;
+    }
+    const site = (await this.listSites()).items.find((s) => s.id === id);
+    if (!site) throw notFound('Site');
+    return site;
+  }
+
+  /** Deletes a site without routers; its agent is retired with it. */
+  async deleteSite(meta: RequestMeta, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const site = await this.sites.findById(id, tx);
+      if (!site) throw notFound('Site');
+      if ((await this.routers.list({ siteId: id })).length > 0) throw new AppError(409, 'This site still has routers: delete them first');
+      await this.sites.remove(id, tx);
+      await this.audit.record(meta, 'site.delete', 'site', id, { name: site.name }, tx);
+    });
   }
 
   /** A one-time, short-lived enrolment token, shown once with the command an installer runs. */
@@ -132,6 +159,36 @@ export class SitesService {
     const r = await this.routers.get(id);
     if (!r) throw notFound('Router');
     return this.routerView(r);
+  }
+
+  /** Renames a router (its name must match the agent's config file) or changes its host. */
+  async updateRouter(meta: RequestMeta, id: string, input: { name?: string | undefined; host?: string | undefined }) {
+    try {
+      await this.db.transaction(async (tx) => {
+        if (!(await this.routers.get(id, tx))) throw notFound('Router');
+        await this.routers.update(id, { ...(input.name ? { name: input.name } : {}), ...(input.host !== undefined ? { host: input.host || null } : {}) }, tx);
+        await this.audit.record(meta, 'router.update', 'router', id, input, tx);
+      });
+    } catch (err) {
+      if (uniqueViolation(err)) throw conflict('This site already has a router with this name', 'name');
+      throw err;
+    }
+    return this.getRouter(id);
+  }
+
+  /** Deletes a router no pool or plan uses any more (its job history goes with it). */
+  async deleteRouter(meta: RequestMeta, id: string): Promise<void> {
+    try {
+      await this.db.transaction(async (tx) => {
+        const router = await this.routers.get(id, tx);
+        if (!router) throw notFound('Router');
+        await this.routers.remove(id, tx);
+        await this.audit.record(meta, 'router.delete', 'router', id, { name: router.name, siteId: String(router.site_id) }, tx);
+      });
+    } catch (err) {
+      if (foreignKeyViolation(err)) throw new AppError(409, 'This router still carries pools or plans: move or delete them first');
+      throw err;
+    }
   }
 
   async createRouter(meta: RequestMeta, input: { name: string; siteId: string; host?: string | undefined }) {

@@ -77,7 +77,12 @@ export type CreateCustomerInput = z.output<typeof CreateCustomerRequest>;
 export const UpdateCustomerRequest = z.object({
   fullName: requiredText('Full name', 200).optional(),
   phone: requiredText('Phone number', 32).optional(),
-  email: Email,
+  /** `null` or an empty string clears it. */
+  email: z
+    .union([z.null(), z.string({ error: 'Email must be text' }).trim().max(200)])
+    .optional()
+    .transform((v) => (v === '' ? null : v))
+    .refine((v) => v === undefined || v === null || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), 'Invalid email address'),
   username: Username.optional(),
   password: Password.min(1, 'Password is required').optional(),
   networkId: OptionalId('Network address'),
@@ -135,20 +140,24 @@ export const CustomerView = z.object({
 /** A customer view. */
 export type CustomerView = z.infer<typeof CustomerView>;
 
-/** `POST /customers/:id/payments`. */
-export const CreatePaymentRequest = z.object({
-  method: PaymentMethod.or(z.undefined()).refine((v) => v !== undefined, 'Payment method is required').transform((v) => v!),
-  amount: Amount('Amount'),
-  kind: PaymentKind.optional().default('plan'),
-  reference: optionalText('Reference', 100),
-  note: optionalText('Note', 500),
-});
+/** `POST /customers/:id/payments`: money received needs its method; a debt or an adjustment has none. */
+export const CreatePaymentRequest = z
+  .object({
+    method: blankAsAbsent(PaymentMethod),
+    amount: Amount('Amount'),
+    kind: PaymentKind.optional().default('plan'),
+    reference: optionalText('Reference', 100),
+    note: optionalText('Note', 500),
+  })
+  .superRefine((b, ctx) => {
+    if (!b.method && b.kind !== 'debt' && b.kind !== 'adjustment') ctx.addIssue({ code: 'custom', path: ['method'], message: 'Payment method is required' });
+  });
 
 /** A payment. */
 export const PaymentView = z.object({
   id: z.string(),
   customerId: z.string(),
-  method: PaymentMethod,
+  method: PaymentMethod.nullable(),
   kind: PaymentKind,
   amount: z.string(),
   reference: z.string().nullable(),

@@ -4,6 +4,9 @@ import { Id, requiredText } from './common.ts';
 /** `POST /sites`. */
 export const CreateSiteRequest = z.object({ name: requiredText('Name', 100) });
 
+/** `PATCH /sites/:id`. */
+export const UpdateSiteRequest = z.object({ name: requiredText('Name', 100).optional() });
+
 /** A site and its agent as the controller sees it. */
 export const SiteView = z.object({
   id: z.string(),
@@ -31,6 +34,12 @@ export const EnrollmentTokenView = z.object({ token: z.string(), expiresAt: z.st
 export const CreateRouterRequest = z.object({
   name: requiredText('Name', 64).regex(/^[A-Za-z0-9._ -]+$/, 'Name may hold letters, digits, space, ".", "_" and "-"'),
   siteId: Id('Site'),
+  host: z.string().trim().max(255).optional(),
+});
+
+/** `PATCH /routers/:id`: a new name must match the agent's config file. */
+export const UpdateRouterRequest = z.object({
+  name: requiredText('Name', 64).regex(/^[A-Za-z0-9._ -]+$/, 'Name may hold letters, digits, space, ".", "_" and "-"').optional(),
   host: z.string().trim().max(255).optional(),
 });
 

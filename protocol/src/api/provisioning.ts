@@ -5,6 +5,8 @@ import { OptionalId, PageQuery } from './common.ts';
 /** `GET /provisioning/jobs` query. */
 export const JobListQuery = PageQuery.extend({
   customerId: OptionalId('Customer'),
+  /** A customer's username, also of one since deleted. */
+  customerUsername: z.string().trim().max(64).optional(),
   routerId: OptionalId('Router'),
   siteId: OptionalId('Site'),
   status: JobStatus.optional(),

@@ -189,7 +189,7 @@ export class Customer extends Model<InferAttributes<Customer>, InferCreationAttr
 export class Payment extends Model<InferAttributes<Payment>, InferCreationAttributes<Payment>> {
   declare id: CreationOptional<string>;
   declare customerId: string;
-  declare method: 'cash' | 'mpesa' | 'bank' | 'cheque';
+  declare method: 'cash' | 'mpesa' | 'bank' | 'cheque' | null;
   declare kind: 'plan' | 'installation' | 'debt' | 'adjustment';
   declare amountMinor: string;
   declare reference: string | null;
@@ -304,7 +304,7 @@ export function initModels(sequelize: Sequelize): void {
     status: { type: str, allowNull: false }, expiresAt: date, activatedAt: date, balanceMinor: { type: bigint, allowNull: false, defaultValue: 0 },
     createdBy: bigint, createdAt: timeAttr(), updatedAt: timeAttr(),
   });
-  init(Payment, sequelize, 'payments', { id: idAttr(), customerId: { type: bigint, allowNull: false }, method: { type: str, allowNull: false }, kind: { type: str, allowNull: false },
+  init(Payment, sequelize, 'payments', { id: idAttr(), customerId: { type: bigint, allowNull: false }, method: str, kind: { type: str, allowNull: false },
     amountMinor: { type: bigint, allowNull: false }, reference: str, note: str, staffUserId: bigint, createdAt: timeAttr(),
   }, { updatedAt: false });
   init(ProvisioningJob, sequelize, 'provisioning_jobs', { id: idAttr(), routerId: { type: bigint, allowNull: false }, customerId: bigint, planId: bigint, type: { type: str, allowNull: false },
