@@ -204,6 +204,7 @@ export class Controller {
 /** Filters of the provisioning log. */
 export type JobQuery = {
   customerId?: string;
+  customerUsername?: string;
   routerId?: string;
   siteId?: string;
   status?: JobStatus;

@@ -42,7 +42,7 @@ export const actions: Actions = {
   addDebt: (e) =>
     act(e, 'addDebt', async (api, v) => {
       // the API asks a method of every payment; a debt was not paid by any, so it is recorded as cash
-      const { payment } = await api.customers.addPayment(e.params.id, { kind: 'debt', method: 'cash', amount: amountOf(v), note: text(v, 'note') });
+      const { payment } = await api.customers.addPayment(e.params.id, { kind: 'debt', amount: amountOf(v), note: text(v, 'note') });
       return `Debt of ${money(payment.amount)} recorded.`;
     }),
   extend: (e) =>
