@@ -2,7 +2,7 @@
 // `npm start`: the controller on the embedded database (unless DATABASE_URL is set), the dashboard,
 // and — unless MTANDAO_DEMO=0 — a demo site: the RouterOS emulator and an agent enrolled to it.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,14 @@ function run(name, args, options = {}) {
   return child;
 }
 
+/** Newest modification time under a path (0 when it does not exist). */
+function newest(p) {
+  if (!existsSync(p)) return 0;
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(p).map((f) => newest(path.join(p, f))));
+}
+
 async function waitFor(check, what, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -107,8 +115,10 @@ async function main() {
 
   const dashboardDir = path.join(root, 'dashboard');
   const hasDashboard = existsSync(path.join(dashboardDir, 'package.json'));
-  if (hasDashboard && !existsSync(path.join(dashboardDir, 'build', 'index.js'))) {
-    process.stdout.write('[start] building the dashboard (first start only)…\n');
+  const built = newest(path.join(dashboardDir, 'build', 'index.js'));
+  const sources = Math.max(...['src', 'entry', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json'].map((p) => newest(path.join(dashboardDir, p))), newest(path.join(root, 'protocol', 'src')));
+  if (hasDashboard && built < sources) {
+    process.stdout.write(`[start] building the dashboard (${built ? 'its sources changed' : 'first start'})…\n`);
     const r = spawnSync('npm', ['run', 'build', '-w', 'dashboard'], { cwd: root, env, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('the dashboard build failed');
   }
