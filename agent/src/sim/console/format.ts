@@ -61,7 +61,8 @@ export function formatDetail(spec: MenuSpec, rows: readonly Row[], showIds: bool
   rows.forEach((row, i) => {
     const lead = `${leadOf(row, i, showIds, width)} ${flagsOf(row)} `;
     const pad = ' '.repeat(lead.length);
-    const fields = fieldsOf(spec, row, proplist).map(([k, v]) => `${k}=${spec.fields[k]?.type.kind === 'string' ? quoteConsole(v) : v}`);
+    // text is always quoted; other values (a profile name, say) only when they hold a space or a quote
+    const fields = fieldsOf(spec, row, proplist).map(([k, v]) => `${k}=${spec.fields[k]?.type.kind === 'string' || /[\s"\\;]/.test(v) ? quoteConsole(v) : v}`);
     if (row.comment !== undefined) out.push(`${lead};;; ${quoteConsole(row.comment).slice(1, -1)}`, `${pad}${fields.join(' ')}`);
     else out.push(`${lead}${fields.join(' ')}`);
     out.push('');
