@@ -4,6 +4,7 @@ import {
   AvailableIps, ChangePlanRequest, CreateCustomerRequest, CreatePaymentRequest, CreatePlanRequest, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest,
   CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PaymentView, PlanView, PoolView, RouterView,
   SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
+  CreateUserRequest, UpdateUserRequest, UserView,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
 import { config } from './config';
@@ -143,6 +144,13 @@ export class Controller {
   settings = {
     get: () => this.read('/settings', SettingsView),
     update: (body: In<typeof UpdateSettingsRequest>) => this.call('PATCH', '/settings', SettingsView, body),
+  };
+
+  users = {
+    list: () => this.read('/users', listOf(UserView)),
+    create: (body: Draft<In<typeof CreateUserRequest>>) => this.call('POST', '/users', UserView, body),
+    update: (id: string, body: In<typeof UpdateUserRequest>) => this.call('PATCH', `/users/${enc(id)}`, UserView, body),
+    remove: (id: string) => this.call('DELETE', `/users/${enc(id)}`, Ok),
   };
 
   sites = {
