@@ -136,3 +136,10 @@ export async function benchReconcile(log: (m: string) => void) {
     },
   ];
 }
+
+// run as its own process by bench.ts: print the figures as the last line
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const figures = await benchReconcile((m) => process.stderr.write(`[bench] ${m}\n`));
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+  process.exit(0);
+}

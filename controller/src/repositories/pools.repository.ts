@@ -65,7 +65,8 @@ export class PoolsRepository {
   }
   /** A block with its pool's gateway and reserved ranges, in one round trip (the search's hot path). */
   async blockRules(id: string): Promise<{ cidr: string; gateway: string | null; reserved: [string, string][] } | undefined> {
-    const rows = await this.db.rows<{ cidr: string; gateway: string | null; reserved: [string, string][] | null }>(
+    const rows = await this.db.prepared<{ cidr: string; gateway: string | null; reserved: [string, string][] | null }>(
+      'ipam.block-rules',
       `SELECT n.cidr::text AS cidr, host(p.gateway) AS gateway,
               (SELECT json_agg(json_build_array(host(r.first_ip), host(r.last_ip))) FROM pool_reserved r WHERE r.pool_id = p.id) AS reserved
          FROM networks n JOIN pools p ON p.id = n.pool_id WHERE n.id = $1`,
@@ -106,7 +107,8 @@ export class PoolsRepository {
 
   /** Chunk usage rows (allocated per /24) with used > 0, in order, from `fromChunk`. */
   chunkUsage(networkId: string, fromChunk: number, toChunk: number, limit: number): Promise<{ chunk: string; used: number }[]> {
-    return this.db.rows(
+    return this.db.prepared(
+      'ipam.chunk-usage',
       `SELECT chunk, sum(used)::int AS used FROM network_chunks WHERE network_id = $1 AND chunk BETWEEN $2 AND $3
         GROUP BY chunk HAVING sum(used) > 0 ORDER BY chunk LIMIT $4`,
       [networkId, fromChunk, toChunk, limit],
@@ -114,7 +116,8 @@ export class PoolsRepository {
   }
   /** Allocated addresses of a network between two addresses, as numbers, in order. */
   async allocatedBetween(networkId: string, lo: number, hi: number): Promise<number[]> {
-    const rows = await this.db.rows<{ n: string }>(
+    const rows = await this.db.prepared<{ n: string }>(
+      'ipam.allocated-between',
       `SELECT (ip_address - '0.0.0.0'::inet) AS n FROM customers
         WHERE network_id = $1 AND ip_address BETWEEN '0.0.0.0'::inet + $2::bigint AND '0.0.0.0'::inet + $3::bigint ORDER BY ip_address`,
       [networkId, lo, hi],
