@@ -114,24 +114,32 @@ export async function reconcileRouter(client: RouterClient, desired: DesiredStat
     }
   };
 
+  const menus = [...ALL_PROFILE_MENUS, ...ALL_CUSTOMER_MENUS];
+  // Every read goes out at once, sessions included, so the whole reconcile costs about two round
+  // trips: one for the reads, one for the writes. The desired entries are worked out while the
+  // router answers.
+  const sessionTypes = (['pppoe', 'hotspot'] as const).filter((t) => SESSIONS[t]);
+  const reads = Promise.all([
+    Promise.all(menus.map((m) => client.print(m, { proplist: managedProps(m) }))),
+    Promise.all(sessionTypes.map((t) => attempt(() => client.print(SESSIONS[t]!.menu, { proplist: ['.id', SESSIONS[t]!.user] })))),
+  ]);
+
   const plans = new Map<string, PlanSpec>();
   for (const c of desired.customers) plans.set(c.plan.planId, c.plan);
   for (const p of desired.plans) plans.set(p.planId, p);
   const profiles = [...plans.values()].map(profileEntry).filter((e): e is DesiredEntry => e !== undefined);
   const customers: { spec: CustomerSpec; entries: DesiredEntry[] }[] = [];
   for (const spec of desired.customers) {
-    const entries = await attempt(async () => customerEntries(spec));
-    if (entries) customers.push({ spec, entries });
+    try {
+      customers.push({ spec, entries: customerEntries(spec) });
+    } catch (e) {
+      w.summary.failed++;
+      failures.push(e);
+      w.note(`failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
-  const menus = [...ALL_PROFILE_MENUS, ...ALL_CUSTOMER_MENUS];
-  // Every read goes out at once, sessions included, so the whole reconcile costs about two round
-  // trips: one for the reads, one for the writes.
-  const sessionTypes = (['pppoe', 'hotspot'] as const).filter((t) => SESSIONS[t]);
-  const [printed, sessionRows] = await Promise.all([
-    Promise.all(menus.map((m) => client.print(m, { proplist: managedProps(m) }))),
-    Promise.all(sessionTypes.map((t) => attempt(() => client.print(SESSIONS[t]!.menu, { proplist: ['.id', SESSIONS[t]!.user] })))),
-  ]);
+  const [printed, sessionRows] = await reads;
   const index = new Map(menus.map((m, i) => [m, new MenuIndex(m, printed[i] ?? [])]));
   const at = (menu: string) => index.get(menu) as MenuIndex;
 
