@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { fileURLToPath } from 'node:url';
 
 /** A running embedded PostgreSQL (PGlite) served over the PostgreSQL wire protocol. */
 export interface EmbeddedDatabase {
@@ -10,26 +9,36 @@ export interface EmbeddedDatabase {
 }
 
 /**
- * Starts PGlite on `dir` (or in memory) and serves it on a loopback port, so Sequelize and `pg` talk
- * to it like any PostgreSQL. PGlite is one backend: pglite-socket multiplexes connections and keeps
- * a transaction's statements together, so transactions stay isolated from one another.
+ * Starts PGlite on `dir` (or in memory) in a child process and serves it on a loopback port, so
+ * Sequelize and `pg` talk to it like any PostgreSQL and its work runs beside the controller's, not
+ * in its event loop. PGlite is one backend: pglite-socket multiplexes connections and keeps a
+ * transaction's statements together.
  */
 export async function startEmbeddedDatabase(options: { dir?: string; port?: number; maxConnections?: number } = {}): Promise<EmbeddedDatabase> {
-  let dataDir: string | undefined;
-  if (options.dir) {
-    dataDir = path.resolve(options.dir);
-    mkdirSync(path.dirname(dataDir), { recursive: true });
-  }
-  const db = await PGlite.create(dataDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: options.maxConnections ?? 16 });
-  await server.start();
-  const conn = server.getServerConn();
-  const port = Number(conn.split(':').pop());
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const child = fork(path.join(here, 'embedded-server.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      MTANDAO_EMBEDDED_DIR: options.dir ? path.resolve(options.dir) : '',
+      MTANDAO_EMBEDDED_PORT: String(options.port ?? 0),
+      MTANDAO_EMBEDDED_MAX_CONNECTIONS: String(options.maxConnections ?? 16),
+    },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url?: string }) => (m.url ? resolve(m.url) : reject(new Error('the embedded database did not start'))));
+    child.once('exit', (code) => reject(new Error(`the embedded database exited (${code}) before it was ready`)));
+    child.once('error', reject);
+  });
+  child.removeAllListeners('exit');
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
+    url,
     async stop() {
-      await server.stop();
-      await db.close();
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      await exited;
     },
   };
 }
