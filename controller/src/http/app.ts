@@ -3,7 +3,7 @@ import type { Services } from '../container.ts';
 import { AppError } from '../errors.ts';
 import { apiRoutes } from '../routes/index.ts';
 import { buildOpenApi } from './openapi.ts';
-import { errorHandler, requestContext, validationError } from './middleware.ts';
+import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
 import { HttpResult, ROLES_BY_ACCESS, type Actor, type RouteDef } from './route.ts';
 
 /** Name of the staff session cookie. */
@@ -66,7 +66,7 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
     }
     next();
   });
-  api.use(express.json({ limit: '256kb', strict: false }));
+  api.use(express.json({ limit: '256kb', strict: false, verify: (_req, _res, buf) => checkJsonDepth(buf) }));
 
   const routes = apiRoutes(s);
   for (const def of routes) mount(api, s, def);

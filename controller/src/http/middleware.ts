@@ -45,6 +45,30 @@ export function validationError(error: z.ZodError, where: 'body' | 'query' | 'pa
   return new AppError(422, first.message, { field: first.field, issues });
 }
 
+/** Deepest nesting of arrays and objects a JSON body may have; the API's deepest schema needs 4. */
+export const MAX_JSON_DEPTH = 32;
+const TOO_DEEP = 'entity.too.deep';
+
+/**
+ * Refuses a JSON body nested deeper than {@link MAX_JSON_DEPTH} before it is parsed: the parser and
+ * every walk over the value recurse, and 100 000 `[` would overflow the stack (a 500). One pass
+ * over the bytes, no recursion; brackets inside strings do not count.
+ */
+export function checkJsonDepth(buf: Buffer): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) throw Object.assign(new Error('JSON nested too deeply'), { type: TOO_DEEP, status: 400 });
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
 /** The one error handler: known errors keep their shape, anything else is a plain 500 with the request id. */
 export function errorHandler(): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -54,7 +78,9 @@ export function errorHandler(): ErrorRequestHandler {
     else if (isBodyParserError(err)) {
       appErr = err.type === 'entity.too.large'
         ? new AppError(413 as number, 'Request body is too large', { code: 'bad_request' })
-        : new AppError(400, 'Request body is not valid JSON');
+        : err.type === TOO_DEEP
+          ? new AppError(400, `Request body is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`, { field: 'body' })
+          : new AppError(400, 'Request body is not valid JSON');
     } else {
       (req.log ?? console).error({ err }, 'unhandled error');
       appErr = new AppError(500, 'Internal error', { code: 'internal' });

@@ -165,7 +165,7 @@ export class CustomersService {
     const active = input.autoActivate;
     const price = BigInt(p.price_minor);
     const paid = input.payment.customAmount ? parseAmount(input.payment.customAmount)! : price;
-    const expiresAt = active ? addValidity(now, p.validity_count, p.validity_unit) : null;
+    const expiresAt = active ? addValidity(now, p.validity_count, p.validity_unit, 'planId') : null;
     // a custom amount below the price leaves a debt, above it a credit
     const balance = active ? paid - price : 0n;
     const method = input.payment.method;
@@ -431,7 +431,7 @@ export class CustomersService {
       await this.customers.addBalance(id, amount - BigInt(plan.priceMinor), tx);
       const now = new Date();
       const base = c.expiresAt && c.expiresAt > now ? c.expiresAt : now;
-      const expiresAt = addValidity(base, plan.validityCount, plan.validityUnit);
+      const expiresAt = addValidity(base, plan.validityCount, plan.validityUnit, 'kind');
       const status = c.status === 'suspended' ? 'suspended' : 'active';
       return { patch: { expiresAt, status, activatedAt: c.activatedAt ?? now }, details: { ...details, expiresAt: expiresAt.toISOString() }, jobs: 'apply' };
     });
@@ -444,7 +444,7 @@ export class CustomersService {
       if (c.status === 'active') throw new AppError(409, 'Customer is already active');
       if (c.status === 'suspended') throw new AppError(409, 'Customer is suspended: unsuspend instead');
       const now = new Date();
-      const expiresAt = c.expiresAt && c.expiresAt > now ? c.expiresAt : addValidity(now, plan.validityCount, plan.validityUnit);
+      const expiresAt = c.expiresAt && c.expiresAt > now ? c.expiresAt : addValidity(now, plan.validityCount, plan.validityUnit, 'planId');
       return { patch: { status: 'active', expiresAt, activatedAt: c.activatedAt ?? now }, details: { expiresAt: expiresAt.toISOString() }, jobs: 'apply' };
     });
   }

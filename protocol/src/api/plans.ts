@@ -3,6 +3,9 @@ import { ConnectionType, ValidityUnit } from '../enums.ts';
 import { isWin1252, RATE_PATTERN, WIN1252_MESSAGE } from '../validation.ts';
 import { Amount, Id } from './common.ts';
 
+/** The longest validity of a plan, per unit: ten years. */
+const MAX_VALIDITY: Record<z.infer<typeof ValidityUnit>, number> = { minutes: 10 * 366 * 1440, hours: 10 * 366 * 24, days: 3660, months: 120 };
+
 /** The message of a plan missing its essentials (contract). */
 export const PLAN_REQUIRED_MESSAGE = 'Name, price, speed and validity are required';
 
@@ -17,7 +20,7 @@ const PlanFields = {
   validity: z.object({
     count: z.coerce.number({ error: 'Validity count must be a number' }).int('Validity count must be a whole number').min(1, 'Validity count must be at least 1').max(100000),
     unit: ValidityUnit,
-  }),
+  }).refine((v) => v.count <= MAX_VALIDITY[v.unit], { path: ['count'], message: 'Validity must be at most 10 years' }),
   dataLimit: z.union([z.coerce.number().int().min(1), z.null()], { error: 'Data limit must be a number of bytes' }).optional(),
   sharedUsers: z.union([z.coerce.number().int().min(1).max(1000), z.null()], { error: 'Shared users must be a number' }).optional(),
   routerIds: z.array(Id('Router')).max(500).optional(),

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { ApiClient, expectStatus } from './helpers/client.ts';
+import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
+import { Fixtures } from './helpers/fixtures.ts';
+
+type Body = Record<string, unknown>;
+
+describe('bad input that used to answer 500', () => {
+  let controller: Awaited<ReturnType<typeof startTestController>>;
+  let api: ApiClient;
+  let fx: Fixtures;
+  let world: Awaited<ReturnType<Fixtures['world']>>;
+
+  before(async () => {
+    controller = await startTestController();
+    api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
+    fx = new Fixtures(api);
+    world = await fx.world();
+  });
+  after(async () => controller.stop());
+
+  it('refuses deeply nested JSON with 400 naming the problem', async () => {
+    for (const raw of ['['.repeat(100_000) + ']'.repeat(100_000), `{"name":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`]) {
+      const res = await api.request('POST', '/sites', raw);
+      expect(res.status).to.equal(400);
+      expect((res.body as { error: Body }).error).to.deep.include({ message: 'Request body is nested too deeply (at most 32 levels)', field: 'body' });
+    }
+  });
+
+  it('still accepts brackets inside strings and ordinary nesting', async () => {
+    const res = await api.post('/sites', { name: `Site ${'[{'.repeat(40)}` });
+    expectStatus(res, 201);
+  });
+
+  it('keeps extending within ten years: 422 naming the count, never a 500 or the year 275 000', async function () {
+    this.timeout(120_000); // before the fix, about 900 extends reach the year 275 760
+    const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.9.9' })), 201) as Body;
+    let last: Awaited<ReturnType<ApiClient['post']>> | undefined;
+    for (let i = 0; i < 1000; i++) {
+      last = await api.post(`/customers/${c.id}/extend`, { count: 3650, unit: 'months' });
+      if (last.status !== 200) break;
+    }
+    expect(last!.status, JSON.stringify(last!.body)).to.equal(422);
+    expect((last!.body as { error: Body }).error).to.deep.include({ field: 'count', message: 'The expiry would be more than 10 years ahead' });
+    const after = expectStatus(await api.get(`/customers/${c.id}`), 200) as Body;
+    expect(after.expiresAt).to.equal(c.expiresAt);
+    // a year is fine
+    const ok = expectStatus(await api.post(`/customers/${c.id}/extend`, { count: 12, unit: 'months' }), 200) as Body;
+    expect(Date.parse(ok.expiresAt as string)).to.be.greaterThan(Date.parse(c.expiresAt as string));
+  });
+
+  it('refuses a plan valid for more than ten years', async () => {
+    const res = await api.post('/plans', { name: 'Forever', connectionType: 'pppoe', price: '1', downloadSpeed: '1M', uploadSpeed: '1M', validity: { count: 100_000, unit: 'days' }, poolIds: [world.pppoePool.id] });
+    expect(res.status).to.equal(422);
+    expect((res.body as { error: Body }).error).to.deep.include({ field: 'validity.count', message: 'Validity must be at most 10 years' });
+  });
+});
