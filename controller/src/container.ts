@@ -12,6 +12,7 @@ import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SitesRepository } from './repositories/sites.repository.ts';
 import { SmsRepository } from './repositories/sms.repository.ts';
 import { UsersRepository } from './repositories/users.repository.ts';
+import { IdempotencyRepository } from './repositories/idempotency.repository.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthService } from './services/auth.service.ts';
 import { CustomersService } from './services/customers.service.ts';
@@ -22,6 +23,7 @@ import { ProvisioningService } from './services/provisioning.service.ts';
 import { SettingsService } from './services/settings.service.ts';
 import { SitesService } from './services/sites.service.ts';
 import { SmsService } from './services/sms.service.ts';
+import { IdempotencyService } from './services/idempotency.service.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
 import type { Sequelize } from 'sequelize';
@@ -51,6 +53,7 @@ export interface Services {
   sms: SmsService;
   routerOps: RouterOpsService;
   desiredState: DesiredStateBuilder;
+  idempotency: IdempotencyService;
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean } = {}): Services {
@@ -93,5 +96,6 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
     routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
     desiredState,
+    idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),
   };
 }

@@ -17,9 +17,29 @@ export class Database {
     private readonly namedStatements = true,
   ) {}
 
-  /** Runs `fn` in one transaction: everything or nothing. */
+  /** Transactions opened by {@link enclosing}: a `transaction()` inside one joins it. */
+  private readonly enclosingTx = new WeakSet<Transaction>();
+
+  /**
+   * Runs `fn` in one transaction: everything or nothing. Inside {@link enclosing} it is a savepoint
+   * of the enclosing transaction (its own failure rolls back only its part, its commit waits for
+   * the enclosing one).
+   */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const outer = currentTransaction();
+    if (outer && this.enclosingTx.has(rootOf(outer))) return this.sequelize.transaction({ transaction: outer }, fn);
     return this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, fn);
+  }
+
+  /**
+   * Runs `fn` in a transaction that every `transaction()` and untied query made inside it joins:
+   * a whole request, with what it stores about itself (Idempotency-Key), commits as one.
+   */
+  enclosing<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (tx) => {
+      this.enclosingTx.add(tx);
+      return fn(tx);
+    });
   }
 
   /** A raw query returning rows. */
@@ -53,6 +73,19 @@ export class Database {
     if (typeof meta === 'number') return meta;
     return (meta as { rowCount?: number } | undefined)?.rowCount ?? 0;
   }
+}
+
+/** The outermost transaction of a savepoint (itself when it is one). */
+export function rootOf(tx: Transaction): Transaction {
+  let t = tx as Transaction & { parent?: Transaction };
+  while (t.parent) t = t.parent as Transaction & { parent?: Transaction };
+  return t;
+}
+
+/** Runs `fn` once the current transaction (its outermost one) commits, or now outside one. */
+export function afterCommit(fn: () => void, tx: Transaction | undefined = currentTransaction()): void {
+  if (tx) rootOf(tx).afterCommit(fn);
+  else fn();
 }
 
 /** PostgreSQL's error for a violated unique index, with the constraint's name. */

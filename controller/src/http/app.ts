@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import { apiRoutes } from '../routes/index.ts';
 import { buildOpenApi } from './openapi.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
-import { HttpResult, ROLES_BY_ACCESS, type Actor, type RouteDef } from './route.ts';
+import { HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
 
 /** Name of the staff session cookie. */
 export const SESSION_COOKIE = 'mtandao_session';
@@ -144,7 +144,7 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         // a PATCH that changes nothing is a mistake worth telling, not a silent 200
         if (def.method === 'patch' && Object.values(body as object).every((v) => v === undefined)) throw new AppError(422, 'Nothing to change', { field: 'body' });
       }
-      const out = await def.handler({
+      const call = () => def.handler({
         body,
         query: query.data,
         params: params.data,
@@ -155,6 +155,17 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         sessionToken,
         log: req.log,
       });
+      const key = req.get('idempotency-key');
+      if (key !== undefined && actor && isIdempotent(def)) {
+        const answer = await s.idempotency.run({ userId: actor.userId, key, request: `${req.method} ${req.baseUrl}${req.path}`, body: req.body }, async () => {
+          const out = await call();
+          return out instanceof HttpResult ? { status: out.options.status ?? def.status ?? 200, body: out.body } : { status: def.status ?? 200, body: out };
+        });
+        if (answer.replayed) res.setHeader('idempotent-replayed', 'true');
+        res.status(answer.status).type('application/json').send(answer.body);
+        return;
+      }
+      const out = await call();
       if (out instanceof HttpResult) {
         if (out.options.setSession) res.append('set-cookie', sessionCookie(out.options.setSession.token, out.options.setSession.maxAgeMs, s.config.cookieSecure));
         if (out.options.clearSession) res.append('set-cookie', sessionCookie('', 0, s.config.cookieSecure));

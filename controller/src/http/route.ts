@@ -73,7 +73,17 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   response?: z.ZodType;
   /** Status of a success (200 unless said). */
   status?: number;
+  /**
+   * Whether an `Idempotency-Key` header is honoured. Every signed-in POST honours it unless this
+   * says `false` (routes whose answer holds a secret shown once: it is not kept for a replay).
+   */
+  idempotent?: boolean;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => Promise<unknown>;
+}
+
+/** Whether a route honours `Idempotency-Key`. */
+export function isIdempotent(def: RouteDef): boolean {
+  return def.method === 'post' && def.access !== 'public' && def.idempotent !== false;
 }
 
 /** Declares a route with its input types inferred from its schemas. */

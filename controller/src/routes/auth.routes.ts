@@ -15,7 +15,7 @@ export function authRoutes(s: Services) {
       },
     }),
     route({
-      method: 'post', path: '/auth/logout', tag: 'Auth', access: 'read', summary: 'Sign out of this session', response: Ok,
+      method: 'post', path: '/auth/logout', tag: 'Auth', access: 'read', summary: 'Sign out of this session', response: Ok, idempotent: false,
       handler: async (ctx) => {
         await s.auth.logout(ctx.sessionToken, meta(ctx));
         return new HttpResult({ ok: true }, { clearSession: true });
@@ -25,6 +25,7 @@ export function authRoutes(s: Services) {
     route({ method: 'get', path: '/auth/tokens', tag: 'Auth', access: 'read', summary: 'Your API tokens', response: listOf(ApiTokenView), handler: async (ctx) => s.auth.listTokens(ctx.actor!) }),
     route({
       method: 'post', path: '/auth/tokens', tag: 'Auth', access: 'read', status: 201, summary: 'Create an API token for `Authorization: Bearer` (shown once)',
+      idempotent: false, // the answer holds the token: never kept for a replay
       body: CreateApiTokenRequest, response: ApiTokenView.extend({ token: z.string() }),
       handler: async (ctx) => {
         // noc may hold a read-only token; the token carries the role of its owner

@@ -16,6 +16,7 @@ export function networkRoutes(s: Services) {
     route({ method: 'delete', path: '/sites/:id', tag: 'Sites', access: 'write', summary: 'Delete a site without routers (its agent is retired)', params: IdParams, response: Ok, handler: async (ctx) => done(s.sites.deleteSite(meta(ctx), ctx.params.id)) }),
     route({
       method: 'post', path: '/sites/:id/enrollment-tokens', tag: 'Sites', access: 'write', status: 201, summary: 'A one-time agent enrolment token and the command to run',
+      idempotent: false, // the answer holds the token: never kept for a replay
       params: IdParams, response: EnrollmentTokenView, handler: async (ctx) => s.sites.createEnrollmentToken(meta(ctx), ctx.params.id),
     }),
     route({

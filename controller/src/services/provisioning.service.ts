@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { JobView } from '@mtandao/protocol/api';
 import type { Transaction } from 'sequelize';
+import { afterCommit } from '../db/database.ts';
 import { notFound } from '../errors.ts';
 import type { JobFilter, JobRow, JobsRepository, NewJob } from '../repositories/jobs.repository.ts';
 
@@ -61,7 +62,8 @@ export class ProvisioningService {
 
   /** Wakes this instance's dispatcher for routers whose jobs were just committed. */
   wakeLocal(routerIds: string[]): void {
-    this.wake.emit('jobs', routerIds);
+    // inside an enclosing transaction the jobs are not committed yet: wake at its commit
+    afterCommit(() => this.wake.emit('jobs', routerIds));
   }
 
   /** Writes jobs and their first event inside the caller's transaction; wakes dispatchers at commit. */
@@ -69,9 +71,7 @@ export class ProvisioningService {
     if (intents.length === 0) return [];
     const expiresAt = new Date(Date.now() + this.jobTtlMs);
     const ids = await this.jobs.insertWithEvents(intents.map((i) => ({ ...i, createdBy, expiresAt })), tx);
-    tx.afterCommit(() => {
-      this.wake.emit('jobs', intents.map((i) => i.routerId));
-    });
+    afterCommit(() => this.wake.emit('jobs', intents.map((i) => i.routerId)), tx);
     return ids;
   }
 
