@@ -11,7 +11,8 @@ describe('bad input that used to answer 500', () => {
   let fx: Fixtures;
   let world: Awaited<ReturnType<Fixtures['world']>>;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000); // the embedded database starts and migrates here
     controller = await startTestController();
     api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     fx = new Fixtures(api);

@@ -22,7 +22,8 @@ describe('Idempotency-Key', () => {
   const key = () => `key-${++n}-${Date.now()}`;
   const count = async (sql: string, bind: unknown[] = []) => Number((await controller.services.db.rows<{ n: string }>(sql, bind))[0]!.n);
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000); // the embedded database starts and migrates here
     controller = await startTestController();
     api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     fx = new Fixtures(api);
