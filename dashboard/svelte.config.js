@@ -22,5 +22,23 @@ export default {
       },
     },
     alias: { $components: 'src/lib/components' },
+    // Scripts only from our origin or with this response's nonce (SvelteKit's hydration script and
+    // app.html's one line carry it): an injected <script> or onclick= does not run. Styles may be
+    // inline (Svelte writes style attributes); nothing may frame the dashboard.
+    csp: {
+      mode: 'auto',
+      directives: {
+        'default-src': ['self'],
+        'script-src': ['self'],
+        'style-src': ['self', 'unsafe-inline'],
+        'img-src': ['self', 'data:'],
+        'font-src': ['self'],
+        'connect-src': ['self'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+        'form-action': ['self'],
+        'frame-ancestors': ['none'],
+      },
+    },
   },
 };

@@ -6,6 +6,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, st
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { forwardLines } from './lib/output.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
@@ -19,52 +20,26 @@ const sshPort = Number(env.MTANDAO_DEMO_SSH_PORT ?? 2222);
 const routerPassword = env.MTANDAO_DEMO_ROUTER_PASSWORD ?? 'admin';
 const controllerUrl = `http://127.0.0.1:${controllerPort}`;
 const logDir = path.join(dataDir, 'logs');
-mkdirSync(logDir, { recursive: true });
+mkdirSync(logDir, { recursive: true, mode: 0o700 });
 
 const children = [];
 let stopping = false;
 let bootstrapPassword;
 
-/** One readable line from a pino JSON line; the raw JSON goes to data/logs/<name>.log. */
-function pretty(line) {
-  try {
-    const o = JSON.parse(line);
-    const level = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[o.level] ?? o.level;
-    if (level === 'debug' || level === 'trace') return undefined;
-    const skip = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname', 'requestId', 'agentId']);
-    const extras = Object.entries(o)
-      .filter(([k]) => !skip.has(k))
-      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v).slice(0, 160) : v}`)
-      .join(' ');
-    return `${level.padEnd(5)} ${o.msg ?? ''}${extras ? `  ${extras}` : ''}`;
-  } catch {
-    return line;
-  }
-}
-
 function run(name, args, options = {}) {
-  const file = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+  const file = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a', mode: 0o600 });
   const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  const forward = (stream, isErr) => {
-    let buf = '';
-    stream.on('data', (chunk) => {
-      buf += chunk.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.trim()) continue;
-        file.write(`${line}\n`);
-        const m = /Bootstrap admin created\.\s+username: admin\s+password: (\S+)/.exec(line);
-        if (m) bootstrapPassword = m[1];
-        const text = options.quiet && !isErr ? undefined : pretty(line);
-        if (text && !m && !/^\s*\(shown once/.test(line)) process.stdout.write(`[${name}] ${text}\n`);
-      }
+  for (const [stream, isErr] of [[child.stdout, false], [child.stderr, true]]) {
+    forwardLines(stream, {
+      log: (line) => file.write(`${line}\n`),
+      print: (text) => process.stdout.write(`[${name}] ${text}\n`),
+      quiet: options.quiet && !isErr,
+      onBootstrap: (password) => {
+        bootstrapPassword = password;
+      },
     });
-  };
-  forward(child.stdout, false);
-  forward(child.stderr, true);
+  }
   child.on('exit', (code, signal) => {
     if (!stopping) {
       process.stderr.write(`[${name}] exited (${signal ?? code}); stopping everything\n`);

@@ -37,10 +37,13 @@ const EnvSchema = z.object({
   MTANDAO_INSTANCE_ID: z.string().optional(),
   /** Reconcile every router of a site when its agent connects. */
   MTANDAO_RECONCILE_ON_CONNECT: bool.default(true),
+  /** Failed sign-ins one client address may make in 15 minutes, whichever usernames it tries. */
+  MTANDAO_LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
 });
 
 /** The controller's validated configuration. */
 export type Config = {
+  loginFailuresPerIp: number;
   databaseUrl: string | undefined;
   dataDir: string;
   port: number;
@@ -131,5 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatMs: e.MTANDAO_HEARTBEAT_SECONDS * 1000,
     instanceId: e.MTANDAO_INSTANCE_ID,
     reconcileOnConnect: e.MTANDAO_RECONCILE_ON_CONNECT,
+    loginFailuresPerIp: e.MTANDAO_LOGIN_FAILURES_PER_IP,
   };
 }

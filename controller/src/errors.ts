@@ -33,13 +33,16 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly field: string | undefined;
   readonly issues: FieldIssue[] | undefined;
-  constructor(status: number, message: string, options: { code?: ErrorCode; field?: string; issues?: FieldIssue[]; cause?: unknown } = {}) {
+  /** Sent as `Retry-After` (seconds) with a 429 or 503. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(status: number, message: string, options: { code?: ErrorCode; field?: string; issues?: FieldIssue[]; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.status = status;
     this.code = options.code ?? CODE_BY_STATUS[status] ?? 'internal';
     this.field = options.field;
     this.issues = options.issues;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -82,6 +82,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       logger,
       { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, reconcileOnConnect: config.reconcileOnConnect, sweep: async () => void (await services.customers.expireDue()) },
     );
+    services.sites.onAgentsRetired((ids) => hub.drop(ids, 'agent retired'));
     hub.attach(server, {
       connected: (s) => void dispatcher.onConnected(s),
       message: (s, m) => dispatcher.onMessage(s, m),

@@ -20,7 +20,20 @@ const handlerFile = './handler.js';
 /** @type {{ handler: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void }} */
 const { handler } = await import(handlerFile);
 
+/**
+ * Headers for every response, static files included. Pages get SvelteKit's own Content-Security-Policy
+ * (with the nonce of their scripts) in place of this one; everything else, including an SVG or a JS
+ * file opened directly, is not a document that may run or frame anything.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+};
+
 const server = http.createServer((req, res) => {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   // Overwritten, never trusted from the client.
   if (markScheme) req.headers[SCHEME_HEADER] = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
   handler(req, res, () => {

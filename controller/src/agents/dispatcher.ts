@@ -264,7 +264,7 @@ export class Dispatcher {
     const chunk = /^(.*)\.(\d+)$/.exec(ack.commandId);
     const failed = ack.status === 'failed' || ack.status === 'rejected' || (ack.status === 'duplicate' && ack.error);
     if (chunk && !failed) {
-      const jobId = await this.outbox.jobOfCommand(chunk[1]!);
+      const jobId = await this.outbox.jobOfCommand(chunk[1]!, session.agentId);
       if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: `reconcile chunk ${Number(chunk[2]) + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId }]);
       return;
     }
@@ -281,7 +281,7 @@ export class Dispatcher {
     if (ack.status === 'rejected' && err && REQUEUE_REASONS.has(err.code)) {
       settled = await this.outbox.settle(commandId, { status: 'pending', delayMs: 0, error: `agent rejected the envelope (${err.code}): ${err.message}`, routerError: null, event: `agent rejected the envelope (${err.code}); sending it again with a new seq` }, session.agentId);
     } else if (err?.retryable) {
-      const job = await this.jobs.get((await this.outbox.jobOfCommand(commandId)) ?? '0');
+      const job = await this.jobs.get((await this.outbox.jobOfCommand(commandId, session.agentId)) ?? '0');
       const delay = retryDelayMs(job?.attempts ?? 1);
       settled = await this.outbox.settle(commandId, { status: 'pending', delayMs: delay, error: err.message, routerError: err.routerError ?? null, event: `failed: ${err.message}; retrying in ${Math.round(delay / 100) / 10} s` }, session.agentId);
     } else {
@@ -331,7 +331,7 @@ export class Dispatcher {
   private async onLog(session: AgentSession, msg: LogMessage): Promise<void> {
     this.logger[msg.level]({ agentId: session.agentId, commandId: msg.commandId }, `agent: ${msg.message}`);
     if (!msg.commandId) return;
-    const jobId = await this.outbox.jobOfCommand(msg.commandId);
+    const jobId = await this.outbox.jobOfCommand(msg.commandId, session.agentId);
     if (jobId) await this.jobs.addEvents([{ jobId, kind: 'agent-log', message: msg.message, agentId: session.agentId, commandId: msg.commandId }]);
   }
 

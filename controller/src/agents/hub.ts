@@ -77,7 +77,25 @@ export class AgentHub {
     this.seenTimer = setInterval(() => {
       const live = [...this.sessions.values()].filter((s) => s.open).map((s) => s.agentId);
       this.sites.markSeen(live).catch((err: unknown) => this.logger.warn({ err }, 'could not record agent heartbeats'));
+      // an agent retired through another controller instance is dropped here within this interval
+      this.sites
+        .retiredAmong(live)
+        .then((ids) => this.drop(ids, 'agent retired'))
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not check for retired agents'));
     }, Math.max(1000, Math.min(this.heartbeatMs, 10_000)));
+  }
+
+  /** Closes the connections of these agents now (retired, re-enrolled or their site deleted). */
+  drop(agentIds: string[], reason: string): void {
+    for (const id of agentIds) {
+      const session = this.sessions.get(id);
+      if (!session) continue;
+      this.logger.warn({ agentId: id, reason }, 'dropping the agent connection');
+      this.sessions.delete(id);
+      session.ws.close(4003, reason);
+      // a peer that does not answer the close is cut off
+      setTimeout(() => session.ws.terminate(), 2000).unref();
+    }
   }
 
   /** Pings every session with jitter; a peer silent for two intervals is dropped. */

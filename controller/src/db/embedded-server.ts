@@ -1,24 +1,59 @@
 // The embedded PostgreSQL in a process of its own, so PGlite's (WebAssembly, single-threaded)
 // work runs on another core than the controller's. Started by embedded.ts through fork(); it
 // reports its URL over IPC and stops when its parent goes away.
-import { mkdirSync } from 'node:fs';
+//
+// PGlite trusts every connection, so it listens only on a Unix socket in a private directory; the
+// loopback port in front asks for the generated password (embedded-auth.ts). Its files hold the
+// staff password hashes: created 0600 in 0700 directories (umask), and older ones are tightened.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { passwordFront } from './embedded-auth.ts';
 
+process.umask(0o077);
+
+/** Files 0600, directories 0700, below and including `dir`. */
+function tighten(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) tighten(p);
+    else if (entry.isFile() && (statSync(p).mode & 0o077) !== 0) chmodSync(p, 0o600);
+  }
+}
+
+const password = process.env.MTANDAO_EMBEDDED_PASSWORD;
+if (!password) throw new Error('MTANDAO_EMBEDDED_PASSWORD is required');
+delete process.env.MTANDAO_EMBEDDED_PASSWORD;
 const dir = process.env.MTANDAO_EMBEDDED_DIR || undefined;
-if (dir) mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+if (dir) {
+  mkdirSync(path.resolve(dir), { recursive: true, mode: 0o700 });
+  tighten(path.resolve(dir));
+}
 const db = await PGlite.create(dir ? path.resolve(dir) : undefined);
-const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), maxConnections: Number(process.env.MTANDAO_EMBEDDED_MAX_CONNECTIONS ?? 16) });
+if (dir) tighten(path.resolve(dir));
+const socketDir = mkdtempSync(path.join(tmpdir(), 'mtandao-pg-')); // 0700
+const backendPath = path.join(socketDir, '.s.PGSQL');
+const server = new PGLiteSocketServer({ db, path: backendPath, maxConnections: Number(process.env.MTANDAO_EMBEDDED_MAX_CONNECTIONS ?? 16) });
 await server.start();
-const port = Number(server.getServerConn().split(':').pop());
+const front = passwordFront({ host: '127.0.0.1', port: Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), password, backendPath });
+await new Promise<void>((resolve, reject) => {
+  front.once('error', reject);
+  front.listen(Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), '127.0.0.1', () => resolve());
+});
+const port = (front.address() as AddressInfo).port;
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  front.close();
   await server.stop().catch(() => undefined);
   await db.close().catch(() => undefined);
+  rmSync(socketDir, { recursive: true, force: true });
   process.exit(0);
 }
 process.on('disconnect', () => void stop());
@@ -26,4 +61,4 @@ process.on('message', (m) => {
   if (m === 'stop') void stop();
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop());
-process.send?.({ url: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable` });
+process.send?.({ port });

@@ -1,4 +1,6 @@
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +11,23 @@ export interface EmbeddedDatabase {
 }
 
 /**
+ * The embedded database's password: generated once and kept 0600 beside its directory (`<dir>.password`),
+ * or a fresh one for an in-memory database.
+ */
+function embeddedPassword(dir: string | undefined): string {
+  if (!dir) return randomBytes(24).toString('hex');
+  const file = `${path.resolve(dir)}.password`;
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (saved) return saved;
+  }
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const fresh = randomBytes(24).toString('hex');
+  writeFileSync(file, `${fresh}\n`, { mode: 0o600 });
+  return fresh;
+}
+
+/**
  * Starts PGlite on `dir` (or in memory) in a child process and serves it on a loopback port, so
  * Sequelize and `pg` talk to it like any PostgreSQL and its work runs beside the controller's, not
  * in its event loop. PGlite is one backend: pglite-socket multiplexes connections and keeps a
@@ -16,22 +35,25 @@ export interface EmbeddedDatabase {
  */
 export async function startEmbeddedDatabase(options: { dir?: string; port?: number; maxConnections?: number } = {}): Promise<EmbeddedDatabase> {
   const here = path.dirname(fileURLToPath(import.meta.url));
+  const password = embeddedPassword(options.dir);
   const child = fork(path.join(here, 'embedded-server.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
+      MTANDAO_EMBEDDED_PASSWORD: password,
       MTANDAO_EMBEDDED_DIR: options.dir ? path.resolve(options.dir) : '',
       MTANDAO_EMBEDDED_PORT: String(options.port ?? 0),
       MTANDAO_EMBEDDED_MAX_CONNECTIONS: String(options.maxConnections ?? 16),
     },
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m: { url?: string }) => (m.url ? resolve(m.url) : reject(new Error('the embedded database did not start'))));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port?: number }) => (m.port ? resolve(m.port) : reject(new Error('the embedded database did not start'))));
     child.once('exit', (code) => reject(new Error(`the embedded database exited (${code}) before it was ready`)));
     child.once('error', reject);
   });
   child.removeAllListeners('exit');
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres?sslmode=disable`;
   return {
     url,
     async stop() {

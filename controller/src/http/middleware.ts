@@ -89,6 +89,7 @@ export function errorHandler(): ErrorRequestHandler {
     const body: Record<string, unknown> = { message: appErr.message, code: appErr.code };
     if (appErr.field) body.field = appErr.field;
     if (appErr.issues) body.issues = appErr.issues;
+    if (appErr.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(Math.max(1, Math.ceil(appErr.retryAfterSeconds))));
     res.status(appErr.status === 413 ? 400 : appErr.status).json({ error: body, requestId });
   };
 }

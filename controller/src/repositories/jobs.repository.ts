@@ -231,7 +231,10 @@ export class OutboxRepository {
     );
   }
 
-  /** Records the outcome of one command; only the attempt in flight can settle its job. */
+  /**
+   * Records the outcome of one command; only the attempt in flight, and only the agent it was sent
+   * to, can settle its job (another agent's ack for the same id changes nothing).
+   */
   async settle(
     commandId: string,
     outcome:
@@ -245,15 +248,15 @@ export class OutboxRepository {
       if (outcome.status === 'applied') {
         rows = await this.db.rows(
           `UPDATE provisioning_jobs SET status = 'applied', completed_at = now(), updated_at = now(), result = $2, last_error = NULL, router_error = NULL
-            WHERE command_id = $1 AND status = 'sent' RETURNING id, status, customer_id`,
-          [commandId, outcome.result === null ? null : JSON.stringify(outcome.result)],
+            WHERE command_id = $1 AND status = 'sent' AND agent_id = $3 RETURNING id, status, customer_id`,
+          [commandId, outcome.result === null ? null : JSON.stringify(outcome.result), agentId],
           tx,
         );
       } else if (outcome.status === 'failed') {
         rows = await this.db.rows(
           `UPDATE provisioning_jobs SET status = 'failed', completed_at = now(), updated_at = now(), last_error = $2, router_error = $3
-            WHERE command_id = $1 AND status = 'sent' RETURNING id, status, customer_id`,
-          [commandId, outcome.error, outcome.routerError],
+            WHERE command_id = $1 AND status = 'sent' AND agent_id = $4 RETURNING id, status, customer_id`,
+          [commandId, outcome.error, outcome.routerError, agentId],
           tx,
         );
       } else {
@@ -261,8 +264,8 @@ export class OutboxRepository {
           `UPDATE provisioning_jobs SET status = CASE WHEN now() + make_interval(secs => $2) < expires_at THEN 'pending' ELSE 'failed' END,
                   next_attempt_at = now() + make_interval(secs => $2), updated_at = now(), last_error = $3, router_error = $4,
                   completed_at = CASE WHEN now() + make_interval(secs => $2) < expires_at THEN NULL ELSE now() END
-            WHERE command_id = $1 AND status = 'sent' RETURNING id, status, customer_id`,
-          [commandId, outcome.delayMs / 1000, outcome.error, outcome.routerError],
+            WHERE command_id = $1 AND status = 'sent' AND agent_id = $5 RETURNING id, status, customer_id`,
+          [commandId, outcome.delayMs / 1000, outcome.error, outcome.routerError, agentId],
           tx,
         );
       }
@@ -297,7 +300,7 @@ export class OutboxRepository {
        a AS (SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS a(command_id, result, event)),
        u AS (
          UPDATE provisioning_jobs j SET status = 'applied', completed_at = now(), updated_at = now(), result = a.result, last_error = NULL, router_error = NULL
-           FROM a WHERE j.command_id = a.command_id AND j.status = 'sent'
+           FROM a WHERE j.command_id = a.command_id AND j.status = 'sent' AND j.agent_id = $4
          RETURNING j.id, j.command_id, a.event)
        INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
        SELECT id, 'applied', event, $4, command_id FROM u RETURNING command_id`,
@@ -306,10 +309,10 @@ export class OutboxRepository {
     return rows.map((r) => r.command_id);
   }
 
-  /** Finds the job of a command id, also for chunk ids (`<id>.<n>`). */
-  async jobOfCommand(commandId: string): Promise<string | undefined> {
+  /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`). */
+  async jobOfCommand(commandId: string, agentId: string): Promise<string | undefined> {
     const base = commandId.replace(/\.\d+$/, '');
-    const rows = await this.db.rows<{ id: string }>('SELECT id FROM provisioning_jobs WHERE command_id = $1', [base]);
+    const rows = await this.db.rows<{ id: string }>('SELECT id FROM provisioning_jobs WHERE command_id = $1 AND agent_id = $2', [base, agentId]);
     return rows[0] ? String(rows[0].id) : undefined;
   }
 

@@ -1,4 +1,4 @@
-import { Op, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { Agent, EnrollmentToken, RouterModel, Site } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
 
@@ -40,9 +40,25 @@ export class SitesRepository {
   createAgent(data: { id: string; siteId: string; publicKey: string; hostname: string | null; version: string | null }, tx: Transaction): Promise<Agent> {
     return Agent.create({ ...data, capability: null, connectedInstance: null, connectedAt: null, lastSeenAt: null, revokedAt: null }, { transaction: tx });
   }
-  /** A site is served by one agent: enrolling a new one retires the others. */
-  async revokeOtherAgents(siteId: string, keepId: string, tx: Transaction): Promise<void> {
-    await Agent.update({ revokedAt: new Date() }, { where: { siteId, id: { [Op.ne]: keepId }, revokedAt: null }, transaction: tx });
+  /** A site is served by one agent: enrolling a new one retires the others (their ids are returned). */
+  async revokeOtherAgents(siteId: string, keepId: string | null, tx: Transaction): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      'UPDATE agents SET revoked_at = now() WHERE site_id = $1 AND id IS DISTINCT FROM $2 AND revoked_at IS NULL RETURNING id',
+      [siteId, keepId],
+      tx,
+    );
+    return rows.map((r) => r.id);
+  }
+  /** Ids of the site's agents, retired or not. */
+  async agentIdsOfSite(siteId: string, tx?: Transaction): Promise<string[]> {
+    return (await this.db.rows<{ id: string }>('SELECT id FROM agents WHERE site_id = $1', [siteId], tx)).map((r) => r.id);
+  }
+  /** Which of these agents are retired (or gone). */
+  async retiredAmong(agentIds: string[]): Promise<string[]> {
+    if (agentIds.length === 0) return [];
+    const live = await this.db.rows<{ id: string }>('SELECT id FROM agents WHERE id = ANY($1::text[]) AND revoked_at IS NULL', [agentIds]);
+    const ok = new Set(live.map((r) => r.id));
+    return agentIds.filter((id) => !ok.has(id));
   }
   findAgent(id: string): Promise<Agent | null> {
     return Agent.findByPk(id);

@@ -90,8 +90,13 @@ export class UsersRepository {
   listTokens(userId: string): Promise<ApiToken[]> {
     return ApiToken.findAll({ where: { userId, revokedAt: null }, order: [['id', 'ASC']] });
   }
-  async revokeToken(userId: string, id: string, tx?: Transaction): Promise<number> {
-    const [n] = await ApiToken.update({ revokedAt: new Date() }, { where: { id, userId, revokedAt: null }, transaction: tx });
+  /** Revokes a token of `userId` (of anyone when null). */
+  async revokeToken(userId: string | null, id: string, tx?: Transaction): Promise<number> {
+    const [n] = await ApiToken.update({ revokedAt: new Date() }, { where: { id, ...(userId === null ? {} : { userId }), revokedAt: null }, transaction: tx });
+    return n;
+  }
+  async revokeTokensOf(userId: string, tx?: Transaction): Promise<number> {
+    const [n] = await ApiToken.update({ revokedAt: new Date() }, { where: { userId, revokedAt: null }, transaction: tx });
     return n;
   }
   async touchToken(id: string, at: Date): Promise<void> {
@@ -99,20 +104,31 @@ export class UsersRepository {
   }
 
   // login throttling, keyed by the lower-cased name typed (known or not, so it reveals nothing)
-  async throttleState(key: string): Promise<{ failures: number; lockedUntil: Date | null } | undefined> {
-    const rows = await this.db.rows<{ failures: number; locked_until: Date | null }>('SELECT failures, locked_until FROM login_throttle WHERE username_key = $1', [key]);
-    const r = rows[0];
-    return r ? { failures: r.failures, lockedUntil: r.locked_until } : undefined;
-  }
-  async recordFailure(key: string, threshold: number): Promise<void> {
-    // after `threshold` failures, lock for 1, 2, 4 … minutes, at most an hour
-    await this.db.exec(
-      `INSERT INTO login_throttle (username_key, failures, last_failure_at) VALUES ($1, 1, now())
-       ON CONFLICT (username_key) DO UPDATE SET failures = login_throttle.failures + 1, last_failure_at = now(),
-         locked_until = CASE WHEN login_throttle.failures + 1 >= $2
-           THEN now() + make_interval(mins => LEAST(60, power(2, login_throttle.failures + 1 - $2)::int)) ELSE NULL END`,
-      [key, threshold],
+
+  /**
+   * Records a sign-in attempt as a failure before its password is checked, and decides in the
+   * same statement (the row lock orders parallel attempts) whether it may be checked at all: not
+   * while the account is locked. The `threshold`-th failure locks for 1 minute, each further one
+   * doubles it, up to `maxLockSeconds`. A success clears the row ({@link clearFailures}).
+   */
+  async recordAttempt(key: string, threshold: number, maxLockSeconds: number): Promise<{ refused: boolean; failures: number; lockedUntil: Date | null }> {
+    const rows = await this.db.rows<{ refused: boolean; failures: number; locked_until: Date | null }>(
+      `INSERT INTO login_throttle AS t (username_key, failures, last_failure_at, locked_until, refused)
+       VALUES ($1, 1, now(), CASE WHEN $2::int <= 1 THEN now() + interval '1 minute' END, false)
+       ON CONFLICT (username_key) DO UPDATE SET
+         refused = COALESCE(t.locked_until > now(), false),
+         failures = CASE WHEN t.locked_until > now() THEN t.failures ELSE t.failures + 1 END,
+         last_failure_at = now(),
+         locked_until = CASE
+           WHEN t.locked_until > now() THEN t.locked_until
+           WHEN t.failures + 1 >= $2::int
+             THEN now() + make_interval(secs => LEAST($3::float8, 60 * power(2::float8, LEAST(t.failures + 1 - $2::int, 30))))
+           ELSE t.locked_until END
+       RETURNING refused, failures, locked_until`,
+      [key, threshold, maxLockSeconds],
     );
+    const r = rows[0]!;
+    return { refused: r.refused, failures: r.failures, lockedUntil: r.locked_until ? new Date(r.locked_until) : null };
   }
   async clearFailures(key: string): Promise<void> {
     await this.db.exec('DELETE FROM login_throttle WHERE username_key = $1', [key]);

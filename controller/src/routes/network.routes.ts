@@ -15,9 +15,13 @@ export function networkRoutes(s: Services) {
     route({ method: 'patch', path: '/sites/:id', tag: 'Sites', access: 'write', summary: 'Rename a site', params: IdParams, body: UpdateSiteRequest, response: SiteView, handler: async (ctx) => s.sites.updateSite(meta(ctx), ctx.params.id, ctx.body) }),
     route({ method: 'delete', path: '/sites/:id', tag: 'Sites', access: 'write', summary: 'Delete a site without routers (its agent is retired)', params: IdParams, response: Ok, handler: async (ctx) => done(s.sites.deleteSite(meta(ctx), ctx.params.id)) }),
     route({
-      method: 'post', path: '/sites/:id/enrollment-tokens', tag: 'Sites', access: 'write', status: 201, summary: 'A one-time agent enrolment token and the command to run',
+      method: 'post', path: '/sites/:id/enrollment-tokens', tag: 'Sites', access: 'admin', status: 201, summary: 'A one-time agent enrolment token and the command to run (admin: the agent it enrols takes over the site)',
       idempotent: false, // the answer holds the token: never kept for a replay
       params: IdParams, response: EnrollmentTokenView, handler: async (ctx) => s.sites.createEnrollmentToken(meta(ctx), ctx.params.id),
+    }),
+    route({
+      method: 'delete', path: '/sites/:id/agent', tag: 'Sites', access: 'admin', summary: "Retire the site's agent: its key stops working and its connection is dropped",
+      params: IdParams, response: Ok, handler: async (ctx) => done(s.sites.retireAgent(meta(ctx), ctx.params.id)),
     }),
     route({
       method: 'post', path: '/agents/enroll', tag: 'Agents', access: 'public', summary: 'An agent trades a one-time token and its Ed25519 public key for its identity',

@@ -2,6 +2,7 @@ import type { Me } from '@mtandao/protocol/api';
 import type { Config } from '../config.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 import type { Actor, RequestMeta } from '../http/route.ts';
+import { GateBusy, SlidingWindowLimit, WorkGate } from '../lib/limits.ts';
 import { dummyPasswordHash, hashPassword, randomToken, sha256, verifyPassword } from '../lib/secrets.ts';
 import type { UsersRepository } from '../repositories/users.repository.ts';
 import type { AuditService } from './audit.service.ts';
@@ -12,7 +13,20 @@ import { uniqueViolation } from '../db/database.ts';
 /** One message for an unknown user and a wrong password. */
 export const LOGIN_FAILED_MESSAGE = 'Invalid username or password';
 const THROTTLE_AFTER = 5;
+/** The longest an account stays locked after failures. */
+const MAX_LOCK_SECONDS = 15 * 60;
+/** The window of the per-address failure limit (the limit is `loginFailuresPerIp`). */
+const IP_WINDOW_MS = 15 * 60_000;
+/** Password hashes computed at once, and waiting; more get 429 at once. */
+const SCRYPT_AT_ONCE = 2;
+const SCRYPT_QUEUE = 8;
+const TOKEN_DEFAULT_DAYS = 90;
 const TOUCH_EVERY_MS = 60_000;
+
+const tooMany = (seconds: number, what: string) => {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return new AppError(429, `${what} Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, { retryAfterSeconds: seconds });
+};
 
 const view = (u: User) => ({
   id: u.id,
@@ -26,28 +40,55 @@ const view = (u: User) => ({
 
 /** Staff accounts, sessions, API tokens and the bootstrap admin. */
 export class AuthService {
+  private readonly scrypt = new WorkGate(SCRYPT_AT_ONCE, SCRYPT_QUEUE);
+  private readonly failuresByIp: SlidingWindowLimit;
+
   constructor(
     private readonly db: Database,
     private readonly users: UsersRepository,
     private readonly audit: AuditService,
-    private readonly config: Pick<Config, 'sessionIdleMs' | 'sessionAbsoluteMs'>,
-  ) {}
+    private readonly config: Pick<Config, 'sessionIdleMs' | 'sessionAbsoluteMs' | 'loginFailuresPerIp'>,
+  ) {
+    this.failuresByIp = new SlidingWindowLimit(config.loginFailuresPerIp, IP_WINDOW_MS);
+  }
 
-  /** Checks credentials; on success opens a new session (the old one, if any, is dropped: rotation). */
+  /** Password checks run so far (a test counts them). */
+  passwordChecks = 0;
+
+  /**
+   * Checks credentials; on success opens a new session (the old one, if any, is dropped: rotation).
+   * In order: the address's failure budget (in memory), a slot for scrypt, then the attempt is
+   * recorded as a failure in the database, which also says whether the account is locked. Only then
+   * is the password checked; a success clears the record and gives the address its attempt back.
+   */
   async login(input: { username: string; password: string; previousSession?: string | undefined; ip?: string | undefined; userAgent?: string | undefined; requestId: string }) {
     const key = input.username.trim().toLowerCase();
-    const throttle = await this.users.throttleState(key);
-    if (throttle?.lockedUntil && throttle.lockedUntil > new Date()) {
-      const minutes = Math.max(1, Math.ceil((throttle.lockedUntil.getTime() - Date.now()) / 60_000));
-      throw new AppError(429, `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+    const ip = input.ip ?? 'unknown';
+    const ipWait = this.failuresByIp.take(ip);
+    if (ipWait !== undefined) throw tooMany(ipWait, 'Too many failed sign-in attempts from this address.');
+    let user: User | null;
+    try {
+      user = await this.scrypt.run(async () => {
+        const attempt = await this.users.recordAttempt(key, THROTTLE_AFTER, MAX_LOCK_SECONDS);
+        if (attempt.refused) {
+          const seconds = Math.ceil(((attempt.lockedUntil?.getTime() ?? Date.now()) - Date.now()) / 1000);
+          throw tooMany(Math.max(1, seconds), 'Too many failed sign-in attempts.');
+        }
+        const found = await this.users.findByUsername(key);
+        this.passwordChecks++;
+        // Burn the same scrypt time for unknown users so timing does not tell them apart.
+        const ok = found ? await verifyPassword(input.password, found.passwordHash) : (await verifyPassword(input.password, await dummyPasswordHash()), false);
+        return found && ok && !found.disabled ? found : null;
+      });
+    } catch (err) {
+      if (err instanceof GateBusy) {
+        this.failuresByIp.refund(ip);
+        throw new AppError(429, 'The server is busy checking other sign-ins. Try again in a moment.', { retryAfterSeconds: err.retryAfterSeconds });
+      }
+      throw err;
     }
-    const user = await this.users.findByUsername(key);
-    // Burn the same scrypt time for unknown users so timing does not tell them apart.
-    const ok = user ? await verifyPassword(input.password, user.passwordHash) : (await verifyPassword(input.password, await dummyPasswordHash()), false);
-    if (!user || !ok || user.disabled) {
-      await this.users.recordFailure(key, THROTTLE_AFTER);
-      throw new AppError(401, LOGIN_FAILED_MESSAGE);
-    }
+    if (!user) throw new AppError(401, LOGIN_FAILED_MESSAGE);
+    this.failuresByIp.refund(ip);
     await this.users.clearFailures(key);
     const token = randomToken('', 32);
     const now = new Date();
@@ -98,15 +139,17 @@ export class AuthService {
     return { id: u.id, username: u.username, role: u.role, fullName: u.fullName };
   }
 
+  /** A new API token of the signed-in user: 90 days unless asked otherwise. A token cannot make tokens. */
   async createToken(meta: RequestMeta, input: { name: string; expiresInDays?: number | undefined }) {
+    if (meta.actor.via === 'token') throw new AppError(403, 'An API token cannot create API tokens: sign in to make one');
     const token = randomToken('mt_', 32);
-    const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
+    const expiresAt = new Date(Date.now() + (input.expiresInDays ?? TOKEN_DEFAULT_DAYS) * 86_400_000);
     const row = await this.db.transaction(async (tx) => {
       const created = await this.users.createToken({ userId: meta.actor.userId, name: input.name, tokenHash: sha256(token), expiresAt }, tx);
       await this.audit.record(meta, 'token.create', 'api_token', created.id, { name: input.name }, tx);
       return created;
     });
-    return { id: row.id, name: row.name, token, createdAt: row.createdAt.toISOString(), expiresAt: expiresAt?.toISOString() ?? null };
+    return { id: row.id, name: row.name, token, createdAt: row.createdAt.toISOString(), expiresAt: expiresAt.toISOString() };
   }
 
   async listTokens(actor: Actor) {
@@ -117,9 +160,11 @@ export class AuthService {
     };
   }
 
+  /** Revokes one of the caller's tokens; an admin may revoke anyone's. */
   async revokeToken(meta: RequestMeta, id: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if ((await this.users.revokeToken(meta.actor.userId, id, tx)) === 0) throw notFound('API token');
+      const owner = meta.actor.role === 'admin' ? null : meta.actor.userId;
+      if ((await this.users.revokeToken(owner, id, tx)) === 0) throw notFound('API token');
       await this.audit.record(meta, 'token.revoke', 'api_token', id, {}, tx);
     });
   }
@@ -156,7 +201,9 @@ export class AuthService {
       }
       await this.users.update(id, { ...(passwordHash ? { passwordHash } : {}), ...(input.role ? { role: input.role } : {}), ...(input.fullName !== undefined ? { fullName: input.fullName } : {}), ...(input.disabled !== undefined ? { disabled: input.disabled } : {}) }, tx);
       if (passwordHash || input.disabled || input.role) await this.users.deleteSessionsOf(id, tx);
-      await this.audit.record(meta, 'user.update', 'user', id, { role: input.role, disabled: input.disabled, passwordChanged: Boolean(passwordHash) }, tx);
+      // a new password or a disabled account ends every API token too (enabling again does not revive them)
+      const tokensRevoked = passwordHash || input.disabled ? await this.users.revokeTokensOf(id, tx) : 0;
+      await this.audit.record(meta, 'user.update', 'user', id, { role: input.role, disabled: input.disabled, passwordChanged: Boolean(passwordHash), tokensRevoked }, tx);
       return view((await this.users.findById(id, tx))!);
     });
   }

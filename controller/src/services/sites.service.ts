@@ -15,6 +15,8 @@ const ENROLLMENT_TTL_MS = 60 * 60_000;
 
 /** Sites, routers, agent enrolment and the agents' view of router health. */
 export class SitesService {
+  private retiredListener: ((agentIds: string[]) => void) | undefined;
+
   constructor(
     private readonly db: Database,
     private readonly sites: SitesRepository,
@@ -23,6 +25,15 @@ export class SitesService {
     private readonly config: Pick<Config, 'publicUrl' | 'heartbeatMs'>,
     private readonly controllerPublicKeyPem: string,
   ) {}
+
+  /** Told the ids of agents just retired (the hub drops their connections). */
+  onAgentsRetired(listener: (agentIds: string[]) => void): void {
+    this.retiredListener = listener;
+  }
+
+  private retired(agentIds: string[]): void {
+    if (agentIds.length > 0) this.retiredListener?.(agentIds);
+  }
 
   /** An agent counts as online while it is connected and has been heard from within three heartbeats. */
   isOnline(agent: { connectedInstance?: string | null; lastSeenAt: Date | null } | null, connected?: boolean): boolean {
@@ -85,13 +96,28 @@ export class SitesService {
 
   /** Deletes a site without routers; its agent is retired with it. */
   async deleteSite(meta: RequestMeta, id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const agentIds = await this.db.transaction(async (tx) => {
       const site = await this.sites.findById(id, tx);
       if (!site) throw notFound('Site');
       if ((await this.routers.list({ siteId: id })).length > 0) throw new AppError(409, 'This site still has routers: delete them first');
+      const agents = await this.sites.agentIdsOfSite(id, tx);
       await this.sites.remove(id, tx);
       await this.audit.record(meta, 'site.delete', 'site', id, { name: site.name }, tx);
+      return agents;
     });
+    this.retired(agentIds);
+  }
+
+  /** Retires the site's agent: its key stops working and its connection is dropped at once. */
+  async retireAgent(meta: RequestMeta, siteId: string): Promise<void> {
+    const agentIds = await this.db.transaction(async (tx) => {
+      if (!(await this.sites.findById(siteId, tx))) throw notFound('Site');
+      const ids = await this.sites.revokeOtherAgents(siteId, null, tx);
+      if (ids.length === 0) throw notFound('Agent');
+      for (const agentId of ids) await this.audit.record(meta, 'agent.retire', 'agent', agentId, { siteId }, tx);
+      return ids;
+    });
+    this.retired(agentIds);
   }
 
   /** A one-time, short-lived enrolment token, shown once with the command an installer runs. */
@@ -114,16 +140,17 @@ export class SitesService {
       throw invalid('publicKey', 'Public key must be an Ed25519 public key in PEM (SPKI) form');
     }
     const agentId = `agt_${randomBytes(12).toString('hex')}`;
-    const site = await this.db.transaction(async (tx) => {
+    const { site, replaced } = await this.db.transaction(async (tx) => {
       const token = await this.sites.findTokenForUpdate(sha256(input.token), tx);
       // one answer for unknown, spent and expired tokens
       if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) throw new AppError(401, 'Enrollment token is invalid, expired or already used', { field: 'token' });
       await this.sites.spendToken(String(token.id), agentId, tx);
       await this.sites.createAgent({ id: agentId, siteId: String(token.siteId), publicKey: input.publicKey, hostname: input.hostname ?? null, version: input.agentVersion ?? null }, tx);
-      await this.sites.revokeOtherAgents(String(token.siteId), agentId, tx);
-      await this.audit.record(null, 'agent.enroll', 'agent', agentId, { siteId: String(token.siteId), hostname: input.hostname }, tx);
-      return (await this.sites.findById(String(token.siteId), tx))!;
+      const others = await this.sites.revokeOtherAgents(String(token.siteId), agentId, tx);
+      await this.audit.record(null, 'agent.enroll', 'agent', agentId, { siteId: String(token.siteId), hostname: input.hostname, retired: others }, tx);
+      return { site: (await this.sites.findById(String(token.siteId), tx))!, replaced: others };
     });
+    this.retired(replaced);
     const ws = new URL(this.config.publicUrl);
     ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
     ws.pathname = '/agent';

@@ -15,10 +15,10 @@ export const Me = z.object({ id: z.string(), username: z.string(), role: Role, f
 /** The current user. */
 export type Me = z.infer<typeof Me>;
 
-/** `POST /auth/tokens`. */
+/** `POST /auth/tokens`: the token expires after `expiresInDays` (90 unless given, at most 365). */
 export const CreateApiTokenRequest = z.object({
   name: requiredText('Name', 100),
-  expiresInDays: z.coerce.number().int().min(1).max(3650).optional(),
+  expiresInDays: z.coerce.number().int().min(1).max(365, 'A token lasts at most 365 days').optional(),
 });
 
 /** An API token as listed (the secret is shown only once, at creation). */

@@ -157,6 +157,7 @@ export class Controller {
     list: () => this.read('/sites', listOf(SiteView)),
     create: (body: In<typeof CreateSiteRequest>) => this.call('POST', '/sites', SiteView, body),
     enrollmentToken: (siteId: string) => this.call('POST', `/sites/${enc(siteId)}/enrollment-tokens`, EnrollmentTokenView),
+    retireAgent: (siteId: string) => this.call('DELETE', `/sites/${enc(siteId)}/agent`, Ok),
   };
 
   routers = {

@@ -16,6 +16,7 @@ export const actions: Actions = {
       return `Router “${router.name}” added. Its address and login go in the agent’s config file at the site, under the same name.`;
     }),
   enrollmentToken: (e) => act(e, 'enrollmentToken', async (api, v) => ({ siteId: v.siteId, enrollment: await api.sites.enrollmentToken(v.siteId ?? '') })),
+  retireAgent: (e) => act(e, 'retireAgent', async (api, v) => (await api.sites.retireAgent(v.siteId ?? ''), 'Agent retired: its key no longer works. Enrol a new one to serve the site.')),
   reconcile: (e) =>
     act(e, 'reconcile', async (api, v) => {
       const job = await api.routers.reconcile(v.routerId ?? '');
