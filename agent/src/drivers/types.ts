@@ -55,7 +55,9 @@ export type RouterErrorCategory =
   /** `!fatal`, or a reply the driver could not understand */
   | 'protocol'
   /** the driver refused a value before sending it (no Windows-1252 form, a control character in a name…) */
-  | 'invalid';
+  | 'invalid'
+  /** an entry Mtandao wants to write is held by one it does not manage (or another customer's) */
+  | 'conflict';
 
 /** An error from a router, carrying the router's own text for NOC. */
 export class RouterError extends Error {
@@ -78,3 +80,7 @@ export class RouterError extends Error {
     this.trapCategory = options.trapCategory;
   }
 }
+
+/** SPEC section 7: a same-name entry without Mtandao's marker is never taken over. */
+export const unmanagedEntry = (menu: string, name: string): RouterError =>
+  new RouterError('conflict', `${menu} ${name} exists on the router but is not managed by Mtandao`, { retryable: false });
