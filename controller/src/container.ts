@@ -24,6 +24,7 @@ import { SitesService } from './services/sites.service.ts';
 import { SmsService } from './services/sms.service.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
+import { ReconcileQueue } from './agents/reconcile-queue.ts';
 import type { Sequelize } from 'sequelize';
 
 /** Every service, wired once; each gets only the repositories it needs. */
@@ -51,6 +52,7 @@ export interface Services {
   sms: SmsService;
   routerOps: RouterOpsService;
   desiredState: DesiredStateBuilder;
+  reconciles: ReconcileQueue;
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean } = {}): Services {
@@ -69,7 +71,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   };
   const audit = new AuditService(repos.audit);
   const provisioning = new ProvisioningService(repos.jobs, config.jobTtlMs);
-  const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning);
+  const reconciles = new ReconcileQueue(db, provisioning, (routerId, tx) => desiredState.chunksFor(routerId, tx));
+  const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning, reconciles);
   const ipam = new IpamService(repos.pools);
   const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
@@ -93,5 +96,6 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
     routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
     desiredState,
+    reconciles,
   };
 }
