@@ -37,6 +37,10 @@ const EnvSchema = z.object({
   MTANDAO_INSTANCE_ID: z.string().optional(),
   /** Reconcile every router of a site when its agent connects. */
   MTANDAO_RECONCILE_ON_CONNECT: bool.default(true),
+  /** Every router is reconciled this often (reading only, unless it drifted); 0 turns it off. */
+  MTANDAO_DRIFT_CHECK_MINUTES: z.coerce.number().min(0).max(10_080).default(15),
+  /** Automatic reconciles of one router (on connect, drift check) at least this far apart. */
+  MTANDAO_RECONCILE_THROTTLE_SECONDS: z.coerce.number().min(0).max(86_400).default(300),
 });
 
 /** The controller's validated configuration. */
@@ -63,6 +67,8 @@ export type Config = {
   heartbeatMs: number;
   instanceId: string | undefined;
   reconcileOnConnect: boolean;
+  driftCheckMs: number;
+  reconcileThrottleMs: number;
 };
 
 /** A configuration problem, naming every bad key at once. */
@@ -131,5 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatMs: e.MTANDAO_HEARTBEAT_SECONDS * 1000,
     instanceId: e.MTANDAO_INSTANCE_ID,
     reconcileOnConnect: e.MTANDAO_RECONCILE_ON_CONNECT,
+    driftCheckMs: e.MTANDAO_DRIFT_CHECK_MINUTES * 60_000,
+    reconcileThrottleMs: e.MTANDAO_RECONCILE_THROTTLE_SECONDS * 1000,
   };
 }

@@ -1,13 +1,13 @@
 import type { ApplyResult, TypedEnvelope } from '@mtandao/protocol';
 // The one place the runner reaches the drivers and the desired-state logic.
 import { openRouter } from '../drivers/index.ts';
-import type { RouterClient, RouterConfig } from '../drivers/types.ts';
+import type { RouterClient, RouterConfig, RouterHealthInfo } from '../drivers/types.ts';
 import type { Logger } from '../logger.ts';
 import { executeCommand } from '../reconcile/index.ts';
 import type { Executor } from './intake.ts';
 
 /** Reads a router's version and identity (throws when it cannot). */
-export type HealthProbe = (router: RouterConfig) => Promise<{ version: string; identity: string }>;
+export type HealthProbe = (router: RouterConfig) => Promise<RouterHealthInfo>;
 
 /** Opens a driver for a router. */
 export type OpenRouter = (config: RouterConfig, logger: Logger) => RouterClient;

@@ -16,6 +16,14 @@ export interface RouterConfig {
   sshHostKey?: string;
 }
 
+/** What a health probe reads from a router. */
+export interface RouterHealthInfo {
+  version: string;
+  identity: string;
+  /** Seconds since the router booted: going backwards means it restarted (perhaps empty). */
+  uptimeSeconds?: number;
+}
+
 /** A row as RouterOS prints it: every value a string, the id under `.id`. */
 export type RouterRow = Record<string, string>;
 
@@ -39,8 +47,8 @@ export interface RouterClient {
   add(menu: string, props: Record<string, string>): Promise<string>;
   set(menu: string, id: string, props: Record<string, string>): Promise<void>;
   remove(menu: string, id: string): Promise<void>;
-  /** RouterOS version and identity. */
-  health(): Promise<{ version: string; identity: string }>;
+  /** RouterOS version, identity and uptime. */
+  health(): Promise<RouterHealthInfo>;
   close(): Promise<void>;
 }
 

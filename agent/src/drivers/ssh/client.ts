@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { decodeWin1252 } from '../encoding.ts';
-import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterRow } from '../types.ts';
+import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow } from '../types.ts';
+import { parseDuration } from '../values.ts';
 import { SessionKeeper } from '../session.ts';
 import { checkId, withId } from '../validate.ts';
 import { cliArgs, cliPath, cliWhere, consoleError, rowsFromJson, rowsFromTerse } from './cli.ts';
@@ -112,10 +113,11 @@ export class RouterOsSshClient implements RouterClient {
     await this.silent(`${cliPath(menu)} remove ${checkId(id)}`);
   }
 
-  async health(): Promise<{ version: string; identity: string }> {
-    const command = ':put [/system resource get version]; :put [/system identity get name]';
-    const [version = '', identity = ''] = (await this.exec(command)).split(/\r?\n/);
-    return { version: version.trim(), identity: identity.trim() };
+  async health(): Promise<RouterHealthInfo> {
+    const command = ':put [/system resource get version]; :put [/system identity get name]; :put [/system resource get uptime]';
+    const [version = '', identity = '', uptime = ''] = (await this.exec(command)).split(/\r?\n/);
+    const uptimeSeconds = parseDuration(uptime);
+    return { version: version.trim(), identity: identity.trim(), ...(uptimeSeconds === undefined ? {} : { uptimeSeconds: Math.floor(uptimeSeconds) }) };
   }
 
   async close(): Promise<void> {
