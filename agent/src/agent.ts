@@ -3,10 +3,11 @@ import type { AgentConfig } from './config.ts';
 import { jittered } from './channel/backoff.ts';
 import { ControllerChannel, type ChannelTiming } from './channel/connection.ts';
 import { CommandIntake, type Executor } from './channel/intake.ts';
-import { routerRuntime, type HealthProbe, type RouterRuntime } from './channel/routers.ts';
+import { pinningOpener, routerRuntime, type HealthProbe, type RouterRuntime } from './channel/routers.ts';
 import type { RouterConfig } from './drivers/types.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureStateDir, lockStateDir } from './state/files.ts';
+import { HostKeyStore } from './state/host-keys.ts';
 import { loadIdentity, type LoadedIdentity } from './state/identity.ts';
 import { CommandJournal } from './state/journal.ts';
 import { AGENT_VERSION } from './version.ts';
@@ -100,7 +101,9 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   const healthIntervalMs = timing.healthIntervalMs ?? config.healthIntervalSeconds * 1000;
   const healthTimeoutMs = timing.healthTimeoutMs ?? 10_000;
 
-  const runtime: RouterRuntime | undefined = options.executor && options.probe ? undefined : routerRuntime(logger);
+  const hostKeys = await HostKeyStore.open(stateDir);
+  const runtime: RouterRuntime | undefined =
+    options.executor && options.probe ? undefined : routerRuntime(logger, pinningOpener(hostKeys));
   const probe = options.probe ?? runtime!.probe;
   // A router last reported unreachable is reported again the moment a command on it succeeds,
   // not at the next health tick (a healthy router costs nothing here: one map lookup).
