@@ -50,7 +50,7 @@ export class HostKeyStore implements HostKeyPins {
       try {
         raw = JSON.parse(text);
       } catch (err) {
-        throw new Error(`${path} is not valid JSON (${(err as Error).message}): fix or remove it`);
+        throw new Error(`${path} is not valid JSON (${(err as Error).message}): fix or remove it`, { cause: err });
       }
       for (const [address, pin] of Object.entries((raw as Record<string, Pin> | null) ?? {})) {
         if (typeof pin?.fingerprint === 'string') pins.set(address, pin);
