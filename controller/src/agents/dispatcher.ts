@@ -171,7 +171,7 @@ export class Dispatcher {
     const built = await this.builder.build(claimed, this.routerNames);
     for (const job of claimed) {
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
-      const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
+      const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), routerName: this.routerNames.get(String(job.router_id)), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
       if ('skip' in outcome) {
         await this.outbox.settle(job.command_id, { status: 'applied', result: { skipped: outcome.skip }, event: `nothing to send: ${outcome.skip}` }, session.agentId);
         continue;

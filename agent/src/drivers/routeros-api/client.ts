@@ -88,7 +88,7 @@ export class RouterOsApiClient implements RouterClient {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1024);
     this.timeoutMs = options.timeoutMs ?? config.timeoutMs ?? 10_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-    this.logger = options.logger?.child({ routerId: config.name });
+    this.logger = options.logger?.child({ routerName: config.name });
   }
 
   async print(menu: string, options: PrintOptions = {}): Promise<RouterRow[]> {
