@@ -81,7 +81,7 @@ for (const transport of ['api', 'ssh'] as const) {
     });
     afterEach(async () => {
       await client.close();
-      for (const menu of ['/ppp/secret', '/ppp/profile', '/ip/hotspot/user', '/ip/hotspot/user/profile', '/queue/simple', '/ip/firewall/address-list']) {
+      for (const menu of ['/ppp/active', '/ppp/secret', '/ppp/profile', '/ip/hotspot/user', '/ip/hotspot/user/profile', '/queue/simple', '/ip/firewall/address-list']) {
         const ids = router.sim.store
           .list(menu)
           .filter((r) => r.default !== 'true' && r.name !== 'default' && r.name !== 'default-encryption')
@@ -111,6 +111,14 @@ for (const transport of ['api', 'ssh'] as const) {
         expect(rows(router, c.menu)).to.deep.equal(before);
       });
     }
+
+    it("reconcile leaves the sessions of an unmarked namesake alone, even for a suspended customer", async () => {
+      router.sim.store.add('/ppp/secret', { name: 'alice', password: 'theirs', service: 'pppoe' });
+      router.sim.store.addPppSession('alice');
+      const result = await reconcileRouter(client, { plans: [pppoePlan()], customers: [{ ...alicePpp, status: 'suspended' }] });
+      expect(result.summary).to.include({ conflicts: 1, kicked: 0 });
+      expect(router.sim.store.list('/ppp/active').map((s) => s.name)).to.deep.equal(['alice']);
+    });
 
     it('fails with the same message when an unmarked entry appears between the read and the add', async () => {
       await applyPlan(client, pppoePlan());
