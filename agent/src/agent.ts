@@ -3,10 +3,11 @@ import type { AgentConfig } from './config.ts';
 import { jittered } from './channel/backoff.ts';
 import { ControllerChannel, type ChannelTiming } from './channel/connection.ts';
 import { CommandIntake, type Executor } from './channel/intake.ts';
-import { routerRuntime, type HealthProbe, type RouterRuntime } from './channel/routers.ts';
+import { pinningOpener, routerRuntime, type HealthProbe, type RouterRuntime } from './channel/routers.ts';
 import type { RouterConfig } from './drivers/types.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureStateDir, lockStateDir } from './state/files.ts';
+import { HostKeyStore } from './state/host-keys.ts';
 import { loadIdentity, type LoadedIdentity } from './state/identity.ts';
 import { CommandJournal } from './state/journal.ts';
 import { AGENT_VERSION } from './version.ts';
@@ -77,8 +78,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 async function probeRouter(router: RouterConfig, probe: HealthProbe, timeoutMs: number): Promise<RouterHealth> {
   const checkedAt = (): string => new Date().toISOString();
   try {
-    const { version, identity } = await withTimeout(probe(router), timeoutMs, `health of ${router.name}`);
-    return { name: router.name, reachable: true, version: version.slice(0, 64), identity: identity.slice(0, 128), checkedAt: checkedAt() };
+    const { version, identity, uptimeSeconds } = await withTimeout(probe(router), timeoutMs, `health of ${router.name}`);
+    return { name: router.name, reachable: true, version: version.slice(0, 64), identity: identity.slice(0, 128), ...(uptimeSeconds === undefined ? {} : { uptimeSeconds }), checkedAt: checkedAt() };
   } catch (err) {
     const error = err instanceof Error ? ((err as { routerMessage?: string }).routerMessage ?? err.message) : String(err);
     return { name: router.name, reachable: false, error: error.slice(0, 1000), checkedAt: checkedAt() };
@@ -100,9 +101,22 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   const healthIntervalMs = timing.healthIntervalMs ?? config.healthIntervalSeconds * 1000;
   const healthTimeoutMs = timing.healthTimeoutMs ?? 10_000;
 
-  const runtime: RouterRuntime | undefined = options.executor && options.probe ? undefined : routerRuntime(logger);
-  const executor = options.executor ?? runtime!.executor;
+  const hostKeys = await HostKeyStore.open(stateDir);
+  const runtime: RouterRuntime | undefined =
+    options.executor && options.probe ? undefined : routerRuntime(logger, pinningOpener(hostKeys));
   const probe = options.probe ?? runtime!.probe;
+  // A router last reported unreachable is reported again the moment a command on it succeeds,
+  // not at the next health tick (a healthy router costs nothing here: one map lookup).
+  const lastReachable = new Map<string, boolean>();
+  const run = options.executor ?? runtime!.executor;
+  const executor: Executor = async (router, envelope) => {
+    const result = await run(router, envelope);
+    if (lastReachable.get(router.name) === false) {
+      lastReachable.delete(router.name);
+      void reportHealth([router]);
+    }
+    return result;
+  };
 
   const unlock = await lockStateDir(stateDir);
   const journal = await CommandJournal.open(stateDir, { logger }).catch(async (err: unknown) => {
@@ -142,9 +156,12 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     onBacklog: (high) => channel.pauseReading(high),
   });
 
-  const reportHealth = async (): Promise<RouterHealth[]> => {
-    const routers = await Promise.all(config.routers.map((r) => probeRouter(r, probe, healthTimeoutMs)));
-    for (const r of routers) if (!r.reachable) logger.warn({ router: r.name, error: r.error }, 'router unreachable');
+  const reportHealth = async (which: readonly RouterConfig[] = config.routers): Promise<RouterHealth[]> => {
+    const routers = await Promise.all(which.map((r) => probeRouter(r, probe, healthTimeoutMs)));
+    for (const r of routers) {
+      lastReachable.set(r.name, r.reachable);
+      if (!r.reachable) logger.warn({ routerName: r.name, error: r.error }, 'router unreachable');
+    }
     channel.send({ type: 'health', agentId: identity.agentId, routers, at: new Date().toISOString() });
     return routers;
   };
@@ -193,7 +210,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     },
     whenConnected: () => channel.whenConnected(),
     idle: () => intake.idle(),
-    reportHealth,
+    reportHealth: () => reportHealth(),
     stop: () => {
       stopRequested();
       return stopped;

@@ -22,7 +22,8 @@ import { LOG_LEVELS, type LogLevel } from './logger.ts';
  * `port` defaults to 8728 / 8729 / 22 by transport; exactly one of `password` and `passwordFile`
  * (a path relative to the config file, one trailing newline dropped); optional `timeoutMs`
  * (per router command), `tlsRejectUnauthorized` (api-ssl) and `sshHostKey` (ssh: `SHA256:…`, any
- * other host key is refused). Unknown keys are errors.
+ * other host key is refused; without it the key the router shows first is pinned in the state
+ * directory's ssh-host-keys.json and any other refused after). Unknown keys are errors.
  */
 
 const DEFAULT_PORTS: Record<RouterTransport, number> = { api: 8728, 'api-ssl': 8729, ssh: 22 };

@@ -139,33 +139,6 @@ for (const transport of ['api', 'ssh'] as const) {
       expect(find(router, '/ppp/secret', { name: c.username })).to.have.length(1);
     });
 
-    it('adopts an unmarked entry with the customer\'s name by marking and setting it', async () => {
-      router.sim.store.add('/ppp/secret', { name: 'user-1', password: 'old' });
-      await applyPlan(client, pppoePlan());
-      const result = await applyCustomer(client, customer('1', pppoePlan()));
-      expect(result.changes).to.deep.equal(['adopt /ppp/secret user-1: password, service, profile, remote-address, comment']);
-      expect(find(router, '/ppp/secret', { name: 'user-1' })).to.have.length(1);
-    });
-
-    it('adopts after an add the router refuses with "already exists"', async () => {
-      await applyPlan(client, pppoePlan());
-      // Someone adds the secret between our print and our add.
-      const racing: RouterClient = {
-        name: client.name,
-        print: (menu, options) => client.print(menu, options),
-        add: async (menu, props) => {
-          if (menu === '/ppp/secret') router.sim.store.add('/ppp/secret', { name: props.name ?? '' });
-          return client.add(menu, props);
-        },
-        set: (menu, id, props) => client.set(menu, id, props),
-        remove: (menu, id) => client.remove(menu, id),
-        health: () => client.health(),
-        close: () => client.close(),
-      };
-      const result = await applyCustomer(racing, customer('1', pppoePlan()));
-      expect(result.changes).to.deep.equal(['adopt /ppp/secret user-1: password, service, profile, remote-address, comment']);
-    });
-
     it('refuses to take over an entry marked for another customer', async () => {
       await applyCustomer(client, customer('1', pppoePlan()));
       let error: unknown;

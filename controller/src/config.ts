@@ -39,6 +39,10 @@ const EnvSchema = z.object({
   MTANDAO_RECONCILE_ON_CONNECT: bool.default(true),
   /** Failed sign-ins one client address may make in 15 minutes, whichever usernames it tries. */
   MTANDAO_LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+  /** Every router is reconciled this often (reading only, unless it drifted); 0 turns it off. */
+  MTANDAO_DRIFT_CHECK_MINUTES: z.coerce.number().min(0).max(10_080).default(15),
+  /** Automatic reconciles of one router (on connect, drift check) at least this far apart. */
+  MTANDAO_RECONCILE_THROTTLE_SECONDS: z.coerce.number().min(0).max(86_400).default(300),
 });
 
 /** The controller's validated configuration. */
@@ -66,6 +70,8 @@ export type Config = {
   heartbeatMs: number;
   instanceId: string | undefined;
   reconcileOnConnect: boolean;
+  driftCheckMs: number;
+  reconcileThrottleMs: number;
 };
 
 /** A configuration problem, naming every bad key at once. */
@@ -135,5 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instanceId: e.MTANDAO_INSTANCE_ID,
     reconcileOnConnect: e.MTANDAO_RECONCILE_ON_CONNECT,
     loginFailuresPerIp: e.MTANDAO_LOGIN_FAILURES_PER_IP,
+    driftCheckMs: e.MTANDAO_DRIFT_CHECK_MINUTES * 60_000,
+    reconcileThrottleMs: e.MTANDAO_RECONCILE_THROTTLE_SECONDS * 1000,
   };
 }

@@ -26,6 +26,7 @@ import { SmsService } from './services/sms.service.ts';
 import { IdempotencyService } from './services/idempotency.service.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
+import { ReconcileQueue } from './agents/reconcile-queue.ts';
 import type { Sequelize } from 'sequelize';
 
 /** Every service, wired once; each gets only the repositories it needs. */
@@ -54,6 +55,7 @@ export interface Services {
   routerOps: RouterOpsService;
   desiredState: DesiredStateBuilder;
   idempotency: IdempotencyService;
+  reconciles: ReconcileQueue;
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean } = {}): Services {
@@ -72,7 +74,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   };
   const audit = new AuditService(repos.audit);
   const provisioning = new ProvisioningService(repos.jobs, config.jobTtlMs);
-  const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning);
+  const reconciles = new ReconcileQueue(db, provisioning, (routerId, tx) => desiredState.chunksFor(routerId, tx));
+  const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning, reconciles);
   const ipam = new IpamService(repos.pools);
   const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
@@ -97,5 +100,6 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
     desiredState,
     idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),
+    reconciles,
   };
 }

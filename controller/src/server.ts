@@ -13,6 +13,7 @@ import { loadKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AgentHub } from './agents/hub.ts';
 import { seedDemo } from './demo.ts';
+import { RouterWatch } from './agents/router-watch.ts';
 import { Dispatcher } from './agents/dispatcher.ts';
 import { OutboxRepository } from './repositories/jobs.repository.ts';
 
@@ -80,7 +81,12 @@ export async function startController(config: Config, logger: Logger): Promise<C
       services.provisioning,
       keys.signingKey,
       logger,
-      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, reconcileOnConnect: config.reconcileOnConnect, sweep: async () => void (await services.customers.expireDue()) },
+      {
+        pollMs: config.dispatchPollMs,
+        databaseUrl: url,
+        listen: !single,
+        watch: new RouterWatch(services.reconciles, services.repos.routers, hub, logger, { reconcileOnConnect: config.reconcileOnConnect, driftCheckMs: config.driftCheckMs, throttleMs: config.reconcileThrottleMs }),
+        sweep: async () => void (await services.customers.expireDue()) },
     );
     services.sites.onAgentsRetired((ids) => hub.drop(ids, 'agent retired'));
     hub.attach(server, {

@@ -97,6 +97,8 @@ export const RouterHealth = z
     reachable: z.boolean(),
     version: z.string().max(64).optional(),
     identity: z.string().max(128).optional(),
+    /** Seconds since the router booted; smaller than last time means it restarted. */
+    uptimeSeconds: z.number().int().min(0).max(2 ** 40).optional(),
     error: z.string().max(1000).optional(),
     checkedAt: z.string(),
   })

@@ -138,7 +138,7 @@ export class CommandIntake {
     }
     const unfinished = journal.unfinished();
     for (const envelope of unfinished) {
-      logger.info({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, router: envelope.payload.router }, 're-running a command accepted before a restart');
+      logger.info({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router }, 're-running a command accepted before a restart');
       this.track(envelope, Promise.resolve());
     }
     return unfinished.length;
@@ -201,7 +201,7 @@ export class CommandIntake {
   /** Runs an accepted command once its journal record is durable, then journals and acks its outcome. */
   private track(envelope: TypedEnvelope, durable: Promise<void>): void {
     const started = Date.now();
-    const log = this.options.logger.child({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, router: envelope.payload.router, ...subjectOf(envelope) });
+    const log = this.options.logger.child({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router, ...subjectOf(envelope) });
     const run = durable
       .then(
         () => this.execute(envelope, log),

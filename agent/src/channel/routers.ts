@@ -1,13 +1,14 @@
 import type { ApplyResult, TypedEnvelope } from '@mtandao/protocol';
 // The one place the runner reaches the drivers and the desired-state logic.
 import { openRouter } from '../drivers/index.ts';
-import type { RouterClient, RouterConfig } from '../drivers/types.ts';
+import type { RouterClient, RouterConfig, RouterHealthInfo } from '../drivers/types.ts';
 import type { Logger } from '../logger.ts';
+import type { HostKeyPins } from '../state/host-keys.ts';
 import { executeCommand } from '../reconcile/index.ts';
 import type { Executor } from './intake.ts';
 
 /** Reads a router's version and identity (throws when it cannot). */
-export type HealthProbe = (router: RouterConfig) => Promise<{ version: string; identity: string }>;
+export type HealthProbe = (router: RouterConfig) => Promise<RouterHealthInfo>;
 
 /** Opens a driver for a router. */
 export type OpenRouter = (config: RouterConfig, logger: Logger) => RouterClient;
@@ -36,7 +37,7 @@ export class RouterPool {
   use<T>(router: RouterConfig, task: (client: RouterClient) => Promise<T>): Promise<T> {
     let client = this.clients.get(router.name);
     if (!client) {
-      client = this.open(router, this.logger.child({ router: router.name }));
+      client = this.open(router, this.logger.child({ routerName: router.name }));
       this.clients.set(router.name, client);
     }
     return task(client);
@@ -48,6 +49,12 @@ export class RouterPool {
     await Promise.allSettled(clients.map((c) => c.close()));
   }
 }
+
+/** Opens routers with the real drivers, SSH host keys checked against (and pinned on first use in) `hostKeys`. */
+export const pinningOpener =
+  (hostKeys: HostKeyPins): OpenRouter =>
+  (config, logger) =>
+    openRouter(config, logger, { ssh: { hostKeys } });
 
 /** The default runtime: the real drivers through a pool, commands through agent/src/reconcile. */
 export function routerRuntime(logger: Logger, open: OpenRouter = openRouter, execute: ExecuteCommand = executeCommand): RouterRuntime {

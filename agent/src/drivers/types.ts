@@ -16,6 +16,14 @@ export interface RouterConfig {
   sshHostKey?: string;
 }
 
+/** What a health probe reads from a router. */
+export interface RouterHealthInfo {
+  version: string;
+  identity: string;
+  /** Seconds since the router booted: going backwards means it restarted (perhaps empty). */
+  uptimeSeconds?: number;
+}
+
 /** A row as RouterOS prints it: every value a string, the id under `.id`. */
 export type RouterRow = Record<string, string>;
 
@@ -39,8 +47,8 @@ export interface RouterClient {
   add(menu: string, props: Record<string, string>): Promise<string>;
   set(menu: string, id: string, props: Record<string, string>): Promise<void>;
   remove(menu: string, id: string): Promise<void>;
-  /** RouterOS version and identity. */
-  health(): Promise<{ version: string; identity: string }>;
+  /** RouterOS version, identity and uptime. */
+  health(): Promise<RouterHealthInfo>;
   close(): Promise<void>;
 }
 
@@ -55,7 +63,9 @@ export type RouterErrorCategory =
   /** `!fatal`, or a reply the driver could not understand */
   | 'protocol'
   /** the driver refused a value before sending it (no Windows-1252 form, a control character in a name…) */
-  | 'invalid';
+  | 'invalid'
+  /** an entry Mtandao wants to write is held by one it does not manage (or another customer's) */
+  | 'conflict';
 
 /** An error from a router, carrying the router's own text for NOC. */
 export class RouterError extends Error {
@@ -78,3 +88,7 @@ export class RouterError extends Error {
     this.trapCategory = options.trapCategory;
   }
 }
+
+/** SPEC section 7: a same-name entry without Mtandao's marker is never taken over. */
+export const unmanagedEntry = (menu: string, name: string): RouterError =>
+  new RouterError('conflict', `${menu} ${name} exists on the router but is not managed by Mtandao`, { retryable: false });

@@ -49,9 +49,9 @@ export function canonicalRateLimit(text: string): string {
 const DURATION_UNITS: Record<string, number> = { w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
 const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ms|w|d|h|m|s)/g;
 const DURATION_WORDS = /^(?:[0-9]+(?:\.[0-9]+)?(?:ms|w|d|h|m|s))+$/;
-const CLOCK = /^(?:([0-9]+)d)?([0-9]{1,2}):([0-9]{2}):([0-9]{2}(?:\.[0-9]+)?)$/;
+const CLOCK = /^(?:([0-9]+)w)?(?:([0-9]+)d)?([0-9]{1,2}):([0-9]{2}):([0-9]{2}(?:\.[0-9]+)?)$/;
 
-/** Seconds of a RouterOS duration (`4w2d`, `30d`, `1h30m`, `00:30:00`, `1d02:00:00`, `90`), or undefined. */
+/** Seconds of a RouterOS duration (`4w2d`, `30d`, `1h30m`, `00:30:00`, `1d02:00:00`, `1w2d03:04:05`, `90`), or undefined. */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
   if (/^[0-9]+$/.test(t)) return Number(t);
@@ -61,7 +61,7 @@ export function parseDuration(text: string): number | undefined {
     return total;
   }
   const c = CLOCK.exec(t);
-  if (c) return Number(c[1] ?? 0) * 86400 + Number(c[2]) * 3600 + Number(c[3]) * 60 + Number(c[4]);
+  if (c) return Number(c[1] ?? 0) * 604800 + Number(c[2] ?? 0) * 86400 + Number(c[3]) * 3600 + Number(c[4]) * 60 + Number(c[5]);
   return undefined;
 }
 

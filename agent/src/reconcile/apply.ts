@@ -1,12 +1,12 @@
 /**
  * Applying one plan or one customer: read what is there, diff, write only the difference, in
  * dependency order (profile before secret). An entry is found by its marker first, then by its
- * name (an unmarked entry of that name is adopted: marked and set), and an `add` the router
- * refuses with "already exists" is followed by that lookup and a `set`. Applying twice writes
- * nothing the second time.
+ * name: an entry of that name without Mtandao's marker is never taken over (SPEC section 7), the
+ * command fails naming it, and an `add` the router refuses with "already exists" is followed by
+ * the same lookup. Applying twice writes nothing the second time.
  */
 import { customerMarker, planMarker, type ApplyResult, type ConnectionType, type CustomerRef, type CustomerSpec, type PlanSpec } from '@mtandao/protocol';
-import { RouterError, type RouterClient, type RouterRow } from '../drivers/types.ts';
+import { RouterError, unmanagedEntry, type RouterClient, type RouterRow } from '../drivers/types.ts';
 import {
   ALL_CUSTOMER_MENUS,
   CUSTOMER_MARKER_PREFIX,
@@ -57,7 +57,7 @@ const owner = (row: RouterRow): string | undefined => {
   return c.startsWith(CUSTOMER_MARKER_PREFIX) || c.startsWith(PLAN_MARKER_PREFIX) ? c : undefined;
 };
 
-/** Makes one entry match: update the marked one, adopt an unmarked namesake, or add. */
+/** Makes one entry match: update the marked one or add it; an unmarked namesake fails the command. */
 async function ensure(w: Writer, entry: DesiredEntry, found: Found): Promise<Outcome> {
   const [primary, ...duplicates] = found.marked;
   await Promise.all(duplicates.map((d) => w.remove(entry.menu, d, 'remove duplicate')));
@@ -71,29 +71,27 @@ async function ensure(w: Writer, entry: DesiredEntry, found: Found): Promise<Out
     return { changed: Object.keys(diff), created: false, ...(diff.name !== undefined && primary.name ? { previousName: primary.name } : {}) };
   }
   const holder = found.holders[0];
-  if (holder) return adopt(w, entry, holder);
+  if (holder) refuse(w, entry, holder);
   try {
     await w.add(entry.menu, entry.props);
     return { changed: [], created: true };
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    // Someone added it between our print and our add: look again and adopt.
+    // Someone added it between our print and our add: look again.
     const again = await locate(w.client, entry);
-    const row = again.marked[0] ?? again.holders[0];
-    if (!row) throw e;
-    return again.marked[0] ? ensure(w, entry, again) : adopt(w, entry, row);
+    if (again.marked[0]) return ensure(w, entry, again);
+    if (again.holders[0]) refuse(w, entry, again.holders[0]);
+    throw e;
   }
 }
 
-async function adopt(w: Writer, entry: DesiredEntry, holder: RouterRow): Promise<Outcome> {
+/** An entry holds the name Mtandao wants and is not this entry: fail, touching nothing. */
+function refuse(w: Writer, entry: DesiredEntry, holder: RouterRow): never {
+  w.summary.conflicts++;
   const other = owner(holder);
-  if (other && other !== entry.marker) {
-    w.summary.conflicts++;
-    throw new RouterError('trap', `${entry.menu} ${entry.props[entry.key] ?? ''} belongs to ${other}, not ${entry.marker}`, { retryable: false });
-  }
-  const diff = difference(entry.props, holder);
-  await w.set(entry.menu, holder, diff, 'adopt');
-  return { changed: Object.keys(diff), created: false };
+  const name = entry.props[entry.key] ?? '';
+  if (other && other !== entry.marker) throw new RouterError('conflict', `${entry.menu} ${name} belongs to ${other}, not ${entry.marker}`, { retryable: false });
+  throw unmanagedEntry(entry.menu, name);
 }
 
 /** Removes the sessions of the given users from a session menu. */

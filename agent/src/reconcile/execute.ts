@@ -17,7 +17,7 @@ export async function checkHealth(client: RouterClient): Promise<RouterHealth> {
   const checkedAt = new Date().toISOString();
   try {
     const h = await client.health();
-    return { name: client.name, reachable: true, version: clip(h.version, 64), identity: clip(h.identity, 128), checkedAt };
+    return { name: client.name, reachable: true, version: clip(h.version, 64), identity: clip(h.identity, 128), ...(h.uptimeSeconds === undefined ? {} : { uptimeSeconds: h.uptimeSeconds }), checkedAt };
   } catch (e) {
     const message = e instanceof RouterError && e.routerMessage ? `${e.message} (${e.routerMessage})` : e instanceof Error ? e.message : String(e);
     return { name: client.name, reachable: false, error: clip(message, 1000), checkedAt };

@@ -91,6 +91,8 @@ const keyOf = (menu: string, row: Readonly<Record<string, string | undefined>>):
 interface Outcome {
   changed: string[];
   previousName?: string;
+  /** Held by an entry Mtandao does not own: nothing of it, its sessions included, is touched. */
+  conflict?: boolean;
 }
 
 /**
@@ -177,6 +179,7 @@ export async function reconcileRouter(client: RouterClient, desired: DesiredStat
     const type = c.spec.connectionType;
     if (type === 'static') return;
     const o = outcomes[i]?.[0];
+    if (o?.conflict) return;
     if (c.spec.status !== 'active' || o?.changed.some((f) => SESSION_FIELDS.has(f))) kicks[type].add(c.spec.username);
     if (o?.previousName) kicks[type].add(o.previousName);
   });
@@ -247,7 +250,7 @@ function planEntry(w: Writer, idx: MenuIndex, entry: DesiredEntry): { outcome: O
   if (holder) {
     w.summary.conflicts++;
     w.note(`conflict ${entry.menu} ${label(entry.menu, entry.props)}: held by ${holder.comment ? holder.comment : 'an entry without a marker'}, left alone`);
-    return { outcome: { changed: [] } };
+    return { outcome: { changed: [], conflict: true } };
   }
   return { outcome: { changed: [] }, write: () => w.add(entry.menu, entry.props) };
 }

@@ -200,6 +200,19 @@ export class RouterOsSim {
     this.cpu.clear();
   }
 
+  /**
+   * Restarts the router: every connection drops and uptime starts again. `empty` also wipes its
+   * configuration back to the factory's (a reset, a replaced router), identity included unless
+   * `identity` is given (a restored backup keeps its name).
+   */
+  reboot(options: { empty?: boolean; identity?: string } = {}): void {
+    this.resetConnections();
+    this.cpu.clear();
+    this.store.reboot(options.empty ?? false);
+    if (options.identity !== undefined) this.store.identity = options.identity;
+    else if (options.empty) this.store.identity = 'MikroTik';
+  }
+
   /** Refuses every login (`invalid user name or password (6)`) while true. */
   refuseLogins(refuse: boolean): void {
     this.refusing = refuse;

@@ -76,7 +76,7 @@ export class RouterStore extends EventEmitter {
   readonly version: string;
   private readonly menus = new Map<string, MenuState>();
   private readonly now: () => number;
-  private readonly bootedAt: number;
+  private bootedAt: number;
 
   constructor(options: StoreOptions) {
     super();
@@ -84,10 +84,24 @@ export class RouterStore extends EventEmitter {
     this.identity = options.identity;
     this.now = options.now ?? Date.now;
     this.bootedAt = this.now();
+    this.fill();
+  }
+
+  /** Every menu as a router fresh from the factory has it: the built-in entries only. */
+  private fill(): void {
     for (const spec of MENUS.values()) {
       const state: MenuState = { spec, entries: new Map(), nextId: spec.firstId, autoNames: 0, unique: spec.unique.map(() => new Map()), lookup: new Map(LOOKUP_FIELDS.map((f) => [f, new Map()])) };
       for (const b of spec.builtins ?? []) this.insert(state, { id: b.id, props: new Map(Object.entries(b.props)), createdAt: this.bootedAt });
       this.menus.set(spec.path, state);
+    }
+  }
+
+  /** A restart: uptime starts again from 0; `empty` also drops the configuration (a reset, a new router). */
+  reboot(empty: boolean): void {
+    this.bootedAt = this.now();
+    if (empty) {
+      this.menus.clear();
+      this.fill();
     }
   }
 

@@ -35,8 +35,17 @@ export function behavesAsRouterClient(transport: RouterTransport, router: () => 
     expect(await client.print('/ppp/secret', { where: { name: 'd1' } })).to.deep.equal([]);
   });
 
-  it('reports health: version and identity', async () => {
-    expect(await client.health()).to.deep.equal({ version: '7.18.2 (stable)', identity: 'test-router' });
+  it('reports health: version, identity and uptime, which starts again from 0 when the router restarts', async () => {
+    const h = await client.health();
+    expect(h).to.include({ version: '7.18.2 (stable)', identity: 'test-router' });
+    expect(h.uptimeSeconds).to.be.a('number').and.be.at.least(0);
+    router().sim.reboot({ empty: true });
+    let after: Awaited<ReturnType<typeof client.health>> | undefined;
+    for (let i = 0; i < 20 && !after; i++) after = await client.health().catch(() => undefined); // the first try may meet the dropped connection
+    expect(after).to.include({ identity: 'MikroTik' });
+    expect(after?.uptimeSeconds).to.equal(0);
+    expect(router().sim.store.list('/ppp/secret')).to.deep.equal([]);
+    router().sim.store.identity = 'test-router'; // the suite's emulator serves the next tests
   });
 
   it('turns the router\'s refusals into non-retryable traps with its own words', async () => {

@@ -2,6 +2,7 @@ import { CustomerRef, CustomerSpec, PlanSpec, type CommandType } from '@mtandao/
 import type { ClaimedJob } from '../repositories/jobs.repository.ts';
 import type { CustomersRepository, DesiredCustomerRow } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
+import type { Transaction } from 'sequelize';
 import type { Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
 
@@ -194,11 +195,12 @@ export class DesiredStateBuilder {
   }
 
   /** Chunks to reserve for a reconcile of a router (with headroom for customers added meanwhile). */
-  async chunksFor(routerId: string): Promise<number> {
+  async chunksFor(routerId: string, tx?: Transaction): Promise<number> {
     const rows = await this.db.rows<{ n: string }>(
       `SELECT count(*) AS n FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
         WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))`,
       [routerId],
+      tx,
     );
     return Math.ceil(Number(rows[0]?.n ?? 0) / RECONCILE_CHUNK) + 1;
   }

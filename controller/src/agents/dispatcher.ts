@@ -6,10 +6,11 @@ import type { Logger } from '../logger.ts';
 import type { ClaimedJob, JobsRepository, OutboxRepository } from '../repositories/jobs.repository.ts';
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
-import type { JobIntent, ProvisioningService } from '../services/provisioning.service.ts';
+import type { ProvisioningService } from '../services/provisioning.service.ts';
 import type { Database } from '../db/database.ts';
 import type { BuildOutcome, DesiredStateBuilder } from './desired-state.ts';
 import type { AgentHub, AgentSession } from './hub.ts';
+import type { RouterWatch } from './router-watch.ts';
 
 /** Jobs claimed per round trip to the database. */
 const BATCH = 64;
@@ -62,7 +63,7 @@ export class Dispatcher {
     private readonly provisioning: ProvisioningService,
     private readonly signingKey: KeyObject,
     private readonly logger: Logger,
-    private readonly options: { pollMs: number; databaseUrl: string; listen: boolean; reconcileOnConnect: boolean; sweep?: () => Promise<void> },
+    private readonly options: { pollMs: number; databaseUrl: string; listen: boolean; watch: RouterWatch; sweep?: () => Promise<void> },
   ) {}
 
   async start(): Promise<void> {
@@ -70,12 +71,14 @@ export class Dispatcher {
     this.timers.push(setInterval(() => this.kickAll(), this.options.pollMs));
     this.timers.push(setInterval(() => void this.redeliverStale(), 15_000));
     this.timers.push(setInterval(() => void this.housekeeping(), 30_000));
+    this.options.watch.start();
     if (this.options.listen) await this.listen();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.options.watch.stop();
     this.provisioning.wake.removeAllListeners('jobs');
     await this.listener?.end().catch(() => undefined);
   }
@@ -168,7 +171,7 @@ export class Dispatcher {
     const built = await this.builder.build(claimed, this.routerNames);
     for (const job of claimed) {
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
-      const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
+      const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), routerName: this.routerNames.get(String(job.router_id)), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
       if ('skip' in outcome) {
         await this.outbox.settle(job.command_id, { status: 'applied', result: { skipped: outcome.skip }, event: `nothing to send: ${outcome.skip}` }, session.agentId);
         continue;
@@ -225,7 +228,7 @@ export class Dispatcher {
     await this.db.exec('UPDATE agents SET next_seq = GREATEST(next_seq, $2) WHERE id = $1', [session.agentId, hello.lastSeq]);
     const orphans = await this.outbox.requeueOrphans(session.siteId, session.agentId);
     if (orphans > 0) log.info({ orphans }, 'requeued jobs sent to a retired agent of this site');
-    if (this.options.reconcileOnConnect) await this.queueReconciles(session.siteId, log);
+    await this.options.watch.onConnected(session.siteId, log);
     session.helloReceived = true;
     const st = this.stateOf(session);
     st.running = true;
@@ -240,23 +243,6 @@ export class Dispatcher {
       st.running = false;
     }
     this.kick(session);
-  }
-
-  /**
-   * A router may have been reset or edited by hand while its agent was away: reconcile every router
-   * of the site when its agent connects (unless one is already queued). With no drift this only reads.
-   */
-  private async queueReconciles(siteId: string, log: Logger): Promise<void> {
-    const routers = await this.db.rows<{ id: string }>(
-      `SELECT r.id FROM routers r WHERE r.site_id = $1 AND NOT EXISTS (
-         SELECT 1 FROM provisioning_jobs j WHERE j.router_id = r.id AND j.type = 'router.reconcile' AND j.status IN ('pending', 'sent'))`,
-      [siteId],
-    );
-    if (routers.length === 0) return;
-    const intents: JobIntent[] = [];
-    for (const r of routers) intents.push({ routerId: String(r.id), type: 'router.reconcile', reason: 'agent connected', payload: { chunks: await this.builder.chunksFor(String(r.id)) } });
-    await this.db.transaction((tx) => this.provisioning.enqueue(tx, intents, null));
-    log.info({ routers: routers.length }, 'queued a reconcile of each router of the site');
   }
 
   private async onAck(session: AgentSession, ack: AckMessage): Promise<void> {
@@ -317,15 +303,7 @@ export class Dispatcher {
   }
 
   private async onHealth(session: AgentSession, msg: HealthMessage): Promise<void> {
-    for (const r of msg.routers) {
-      await this.routers.updateHealth(session.siteId, r.name, {
-        reachable: r.reachable,
-        version: r.version ?? null,
-        identity: r.identity ?? null,
-        lastError: r.reachable ? null : (r.error ?? 'unreachable'),
-        checkedAt: new Date(r.checkedAt),
-      });
-    }
+    await this.options.watch.onHealth(session.siteId, msg);
   }
 
   private async onLog(session: AgentSession, msg: LogMessage): Promise<void> {

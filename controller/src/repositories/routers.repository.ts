@@ -26,6 +26,13 @@ const SELECT = `
     JOIN sites s ON s.id = r.site_id
     LEFT JOIN LATERAL (SELECT * FROM agents WHERE site_id = r.site_id AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1) a ON true`;
 
+/** A router's health as it was before a report, to tell a restart from a tick. */
+export interface HealthChange {
+  routerId: string;
+  routerName: string;
+  before: { version: string | null; identity: string | null; uptimeSeconds: number | null };
+}
+
 export class RoutersRepository {
   constructor(private readonly db: Database) {}
 
@@ -51,11 +58,27 @@ export class RoutersRepository {
   async remove(id: string, tx: Transaction): Promise<void> {
     await RouterModel.destroy({ where: { id }, transaction: tx });
   }
-  async updateHealth(siteId: string, name: string, health: { reachable: boolean; version: string | null; identity: string | null; lastError: string | null; checkedAt: Date }): Promise<void> {
-    await this.db.exec(
-      `UPDATE routers SET reachable = $3, version = COALESCE($4, version), identity = COALESCE($5, identity), last_error = $6, checked_at = $7, updated_at = now()
-        WHERE site_id = $1 AND lower(name) = lower($2)`,
-      [siteId, name, health.reachable, health.version, health.identity, health.lastError, health.checkedAt],
+  /** Records a health report; returns the router and what it said before (to spot a restart). */
+  async updateHealth(
+    siteId: string,
+    name: string,
+    health: { reachable: boolean; version: string | null; identity: string | null; uptimeSeconds: number | null; lastError: string | null; checkedAt: Date },
+  ): Promise<HealthChange | undefined> {
+    const rows = await this.db.rows<{ id: string; name: string; old_version: string | null; old_identity: string | null; old_uptime: string | null }>(
+      `WITH old AS (SELECT id, version, identity, uptime_seconds FROM routers WHERE site_id = $1 AND lower(name) = lower($2) FOR UPDATE)
+       UPDATE routers r SET reachable = $3, version = COALESCE($4, r.version), identity = COALESCE($5, r.identity), uptime_seconds = COALESCE($8, r.uptime_seconds),
+              last_error = $6, checked_at = $7, updated_at = now()
+         FROM old WHERE r.id = old.id
+       RETURNING r.id, r.name, old.version AS old_version, old.identity AS old_identity, old.uptime_seconds AS old_uptime`,
+      [siteId, name, health.reachable, health.version, health.identity, health.lastError, health.checkedAt, health.uptimeSeconds],
     );
+    const r = rows[0];
+    if (!r) return undefined;
+    return { routerId: String(r.id), routerName: r.name, before: { version: r.old_version, identity: r.old_identity, uptimeSeconds: r.old_uptime === null ? null : Number(r.old_uptime) } };
+  }
+
+  /** The routers of a site. */
+  async idsOfSite(siteId: string): Promise<string[]> {
+    return (await this.db.rows<{ id: string }>('SELECT id FROM routers WHERE site_id = $1 ORDER BY id', [siteId])).map((r) => String(r.id));
   }
 }

@@ -9,6 +9,7 @@ import type { PoolsRepository } from '../repositories/pools.repository.ts';
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { AuditService } from './audit.service.ts';
 import type { ProvisioningService } from './provisioning.service.ts';
+import type { ReconcileQueue } from '../agents/reconcile-queue.ts';
 import { uniqueViolation, type Database } from '../db/database.ts';
 import type { Plan } from '../db/models/index.ts';
 
@@ -16,6 +17,16 @@ import type { Plan } from '../db/models/index.ts';
 export function planIsComplete(plan: Pick<Plan, 'connectionType'>, routerIds: string[], poolIds: string[]): boolean {
   if (routerIds.length === 0) return false;
   return plan.connectionType === 'hotspot' || poolIds.length > 0;
+}
+
+/**
+ * Whether an edit changes what customers' own entries hold, not only the plan's profile. (A renamed
+ * profile needs nothing more: RouterOS points secrets and users at the profile, not at its name.)
+ */
+export function customerEntriesChange(connectionType: string, input: UpdatePlanRequest): boolean {
+  if (connectionType === 'static') return input.downloadSpeed !== undefined || input.uploadSpeed !== undefined;
+  if (connectionType === 'hotspot') return input.dataLimit !== undefined;
+  return false;
 }
 
 /** Internet plans, the routers that carry them and the fan-out of their profiles. */
@@ -27,6 +38,7 @@ export class PlansService {
     private readonly routers: RoutersRepository,
     private readonly audit: AuditService,
     private readonly provisioning: ProvisioningService,
+    private readonly reconciles: ReconcileQueue,
   ) {}
 
   private async views(plans: Plan[], tx?: Transaction): Promise<PlanView[]> {
@@ -154,6 +166,11 @@ export class PlansService {
         const added = routerIds.filter((r) => !before.routerIds.includes(r));
         if (profileChanged) await this.fanout([id], 'plan changed', meta, tx);
         else if (added.length > 0) await this.provisioning.enqueue(tx, added.map((routerId) => ({ routerId, type: 'plan.apply', planId: id, reason: 'plan added to router' })), meta.actor.userId);
+        // Customer entries carry some plan fields themselves (a queue's max-limit, a hotspot user's
+        // limit): the profile alone does not bring them along.
+        if (customerEntriesChange(plan.connectionType, input) && (await this.plans.hasCustomers(id, tx))) {
+          await this.reconciles.queue(routerIds, 'plan changed: entries of its customers', {}, tx, meta.actor.userId);
+        }
       });
       return this.get(id);
     } catch (err) {

@@ -11,6 +11,7 @@ import { ADMIN_PASSWORD, startTestController } from './controller.ts';
 import { Fixtures } from './fixtures.ts';
 
 type Body = Record<string, unknown>;
+type AgentTiming = NonNullable<Parameters<typeof startAgent>[0]['timing']>;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ROUTER_USER = 'mtandao';
 export const ROUTER_PASSWORD = 'router-pw-42';
@@ -28,7 +29,7 @@ export interface Stack {
   routerName: string;
   agent?: AgentHandle;
   child?: ChildProcess;
-  startAgentInProcess(): Promise<AgentHandle>;
+  startAgentInProcess(timing?: AgentTiming): Promise<AgentHandle>;
   startAgentProcess(): Promise<ChildProcess>;
   stop(): Promise<void>;
 }
@@ -51,11 +52,11 @@ export async function startStack(options: { transport?: RouterTransport; env?: R
   writeFileSync(configFile, JSON.stringify({ routers: [router], logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', healthIntervalSeconds: 5 }), { mode: 0o600 });
   const stack: Stack = {
     controller, api, fx, world, sim, ports, stateDir, configFile, routerName,
-    async startAgentInProcess() {
+    async startAgentInProcess(timing = {}) {
       stack.agent = await startAgent({
         stateDir,
         config: { routers: [router], logLevel: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent', healthIntervalSeconds: 5 },
-        timing: { pingIntervalMs: 1000, backoffBaseMs: 50, backoffCapMs: 500 },
+        timing: { pingIntervalMs: 1000, backoffBaseMs: 50, backoffCapMs: 500, ...timing },
       });
       await stack.agent.whenConnected();
       return stack.agent;

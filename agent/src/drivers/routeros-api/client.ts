@@ -23,7 +23,8 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { SessionKeeper } from '../session.ts';
-import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterRow } from '../types.ts';
+import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow } from '../types.ts';
+import { parseDuration } from '../values.ts';
 import { checkId, checkMenu, checkName, withId } from '../validate.ts';
 import { ApiConnection, unreachable, type Reply } from './connection.ts';
 
@@ -87,7 +88,7 @@ export class RouterOsApiClient implements RouterClient {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1024);
     this.timeoutMs = options.timeoutMs ?? config.timeoutMs ?? 10_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-    this.logger = options.logger?.child({ routerId: config.name });
+    this.logger = options.logger?.child({ routerName: config.name });
   }
 
   async print(menu: string, options: PrintOptions = {}): Promise<RouterRow[]> {
@@ -112,9 +113,10 @@ export class RouterOsApiClient implements RouterClient {
     await this.run([`${checkMenu(menu)}/remove`, `=.id=${checkId(id)}`]);
   }
 
-  async health(): Promise<{ version: string; identity: string }> {
-    const [resource, identity] = await Promise.all([this.print('/system/resource', { proplist: ['version'] }), this.print('/system/identity')]);
-    return { version: resource[0]?.version ?? '', identity: identity[0]?.name ?? '' };
+  async health(): Promise<RouterHealthInfo> {
+    const [resource, identity] = await Promise.all([this.print('/system/resource', { proplist: ['version', 'uptime'] }), this.print('/system/identity')]);
+    const uptimeSeconds = parseDuration(resource[0]?.uptime ?? '');
+    return { version: resource[0]?.version ?? '', identity: identity[0]?.name ?? '', ...(uptimeSeconds === undefined ? {} : { uptimeSeconds: Math.floor(uptimeSeconds) }) };
   }
 
   async close(): Promise<void> {

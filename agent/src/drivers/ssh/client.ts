@@ -9,7 +9,9 @@ import type { Logger } from 'pino';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { decodeWin1252 } from '../encoding.ts';
-import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterRow } from '../types.ts';
+import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow } from '../types.ts';
+import { parseDuration } from '../values.ts';
+import type { HostKeyPins } from '../../state/host-keys.ts';
 import { SessionKeeper } from '../session.ts';
 import { checkId, withId } from '../validate.ts';
 import { cliArgs, cliPath, cliWhere, consoleError, rowsFromJson, rowsFromTerse } from './cli.ts';
@@ -23,6 +25,8 @@ export interface SshClientOptions {
   /** Connect and authentication timeout; default 10 s. */
   connectTimeoutMs?: number;
   logger?: Logger;
+  /** Host keys pinned on first use, for a router without `sshHostKey` (without both, any key is accepted). */
+  hostKeys?: HostKeyPins;
 }
 
 /** What the driver has done, for tests. */
@@ -56,6 +60,7 @@ export class RouterOsSshClient implements RouterClient {
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly logger: Logger | undefined;
+  private readonly hostKeys: HostKeyPins | undefined;
   private readonly session = new SessionKeeper(
     () => this.connect(),
     (s) => s.alive,
@@ -72,7 +77,8 @@ export class RouterOsSshClient implements RouterClient {
     this.maxChannels = Math.max(1, options.maxChannels ?? 4);
     this.timeoutMs = options.timeoutMs ?? config.timeoutMs ?? 15_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.logger = options.logger?.child({ routerId: config.name });
+    this.logger = options.logger?.child({ routerName: config.name });
+    this.hostKeys = options.hostKeys;
   }
 
   async print(menu: string, options: PrintOptions = {}): Promise<RouterRow[]> {
@@ -112,10 +118,11 @@ export class RouterOsSshClient implements RouterClient {
     await this.silent(`${cliPath(menu)} remove ${checkId(id)}`);
   }
 
-  async health(): Promise<{ version: string; identity: string }> {
-    const command = ':put [/system resource get version]; :put [/system identity get name]';
-    const [version = '', identity = ''] = (await this.exec(command)).split(/\r?\n/);
-    return { version: version.trim(), identity: identity.trim() };
+  async health(): Promise<RouterHealthInfo> {
+    const command = ':put [/system resource get version]; :put [/system identity get name]; :put [/system resource get uptime]';
+    const [version = '', identity = '', uptime = ''] = (await this.exec(command)).split(/\r?\n/);
+    const uptimeSeconds = parseDuration(uptime);
+    return { version: version.trim(), identity: identity.trim(), ...(uptimeSeconds === undefined ? {} : { uptimeSeconds: Math.floor(uptimeSeconds) }) };
   }
 
   async close(): Promise<void> {
@@ -193,6 +200,8 @@ export class RouterOsSshClient implements RouterClient {
     const { config } = this;
     const client = new ssh2.Client();
     const session: Session = { client, alive: false, json: true };
+    const address = `${config.host}:${config.port}`;
+    let refused: RouterError | undefined;
     await new Promise<void>((resolve, reject) => {
       client.on('ready', () => {
         // Small commands and their answers must not wait for Nagle and delayed ACKs (~40 ms each).
@@ -202,7 +211,7 @@ export class RouterOsSshClient implements RouterClient {
       });
       client.on('error', (e: Error & { level?: string }) => {
         session.alive = false;
-        if (/verification failed/i.test(e.message)) reject(new RouterError('login', `router SSH host key is not ${config.sshHostKey ?? ''}`, { cause: e, retryable: false }));
+        if (/verification failed/i.test(e.message)) reject(refused ?? new RouterError('login', `router ${config.name}: SSH host key refused`, { cause: e, retryable: false }));
         else if (e.level === 'client-authentication') reject(new RouterError('login', `router refused the SSH login of ${config.username}`, { cause: e, retryable: false, routerMessage: e.message }));
         else reject(unreachable(`SSH connection to ${config.host}:${config.port} failed: ${e.message}`, e));
       });
@@ -219,13 +228,33 @@ export class RouterOsSshClient implements RouterClient {
         readyTimeout: this.connectTimeoutMs,
         keepaliveInterval: 30_000,
         keepaliveCountMax: 3,
-        hostVerifier: (key: Buffer) => {
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           const seen = fingerprint(key);
-          if (config.sshHostKey && config.sshHostKey !== seen) {
-            this.logger?.error({ expected: config.sshHostKey, seen }, 'router SSH host key does not match');
-            return false;
+          const pinned = config.sshHostKey ?? this.hostKeys?.get(address);
+          if (pinned === undefined) {
+            // First use: trust this key from now on, and only this one.
+            if (!this.hostKeys) return verify(true);
+            this.hostKeys.pin(address, seen, config.name).then(
+              () => {
+                this.logger?.info({ address, fingerprint: seen, file: this.hostKeys?.where }, 'router SSH host key pinned on first use');
+                verify(true);
+              },
+              (err: unknown) => {
+                refused = new RouterError('login', `router ${config.name}: could not pin its SSH host key ${seen}: ${(err as Error).message}`, { cause: err, retryable: true });
+                verify(false);
+              },
+            );
+            return;
           }
-          return true;
+          if (pinned === seen) return verify(true);
+          const how = config.sshHostKey ? 'set sshHostKey to the new one' : `remove ${address} from ${this.hostKeys?.where ?? 'the pinned keys'}`;
+          refused = new RouterError(
+            'login',
+            `router ${config.name} (${address}) presented SSH host key ${seen}, expected ${pinned}: refusing to connect (if the router was replaced on purpose, ${how})`,
+            { retryable: false },
+          );
+          this.logger?.error({ address, expected: pinned, presented: seen }, 'router SSH host key does not match');
+          verify(false);
         },
       });
     });
