@@ -86,7 +86,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         databaseUrl: url,
         listen: !single,
         watch: new RouterWatch(services.reconciles, services.repos.routers, hub, logger, { reconcileOnConnect: config.reconcileOnConnect, driftCheckMs: config.driftCheckMs, throttleMs: config.reconcileThrottleMs }),
-        sweep: async () => void (await services.customers.expireDue()) },
+        sweep: async () => void (await services.lifecycle.expireDue()) },
     );
     services.sites.onAgentsRetired((ids) => hub.drop(ids, 'agent retired'));
     hub.attach(server, {
