@@ -4,6 +4,7 @@ import type { ControllerKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
+import { CustomerListRepository } from './repositories/customer-list.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
 import { PlansRepository } from './repositories/plans.repository.ts';
 import { PoolsRepository } from './repositories/pools.repository.ts';
@@ -15,6 +16,7 @@ import { UsersRepository } from './repositories/users.repository.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthService } from './services/auth.service.ts';
 import { CustomersService } from './services/customers.service.ts';
+import { CustomerListService } from './services/customer-list.service.ts';
 import { IpamService } from './services/ipam.service.ts';
 import { PlansService } from './services/plans.service.ts';
 import { PoolsService } from './services/pools.service.ts';
@@ -46,6 +48,7 @@ export interface Services {
   ipam: IpamService;
   plans: PlansService;
   customers: CustomersService;
+  customerList: CustomerListService;
   provisioning: ProvisioningService;
   settings: SettingsService;
   sms: SmsService;
@@ -88,6 +91,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     ipam,
     plans,
     customers,
+    customerList: new CustomerListService(new CustomerListRepository(db), customers, provisioning, config.timezone),
     provisioning,
     settings,
     sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),

@@ -117,13 +117,6 @@ export class CustomersService {
     return this.view(row, jobs.get(id));
   }
 
-  async list(query: { search?: string | undefined; status?: string | undefined; connectionType?: string | undefined; planId?: string | undefined; page: number; pageSize: number }) {
-    const phone = query.search ? normaliseKenyanMobile(query.search) : undefined;
-    const { rows, total } = await this.customers.list({ ...query, phone }, query.pageSize, (query.page - 1) * query.pageSize);
-    const jobs = await this.provisioning.latestForCustomers(rows.map((r) => String(r.id)));
-    return { items: rows.map((r) => this.view(r, jobs.get(String(r.id)))), total };
-  }
-
   /** Checks a plan can take a customer of this type; returns it with its routers and pools. */
   private async checkPlan(problems: Problems, planId: string, connectionType: ConnectionType, tx: Transaction): Promise<PlanWithLinks | undefined> {
     return validatePlan(problems, (await this.plans.withLinks(planId, tx)) ?? null, connectionType);

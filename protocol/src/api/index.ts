@@ -3,6 +3,8 @@ export * from './common.ts';
 export * from './auth.ts';
 export * from './network.ts';
 export * from './plans.ts';
+export * from './customer-list.ts';
 export * from './customers.ts';
+export * from './reports.ts';
 export * from './provisioning.ts';
 export * from './settings.ts';
