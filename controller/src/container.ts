@@ -8,6 +8,7 @@ import { CustomerListRepository } from './repositories/customer-list.repository.
 import { JobsRepository } from './repositories/jobs.repository.ts';
 import { PlansRepository } from './repositories/plans.repository.ts';
 import { PoolsRepository } from './repositories/pools.repository.ts';
+import { ReportsRepository } from './repositories/reports.repository.ts';
 import { RoutersRepository } from './repositories/routers.repository.ts';
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SitesRepository } from './repositories/sites.repository.ts';
@@ -24,6 +25,7 @@ import { ProvisioningService } from './services/provisioning.service.ts';
 import { SettingsService } from './services/settings.service.ts';
 import { SitesService } from './services/sites.service.ts';
 import { SmsService } from './services/sms.service.ts';
+import { ReportsService } from './services/reports.service.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
 import type { Sequelize } from 'sequelize';
@@ -49,6 +51,7 @@ export interface Services {
   plans: PlansService;
   customers: CustomersService;
   customerList: CustomerListService;
+  reports: ReportsService;
   provisioning: ProvisioningService;
   settings: SettingsService;
   sms: SmsService;
@@ -92,6 +95,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     plans,
     customers,
     customerList: new CustomerListService(new CustomerListRepository(db), customers, provisioning, config.timezone),
+    reports: new ReportsService(new ReportsRepository(db), pools, config),
     provisioning,
     settings,
     sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
