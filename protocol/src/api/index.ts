@@ -8,3 +8,4 @@ export * from './customers.ts';
 export * from './reports.ts';
 export * from './provisioning.ts';
 export * from './settings.ts';
+export * from './billing.ts';
