@@ -133,7 +133,7 @@ describe('overview and reports (GET /reports/*)', () => {
   it('money reports are for admins and staff; bad input names its field', async () => {
     expect((await noc.get('/reports/revenue')).status).to.equal(403);
     expect((await noc.get('/reports/cash-up')).status).to.equal(403);
-    for (const [q, field] of [['/reports/revenue?groupBy=week', 'groupBy'], ['/reports/revenue?from=2026-02-30', 'from'], ['/reports/revenue?from=2026-12-02&to=2026-12-01', 'from'], ['/reports/cash-up?date=today', 'date'], ['/reports/revenue?format=pdf', 'format']]) {
+    for (const [q, field] of <[string, string][]>[['/reports/revenue?groupBy=week', 'groupBy'], ['/reports/revenue?from=2026-02-30', 'from'], ['/reports/revenue?from=2026-12-02&to=2026-12-01', 'from'], ['/reports/cash-up?date=today', 'date'], ['/reports/revenue?format=pdf', 'format']]) {
       const res = await admin.get(q);
       expect(res.status, q).to.equal(422);
       expect((res.body as { error: { field: string } }).error.field, q).to.equal(field);

@@ -3,6 +3,7 @@ import { PaymentMethod } from '@mtandao/protocol';
 import { FileResult } from '../http/route.ts';
 import { toCsv } from '../lib/csv.ts';
 import { formatAmount } from '../lib/money.ts';
+import { addDays, dayStart, localDay } from '../lib/zoned.ts';
 import type { ReportsRepository } from '../repositories/reports.repository.ts';
 import type { PoolsService } from './pools.service.ts';
 
@@ -11,10 +12,6 @@ const METHOD_LABEL: Record<string, string> = { cash: 'Cash', mpesa: 'M-Pesa', ba
 const SYSTEM = 'System (M-Pesa, automatic)';
 type ByMethod = Record<(typeof METHODS)[number], string>;
 
-/** "2026-12-01" plus n days. */
-const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-/** Today in a time zone, "2026-12-01". */
-const todayIn = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 const csvFile = (name: string, header: string[], rows: (string | number | null)[][]) => new FileResult(toCsv(header, rows), 'text/csv; charset=utf-8', name);
 
 /** The overview (the dashboard's home), revenue reports and the daily cash-up. */
@@ -27,7 +24,11 @@ export class ReportsService {
 
   async overview(): Promise<OverviewView> {
     const tz = this.settings.timezone;
-    const [r, unmatched, pools] = await Promise.all([this.repo.overview(tz), this.repo.unmatchedPayments(), this.pools.list()]);
+    const today = localDay(tz);
+    const monthStart = `${today.slice(0, 8)}01`;
+    const chartStart = addDays(today, -29);
+    const bounds = { today, monthStart, from: dayStart(monthStart < chartStart ? monthStart : chartStart, tz), todayEnd: dayStart(addDays(today, 1), tz), weekEnd: dayStart(addDays(today, 8), tz) };
+    const [r, unmatched, pools] = await Promise.all([this.repo.overview(tz, bounds), this.repo.unmatchedPayments(), this.pools.list()]);
     const s = r.by_status ?? {};
     const count = (k: string) => Number(s[k] ?? 0);
     const customers = { active: count('active'), expired: count('expired'), suspended: count('suspended'), inactive: count('inactive') };
@@ -59,7 +60,7 @@ export class ReportsService {
 
   /** The range of a report: both days given, or this month so far; `from` after `to` is refused. */
   private range(from: string | undefined, to: string | undefined): { from: string; to: string } {
-    const today = todayIn(this.settings.timezone);
+    const today = localDay(this.settings.timezone);
     const end = to ?? today;
     const start = from ?? `${end.slice(0, 8)}01`;
     return { from: start, to: end };
@@ -95,7 +96,7 @@ export class ReportsService {
   }
 
   async cashUp(q: { date?: string | undefined; staffId?: string | undefined; format?: 'json' | 'csv' | undefined }): Promise<CashUpView | FileResult> {
-    const date = q.date ?? todayIn(this.settings.timezone);
+    const date = q.date ?? localDay(this.settings.timezone);
     const rows = await this.repo.cashUp(this.settings.timezone, date, q.staffId);
     const zero = () => Object.fromEntries(METHODS.map((m) => [m, 0n])) as Record<string, bigint>;
     const staff = new Map<string, { staffId: string | null; staff: string; count: number; sums: Record<string, bigint> }>();
