@@ -113,7 +113,7 @@ try {
   process.stdout.write(`${JSON.stringify([figure])}\n`);
 } finally {
   await c.stop();
-  if (databaseUrl) {
+  if (databaseUrl && !process.env.BENCH_KEEP_DB) {
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);

@@ -1,13 +1,27 @@
 import { expect } from 'chai';
 import type { OverviewView } from '@mtandao/protocol/api';
 import { expectStatus } from '../../controller/test/helpers/client.ts';
-import { screenshot, textOf } from './helpers/browser.ts';
-import { run, sessionPerTest } from './helpers/run.ts';
+import type { Session } from './helpers/browser.ts';
+import { DESKTOP, screenshot, textOf } from './helpers/browser.ts';
+import { run } from './helpers/run.ts';
+import { USERS } from './helpers/stack.ts';
 import { activeCustomer } from './helpers/world.ts';
 
 describe('Overview (the home page) and reports', function () {
   this.timeout(90_000);
-  const s = sessionPerTest('admin');
+  const s = {} as Session;
+  // signing in lands on the overview, whose load reads every figure: allow a loaded machine its time
+  beforeEach(async () => {
+    const context = await run.browser.newContext({ baseURL: run.stack.url, viewport: DESKTOP, timezoneId: 'Africa/Nairobi' });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Username').fill(USERS.admin.username);
+    await page.getByLabel('Password').fill(USERS.admin.password);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.getByRole('button', { name: 'Sign in' }).click()]);
+    Object.assign(s, { context, page });
+  });
+  afterEach(async () => s.context?.close());
 
   before(async function () {
     this.timeout(90_000);
