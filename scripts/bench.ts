@@ -283,6 +283,7 @@ async function main(): Promise<void> {
     if (want('reconcile')) figures.push(...(await inOwnProcess<Figure[]>('bench-reconcile.ts')));
     if (want('import')) figures.push({ figure: 'import 10 000-row CSV: stored / provisioned', value: 'not built', target: '≤ 10 s / ≤ 30 s', pass: null, detail: { note: 'bulk CSV import has no open issue yet' } });
     if (want('fanout')) await benchFanout(c, api);
+    if (want('overview')) figures.push(...(await inOwnProcess<Figure[]>('bench-overview.ts')));
   } finally {
     await c.stop();
   }

@@ -4,10 +4,12 @@ import type { ControllerKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
+import { CustomerListRepository } from './repositories/customer-list.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
 import { LedgerRepository } from './repositories/ledger.repository.ts';
 import { PlansRepository } from './repositories/plans.repository.ts';
 import { PoolsRepository } from './repositories/pools.repository.ts';
+import { ReportsRepository } from './repositories/reports.repository.ts';
 import { RoutersRepository } from './repositories/routers.repository.ts';
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SitesRepository } from './repositories/sites.repository.ts';
@@ -17,6 +19,7 @@ import { IdempotencyRepository } from './repositories/idempotency.repository.ts'
 import { AuditService } from './services/audit.service.ts';
 import { AuthService } from './services/auth.service.ts';
 import { CustomersService } from './services/customers.service.ts';
+import { CustomerListService } from './services/customer-list.service.ts';
 import { BillingService, type PaymentHook } from './services/billing.service.ts';
 import { CustomerJobs } from './services/customer-jobs.ts';
 import { CustomerLifecycleService } from './services/customer-lifecycle.service.ts';
@@ -29,6 +32,7 @@ import { SettingsService } from './services/settings.service.ts';
 import { SitesService } from './services/sites.service.ts';
 import { SmsService } from './services/sms.service.ts';
 import { IdempotencyService } from './services/idempotency.service.ts';
+import { ReportsService } from './services/reports.service.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
 import { ReconcileQueue } from './agents/reconcile-queue.ts';
@@ -55,6 +59,8 @@ export interface Services {
   ipam: IpamService;
   plans: PlansService;
   customers: CustomersService;
+  customerList: CustomerListService;
+  reports: ReportsService;
   registration: CustomerRegistrationService;
   lifecycle: CustomerLifecycleService;
   billing: BillingService;
@@ -109,6 +115,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     ipam,
     plans,
     customers,
+    customerList: new CustomerListService(new CustomerListRepository(db), customers, provisioning, config.timezone),
+    reports: new ReportsService(new ReportsRepository(db), pools, config),
     registration,
     lifecycle,
     billing,

@@ -100,6 +100,11 @@ export async function startController(config: Config, logger: Logger): Promise<C
       if (demo.seeded) logger.info('seeded the demo site, router, pools and plans');
       if (demo.tokenFile) logger.info({ file: demo.tokenFile }, 'wrote a one-time enrolment token for the demo agent');
     }
+    // today's customer counts for the overview's chart: now, then every 10 minutes
+    const snapshot = () => void services.reports.snapshot().catch((err: unknown) => logger.warn({ err }, 'customer count snapshot failed'));
+    snapshot();
+    const snapshots = setInterval(snapshot, 10 * 60_000);
+    snapshots.unref();
     ready = true;
     const seq = sequelize;
     return {
@@ -111,6 +116,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       dispatcher,
       bootstrapPassword: boot.password,
       async stop() {
+        clearInterval(snapshots);
         await dispatcher.stop();
         await hub.close();
         await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import { apiRoutes } from '../routes/index.ts';
 import { buildOpenApi } from './openapi.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
-import { HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
+import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
 
 /** Name of the staff session cookie. */
 export const SESSION_COOKIE = 'mtandao_session';
@@ -166,7 +166,9 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         return;
       }
       const out = await call();
-      if (out instanceof HttpResult) {
+      if (out instanceof FileResult) {
+        res.status(def.status ?? 200).type(out.contentType).attachment(out.filename).send(out.text);
+      } else if (out instanceof HttpResult) {
         if (out.options.setSession) res.append('set-cookie', sessionCookie(out.options.setSession.token, out.options.setSession.maxAgeMs, s.config.cookieSecure));
         if (out.options.clearSession) res.append('set-cookie', sessionCookie('', 0, s.config.cookieSecure));
         res.status(out.options.status ?? def.status ?? 200);

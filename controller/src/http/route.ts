@@ -51,6 +51,15 @@ export interface RequestMeta {
   ip: string | undefined;
 }
 
+/** A file download (CSV export): its text, type and the name the browser saves it under. */
+export class FileResult {
+  constructor(
+    readonly text: string,
+    readonly contentType: string,
+    readonly filename: string,
+  ) {}
+}
+
 /** A response with a status or cookies, for the few handlers that need more than a JSON body. */
 export class HttpResult {
   constructor(

@@ -1,5 +1,4 @@
 import type { Transaction } from 'sequelize';
-import { AuditEntry } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
 
 /** A row of the append-only audit log. */
@@ -25,10 +24,49 @@ export class AuditRepository {
     );
   }
 
-  async list(filter: { entity?: string; entityId?: string; limit: number; offset: number }): Promise<{ rows: AuditEntry[]; count: number }> {
-    const where: Record<string, string> = {};
-    if (filter.entity) where.entity = filter.entity;
-    if (filter.entityId) where.entityId = filter.entityId;
-    return AuditEntry.findAndCountAll({ where, order: [['id', 'DESC']], limit: filter.limit, offset: filter.offset });
+  /** Entries newest first, filtered; the count of all that match. */
+  async list(filter: AuditFilter, limit: number, offset: number): Promise<{ rows: AuditRow[]; count: number }> {
+    const conds: string[] = [];
+    const bind: unknown[] = [];
+    const param = (v: unknown) => {
+      bind.push(v);
+      return `$${bind.length}`;
+    };
+    if (filter.actor) conds.push(`lower(username) = lower(${param(filter.actor)})`);
+    if (filter.entity) conds.push(`entity = ${param(filter.entity)}`);
+    if (filter.entityId) conds.push(`entity_id = ${param(filter.entityId)}`);
+    if (filter.action) conds.push(`action LIKE ${param(`${filter.action.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)}`);
+    if (filter.from) conds.push(`at >= ${param(filter.from)}::timestamptz`);
+    if (filter.to) conds.push(`at < ${param(filter.to)}::timestamptz`);
+    const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
+    const [rows, count] = await Promise.all([
+      this.db.rows<AuditRow>(`SELECT id::text, at, username, action, entity, entity_id, details, request_id, ip FROM audit_log ${where} ORDER BY id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, bind),
+      this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM audit_log ${where}`, bind),
+    ]);
+    return { rows, count: Number(count[0]?.n ?? 0) };
   }
+}
+
+/** Filters of the audit log viewer. */
+export interface AuditFilter {
+  actor?: string | undefined;
+  entity?: string | undefined;
+  entityId?: string | undefined;
+  /** an action or its prefix ("customer." finds every customer action) */
+  action?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+/** An audit entry as read back. */
+export interface AuditRow {
+  id: string;
+  at: Date;
+  username: string | null;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+  details: Record<string, unknown>;
+  request_id: string | null;
+  ip: string | null;
 }

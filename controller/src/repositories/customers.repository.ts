@@ -31,7 +31,8 @@ export interface CustomerRow {
   next_plan_name: string | null;
 }
 
-const SELECT = `
+/** The customer columns every view reads (the list and the export reuse it). */
+export const CUSTOMER_SELECT = `
   SELECT c.id, c.connection_type, c.plan_id, p.name AS plan_name, c.network_id, n.cidr::text AS network, host(c.ip_address) AS ip_address,
          c.full_name, c.phone, c.email, c.username, c.account_number, c.additional_account_number, c.status, c.expires_at,
          c.activated_at, c.balance_minor, c.created_at, u.username AS created_by_username,
@@ -105,16 +106,6 @@ export interface NewCustomerRow {
   createdBy: string | null;
 }
 
-/** Filters of the customer list. */
-export interface CustomerFilter {
-  search?: string | undefined;
-  /** the search term as a normalised phone number, when it is one */
-  phone?: string | undefined;
-  status?: string | undefined;
-  connectionType?: string | undefined;
-  planId?: string | undefined;
-}
-
 export class CustomersRepository {
   constructor(private readonly db: Database) {}
 
@@ -133,35 +124,13 @@ export class CustomersRepository {
     return ids.length === 0 ? [] : Customer.findAll({ where: { id: ids } });
   }
   async row(id: string, tx?: Transaction): Promise<CustomerRow | undefined> {
-    return (await this.db.rows<CustomerRow>(`${SELECT} WHERE c.id = $1`, [id], tx))[0];
+    return (await this.db.rows<CustomerRow>(`${CUSTOMER_SELECT} WHERE c.id = $1`, [id], tx))[0];
   }
   async update(id: string, patch: Partial<CreationAttributes<Customer>>, tx: Transaction): Promise<void> {
     await Customer.update({ ...patch, updatedAt: new Date() }, { where: { id }, transaction: tx });
   }
   async remove(id: string, tx: Transaction): Promise<void> {
     await Customer.destroy({ where: { id }, transaction: tx });
-  }
-
-  async list(filter: CustomerFilter, limit: number, offset: number): Promise<{ rows: CustomerRow[]; total: number }> {
-    const conds: string[] = [];
-    const bind: unknown[] = [];
-    const param = (v: unknown) => {
-      bind.push(v);
-      return `$${bind.length}`;
-    };
-    if (filter.status) conds.push(`c.status = ${param(filter.status)}`);
-    if (filter.connectionType) conds.push(`c.connection_type = ${param(filter.connectionType)}`);
-    if (filter.planId) conds.push(`c.plan_id = ${param(filter.planId)}`);
-    if (filter.search) {
-      const like = param(`%${filter.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-      const ors = [`c.full_name ILIKE ${like}`, `c.username ILIKE ${like}`, `c.account_number ILIKE ${like}`, `c.additional_account_number ILIKE ${like}`, `c.phone LIKE ${like}`, `host(c.ip_address) LIKE ${like}`, `c.email ILIKE ${like}`];
-      if (filter.phone) ors.push(`c.phone = ${param(filter.phone)}`);
-      conds.push(`(${ors.join(' OR ')})`);
-    }
-    const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
-    const rows = await this.db.rows<CustomerRow>(`${SELECT} ${where} ORDER BY c.created_at DESC, c.id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, bind);
-    const count = await this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM customers c ${where}`, bind);
-    return { rows, total: Number(count[0]?.n ?? 0) };
   }
 
   /**

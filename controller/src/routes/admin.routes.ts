@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { JobListQuery, JobView, PageQuery, SettingsView, SmsView, UpdateSettingsRequest, listOf } from '@mtandao/protocol/api';
+import { AuditEntryView, AuditQuery, JobListQuery, JobView, PageQuery, SettingsView, SmsView, UpdateSettingsRequest, listOf } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
 import { route } from '../http/route.ts';
 import { IdParams, meta } from './helpers.ts';
@@ -15,10 +14,8 @@ export function adminRoutes(s: Services) {
     route({ method: 'patch', path: '/settings', tag: 'Settings', access: 'admin', summary: 'Change settings (SMS provider, paybill number)', body: UpdateSettingsRequest, response: SettingsView, handler: async (ctx) => s.settings.update(meta(ctx), ctx.body) }),
     route({ method: 'get', path: '/sms', tag: 'Settings', access: 'read', summary: 'The SMS outbox', query: PageQuery, response: listOf(SmsView), handler: async (ctx) => s.sms.list(ctx.query) }),
     route({
-      method: 'get', path: '/audit', tag: 'Settings', access: 'admin', summary: 'The audit log',
-      query: PageQuery.extend({ entity: z.string().max(40).optional(), entityId: z.string().max(40).optional() }),
-      response: listOf(z.object({ id: z.string(), at: z.string(), username: z.string().nullable(), action: z.string(), entity: z.string(), entityId: z.string().nullable(), details: z.record(z.string(), z.unknown()), requestId: z.string().nullable() })),
-      handler: async (ctx) => s.audit.list(ctx.query),
+      method: 'get', path: '/audit', tag: 'Settings', access: 'admin', summary: 'The audit log: who did what, filtered by actor, entity, action and time',
+      query: AuditQuery, response: listOf(AuditEntryView), handler: async (ctx) => s.audit.list(ctx.query),
     }),
   ];
 }

@@ -17,7 +17,7 @@ export function customerRoutes(s: Services) {
       handler: async (ctx) => s.registration.generateUsername(ctx.query),
     }),
     route({ method: 'get', path: '/customers/generate-account-number', tag: 'Customers', access: 'read', summary: 'A unique six-digit account number (easy to type as an M-Pesa account)', response: z.object({ accountNumber: z.string() }), handler: async () => s.registration.generateAccountNumber() }),
-    route({ method: 'get', path: '/customers', tag: 'Customers', access: 'read', summary: 'List and search customers (name, phone, username, account number, IP)', query: CustomerListQuery, response: listOf(CustomerView), handler: async (ctx) => s.customers.list(ctx.query) }),
+    route({ method: 'get', path: '/customers', tag: 'Customers', access: 'read', summary: 'List and search customers (name, phone, username, account number, IP); filter by plan, site, router, expiring, owing; sort; format=csv exports every match', query: CustomerListQuery, response: listOf(CustomerView), handler: async (ctx) => s.customerList.list(ctx.query) }),
     route({ method: 'post', path: '/customers', tag: 'Customers', access: 'write', status: 201, summary: 'Add a customer (the Add Customer flow)', body: CreateCustomerRequest, response: CustomerView, handler: async (ctx) => s.registration.create(meta(ctx), ctx.body) }),
     route({ method: 'get', path: '/customers/:id', tag: 'Customers', access: 'read', summary: 'One customer with plan, IP, status, expiry and latest job', params: IdParams, response: CustomerView, handler: async (ctx) => s.customers.get(ctx.params.id) }),
     route({

@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import type { RequestMeta } from '../http/route.ts';
-import type { AuditRepository } from '../repositories/audit.repository.ts';
+import type { AuditEntryView } from '@mtandao/protocol/api';
+import type { AuditFilter, AuditRepository } from '../repositories/audit.repository.ts';
 
 /** Keys whose values never reach the audit log. */
 const SECRET_KEYS = /password|token|apikey|secret|privatekey/i;
@@ -34,18 +35,19 @@ export class AuditService {
     );
   }
 
-  async list(filter: { entity?: string; entityId?: string; page: number; pageSize: number }) {
-    const { rows, count } = await this.repo.list({ ...filter, limit: filter.pageSize, offset: (filter.page - 1) * filter.pageSize });
+  async list(filter: AuditFilter & { page: number; pageSize: number }): Promise<{ items: AuditEntryView[]; total: number }> {
+    const { rows, count } = await this.repo.list(filter, filter.pageSize, (filter.page - 1) * filter.pageSize);
     return {
       items: rows.map((r) => ({
-        id: r.id,
-        at: r.at.toISOString(),
+        id: String(r.id),
+        at: new Date(r.at).toISOString(),
         username: r.username,
         action: r.action,
         entity: r.entity,
-        entityId: r.entityId,
-        details: r.details,
-        requestId: r.requestId,
+        entityId: r.entity_id,
+        details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+        requestId: r.request_id,
+        ip: r.ip,
       })),
       total: count,
     };

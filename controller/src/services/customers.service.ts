@@ -83,13 +83,6 @@ export class CustomersService {
     return this.view(row, jobs.get(id));
   }
 
-  async list(query: { search?: string | undefined; status?: string | undefined; connectionType?: string | undefined; planId?: string | undefined; page: number; pageSize: number }) {
-    const phone = query.search ? normaliseKenyanMobile(query.search) : undefined;
-    const { rows, total } = await this.customers.list({ ...query, phone }, query.pageSize, (query.page - 1) * query.pageSize);
-    const jobs = await this.provisioning.latestForCustomers(rows.map((r) => String(r.id)));
-    return { items: rows.map((r) => this.view(r, jobs.get(String(r.id)))), total };
-  }
-
   private async checkPhone(problems: Problems, phone: string): Promise<string | undefined> {
     const normalised = normaliseKenyanMobile(phone);
     if (!normalised) problems.add('phone', INVALID_PHONE_MESSAGE);

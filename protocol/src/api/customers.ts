@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConnectionType, CustomerStatus, JobStatus, LedgerKind, LedgerSide, PaymentKind, PaymentMethod, ValidityUnit } from '../enums.ts';
 import { isWin1252, PRINTABLE_PATTERN, USERNAME_PATTERN, WIN1252_MESSAGE } from '../validation.ts';
 import { Amount, blankAsAbsent, Flag, Id, OptionalId, optionalText, PageQuery, requiredText } from './common.ts';
+import { CustomerListDepth } from './customer-list.ts';
 
 // Contract messages of the Add Customer flow (SPEC section 4, help/add-new-customer.txt).
 /** IP missing for PPPoE/Static. */
@@ -95,9 +96,10 @@ export type UpdateCustomerRequest = z.input<typeof UpdateCustomerRequest>;
 /** `GET /customers` query. */
 export const CustomerListQuery = PageQuery.extend({
   search: z.string().trim().max(100).optional(),
-  status: CustomerStatus.optional(),
-  connectionType: ConnectionType.optional(),
+  status: blankAsAbsent(CustomerStatus),
+  connectionType: blankAsAbsent(ConnectionType),
   planId: OptionalId('Plan'),
+  ...CustomerListDepth.shape,
 });
 
 /** The latest provisioning job of a customer, in short. */

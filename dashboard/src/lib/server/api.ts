@@ -4,7 +4,8 @@ import {
   AvailableIps, ChangePlanRequest, CreateCustomerRequest, CreatePaymentRequest, CreatePlanRequest, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest,
   CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PaymentView, PlanView, PoolView, RouterView,
   SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
-  CreateUserRequest, UpdateUserRequest, UserView,
+  CreateUserRequest, UpdateUserRequest, UserView, type CustomerSort,
+  AuditEntryView, CashUpView, OverviewView, RevenueView,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
 import { config } from './config';
@@ -28,7 +29,7 @@ export class ApiError extends Error {
 }
 
 type Event = Pick<RequestEvent, 'cookies' | 'url' | 'request' | 'getClientAddress'>;
-type Query = Record<string, string | number | undefined | null>;
+type Query = Record<string, string | number | boolean | undefined | null>;
 type In<S extends z.ZodType> = z.input<S>;
 /** A body assembled from a form: fields may be missing, and the controller names what is. */
 export type Draft<T> = { [K in keyof T]?: unknown extends T[K] ? T[K] : NonNullable<T[K]> extends readonly unknown[] ? T[K] : NonNullable<T[K]> extends object ? Draft<NonNullable<T[K]>> : T[K] };
@@ -123,6 +124,20 @@ export class Controller {
     }
   }
 
+  /** A file the controller makes (CSV exports), passed through to the browser as it comes. */
+  async download(path: string, query: Query = {}): Promise<Response> {
+    const res = await this.send('GET', `${path}${qs(query)}`);
+    if (res.status === 401) this.toLogin();
+    if (!res.ok) {
+      const e = await parseError(res);
+      error(e.status, e.message);
+    }
+    const headers = new Headers({ 'content-type': res.headers.get('content-type') ?? 'text/csv', 'cache-control': 'no-store' });
+    const disposition = res.headers.get('content-disposition');
+    if (disposition) headers.set('content-disposition', disposition);
+    return new Response(res.body, { status: 200, headers });
+  }
+
   /** Signs in; answers the controller's session token and how long it lasts. */
   async login(body: In<typeof LoginRequest>): Promise<{ token: string; maxAge: number; user: Me }> {
     const res = await this.send('POST', '/auth/login', body, undefined);
@@ -186,7 +201,7 @@ export class Controller {
   };
 
   customers = {
-    list: (query: { search?: string; status?: CustomerStatus; page?: number; pageSize?: number }) => this.read(`/customers${qs(query)}`, listOf(CustomerView)),
+    list: (query: CustomerQuery) => this.read(`/customers${qs(query)}`, listOf(CustomerView)),
     get: (id: string) => this.read(`/customers/${enc(id)}`, CustomerView),
     generateUsername: (query: { name?: string; phone?: string }) => this.read(`/customers/generate-username${qs(query)}`, z.object({ username: z.string() })),
     generateAccountNumber: () => this.read('/customers/generate-account-number', z.object({ accountNumber: z.string() })),
@@ -204,11 +219,37 @@ export class Controller {
     changePlan: (id: string, body: In<typeof ChangePlanRequest>) => this.call('POST', `/customers/${enc(id)}/change-plan`, CustomerView, body),
   };
 
+  audit = {
+    list: (query: { actor?: string; entity?: string; entityId?: string; action?: string; from?: string; to?: string; page?: number; pageSize?: number }) =>
+      this.read(`/audit${qs(query)}`, listOf(AuditEntryView)),
+  };
+
+  reports = {
+    overview: () => this.read('/reports/overview', OverviewView),
+    revenue: (query: { from?: string; to?: string; groupBy?: string }) => this.read(`/reports/revenue${qs(query)}`, RevenueView),
+    cashUp: (query: { date?: string; staffId?: string }) => this.read(`/reports/cash-up${qs(query)}`, CashUpView),
+  };
+
   jobs = {
     list: (query: JobQuery) => this.read(`/provisioning/jobs${qs(query)}`, listOf(JobView)),
     get: (id: string) => this.read(`/provisioning/jobs/${enc(id)}`, JobView),
   };
 }
+
+/** Filters and order of the customer list (and of its export). */
+export type CustomerQuery = {
+  search?: string;
+  status?: CustomerStatus;
+  planId?: string;
+  siteId?: string;
+  routerId?: string;
+  expiringWithinDays?: number;
+  owing?: boolean;
+  sort?: CustomerSort;
+  order?: 'asc' | 'desc';
+  page?: number;
+  pageSize?: number;
+};
 
 /** Filters of the provisioning log. */
 export type JobQuery = {

@@ -1,4 +1,7 @@
-import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => redirect(303, '/customers');
+/** The overview: the dashboard's home. Re-run by the page every 30 s while it is visible. */
+export const load: PageServerLoad = async ({ locals, depends }) => {
+  depends('app:overview');
+  return { overview: await locals.api.reports.overview() };
+};

@@ -4,7 +4,7 @@ import { formValues } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Only a path of this dashboard: never an open redirect. */
-const safeNext = (next: string | null): string => (next && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : '/customers');
+const safeNext = (next: string | null): string => (next && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : '/');
 
 export const load: PageServerLoad = async ({ cookies, url }) => {
   if (cookies.get(SESSION_COOKIE)) redirect(303, safeNext(url.searchParams.get('next')));
