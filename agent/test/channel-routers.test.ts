@@ -30,8 +30,8 @@ describe('agent channel: default router runtime', () => {
     });
     const first = await runtime.probe(simRouter());
     const second = await runtime.probe(simRouter());
-    expect(first).to.deep.equal({ version: '7.18.2 (stable)', identity: 'pop-core' });
-    expect(second).to.deep.equal(first);
+    expect(first).to.include({ version: '7.18.2 (stable)', identity: 'pop-core' });
+    expect(second).to.include({ version: first.version, identity: first.identity });
     expect(opened).to.equal(1);
     await runtime.close();
   });

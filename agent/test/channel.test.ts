@@ -308,14 +308,14 @@ describe('agent channel', () => {
       expect((await controller.deliver(frame)).error).to.deep.equal({ code: 'agent-error', message: 'boom', retryable: false });
     });
 
-    it('logs each command with agentId, commandId, router and customerId, never the router password', async () => {
+    it('logs each command with agentId, commandId, routerName and customerId, never the router password', async () => {
       const { logger, lines } = memoryLogger('debug');
       await start({ logger });
       const frame = controller.seal(agentId, 'customer.apply', applyCustomer('c1'));
       await controller.deliver(frame);
       const about = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.commandId === frame.envelope.id);
       expect(about.length).to.be.at.least(2);
-      for (const line of about) expect(line).to.include({ agentId, router: 'core-1', customerId: 'c1' });
+      for (const line of about) expect(line).to.include({ agentId, routerName: 'core-1', customerId: 'c1' });
       expect(lines.join('\n')).not.to.contain(ROUTER_PASSWORD);
     });
   });

@@ -32,6 +32,7 @@ export function restartSign(before: HealthChange['before'], now: { version?: str
  */
 export class RouterWatch {
   private timer?: NodeJS.Timeout;
+  private startedAt = Date.now();
 
   constructor(
     private readonly reconciles: ReconcileQueue,
@@ -43,6 +44,7 @@ export class RouterWatch {
 
   start(): void {
     if (this.options.driftCheckMs <= 0) return;
+    this.startedAt = Date.now();
     const every = Math.max(1000, Math.min(60_000, this.options.driftCheckMs / 4));
     this.timer = setInterval(() => void this.driftCheck(), every);
     this.timer.unref();
@@ -81,6 +83,9 @@ export class RouterWatch {
 
   /** Queues a reconcile of every router whose agent is connected here and that was not reconciled within the interval. */
   async driftCheck(): Promise<void> {
+    // The first round comes one interval after start: connecting agents were just reconciled (or
+    // were asked not to be), and a restarted controller must not reconcile every router at once.
+    if (Date.now() - this.startedAt < this.options.driftCheckMs) return;
     const sites = new Set([...this.hub.sessions.values()].filter((s) => s.open && s.helloReceived).map((s) => s.siteId));
     for (const siteId of sites) {
       try {

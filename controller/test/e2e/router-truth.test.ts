@@ -16,7 +16,7 @@ describe('the router holds what the controller says (controller → agent → em
       await stack.startAgentInProcess();
       await allApplied(stack.api);
     });
-    after(async () => stack.stop());
+    after(async () => stack?.stop());
 
     it("a Static plan's new speed lands on the simple queue of every customer on it", async () => {
       const { api, fx, world } = stack;
