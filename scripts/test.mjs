@@ -20,7 +20,7 @@ const only = process.env.TEST_TASKS?.split(',').map((s) => s.trim()).filter(Bool
 const selected = only ? tasks.filter((t) => only.includes(t.name)) : tasks;
 const width = Math.max(...selected.map((t) => t.name.length));
 // the API fuzzer's cases per route in this run (its own default, 10 000, is for `npm run fuzz -w controller`)
-const env = { ...process.env, FUZZ_RUNS: process.env.FUZZ_RUNS ?? '300', FORCE_COLOR: '0' };
+const env = { ...process.env, FUZZ_RUNS: process.env.FUZZ_RUNS ?? '100', FORCE_COLOR: '0' };
 const started = Date.now();
 
 function run(task) {

@@ -56,3 +56,22 @@ describe('bad input that used to answer 500', () => {
     expect((res.body as { error: Body }).error).to.deep.include({ field: 'validity.count', message: 'Validity must be at most 10 years' });
   });
 });
+
+describe('bad input found by the API fuzzer', () => {
+  let controller: Awaited<ReturnType<typeof startTestController>>;
+  let api: ApiClient;
+  before(async function () {
+    this.timeout(120_000);
+    controller = await startTestController();
+    api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
+  });
+  after(async () => controller.stop());
+
+  it('takes a job filter time with a UTC offset past ±15:59', async () => {
+    expectStatus(await api.get(`/provisioning/jobs?since=${encodeURIComponent('2026-02-15T07:32:29+20:17')}`), 200);
+  });
+
+  it('clears an Africa\'s Talking base URL with null', async () => {
+    expectStatus(await api.patch('/settings', { africastalking: { username: 'sandbox', baseUrl: null } }), 200);
+  });
+});

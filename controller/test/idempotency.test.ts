@@ -23,7 +23,7 @@ describe('Idempotency-Key', () => {
   const count = async (sql: string, bind: unknown[] = []) => Number((await controller.services.db.rows<{ n: string }>(sql, bind))[0]!.n);
 
   before(async function () {
-    this.timeout(120_000); // the embedded database starts and migrates here
+    this.timeout(300_000); // the embedded database starts and migrates here (minutes on a busy machine)
     controller = await startTestController();
     api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     fx = new Fixtures(api);

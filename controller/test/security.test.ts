@@ -17,7 +17,8 @@ describe('security', () => {
   let world: Awaited<ReturnType<Fixtures['world']>>;
   let customerId: string;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000); // scrypt for three accounts and a whole world, on a busy machine
     controller = await startTestController();
     admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     for (const [username, role] of [['staff1', 'staff'], ['noc1', 'noc']]) {
@@ -33,8 +34,11 @@ describe('security', () => {
   after(async () => controller.stop());
 
   const concrete = (path: string, id: string) => path.replace(/:id\b/g, id);
-  /** Reads whose :id (a customer's) names nothing of their kind, and what they answer instead of 200. */
-  const READ_STATUS: Record<string, number> = {};
+  /**
+   * What a read may answer when its :id is a customer's: 200, or 404 when nothing of its kind has
+   * that id; the router read-back needs the router's agent, offline here (409).
+   */
+  const READ_STATUS: Record<string, number[]> = { 'get /routers/:id/entries': [409, 404] };
 
   describe('login', () => {
     it('gives one message for an unknown user and a wrong password', async () => {
@@ -125,8 +129,8 @@ describe('security', () => {
         if (r.access === 'read') {
           // exactly what an admin gets for the same read: 200, or the 404/409 of an id that is not this kind
           const asAdmin = await admin.request(r.method.toUpperCase(), concrete(r.path, customerId), r.method === 'get' ? undefined : {});
-          expect(res.status, `${r.method} ${r.path} ${JSON.stringify(res.body)}`).to.equal(READ_STATUS[`${r.method} ${r.path}`] ?? 200);
-          expect(asAdmin.status, `${r.method} ${r.path} as admin`).to.equal(res.status);
+          expect(res.status, `${r.method} ${r.path} ${JSON.stringify(res.body)}`).to.equal(asAdmin.status);
+          expect(READ_STATUS[`${r.method} ${r.path}`] ?? [200, 404], `${r.method} ${r.path} ${JSON.stringify(res.body)}`).to.include(res.status);
         } else expect(res.status, `${r.method} ${r.path}`).to.equal(403);
       }
     });

@@ -123,8 +123,9 @@ export class JobsRepository {
     if (filter.routerId) add('j.router_id = ?', filter.routerId);
     if (filter.siteId) add('r.site_id = ?', filter.siteId);
     if (filter.status) add('j.status = ?', filter.status);
-    if (filter.since) add('j.created_at >= ?', filter.since);
-    if (filter.until) add('j.created_at < ?', filter.until);
+    // as instants: PostgreSQL refuses offsets past ±15:59 that ISO 8601 (and zod) allow
+    if (filter.since) add('j.created_at >= ?', new Date(filter.since).toISOString());
+    if (filter.until) add('j.created_at < ?', new Date(filter.until).toISOString());
     if (filter.afterId) add('j.id > ?', filter.afterId);
     return { sql: conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '', bind };
   }
