@@ -37,6 +37,10 @@ const EnvSchema = z.object({
   MTANDAO_INSTANCE_ID: z.string().optional(),
   /** Reconcile every router of a site when its agent connects. */
   MTANDAO_RECONCILE_ON_CONNECT: bool.default(true),
+  /** Longest wait between expiry sweeps (the leader also wakes when the next customer is due). */
+  MTANDAO_EXPIRY_SWEEP_SECONDS: z.coerce.number().min(0.05).max(60).default(15),
+  /** Backstop polling interval of the SMS outbox sender. */
+  MTANDAO_SMS_POLL_MS: z.coerce.number().int().min(50).default(2000),
 });
 
 /** The controller's validated configuration. */
@@ -63,6 +67,8 @@ export type Config = {
   heartbeatMs: number;
   instanceId: string | undefined;
   reconcileOnConnect: boolean;
+  expirySweepMs: number;
+  smsPollMs: number;
 };
 
 /** A configuration problem, naming every bad key at once. */
@@ -131,5 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatMs: e.MTANDAO_HEARTBEAT_SECONDS * 1000,
     instanceId: e.MTANDAO_INSTANCE_ID,
     reconcileOnConnect: e.MTANDAO_RECONCILE_ON_CONNECT,
+    expirySweepMs: Math.round(e.MTANDAO_EXPIRY_SWEEP_SECONDS * 1000),
+    smsPollMs: e.MTANDAO_SMS_POLL_MS,
   };
 }

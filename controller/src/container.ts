@@ -11,6 +11,7 @@ import { RoutersRepository } from './repositories/routers.repository.ts';
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SitesRepository } from './repositories/sites.repository.ts';
 import { SmsRepository } from './repositories/sms.repository.ts';
+import { ExpiryRepository } from './repositories/expiry.repository.ts';
 import { UsersRepository } from './repositories/users.repository.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthService } from './services/auth.service.ts';
@@ -22,6 +23,8 @@ import { ProvisioningService } from './services/provisioning.service.ts';
 import { SettingsService } from './services/settings.service.ts';
 import { SitesService } from './services/sites.service.ts';
 import { SmsService } from './services/sms.service.ts';
+import { ExpiryEngine } from './services/expiry.service.ts';
+import { SmsSender } from './services/sms-sender.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
 import type { Sequelize } from 'sequelize';
@@ -49,11 +52,13 @@ export interface Services {
   provisioning: ProvisioningService;
   settings: SettingsService;
   sms: SmsService;
+  smsSender: SmsSender;
+  expiry: ExpiryEngine;
   routerOps: RouterOpsService;
   desiredState: DesiredStateBuilder;
 }
 
-export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean } = {}): Services {
+export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; databaseUrl?: string } = {}): Services {
   const db = new Database(sequelize, !options.embedded);
   const repos = {
     users: new UsersRepository(db),
@@ -65,7 +70,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     customers: new CustomersRepository(db),
     jobs: new JobsRepository(db),
     settings: new SettingsRepository(),
-    sms: new SmsRepository(),
+    sms: new SmsRepository(db),
+    expiry: new ExpiryRepository(db),
   };
   const audit = new AuditService(repos.audit);
   const provisioning = new ProvisioningService(repos.jobs, config.jobTtlMs);
@@ -74,6 +80,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
   const settings = new SettingsService(db, repos.settings, audit, keys.secretBox, config);
+  const sms = new SmsService(db, repos.sms, repos.customers, repos.plans, customers, settings, audit, config);
+  customers.onRegistered = (id) => sms.welcome(id);
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
@@ -90,7 +98,9 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     customers,
     provisioning,
     settings,
-    sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
+    sms,
+    smsSender: new SmsSender(repos.sms, sms, logger, config.smsPollMs),
+    expiry: new ExpiryEngine(db, repos.expiry, settings, sms, provisioning, logger, { intervalMs: config.expirySweepMs, databaseUrl: options.databaseUrl, single: Boolean(options.embedded) }),
     routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
     desiredState,
   };

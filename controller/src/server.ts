@@ -48,7 +48,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     initModels(sequelize);
     await migrate(sequelize, url, logger, { lock: !single });
     const keys = loadKeys(config, logger);
-    const services = createServices(config, logger, sequelize, keys, { embedded: single });
+    const services = createServices(config, logger, sequelize, keys, { embedded: single, databaseUrl: url });
     const boot = await services.auth.bootstrapAdmin(config.adminPassword);
     if (boot.created) logger.info({ username: 'admin' }, boot.password ? 'created the bootstrap admin with a generated password (printed once on the console)' : 'created the bootstrap admin');
 
@@ -80,7 +80,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       services.provisioning,
       keys.signingKey,
       logger,
-      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, reconcileOnConnect: config.reconcileOnConnect, sweep: async () => void (await services.customers.expireDue()) },
+      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, reconcileOnConnect: config.reconcileOnConnect },
     );
     hub.attach(server, {
       connected: (s) => void dispatcher.onConnected(s),
@@ -88,6 +88,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
       disconnected: (s) => dispatcher.onDisconnected(s),
     });
     await dispatcher.start();
+    services.expiry.start();
+    services.smsSender.start();
     if (config.demo) {
       const demo = await seedDemo(services);
       if (demo.seeded) logger.info('seeded the demo site, router, pools and plans');
@@ -104,6 +106,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
       dispatcher,
       bootstrapPassword: boot.password,
       async stop() {
+        await services.expiry.stop();
+        await services.smsSender.stop();
         await dispatcher.stop();
         await hub.close();
         await new Promise<void>((resolve) => {

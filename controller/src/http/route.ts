@@ -61,7 +61,7 @@ export class HttpResult {
 
 /** One route of the API; the table of them drives Express, OpenAPI and the role-matrix test. */
 export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express path below /api/v1, e.g. `/customers/:id`. */
   path: string;
   summary: string;

@@ -1,5 +1,5 @@
 import type { CreationAttributes } from 'sequelize';
-import { Op, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { Customer, Payment } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
 
@@ -147,7 +147,8 @@ export class CustomersRepository {
     await Customer.destroy({ where: { id }, transaction: tx });
   }
 
-  async list(filter: CustomerFilter, limit: number, offset: number): Promise<{ rows: CustomerRow[]; total: number }> {
+  /** The WHERE clause of the customer list's filters (the list, its count and bulk SMS share it). */
+  private where(filter: CustomerFilter): { where: string; bind: unknown[] } {
     const conds: string[] = [];
     const bind: unknown[] = [];
     const param = (v: unknown) => {
@@ -163,10 +164,32 @@ export class CustomersRepository {
       if (filter.phone) ors.push(`c.phone = ${param(filter.phone)}`);
       conds.push(`(${ors.join(' OR ')})`);
     }
-    const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
+    return { where: conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '', bind };
+  }
+
+  async list(filter: CustomerFilter, limit: number, offset: number): Promise<{ rows: CustomerRow[]; total: number }> {
+    const { where, bind } = this.where(filter);
     const rows = await this.db.rows<CustomerRow>(`${SELECT} ${where} ORDER BY c.created_at DESC, c.id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, bind);
     const count = await this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM customers c ${where}`, bind);
     return { rows, total: Number(count[0]?.n ?? 0) };
+  }
+
+  /** How many customers the list's filters match. */
+  async countMatching(filter: CustomerFilter): Promise<number> {
+    const { where, bind } = this.where(filter);
+    const count = await this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM customers c ${where}`, bind);
+    return Number(count[0]?.n ?? 0);
+  }
+
+  /** Every customer the filters match, with what an SMS about them needs. */
+  smsSubjects(filter: CustomerFilter, tx?: Transaction) {
+    const { where, bind } = this.where(filter);
+    return this.db.rows<{ id: string; username: string; full_name: string; phone: string; account_number: string; balance_minor: string; expires_at: Date | null; plan_name: string; price_minor: string }>(
+      `SELECT c.id, c.username, c.full_name, c.phone, c.account_number, c.balance_minor, c.expires_at, p.name AS plan_name, p.price_minor
+         FROM customers c JOIN plans p ON p.id = c.plan_id ${where} ORDER BY c.id`,
+      bind,
+      tx,
+    );
   }
 
   /**
@@ -285,9 +308,6 @@ export class CustomersRepository {
   }
 
   /** Active customers whose time is up, locked for the sweeper. */
-  async dueToExpire(now: Date, limit: number, tx: Transaction): Promise<Customer[]> {
-    return Customer.findAll({ where: { status: 'active', expiresAt: { [Op.lte]: now } }, limit, transaction: tx, lock: tx.LOCK.UPDATE, skipLocked: true });
-  }
 
   // payments
   createPayment(data: CreationAttributes<Payment>, tx: Transaction): Promise<Payment> {

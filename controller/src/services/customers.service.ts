@@ -61,6 +61,9 @@ const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOSt
 
 /** The customer lifecycle: add, edit, pay, suspend, delete, and what each must change on routers. */
 export class CustomersService {
+  /** Runs after a registration commits (the welcome SMS); its failure never fails the registration. */
+  onRegistered?: (customerId: string) => Promise<void>;
+
   constructor(
     private readonly db: Database,
     private readonly customers: CustomersRepository,
@@ -211,6 +214,7 @@ export class CustomersService {
       throw translateUnique(err);
     }
     if (routers.length > 0) this.provisioning.wakeLocal(routers);
+    if (this.onRegistered) await this.onRegistered(customerId).catch(() => undefined); // a welcome SMS never fails a registration
     // the answer is built from what was written: no second read
     const created = new Date(written.created_at).toISOString();
     const jobId = written.job_ids[written.job_ids.length - 1];
@@ -505,19 +509,6 @@ export class CustomersService {
         ...after.map((routerId) => ({ routerId, type: 'customer.apply', customerId: id, reason: 'plan changed', payload: { username: c.username } })),
       ];
       return { patch, details: { from: String(c.planId), to: input.planId }, jobs };
-    });
-  }
-
-  /** Marks active customers whose time is up as expired and queues the change (run periodically). */
-  async expireDue(limit = 500): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const due = await this.customers.dueToExpire(new Date(), limit, tx);
-      for (const c of due) {
-        await this.customers.update(String(c.id), { status: 'expired' }, tx);
-        await this.enqueueApply(tx, null, { id: String(c.id), networkId: c.networkId, planId: String(c.planId), username: c.username }, 'subscription expired');
-        await this.audit.record(null, 'customer.expire', 'customer', String(c.id), { expiresAt: c.expiresAt?.toISOString() }, tx);
-      }
-      return due.length;
     });
   }
 }
