@@ -55,7 +55,7 @@ export interface RequestMeta {
 export class HttpResult {
   constructor(
     readonly body: unknown,
-    readonly options: { status?: number; setSession?: { token: string; maxAgeMs: number }; clearSession?: boolean } = {},
+    readonly options: { status?: number; setSession?: { token: string; maxAgeMs: number }; clearSession?: boolean; /** send `body` (a string) as this content type instead of JSON */ contentType?: string; filename?: string } = {},
   ) {}
 }
 

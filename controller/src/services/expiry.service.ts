@@ -27,11 +27,8 @@ export interface SweepResult {
   more: boolean;
 }
 
-/** Billing settings the sweep obeys (the ledger's `/settings/billing`). */
-export interface SweepBilling {
-  autoRenew: boolean;
-  graceHours: number;
-}
+/** Periods one sweep renews per customer at most (a year of daily periods, catching up). */
+const MAX_CATCH_UP_PERIODS = 400;
 
 /**
  * The expiry engine: one leader (a session advisory lock on a dedicated connection) sweeps every
@@ -132,10 +129,8 @@ export class ExpiryEngine {
     return Math.max(50, Math.min(cap, ms + 50));
   }
 
-  /** The billing settings; the ledger's `settings.billing()` when it exists. */
-  private async billing(): Promise<SweepBilling> {
-    const s = this.settings as unknown as { billing?: () => Promise<SweepBilling> };
-    return s.billing ? await s.billing() : { autoRenew: true, graceHours: 0 };
+  private billing() {
+    return this.settings.billing();
   }
 
   /**
@@ -147,13 +142,16 @@ export class ExpiryEngine {
     const { templates } = await this.sms.current();
     const result = await this.db.transaction(async (tx) => {
       if (!(await this.repo.trySweepLock(SWEEP_LOCK, tx))) return { ran: false, renewed: 0, expired: 0, reminders: 0, expiredNotices: 0, more: false, routerIds: [] as string[] };
-      const renewed = 0;
-      const { customers, routerIds } = await this.repo.expireDue(billing.graceHours * 3600, BATCH, this.provisioning.jobExpiry(), tx);
+      const renewal = billing.autoRenew ? await this.repo.autoRenew(BATCH, MAX_CATCH_UP_PERIODS, this.provisioning.jobExpiry(), tx) : { renewed: 0, periods: 0, routerIds: [] };
+      const renewed = renewal.renewed;
+      const expiry = await this.repo.expireDue(billing.graceHours * 3600, BATCH, this.provisioning.jobExpiry(), tx);
+      const customers = expiry.customers;
+      const routerIds = [...new Set([...renewal.routerIds, ...expiry.routerIds])];
       await this.repo.notifyOutbox(routerIds, tx);
       const expiredNotices = await this.sms.queueTemplated(tx, 'expired', customers.map((c) => ({ subject: c, dedupeKey: expiredKey(String(c.id), new Date(c.expires_at)) })));
       const due = await this.repo.reminderCandidates(templates.reminderDays, REMINDER_BATCH, tx);
       const reminders = await this.sms.queueTemplated(tx, 'expiryReminder', due.map((c) => ({ subject: c, dedupeKey: reminderKey(String(c.id), new Date(c.expires_at), c.days) })));
-      return { ran: true, renewed, expired: customers.length, reminders, expiredNotices, more: customers.length >= BATCH, routerIds };
+      return { ran: true, renewed, expired: customers.length, reminders, expiredNotices, more: customers.length >= BATCH || renewed >= BATCH, routerIds };
     });
     if (result.routerIds.length > 0) this.provisioning.wakeLocal(result.routerIds);
     const { routerIds: _r, ...out } = result;

@@ -67,6 +67,107 @@ describe('expiry engine', function () {
     });
   });
 
+  describe('auto-renewal from the balance', () => {
+    let controller: Controller;
+    let api: ApiClient;
+    let world: Awaited<ReturnType<import('../helpers/fixtures.ts').Fixtures['world']>>;
+    let fx: import('../helpers/fixtures.ts').Fixtures;
+    before(async function () {
+      this.timeout(120_000);
+      controller = await startTestController({ MTANDAO_EXPIRY_SWEEP_SECONDS: '60' });
+      api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
+      const { Fixtures } = await import('../helpers/fixtures.ts');
+      fx = new Fixtures(api);
+      world = await fx.world(); // the hotspot plan: 1 day for 50.00
+    });
+    after(async () => controller.stop());
+
+    /** A hotspot customer with `credit` on account whose expiry was `ago` ago. */
+    const hotspot = async (credit: string, ago: string) => {
+      const c = expectStatus(await api.post('/customers', fx.customerBody(world.hotspot.id as string, { connectionType: 'hotspot' })), 201) as Body;
+      expectStatus(await api.post(`/customers/${c.id}/payments`, { kind: 'adjustment', amount: credit, note: 'test credit' }), 201);
+      const [row] = await rows<{ expires_at: Date }>(controller, `UPDATE customers SET expires_at = now() - $2::interval WHERE id = $1 RETURNING expires_at`, [c.id, ago]);
+      return { id: c.id as string, oldExpiry: new Date(row!.expires_at) };
+    };
+    const charges = (id: string) =>
+      rows<{ amount_minor: string; balance_after_minor: string; period_start: Date; period_end: Date; plan_id: string }>(
+        controller, `SELECT amount_minor::text, balance_after_minor::text, period_start, period_end, plan_id::text FROM ledger_entries WHERE customer_id = $1 AND kind = 'plan' AND note LIKE 'auto-renewed%' ORDER BY id`, [id]);
+    const customer = async (id: string) => (await rows<{ status: string; expires_at: Date; balance_minor: string; plan_id: string; next_plan_id: string | null }>(controller, 'SELECT status, expires_at, balance_minor::text, plan_id::text, next_plan_id::text FROM customers WHERE id = $1', [id]))[0]!;
+
+    it('renews one period from the old expiry when the balance covers the price, instead of expiring', async () => {
+      const c = await hotspot('70', '5 seconds');
+      await controller.services.expiry.sweep();
+      const after = await customer(c.id);
+      expect(after.status).to.equal('active');
+      expect(new Date(after.expires_at).getTime()).to.equal(c.oldExpiry.getTime() + 86_400_000);
+      expect(after.balance_minor).to.equal('2000');
+      const ch = await charges(c.id);
+      expect(ch).to.have.length(1);
+      expect(ch[0]).to.include({ amount_minor: '5000', balance_after_minor: '2000' });
+      expect(new Date(ch[0]!.period_start).getTime()).to.equal(c.oldExpiry.getTime());
+      expect(await smsOf(controller, c.id, 'expired')).to.have.length(0);
+      const audits = await rows<{ details: Body }>(controller, `SELECT details FROM audit_log WHERE action = 'customer.auto-renew' AND entity_id = $1`, [c.id]);
+      expect(audits).to.have.length(1);
+      expect(audits[0]!.details).to.include({ periods: 1, charged: '50.00' });
+      // a second sweep does nothing more
+      await controller.services.expiry.sweep();
+      expect(await charges(c.id)).to.have.length(1);
+    });
+
+    it('switches to the plan scheduled for the next renewal, at its price', async () => {
+      const { Fixtures } = await import('../helpers/fixtures.ts');
+      const bigger = await new Fixtures(api).plan('hotspot', { routerIds: [world.router.id as string] }, { sharedUsers: 2, validity: { count: 2, unit: 'days' }, price: '80' });
+      const c = await hotspot('100', '1 second');
+      await controller.services.db.exec('UPDATE customers SET next_plan_id = $2 WHERE id = $1', [c.id, bigger.id]);
+      await controller.services.expiry.sweep();
+      const after = await customer(c.id);
+      expect(after).to.include({ status: 'active', plan_id: bigger.id, next_plan_id: null, balance_minor: '2000' });
+      expect(new Date(after.expires_at).getTime()).to.equal(c.oldExpiry.getTime() + 2 * 86_400_000);
+      const ch = await charges(c.id);
+      expect(ch.map((x) => [x.amount_minor, x.plan_id])).to.deep.equal([['8000', bigger.id]]);
+      const jobs = await rows<{ type: string; reason: string }>(controller, `SELECT type, reason FROM provisioning_jobs WHERE customer_id = $1 AND reason LIKE 'auto-renewed%'`, [c.id]);
+      expect(jobs.map((j) => j.type)).to.deep.equal(['customer.apply']);
+    });
+
+    it('catches up after two days down: period by period from the old expiry while the balance covers, then expires', async () => {
+      const covered = await hotspot('200', '2 days 1 hour'); // 3 periods needed to reach now, 4 affordable
+      const short = await hotspot('120', '2 days 1 hour'); // 3 needed, 2 affordable
+      await controller.services.expiry.sweep();
+      const a = await customer(covered.id);
+      expect(a.status).to.equal('active');
+      expect(new Date(a.expires_at).getTime()).to.equal(covered.oldExpiry.getTime() + 3 * 86_400_000);
+      expect(a.balance_minor).to.equal('5000');
+      const ca = await charges(covered.id);
+      expect(ca.map((x) => x.balance_after_minor)).to.deep.equal(['15000', '10000', '5000']);
+      // continuous periods: each starts where the last ended
+      for (let i = 1; i < ca.length; i++) expect(new Date(ca[i]!.period_start).getTime()).to.equal(new Date(ca[i - 1]!.period_end).getTime());
+      const b = await customer(short.id);
+      expect(b.status).to.equal('expired');
+      expect(b.balance_minor).to.equal('2000');
+      expect(new Date(b.expires_at).getTime()).to.equal(short.oldExpiry.getTime() + 2 * 86_400_000);
+      expect(await charges(short.id)).to.have.length(2);
+      expect(await smsOf(controller, short.id, 'expired')).to.have.length(1);
+      // the ledger and the cached balance agree
+      for (const id of [covered.id, short.id]) {
+        const [sum] = await rows<{ s: string }>(controller, `SELECT sum(CASE WHEN side = 'credit' THEN amount_minor ELSE -amount_minor END)::text AS s FROM ledger_entries WHERE customer_id = $1`, [id]);
+        expect(sum!.s).to.equal((await customer(id)).balance_minor);
+      }
+    });
+
+    it('expires instead when auto-renew is off', async () => {
+      expectStatus(await api.request('PUT', '/settings/billing', { autoRenew: false }), 200);
+      try {
+        const c = await hotspot('100', '1 second');
+        await eventually(async () => ((await controller.services.settings.billing()).autoRenew === false ? true : undefined), 'the setting read', 10_000);
+        await controller.services.expiry.sweep();
+        expect((await customer(c.id)).status).to.equal('expired');
+        expect(await charges(c.id)).to.have.length(0);
+      } finally {
+        expectStatus(await api.request('PUT', '/settings/billing', { autoRenew: true }), 200);
+      }
+    });
+  });
+
   describe('reminders', () => {
     it('sends a reminder N days before expiry once per period, not again after a restart', async () => {
       let controller = await startTestController({ MTANDAO_EXPIRY_SWEEP_SECONDS: '60' });

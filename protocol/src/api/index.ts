@@ -7,3 +7,4 @@ export * from './customers.ts';
 export * from './provisioning.ts';
 export * from './settings.ts';
 export * from './sms.ts';
+export * from './billing.ts';
