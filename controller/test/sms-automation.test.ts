@@ -120,17 +120,17 @@ describe('SMS automation: templates, outbox, delivery reports, bulk', function (
     }
   });
 
-  it('queues a payment receipt once per ledger entry through the hook', async () => {
+  it('sends a receipt for a payment, queued in the payment transaction, once per ledger entry', async () => {
     const c = await customer({ phone: '0711444001' });
-    await controller.services.db.transaction(async (tx) => {
-      await controller.services.sms.paymentReceived(c.id as string, '999001', tx, 150_000n);
-      await controller.services.sms.paymentReceived(c.id as string, '999001', tx, 150_000n);
-    });
+    const paid = expectStatus(await api.post(`/customers/${c.id}/payments`, { method: 'cash', amount: '1500.00' }), 201) as { payment: Body; customer: Body };
     const receipts = await eventually(async () => {
       const r = (await outbox(c.id as string)).filter((m) => m.kind === 'receipt');
       return r.length > 0 && r.every((m) => m.status === 'sent') ? r : undefined;
     }, 'the receipt sent');
     expect(receipts).to.have.length(1);
     expect(receipts[0]!.body).to.match(/we received KES 1,500\.00 for account/);
+    // the hook again for the same entry (a retried callback, say) queues nothing
+    await controller.services.db.transaction((tx) => controller.services.sms.paymentReceived(c.id as string, paid.payment.id as string, tx));
+    expect((await outbox(c.id as string)).filter((m) => m.kind === 'receipt')).to.have.length(1);
   });
 });
