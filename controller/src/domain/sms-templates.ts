@@ -36,10 +36,18 @@ export function firstName(fullName: string): string {
   return fullName.trim().split(/\s+/)[0] ?? fullName;
 }
 
+// building a DateTimeFormat costs far more than using one: a sweep formats thousands of dates
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 /** An expiry time as customers read it, in the ISP's time zone: "31 Jan 2027 14:05". */
 export function formatExpiry(at: Date | null, timeZone: string): string {
   if (!at) return '-';
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, day: '2-digit', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, day: '2-digit', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, f);
+  }
+  const parts = f.formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('day')} ${get('month')} ${get('year')} ${get('hour')}:${get('minute')}`;
 }

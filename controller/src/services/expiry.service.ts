@@ -25,6 +25,8 @@ export interface SweepResult {
   expiredNotices: number;
   /** More due customers remain (the batch was full). */
   more: boolean;
+  /** Milliseconds per step (renew, expire, notices, reminders, total). */
+  ms?: Record<string, number>;
 }
 
 /** Periods one sweep renews per customer at most (a year of daily periods, catching up). */
@@ -138,23 +140,40 @@ export class ExpiryEngine {
    * it on the leader.
    */
   async sweep(): Promise<SweepResult> {
+    const t0 = performance.now();
+    const ms: Record<string, number> = {};
+    let mark = t0;
+    const lap = (k: string) => {
+      const now = performance.now();
+      ms[k] = Math.round((now - mark) * 10) / 10;
+      mark = now;
+    };
     const billing = await this.billing();
     const { templates } = await this.sms.current();
+    lap('settings');
     const result = await this.db.transaction(async (tx) => {
       if (!(await this.repo.trySweepLock(SWEEP_LOCK, tx))) return { ran: false, renewed: 0, expired: 0, reminders: 0, expiredNotices: 0, more: false, routerIds: [] as string[] };
+      lap('lock');
       const renewal = billing.autoRenew ? await this.repo.autoRenew(BATCH, MAX_CATCH_UP_PERIODS, this.provisioning.jobExpiry(), tx) : { renewed: 0, periods: 0, routerIds: [] };
       const renewed = renewal.renewed;
+      lap('renew');
       const expiry = await this.repo.expireDue(billing.graceHours * 3600, BATCH, this.provisioning.jobExpiry(), tx);
       const customers = expiry.customers;
       const routerIds = [...new Set([...renewal.routerIds, ...expiry.routerIds])];
       await this.repo.notifyOutbox(routerIds, tx);
+      lap('expire');
       const expiredNotices = await this.sms.queueTemplated(tx, 'expired', customers.map((c) => ({ subject: c, dedupeKey: expiredKey(String(c.id), new Date(c.expires_at)) })));
+      lap('notices');
       const due = await this.repo.reminderCandidates(templates.reminderDays, REMINDER_BATCH, tx);
       const reminders = await this.sms.queueTemplated(tx, 'expiryReminder', due.map((c) => ({ subject: c, dedupeKey: reminderKey(String(c.id), new Date(c.expires_at), c.days) })));
+      lap('reminders');
       return { ran: true, renewed, expired: customers.length, reminders, expiredNotices, more: customers.length >= BATCH || renewed >= BATCH, routerIds };
     });
+    lap('commit');
+    ms.total = Math.round((performance.now() - t0) * 10) / 10;
     if (result.routerIds.length > 0) this.provisioning.wakeLocal(result.routerIds);
-    const { routerIds: _r, ...out } = result;
+    const { routerIds: _r, ...rest } = result;
+    const out = { ...rest, ms };
     if (out.expired + out.renewed + out.reminders > 0) this.logger.info(out, 'expiry sweep');
     return out;
   }
