@@ -288,6 +288,22 @@ async function benchExpiry(c: Controller, api: Api): Promise<void> {
     [plan.id, total],
   );
   await c.services.db.exec('ANALYZE customers');
+  if (process.env.BENCH_EXPLAIN) {
+    // the plans of the due-customer scans, for whoever tunes them
+    for (const sql of [
+      `EXPLAIN ANALYZE SELECT c.id FROM customers c JOIN plans t ON t.id = COALESCE(c.next_plan_id, c.plan_id) WHERE c.status = 'active' AND c.expires_at <= now() AND t.price_minor > 0 AND c.balance_minor >= t.price_minor ORDER BY c.expires_at LIMIT 20000 FOR UPDATE OF c SKIP LOCKED`,
+      `EXPLAIN ANALYZE SELECT c.id FROM customers c WHERE c.status = 'active' AND c.expires_at <= now() ORDER BY c.expires_at LIMIT 20000 FOR UPDATE SKIP LOCKED`,
+    ]) log((await c.services.db.rows<Record<string, string>>(sql)).map((r) => Object.values(r)[0]).join('\n'));
+    const { ExpiryRepository } = await import('../controller/src/repositories/expiry.repository.ts');
+    const db = c.services.db;
+    const explaining = { rows: async (sql: string, bind: unknown[], tx: unknown) => { log((await db.rows<Record<string, string>>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, bind, tx as never)).map((r) => Object.values(r)[0]).join('\n')); return []; }, exec: db.exec.bind(db) };
+    const repo = new ExpiryRepository(explaining as never);
+    await db.transaction(async (tx) => {
+      await repo.autoRenew(20000, 400, new Date(Date.now() + 3600_000), tx);
+      await repo.expireDue(0, 20000, new Date(Date.now() + 3600_000), tx);
+      throw new Error('rollback');
+    }).catch(() => undefined);
+  }
   const t0 = performance.now();
   const r = await c.services.expiry.sweep();
   const elapsed = performance.now() - t0;

@@ -124,7 +124,8 @@ export class ExpiryRepository {
           WHERE c.status = 'active' AND c.expires_at <= now() - make_interval(secs => $1)
           ORDER BY c.expires_at LIMIT $2 FOR UPDATE SKIP LOCKED),
        upd AS (
-         UPDATE customers c SET status = 'expired', updated_at = now() FROM due WHERE c.id = due.id
+         -- = ANY(ARRAY(...)): an index lookup per id (a join here makes the planner hash the whole table)
+         UPDATE customers c SET status = 'expired', updated_at = now() WHERE c.id = ANY(ARRAY(SELECT id FROM due))
          RETURNING c.id, c.plan_id, c.network_id, c.username, c.full_name, c.phone, c.account_number, c.balance_minor, c.expires_at),
        targets AS (${TARGETS('upd')}),
        j AS (
