@@ -5,6 +5,7 @@ import {
   CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PaymentView, PlanView, PoolView, RouterView,
   SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
   CreateUserRequest, UpdateUserRequest, UserView,
+  BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
 import { config } from './config';
@@ -140,6 +141,13 @@ export class Controller {
   }
 
   me = () => this.read('/auth/me', Me);
+
+  sms = {
+    templates: () => this.read('/settings/sms-templates', SmsTemplatesView),
+    updateTemplates: (body: In<typeof UpdateSmsTemplatesRequest>) => this.call('PUT', '/settings/sms-templates', SmsTemplatesView, body),
+    bulkPreview: (body: In<typeof BulkSmsPreviewRequest>) => this.call('POST', '/sms/bulk/preview', BulkSmsPreview, body),
+    bulkSend: (body: In<typeof BulkSmsRequest>) => this.call('POST', '/sms/bulk', BulkSmsResult, body),
+  };
 
   settings = {
     get: () => this.read('/settings', SettingsView),
