@@ -1,11 +1,25 @@
 import { expect } from 'chai';
-import { screenshot } from './helpers/browser.ts';
-import { run, sessionPerTest } from './helpers/run.ts';
+import { DESKTOP, screenshot, type Session } from './helpers/browser.ts';
+import { run } from './helpers/run.ts';
+import { USERS } from './helpers/stack.ts';
 import { activeCustomer } from './helpers/world.ts';
 
 describe('SMS: templates with a live preview, bulk SMS with a confirmed count', function () {
-  this.timeout(90_000);
-  const s = sessionPerTest('admin');
+  this.timeout(180_000);
+  const s = {} as Session;
+  // signing in hashes a password (scrypt): on a loaded machine it takes longer than the usual helper waits
+  beforeEach(async function () {
+    this.timeout(120_000);
+    const context = await run.browser.newContext({ baseURL: run.stack.url, viewport: DESKTOP, timezoneId: 'Africa/Nairobi' });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Username').fill(USERS.admin.username);
+    await page.getByLabel('Password').fill(USERS.admin.password);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 90_000 }), page.getByRole('button', { name: 'Sign in' }).click()]);
+    Object.assign(s, { context, page });
+  });
+  afterEach(async () => s.context?.close());
 
   it('edits a template with its preview following the text, and keeps it after saving', async () => {
     const { page } = s;
