@@ -307,8 +307,6 @@ export class CustomersRepository {
     return rows.map((r) => r.username);
   }
 
-  /** Active customers whose time is up, locked for the sweeper. */
-
   /** Routers a customer lives on: its pool's router, or (hotspot) every router of its plan. */
   async routersFor(c: { networkId: string | null; planId: string }, tx?: Transaction): Promise<string[]> {
     if (c.networkId) {

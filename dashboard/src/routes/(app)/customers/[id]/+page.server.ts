@@ -37,7 +37,7 @@ export const actions: Actions = {
   addPayment: (e) =>
     act(e, 'addPayment', async (api, v) => {
       const { payment, message } = await api.customers.addPayment(e.params.id, { kind: 'plan', method: PaymentMethod.safeParse(v.method).data, amount: amountOf(v), reference: text(v, 'reference'), note: text(v, 'note') });
-      return `${money(payment.amount)}: ${message}`;
+      return `Payment of ${money(payment.amount)} recorded. ${message}`;
     }),
   addDebt: (e) =>
     act(e, 'addDebt', async (api, v) => {
@@ -52,8 +52,9 @@ export const actions: Actions = {
     }),
   changePlan: (e) =>
     act(e, 'changePlan', async (api, v) => {
-      const c = await api.customers.changePlan(e.params.id, { planId: v.planId ?? '', ipAddress: text(v, 'ipAddress') });
-      return `Moved to ${c.planName}.`;
+      const when = v.when === 'now' || v.when === 'next-renewal' ? v.when : undefined;
+      const c = await api.customers.changePlan(e.params.id, { planId: v.planId ?? '', ipAddress: text(v, 'ipAddress'), when });
+      return c.nextPlanId ? `${c.nextPlanName} from the next renewal.` : `Moved to ${c.planName}.`;
     }),
   sendPaymentDetails: (e) =>
     act(e, 'sendPaymentDetails', async (api) => {
