@@ -43,6 +43,10 @@ const EnvSchema = z.object({
   MTANDAO_DRIFT_CHECK_MINUTES: z.coerce.number().min(0).max(10_080).default(15),
   /** Automatic reconciles of one router (on connect, drift check) at least this far apart. */
   MTANDAO_RECONCILE_THROTTLE_SECONDS: z.coerce.number().min(0).max(86_400).default(300),
+  /** Longest wait between expiry sweeps (the leader also wakes when the next customer is due). */
+  MTANDAO_EXPIRY_SWEEP_SECONDS: z.coerce.number().min(0.05).max(60).default(15),
+  /** Backstop polling interval of the SMS outbox sender. */
+  MTANDAO_SMS_POLL_MS: z.coerce.number().int().min(50).default(2000),
 });
 
 /** The controller's validated configuration. */
@@ -72,6 +76,8 @@ export type Config = {
   reconcileOnConnect: boolean;
   driftCheckMs: number;
   reconcileThrottleMs: number;
+  expirySweepMs: number;
+  smsPollMs: number;
 };
 
 /** A configuration problem, naming every bad key at once. */
@@ -143,5 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginFailuresPerIp: e.MTANDAO_LOGIN_FAILURES_PER_IP,
     driftCheckMs: e.MTANDAO_DRIFT_CHECK_MINUTES * 60_000,
     reconcileThrottleMs: e.MTANDAO_RECONCILE_THROTTLE_SECONDS * 1000,
+    expirySweepMs: Math.round(e.MTANDAO_EXPIRY_SWEEP_SECONDS * 1000),
+    smsPollMs: e.MTANDAO_SMS_POLL_MS,
   };
 }

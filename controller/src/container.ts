@@ -14,6 +14,7 @@ import { RoutersRepository } from './repositories/routers.repository.ts';
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SitesRepository } from './repositories/sites.repository.ts';
 import { SmsRepository } from './repositories/sms.repository.ts';
+import { ExpiryRepository } from './repositories/expiry.repository.ts';
 import { UsersRepository } from './repositories/users.repository.ts';
 import { IdempotencyRepository } from './repositories/idempotency.repository.ts';
 import { AuditService } from './services/audit.service.ts';
@@ -33,6 +34,8 @@ import { SitesService } from './services/sites.service.ts';
 import { SmsService } from './services/sms.service.ts';
 import { IdempotencyService } from './services/idempotency.service.ts';
 import { ReportsService } from './services/reports.service.ts';
+import { ExpiryEngine } from './services/expiry.service.ts';
+import { SmsSender } from './services/sms-sender.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
 import { ReconcileQueue } from './agents/reconcile-queue.ts';
@@ -67,13 +70,15 @@ export interface Services {
   provisioning: ProvisioningService;
   settings: SettingsService;
   sms: SmsService;
+  smsSender: SmsSender;
+  expiry: ExpiryEngine;
   routerOps: RouterOpsService;
   desiredState: DesiredStateBuilder;
   idempotency: IdempotencyService;
   reconciles: ReconcileQueue;
 }
 
-export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; onPaymentReceived?: PaymentHook } = {}): Services {
+export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; databaseUrl?: string; onPaymentReceived?: PaymentHook } = {}): Services {
   const db = new Database(sequelize, !options.embedded);
   const repos = {
     users: new UsersRepository(db),
@@ -86,7 +91,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     jobs: new JobsRepository(db),
     ledger: new LedgerRepository(db),
     settings: new SettingsRepository(),
-    sms: new SmsRepository(),
+    sms: new SmsRepository(db),
+    expiry: new ExpiryRepository(db),
   };
   const audit = new AuditService(repos.audit);
   const provisioning = new ProvisioningService(repos.jobs, config.jobTtlMs);
@@ -99,8 +105,11 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, audit, provisioning, customerJobs, keys.secretBox);
   const customerView = (id: string) => customers.get(id);
   const registration = new CustomerRegistrationService(repos.customers, provisioning, keys.secretBox);
-  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived);
+  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived ?? ((customerId, entryId, tx) => sms.paymentReceived(customerId, entryId, tx)));
   const lifecycle = new CustomerLifecycleService({ db, customers: repos.customers, plans: repos.plans, pools: repos.pools, ledger: repos.ledger, settings, audit, provisioning, jobs: customerJobs, customerView });
+  const customerListRepo = new CustomerListRepository(db);
+  const sms: SmsService = new SmsService(db, repos.sms, repos.customers, customerListRepo, repos.plans, customers, settings, audit, config);
+  registration.onRegistered = (id) => sms.welcome(id);
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
@@ -115,14 +124,16 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     ipam,
     plans,
     customers,
-    customerList: new CustomerListService(new CustomerListRepository(db), customers, provisioning, config.timezone),
+    customerList: new CustomerListService(customerListRepo, customers, provisioning, config.timezone),
     reports: new ReportsService(new ReportsRepository(db), pools, config),
     registration,
     lifecycle,
     billing,
     provisioning,
     settings,
-    sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
+    sms,
+    smsSender: new SmsSender(repos.sms, sms, logger, config.smsPollMs),
+    expiry: new ExpiryEngine(db, repos.expiry, settings, sms, provisioning, logger, { intervalMs: config.expirySweepMs, databaseUrl: options.databaseUrl, single: Boolean(options.embedded) }),
     routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
     desiredState,
     idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),

@@ -49,7 +49,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     initModels(sequelize);
     await migrate(sequelize, url, logger, { lock: !single });
     const keys = loadKeys(config, logger);
-    const services = createServices(config, logger, sequelize, keys, { embedded: single });
+    const services = createServices(config, logger, sequelize, keys, { embedded: single, databaseUrl: url });
     const boot = await services.auth.bootstrapAdmin(config.adminPassword);
     if (boot.created) logger.info({ username: 'admin' }, boot.password ? 'created the bootstrap admin with a generated password (printed once on the console)' : 'created the bootstrap admin');
 
@@ -86,7 +86,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         databaseUrl: url,
         listen: !single,
         watch: new RouterWatch(services.reconciles, services.repos.routers, hub, logger, { reconcileOnConnect: config.reconcileOnConnect, driftCheckMs: config.driftCheckMs, throttleMs: config.reconcileThrottleMs }),
-        sweep: async () => void (await services.lifecycle.expireDue()) },
+      },
     );
     services.sites.onAgentsRetired((ids) => hub.drop(ids, 'agent retired'));
     hub.attach(server, {
@@ -95,6 +95,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
       disconnected: (s) => dispatcher.onDisconnected(s),
     });
     await dispatcher.start();
+    services.expiry.start();
+    services.smsSender.start();
     if (config.demo) {
       const demo = await seedDemo(services);
       if (demo.seeded) logger.info('seeded the demo site, router, pools and plans');
@@ -117,6 +119,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
       bootstrapPassword: boot.password,
       async stop() {
         clearInterval(snapshots);
+        await services.expiry.stop();
+        await services.smsSender.stop();
         await dispatcher.stop();
         await hub.close();
         await new Promise<void>((resolve) => {

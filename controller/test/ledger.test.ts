@@ -286,7 +286,7 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       const short = await addCustomer();
       expectStatus(await pay(admin, covered.id, { amount: '1500', kind: 'adjustment' }), 201);
       await controller.services.db.exec(`UPDATE customers SET expires_at = now() - interval '1 minute' WHERE id IN ($1, $2)`, [covered.id, short.id]);
-      await controller.services.lifecycle.expireDue();
+      await controller.services.expiry.sweep(); // the expiry engine replaced the row loop
       const a = await customer(covered.id);
       expect(a).to.include({ status: 'active', balance: '0.00' });
       expect(Date.parse(a.expiresAt as string) - Date.now()).to.be.closeTo(30 * DAY, 120_000);

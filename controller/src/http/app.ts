@@ -67,6 +67,8 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
     next();
   });
   api.use(express.json({ limit: '256kb', strict: false, verify: (_req, _res, buf) => checkJsonDepth(buf) }));
+  // Africa's Talking posts delivery reports form-encoded; no other route takes forms
+  api.use('/sms/delivery-report', express.urlencoded({ extended: false, limit: '64kb' }));
 
   const routes = apiRoutes(s);
   for (const def of routes) mount(api, s, def);

@@ -1,4 +1,5 @@
 import type { CustomerSort } from '@mtandao/protocol/api';
+import type { Transaction } from 'sequelize';
 import type { Database } from '../db/database.ts';
 import { CUSTOMER_SELECT, type CustomerRow } from './customers.repository.ts';
 
@@ -72,5 +73,23 @@ export class CustomerListRepository {
       limit === undefined ? Promise.resolve(undefined) : this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM customers c ${where}`, bind),
     ]);
     return { rows, total: count ? Number(count[0]?.n ?? 0) : rows.length };
+  }
+
+  /** How many customers the filters match (bulk SMS shows it before staff confirm). */
+  async countMatching(filter: CustomerFilter): Promise<number> {
+    const { where, bind } = this.where(filter);
+    const count = await this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM customers c ${where}`, bind);
+    return Number(count[0]?.n ?? 0);
+  }
+
+  /** Every customer the filters match, with what an SMS about them needs. */
+  smsSubjects(filter: CustomerFilter, tx?: Transaction) {
+    const { where, bind } = this.where(filter);
+    return this.db.rows<{ id: string; username: string; full_name: string; phone: string; account_number: string; balance_minor: string; expires_at: Date | null; plan_name: string; price_minor: string }>(
+      `SELECT c.id, c.username, c.full_name, c.phone, c.account_number, c.balance_minor, c.expires_at, p.name AS plan_name, p.price_minor
+         FROM customers c JOIN plans p ON p.id = c.plan_id ${where} ORDER BY c.id`,
+      bind,
+      tx,
+    );
   }
 }

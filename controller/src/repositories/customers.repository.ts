@@ -1,5 +1,5 @@
 import type { CreationAttributes } from 'sequelize';
-import { Op, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { Customer } from '../db/models/index.ts';
 import { RECEIPT_SQL } from './ledger.repository.ts';
 import type { Database } from '../db/database.ts';
@@ -251,22 +251,6 @@ export class CustomersRepository {
   async usernamesLike(stem: string): Promise<string[]> {
     const rows = await this.db.rows<{ username: string }>(`SELECT lower(username) AS username FROM customers WHERE lower(username) LIKE $1 || '%'`, [stem.toLowerCase()]);
     return rows.map((r) => r.username);
-  }
-
-  /**
-   * Active customers whose time is up, locked for the sweeper: those past the grace hours, and those
-   * within them whose balance may renew them (the rest wait in grace without filling the batch).
-   */
-  async dueToExpire(now: Date, limit: number, tx: Transaction, graceHours = 0): Promise<Customer[]> {
-    const graceCutoff = new Date(now.getTime() - graceHours * 3_600_000);
-    return Customer.findAll({
-      where: { status: 'active', expiresAt: { [Op.lte]: now }, [Op.or]: [{ expiresAt: { [Op.lte]: graceCutoff } }, { balanceMinor: { [Op.gt]: 0 } }] },
-      order: [['expiresAt', 'ASC']],
-      limit,
-      transaction: tx,
-      lock: tx.LOCK.UPDATE,
-      skipLocked: true,
-    });
   }
 
   /** Routers a customer lives on: its pool's router, or (hotspot) every router of its plan. */

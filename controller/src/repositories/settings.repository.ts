@@ -14,4 +14,10 @@ export class SettingsRepository {
     }
     await Setting.upsert({ key, value, updatedBy: userId, updatedAt: new Date() }, { transaction: tx });
   }
+  /** Stores a value unless the key has one already; returns the value that won (two instances may race). */
+  async setIfAbsent(key: string, value: unknown): Promise<unknown> {
+    const sequelize = Setting.sequelize!;
+    await sequelize.query(`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, { bind: [key, JSON.stringify(value)] });
+    return (await Setting.findByPk(key))?.value;
+  }
 }

@@ -7,8 +7,9 @@ import { customerRoutes } from './customers.routes.ts';
 import { networkRoutes } from './network.routes.ts';
 import { planRoutes } from './plans.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
+import { smsRoutes } from './sms.routes.ts';
 
 /** The whole API v1 route table: Express, OpenAPI and the role-matrix test all read it. */
 export function apiRoutes(s: Services): RouteDef[] {
-  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s)];
+  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s)];
 }

@@ -6,7 +6,7 @@ import type { RequestMeta } from '../http/route.ts';
 import { formatAmount } from '../lib/money.ts';
 import type { Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
-import { activation, decideAtExpiry, extension, proRataChange } from '../domain/billing.ts';
+import { activation, extension, proRataChange } from '../domain/billing.ts';
 import type { CustomersRepository } from '../repositories/customers.repository.ts';
 import type { LedgerRepository } from '../repositories/ledger.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
@@ -156,41 +156,6 @@ export class CustomerLifecycleService {
       const details = { from, to: input.planId, when: 'now', proRata: formatAmount(net) };
       if (c.status === 'inactive') return { patch, details, jobs: 'none' };
       return { patch, details, jobs: 'apply', applyAfter: { planId: input.planId, ...(address ? { networkId: address.networkId } : {}) } };
-    });
-  }
-
-  /**
-   * The expiry sweep: active customers whose time is up auto-renew when the balance covers the
-   * price (setting), keep service through the grace hours, then expire. The expiry engine may
-   * replace this loop; the decision is `decideAtExpiry` either way.
-   */
-  async expireDue(limit = 500): Promise<number> {
-    const settings = await this.d.settings.billing();
-    return this.d.db.transaction(async (tx) => {
-      const now = new Date();
-      const due = await this.d.customers.dueToExpire(now, limit, tx, settings.graceHours);
-      let changed = 0;
-      for (const c of due) {
-        const id = String(c.id);
-        const plan = (await this.d.plans.findById(String(c.planId), tx))!;
-        const next = c.nextPlanId ? await this.d.plans.findById(String(c.nextPlanId), tx) : null;
-        const decision = decideAtExpiry(accountState(c), planTerms(plan), settings, now, next ? planTerms(next) : null);
-        if (decision.action === 'renew') {
-          const ch = decision.charge;
-          await this.d.ledger.append(id, [{ side: 'charge', kind: 'plan', amountMinor: ch.amountMinor, planId: ch.planId, periodStart: ch.periodStart, periodEnd: ch.periodEnd, note: 'auto-renewed from the balance' }], null, tx);
-          const switched = decision.planId !== String(c.planId);
-          await this.d.customers.update(id, { expiresAt: decision.expiresAt, ...(switched || c.nextPlanId ? { planId: decision.planId, nextPlanId: null } : {}) }, tx);
-          if (switched) await this.d.jobs.apply(tx, null, c, 'auto-renewed onto the scheduled plan', { planId: decision.planId });
-          await this.d.audit.record(null, 'customer.auto-renew', 'customer', id, { expiresAt: decision.expiresAt.toISOString(), charged: formatAmount(ch.amountMinor), planId: decision.planId }, tx);
-          changed++;
-        } else if (decision.action === 'expire') {
-          await this.d.customers.update(id, { status: 'expired' }, tx);
-          await this.d.jobs.apply(tx, null, c, 'subscription expired');
-          await this.d.audit.record(null, 'customer.expire', 'customer', id, { expiresAt: c.expiresAt?.toISOString() }, tx);
-          changed++;
-        }
-      }
-      return changed;
     });
   }
 }

@@ -17,6 +17,9 @@ const ACCOUNT_NUMBER_DIGITS = 6;
 
 /** Add Customer (SPEC section 4) with its first payment and period (section 11), and its generators. */
 export class CustomerRegistrationService {
+  /** Runs after a registration commits (the welcome SMS); its failure never fails the registration. */
+  onRegistered?: (customerId: string) => Promise<void>;
+
   constructor(
     private readonly customers: CustomersRepository,
     private readonly provisioning: ProvisioningService,
@@ -107,6 +110,7 @@ export class CustomerRegistrationService {
       throw translateUnique(err);
     }
     if (routers.length > 0) this.provisioning.wakeLocal(routers);
+    if (this.onRegistered) await this.onRegistered(customerId).catch(() => undefined); // a welcome SMS never fails a registration
     // the answer is built from what was written: no second read
     const created = new Date(written.created_at).toISOString();
     const jobId = written.job_ids[written.job_ids.length - 1];

@@ -1,4 +1,6 @@
-import type { BillingSettingsView, SettingsView } from '@mtandao/protocol/api';
+import { randomBytes } from 'node:crypto';
+import type { BillingSettingsView, SettingsView, SmsTemplateSettings, SmsTemplates } from '@mtandao/protocol/api';
+import { DEFAULT_SMS_TEMPLATES } from '../domain/sms-templates.ts';
 import { DEFAULT_BILLING_SETTINGS, type BillingSettings } from '../domain/billing.ts';
 import type { Config } from '../config.ts';
 import type { RequestMeta } from '../http/route.ts';
@@ -43,6 +45,40 @@ export class SettingsService {
         baseUrl: (all.get('africastalking.baseUrl') as string | undefined) ?? null,
       },
     };
+  }
+
+  /** Templates and schedule of the automatic SMS (defaults for what was never saved). */
+  async smsTemplates(): Promise<SmsTemplateSettings> {
+    const all = await this.repo.all();
+    const saved = (all.get('sms.templates') as Partial<SmsTemplates> | undefined) ?? {};
+    const days = all.get('sms.reminderDays');
+    return {
+      templates: { ...DEFAULT_SMS_TEMPLATES, ...saved },
+      reminderDays: Array.isArray(days) ? (days as number[]) : [3, 1],
+      welcomeEnabled: all.get('sms.welcomeEnabled') === true,
+      receiptsEnabled: all.get('sms.receiptsEnabled') !== false,
+    };
+  }
+
+  async updateSmsTemplates(meta: RequestMeta, input: { templates?: Partial<SmsTemplates> | undefined; reminderDays?: number[] | undefined; welcomeEnabled?: boolean | undefined; receiptsEnabled?: boolean | undefined }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const current = await this.smsTemplates();
+      const set = (k: string, v: unknown) => this.repo.set(k, v, meta.actor.userId, tx);
+      if (input.templates) await set('sms.templates', { ...current.templates, ...input.templates });
+      // largest first, no repeats: the sweep picks the smallest window a customer is in
+      if (input.reminderDays) await set('sms.reminderDays', [...new Set(input.reminderDays)].sort((a, b) => b - a));
+      if (input.welcomeEnabled !== undefined) await set('sms.welcomeEnabled', input.welcomeEnabled);
+      if (input.receiptsEnabled !== undefined) await set('sms.receiptsEnabled', input.receiptsEnabled);
+      await this.audit.record(meta, 'settings.sms-templates', 'settings', null, input as Record<string, unknown>, tx);
+    });
+  }
+
+  /** The unguessable token of the delivery-report URL, made on first use. */
+  async deliveryReportToken(): Promise<string> {
+    const all = await this.repo.all();
+    const have = all.get('sms.deliveryReportToken');
+    if (typeof have === 'string') return have;
+    return String(await this.repo.setIfAbsent('sms.deliveryReportToken', randomBytes(24).toString('base64url')));
   }
 
   async get(): Promise<SettingsView> {

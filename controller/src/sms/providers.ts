@@ -7,6 +7,8 @@ export interface SmsResult {
   providerStatus: string | null;
   cost: string | null;
   error: string | null;
+  /** A failure worth trying again later (network, gateway, balance), not a bad number. */
+  retryable?: boolean;
 }
 
 /** An SMS gateway. */
@@ -25,6 +27,8 @@ export class LogSmsProvider implements SmsProvider {
 
 /** Africa's Talking per-recipient status codes that mean the message was accepted. */
 const AT_ACCEPTED = new Set([100, 101, 102]);
+/** Per-recipient failures that may pass later: InsufficientBalance, CouldNotRoute, InternalServerError, GatewayError. */
+const AT_RETRYABLE = new Set([405, 407, 500, 501]);
 
 /**
  * Africa's Talking bulk SMS: `POST {base}/version1/messaging` (form encoded: username, to, message,
@@ -47,10 +51,11 @@ export class AfricasTalkingProvider implements SmsProvider {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
       });
     } catch (err) {
-      return failed(`Africa's Talking could not be reached: ${(err as Error).message}`);
+      return failed(`Africa's Talking could not be reached: ${(err as Error).message}`, true);
     }
     const text = await res.text();
-    if (res.status !== 201 && res.status !== 200) return failed(`Africa's Talking answered ${res.status}: ${text.slice(0, 300)}`);
+    // 5xx and 401 (a key staff may fix) are worth another try; a 400 is not
+    if (res.status !== 201 && res.status !== 200) return failed(`Africa's Talking answered ${res.status}: ${text.slice(0, 300)}`, res.status >= 500 || res.status === 401 || res.status === 429);
     let recipient: { statusCode?: number; status?: string; messageId?: string; cost?: string } | undefined;
     try {
       const json = JSON.parse(text) as { SMSMessageData?: { Message?: string; Recipients?: (typeof recipient)[] } };
@@ -66,10 +71,11 @@ export class AfricasTalkingProvider implements SmsProvider {
       providerStatus: recipient.status ?? null,
       cost: recipient.cost ?? null,
       error: ok ? null : `Africa's Talking rejected the message: ${recipient.status ?? 'unknown'} (${recipient.statusCode ?? '?'})`,
+      retryable: !ok && typeof recipient.statusCode === 'number' && AT_RETRYABLE.has(recipient.statusCode),
     };
   }
 }
 
-function failed(error: string): SmsResult {
-  return { status: 'failed', providerMessageId: null, providerStatus: null, cost: null, error };
+function failed(error: string, retryable = false): SmsResult {
+  return { status: 'failed', providerMessageId: null, providerStatus: null, cost: null, error, retryable };
 }

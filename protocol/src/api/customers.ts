@@ -223,6 +223,13 @@ export const SmsView = z.object({
   providerMessageId: z.string().nullable(),
   providerStatus: z.string().nullable(),
   error: z.string().nullable(),
+  /** What the message is: manual, payment-details, receipt, reminder, expired, welcome, bulk. */
+  kind: z.string().optional(),
+  attempts: z.number().int().optional(),
+  /** The operator's reason when delivery failed (Africa's Talking failureReason). */
+  failureReason: z.string().nullable().optional(),
+  sentAt: z.string().nullable().optional(),
+  deliveredAt: z.string().nullable().optional(),
   createdAt: z.string(),
 });
 /** An SMS view. */

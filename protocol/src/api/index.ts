@@ -8,4 +8,5 @@ export * from './customers.ts';
 export * from './reports.ts';
 export * from './provisioning.ts';
 export * from './settings.ts';
+export * from './sms.ts';
 export * from './billing.ts';

@@ -236,6 +236,13 @@ export class SmsMessage extends Model<InferAttributes<SmsMessage>, InferCreation
   declare providerStatus: string | null;
   declare cost: string | null;
   declare error: string | null;
+  declare kind: CreationOptional<string>;
+  declare dedupeKey: CreationOptional<string | null>;
+  declare attempts: CreationOptional<number>;
+  declare nextAttemptAt: CreationOptional<Date | null>;
+  declare sentAt: CreationOptional<Date | null>;
+  declare deliveredAt: CreationOptional<Date | null>;
+  declare failureReason: CreationOptional<string | null>;
   declare createdBy: string | null;
   declare createdAt: CreationOptional<Date>;
 }
@@ -306,5 +313,7 @@ export function initModels(sequelize: Sequelize): void {
   }, { timestamps: false });
   init(SmsMessage, sequelize, 'sms_messages', { id: idAttr(), customerId: bigint, toPhone: { type: str, allowNull: false }, body: { type: str, allowNull: false }, provider: { type: str, allowNull: false },
     status: { type: str, allowNull: false }, providerMessageId: str, providerStatus: str, cost: str, error: str, createdBy: bigint, createdAt: timeAttr(),
+    kind: { type: str, allowNull: false, defaultValue: 'manual' }, dedupeKey: str, attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+    nextAttemptAt: date, sentAt: date, deliveredAt: date, failureReason: str,
   }, { updatedAt: false });
 }

@@ -6,6 +6,7 @@ import {
   SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
   CreateUserRequest, UpdateUserRequest, UserView, type CustomerSort,
   AuditEntryView, CashUpView, OverviewView, RevenueView,
+  BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
 import { config } from './config';
@@ -155,6 +156,13 @@ export class Controller {
   }
 
   me = () => this.read('/auth/me', Me);
+
+  sms = {
+    templates: () => this.read('/settings/sms-templates', SmsTemplatesView),
+    updateTemplates: (body: In<typeof UpdateSmsTemplatesRequest>) => this.call('PUT', '/settings/sms-templates', SmsTemplatesView, body),
+    bulkPreview: (body: In<typeof BulkSmsPreviewRequest>) => this.call('POST', '/sms/bulk/preview', BulkSmsPreview, body),
+    bulkSend: (body: In<typeof BulkSmsRequest>) => this.call('POST', '/sms/bulk', BulkSmsResult, body),
+  };
 
   settings = {
     get: () => this.read('/settings', SettingsView),
