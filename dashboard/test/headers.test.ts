@@ -42,7 +42,7 @@ describe('Security headers and the Content-Security-Policy', function () {
 
   it('sends nosniff, frame-ancestors and Referrer-Policy on static files and on a redirect', async () => {
     const html = await (await fetch(`${run.stack.url}/login`)).text();
-    const asset = /(?:src|href)="(\/_app\/immutable\/[^"]+\.js)"/.exec(html)?.[1];
+    const asset = /(?:src|href)="\.?(\/_app\/immutable\/[^"]+\.js)"/.exec(html)?.[1];
     expect(asset, 'a script of the page').to.be.a('string');
     for (const path of [asset!, '/favicon.svg']) {
       const res = await fetch(`${run.stack.url}${path}`);
