@@ -23,7 +23,8 @@ describe('access: who gets in', function () {
   let staff: ApiClient;
   let fx: Fixtures;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(180_000); // the embedded database's first start is slow on a busy machine
     controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '0.5', MTANDAO_RECONCILE_ON_CONNECT: '0', MTANDAO_LOGIN_FAILURES_PER_IP: '5' });
     admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     expectStatus(await admin.post('/users', { username: 'staff1', password: 'staff1-password', role: 'staff' }), 201);
