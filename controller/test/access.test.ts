@@ -23,7 +23,8 @@ describe('access: who gets in', function () {
   let staff: ApiClient;
   let fx: Fixtures;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(180_000); // the embedded database's first start is slow on a busy machine
     controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '0.5', MTANDAO_RECONCILE_ON_CONNECT: '0', MTANDAO_LOGIN_FAILURES_PER_IP: '5' });
     admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     expectStatus(await admin.post('/users', { username: 'staff1', password: 'staff1-password', role: 'staff' }), 201);
@@ -37,7 +38,7 @@ describe('access: who gets in', function () {
 
   describe('login throttling', () => {
     it('lets 100 parallel wrong guesses at one account run at most 5 password checks, then keeps it locked', async function () {
-      this.timeout(60_000);
+      this.timeout(180_000);
       const checksBefore = controller.services.auth.passwordChecks;
       const answers = await Promise.all(Array.from({ length: 100 }, () => login('staff1', 'wrong-guess-pw')));
       const statuses = answers.map((a) => a.status);
@@ -76,7 +77,7 @@ describe('access: who gets in', function () {
     });
 
     it('limits one address spraying many usernames, and not the others', async function () {
-      this.timeout(60_000);
+      this.timeout(180_000);
       const ip = '203.0.113.9';
       const answers: ApiResponse[] = [];
       // sequential: the per-address limit (5 in this file), not the scrypt queue, must be what stops it

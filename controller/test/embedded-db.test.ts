@@ -36,7 +36,7 @@ describe('the embedded database', () => {
   after(async () => db?.stop());
 
   it('asks for its generated password: none or a wrong one is refused', async function () {
-    this.timeout(60_000);
+    this.timeout(180_000); // a new PGlite data directory takes a while to initialise
     db = await startEmbeddedDatabase({ dir });
     const url = new URL(db.url);
     expect(url.password).to.have.length.above(20);
@@ -58,7 +58,7 @@ describe('the embedded database', () => {
   });
 
   it('keeps its files 0600 and its directories 0700, also ones made before', async function () {
-    this.timeout(60_000);
+    this.timeout(180_000);
     const c = new pg.Client({ connectionString: db!.url });
     await c.connect();
     await c.query('CREATE TABLE secrets (v text)');

@@ -42,9 +42,11 @@ describe('Security headers and the Content-Security-Policy', function () {
 
   it('sends nosniff, frame-ancestors and Referrer-Policy on static files and on a redirect', async () => {
     const html = await (await fetch(`${run.stack.url}/login`)).text();
-    const asset = /(?:src|href)="(\/_app\/immutable\/[^"]+\.js)"/.exec(html)?.[1];
-    expect(asset, 'a script of the page').to.be.a('string');
-    for (const path of [asset!, '/favicon.svg']) {
+    // SvelteKit links its scripts relatively ("./_app/…" or "../_app/…")
+    const found = /["']((?:\.{1,2})?\/?_app\/immutable\/[^"']+\.js)["']/.exec(html)?.[1];
+    expect(found, 'a script of the page').to.be.a('string');
+    const asset = new URL(found!, `${run.stack.url}/login`).pathname;
+    for (const path of [asset, '/favicon.svg']) {
       const res = await fetch(`${run.stack.url}${path}`);
       expect(res.status, path).to.equal(200);
       expectCommonHeaders(res, path);

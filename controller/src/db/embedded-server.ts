@@ -61,4 +61,7 @@ process.on('message', (m) => {
   if (m === 'stop') void stop();
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop());
-process.send?.({ port });
+// the parent may be gone already (it gave up waiting): then stop quietly
+process.send?.({ port }, (err: Error | null) => {
+  if (err) void stop();
+});

@@ -52,6 +52,16 @@ export class AuthService {
     this.failuresByIp = new SlidingWindowLimit(config.loginFailuresPerIp, IP_WINDOW_MS);
   }
 
+  /** A new password's hash, through the same cap on scrypt work as sign-ins. */
+  private async hash(password: string): Promise<string> {
+    try {
+      return await this.scrypt.run(() => hashPassword(password));
+    } catch (err) {
+      if (err instanceof GateBusy) throw new AppError(429, 'The server is busy checking sign-ins. Try again in a moment.', { retryAfterSeconds: err.retryAfterSeconds });
+      throw err;
+    }
+  }
+
   /** Password checks run so far (a test counts them). */
   passwordChecks = 0;
 
@@ -177,7 +187,7 @@ export class AuthService {
   }
 
   async createUser(meta: RequestMeta, input: { username: string; password: string; role: User['role']; fullName?: string | undefined }) {
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await this.hash(input.password);
     try {
       return await this.db.transaction(async (tx) => {
         const u = await this.users.create({ username: input.username, passwordHash, role: input.role, fullName: input.fullName ?? null }, tx);
@@ -191,7 +201,7 @@ export class AuthService {
   }
 
   async updateUser(meta: RequestMeta, id: string, input: { password?: string | undefined; role?: User['role'] | undefined; fullName?: string | undefined; disabled?: boolean | undefined }) {
-    const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+    const passwordHash = input.password ? await this.hash(input.password) : undefined;
     return this.db.transaction(async (tx) => {
       const u = await this.users.findById(id, tx);
       if (!u) throw notFound('User');
