@@ -37,6 +37,12 @@ const EnvSchema = z.object({
   MTANDAO_INSTANCE_ID: z.string().optional(),
   /** Reconcile every router of a site when its agent connects. */
   MTANDAO_RECONCILE_ON_CONNECT: bool.default(true),
+  /** Daraja's base URL; overrides the environment's (tests and the demo point it at the fake). */
+  MTANDAO_DARAJA_URL: z.string().url().optional(),
+  /** An STK push with no callback after this long is decided by an STK query. */
+  MTANDAO_STK_QUERY_AFTER_SECONDS: z.coerce.number().min(0).default(120),
+  /** How often unfinished M-Pesa work (stored confirmations, silent STK pushes) is picked up. */
+  MTANDAO_MPESA_SWEEP_MS: z.coerce.number().int().min(50).default(15_000),
 });
 
 /** The controller's validated configuration. */
@@ -63,6 +69,9 @@ export type Config = {
   heartbeatMs: number;
   instanceId: string | undefined;
   reconcileOnConnect: boolean;
+  darajaUrl: string | undefined;
+  stkQueryAfterMs: number;
+  mpesaSweepMs: number;
 };
 
 /** A configuration problem, naming every bad key at once. */
@@ -131,5 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatMs: e.MTANDAO_HEARTBEAT_SECONDS * 1000,
     instanceId: e.MTANDAO_INSTANCE_ID,
     reconcileOnConnect: e.MTANDAO_RECONCILE_ON_CONNECT,
+    darajaUrl: e.MTANDAO_DARAJA_URL,
+    stkQueryAfterMs: e.MTANDAO_STK_QUERY_AFTER_SECONDS * 1000,
+    mpesaSweepMs: e.MTANDAO_MPESA_SWEEP_MS,
   };
 }

@@ -25,6 +25,12 @@ import { SmsService } from './services/sms.service.ts';
 import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
 import type { Sequelize } from 'sequelize';
+import { DarajaClient } from './mpesa/daraja-client.ts';
+import { MpesaRepository } from './repositories/mpesa.repository.ts';
+import { MpesaC2bService } from './services/mpesa-c2b.service.ts';
+import { MpesaSettingsService } from './services/mpesa-settings.service.ts';
+import { MpesaStkService } from './services/mpesa-stk.service.ts';
+import { LegacyPaymentReceiver, type PaymentReceiver } from './services/payment-receiver.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -51,6 +57,7 @@ export interface Services {
   sms: SmsService;
   routerOps: RouterOpsService;
   desiredState: DesiredStateBuilder;
+  mpesa: { settings: MpesaSettingsService; c2b: MpesaC2bService; stk: MpesaStkService; daraja: DarajaClient };
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean } = {}): Services {
@@ -74,6 +81,18 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
   const settings = new SettingsService(db, repos.settings, audit, keys.secretBox, config);
+  // M-Pesa pays through the ledger's seam (BillingService.receivePayment once it lands)
+  const receiver: PaymentReceiver = new LegacyPaymentReceiver(repos.customers, repos.plans, provisioning, audit);
+  const daraja = new DarajaClient();
+  const mpesaRepo = new MpesaRepository(db);
+  const mpesaSettings = new MpesaSettingsService(db, repos.settings, audit, keys.secretBox, daraja, config);
+  const mpesaC2b = new MpesaC2bService(db, mpesaRepo, receiver, audit, logger);
+  const mpesa = {
+    settings: mpesaSettings,
+    c2b: mpesaC2b,
+    stk: new MpesaStkService(db, mpesaRepo, repos.customers, repos.plans, mpesaSettings, mpesaC2b, daraja, audit, logger, { queryAfterMs: config.stkQueryAfterMs }),
+    daraja,
+  };
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
@@ -93,5 +112,6 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),
     routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
     desiredState,
+    mpesa,
   };
 }

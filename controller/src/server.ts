@@ -93,6 +93,16 @@ export async function startController(config: Config, logger: Logger): Promise<C
       if (demo.seeded) logger.info('seeded the demo site, router, pools and plans');
       if (demo.tokenFile) logger.info({ file: demo.tokenFile }, 'wrote a one-time enrolment token for the demo agent');
     }
+    // stored M-Pesa confirmations whose payment was deferred, and STK pushes nobody called back
+    let sweeping = false;
+    const mpesaSweep = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      Promise.all([services.mpesa.c2b.sweep(), services.mpesa.stk.sweep()])
+        .catch((err: unknown) => logger.warn({ err }, 'M-Pesa sweep failed'))
+        .finally(() => (sweeping = false));
+    }, config.mpesaSweepMs);
+    mpesaSweep.unref();
     ready = true;
     const seq = sequelize;
     return {
@@ -104,6 +114,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       dispatcher,
       bootstrapPassword: boot.password,
       async stop() {
+        clearInterval(mpesaSweep);
         await dispatcher.stop();
         await hub.close();
         await new Promise<void>((resolve) => {

@@ -5,8 +5,9 @@ import { authRoutes } from './auth.routes.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { networkRoutes } from './network.routes.ts';
 import { planRoutes } from './plans.routes.ts';
+import { mpesaRoutes } from './mpesa.routes.ts';
 
 /** The whole API v1 route table: Express, OpenAPI and the role-matrix test all read it. */
 export function apiRoutes(s: Services): RouteDef[] {
-  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...adminRoutes(s)];
+  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...adminRoutes(s), ...mpesaRoutes(s)];
 }
