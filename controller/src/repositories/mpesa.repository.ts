@@ -131,14 +131,10 @@ export class MpesaRepository {
 
   /** The one customer whose account or additional account number is the reference (already normalised). */
   async customerByAccount(account: string, tx: Transaction): Promise<string | undefined> {
-    // normalise the stored numbers the same way the reference was: people type "ACC-12 3" for "ACC123"
+    // the stored numbers normalised the same way as the reference ("ACC-12 3" is "ACC123"); both expression-indexed
     const rows = await this.db.prepared<{ id: string }>(
       'mpesa_customer_by_account',
-      `SELECT id FROM customers WHERE upper(account_number) = $1
-       UNION
-       SELECT id FROM customers WHERE upper(additional_account_number) = $1
-       UNION
-       SELECT id FROM customers WHERE upper(translate(account_number, ' -', '')) = $1
+      `SELECT id FROM customers WHERE upper(translate(account_number, ' -', '')) = $1
        UNION
        SELECT id FROM customers WHERE additional_account_number IS NOT NULL AND upper(translate(additional_account_number, ' -', '')) = $1
        LIMIT 2`,
