@@ -18,7 +18,7 @@ describe('Customer detail page', function () {
     await textOf(s.page.getByTestId('customer-status'), 'Active');
     const toolbar = s.page.getByRole('toolbar', { name: 'Customer actions' });
     const labels = (await toolbar.locator('summary, button[type=submit]:visible').allTextContents()).map((t) => t.trim());
-    expect(labels).to.deep.equal(['Add Payment', 'Add Debt', 'Extend Expiry', 'Change Plan', 'Send Payment Details', 'Disconnect', 'Suspend', 'Delete']);
+    expect(labels).to.deep.equal(['Add Payment', 'Add Debt', 'Extend Expiry', 'Change Plan', 'M-Pesa prompt', 'Send Payment Details', 'Disconnect', 'Suspend', 'Delete']);
   });
 
   it('Suspend (confirmed) and Unsuspend reach the emulated router', async () => {
