@@ -71,7 +71,8 @@ describe('Customer detail page', function () {
     await page.getByRole('button', { name: 'Record debt' }).click();
     await textOf(page.getByTestId('notice'), 'Debt of KES 250.50 recorded.');
     const rows = page.getByTestId('payment');
-    await eventually(async () => ((await rows.count()) === 3 ? true : undefined), 'three transactions');
+    // registration: payment + first period; Add Payment: payment + the period it renewed; the debt
+    await eventually(async () => ((await rows.count()) === 5 ? true : undefined), 'five account entries');
     const text = (await rows.allTextContents()).join(' | ');
     expect(text).to.contain('KES 1,500.00').and.contain('M-Pesa').and.contain('QKX1234ABC').and.contain('KES 250.50').and.contain('Debt');
     await screenshot(page, 'customer-transactions');
@@ -111,6 +112,7 @@ describe('Customer detail page', function () {
     await page.goto(`/customers/${c.id}`);
     await openAction(page, 'Extend Expiry');
     await page.locator('#extend-count').fill('7');
+    await page.locator('#extend-reason').fill('fibre cut on Monday');
     await page.getByRole('button', { name: 'Extend expiry' }).click();
     await textOf(page.getByTestId('notice'), 'Expiry extended by 7 days.');
     const after = expectStatus(await run.stack.api.get<CustomerView>(`/customers/${c.id}`), 200);
@@ -124,6 +126,7 @@ describe('Customer detail page', function () {
     await page.reload();
     await openAction(page, 'Change Plan');
     await page.locator('#plan-planId').selectOption(faster.id);
+    await page.locator('#plan-when').selectOption('now');
     await page.getByRole('button', { name: 'Change plan' }).click();
     await textOf(page.getByTestId('notice'), 'Moved to Home 20 Mbps.');
     await textOf(page.getByTestId('status-banner'), 'Home 20 Mbps');

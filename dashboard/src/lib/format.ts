@@ -1,5 +1,5 @@
 // Formatting for people: money as "KES 1,500.00", times in the ISP's time zone, labels staff know.
-import type { ConnectionType, CustomerStatus, JobStatus, PaymentKind, PaymentMethod, ValidityUnit } from '@mtandao/protocol';
+import type { ConnectionType, CustomerStatus, JobStatus, LedgerKind, PaymentMethod, ValidityUnit } from '@mtandao/protocol';
 
 /** The time zone used until the settings say otherwise. */
 export const DEFAULT_TIMEZONE = 'Africa/Nairobi';
@@ -70,7 +70,7 @@ export function phone(stored: string): string {
 export const CONNECTION_LABEL: Record<ConnectionType, string> = { pppoe: 'PPPoE', hotspot: 'Hotspot', static: 'Static' };
 export const STATUS_LABEL: Record<CustomerStatus, string> = { active: 'Active', expired: 'Expired', suspended: 'Suspended', inactive: 'Inactive' };
 export const METHOD_LABEL: Record<PaymentMethod, string> = { cash: 'Cash', mpesa: 'M-Pesa', bank: 'Bank', cheque: 'Cheque' };
-export const KIND_LABEL: Record<PaymentKind, string> = { plan: 'Plan payment', installation: 'Installation fee', debt: 'Debt', adjustment: 'Adjustment' };
+export const KIND_LABEL: Record<LedgerKind, string> = { payment: 'Payment', plan: 'Plan period', installation: 'Installation fee', debt: 'Debt', adjustment: 'Adjustment', reversal: 'Reversal' };
 export const JOB_STATUS_LABEL: Record<JobStatus, string> = { pending: 'Pending', sent: 'Sent to agent', applied: 'Applied', failed: 'Failed' };
 
 /** Badge tone of a customer status (the colour-coded banner). */

@@ -6,4 +6,5 @@ export * from './plans.ts';
 export * from './customers.ts';
 export * from './provisioning.ts';
 export * from './settings.ts';
+export * from './billing.ts';
 export * from './mpesa.ts';

@@ -208,7 +208,7 @@ export class Controller {
     revealPassword: (id: string) => this.call('GET', `/customers/${enc(id)}/password`, z.object({ password: z.string() })),
     payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(PaymentView)),
     addPayment: (id: string, body: In<typeof CreatePaymentRequest>) =>
-      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: PaymentView, customer: CustomerView }), body),
+      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: PaymentView, customer: CustomerView, periods: z.number(), message: z.string() }), body),
     sms: (id: string) => this.read(`/customers/${enc(id)}/sms${qs({ pageSize: 100 })}`, listOf(SmsView)),
     sendPaymentDetails: (id: string) => this.call('POST', `/customers/${enc(id)}/send-payment-details`, SmsView),
     lifecycle: (id: string, action: 'activate' | 'suspend' | 'unsuspend' | 'disconnect') => this.call('POST', `/customers/${enc(id)}/${action}`, CustomerView),

@@ -36,8 +36,8 @@ const lifecycle = (action: 'activate' | 'suspend' | 'unsuspend' | 'disconnect', 
 export const actions: Actions = {
   addPayment: (e) =>
     act(e, 'addPayment', async (api, v) => {
-      const { payment } = await api.customers.addPayment(e.params.id, { kind: 'plan', method: PaymentMethod.safeParse(v.method).data, amount: amountOf(v), reference: text(v, 'reference'), note: text(v, 'note') });
-      return `Payment of ${money(payment.amount)} recorded.`;
+      const { payment, message } = await api.customers.addPayment(e.params.id, { kind: 'plan', method: PaymentMethod.safeParse(v.method).data, amount: amountOf(v), reference: text(v, 'reference'), note: text(v, 'note') });
+      return `Payment of ${money(payment.amount)} recorded. ${message}`;
     }),
   addDebt: (e) =>
     act(e, 'addDebt', async (api, v) => {
@@ -47,13 +47,14 @@ export const actions: Actions = {
     }),
   extend: (e) =>
     act(e, 'extend', async (api, v) => {
-      await api.customers.extend(e.params.id, { count: v.count ?? '', unit: ValidityUnit.safeParse(v.unit).data ?? 'days' });
+      await api.customers.extend(e.params.id, { count: v.count ?? '', unit: ValidityUnit.safeParse(v.unit).data ?? 'days', reason: v.reason ?? '' });
       return `Expiry extended by ${v.count} ${v.unit ?? 'days'}.`;
     }),
   changePlan: (e) =>
     act(e, 'changePlan', async (api, v) => {
-      const c = await api.customers.changePlan(e.params.id, { planId: v.planId ?? '', ipAddress: text(v, 'ipAddress') });
-      return `Moved to ${c.planName}.`;
+      const when = v.when === 'now' || v.when === 'next-renewal' ? v.when : undefined;
+      const c = await api.customers.changePlan(e.params.id, { planId: v.planId ?? '', ipAddress: text(v, 'ipAddress'), when });
+      return c.nextPlanId ? `${c.nextPlanName} from the next renewal.` : `Moved to ${c.planName}.`;
     }),
   stkPush: (e) =>
     act(e, 'stkPush', async (api, v) => {
