@@ -214,6 +214,21 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       expect(done).to.include({ resultCode: '1', resultDesc: 'The balance is insufficient for the transaction.' });
     });
 
+    it('a callback and an STK query racing for one prompt pay once', async () => {
+      const c = await customer();
+      fake.nextStk.push({ resultCode: 0, callback: false });
+      const res = expectStatus(await api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }), 201) as Body;
+      const checkout = res.checkoutRequestId as string;
+      await eventually(async () => (fake.stk.get(checkout)?.done ? true : undefined), 'the fake to decide');
+      const r = fake.stk.get(checkout)!;
+      const body = { Body: { stkCallback: { MerchantRequestID: r.merchantRequestId, CheckoutRequestID: checkout, ResultCode: 0, ResultDesc: 'ok', CallbackMetadata: { Item: [{ Name: 'Amount', Value: 1500 }, { Name: 'MpesaReceiptNumber', Value: r.receipt }] } } } };
+      // the sweep's query (every 200 ms) and these callbacks all try to settle it
+      await Promise.all(Array.from({ length: 5 }, () => callback(controller.url, `/stk/callback/${token}`, body)));
+      await waitFor(checkout, 'paid');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect((await mpesaPayments(c.id)).length).to.equal(1);
+    });
+
     it('no callback: the STK query decides', async () => {
       const c = await customer();
       fake.nextStk.push({ resultCode: 0, callback: false });

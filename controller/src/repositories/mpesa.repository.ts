@@ -79,7 +79,7 @@ export class MpesaRepository {
    * Stores a notification unless its TransID is already there (one statement, autocommit: durable
    * before we answer). Returns the row's id and status, new or existing.
    */
-  async store(t: NewMpesaTransaction): Promise<{ id: string; status: MpesaTransactionRow['status']; created: boolean }> {
+  async store(t: NewMpesaTransaction, tx?: Transaction): Promise<{ id: string; status: MpesaTransactionRow['status']; created: boolean }> {
     const rows = await this.db.prepared<{ id: string; status: MpesaTransactionRow['status']; created: boolean }>(
       'mpesa_store',
       `WITH ins AS (
@@ -97,9 +97,10 @@ export class MpesaRepository {
         t.invoiceNumber ?? null, t.orgAccountBalance ?? null, t.thirdPartyTransId ?? null, t.msisdn ?? null, t.firstName ?? null, t.middleName ?? null,
         t.lastName ?? null, t.checkoutRequestId ?? null, t.customerId ?? null, t.raw, t.status, t.reason ?? null,
       ],
+      tx,
     );
     // a concurrent twin committed after this statement's snapshot: read it in a new one
-    const row = rows[0] ?? (await this.db.rows<{ id: string; status: MpesaTransactionRow['status']; created: boolean }>(`SELECT id, status, false AS created FROM mpesa_transactions WHERE trans_id = $1`, [t.transId]))[0];
+    const row = rows[0] ?? (await this.db.rows<{ id: string; status: MpesaTransactionRow['status']; created: boolean }>(`SELECT id, status, false AS created FROM mpesa_transactions WHERE trans_id = $1`, [t.transId], tx))[0];
     if (!row) throw new Error('storing an M-Pesa transaction returned no row');
     return { id: String(row.id), status: row.status, created: row.created };
   }

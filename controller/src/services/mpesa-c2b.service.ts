@@ -112,21 +112,22 @@ export class MpesaC2bService {
    * Turns a stored transaction into a payment, exactly once: the row is locked and re-checked, so
    * concurrent repeats of one TransID wait for the first and then find it done.
    */
-  async process(id: string, after?: (tx: Transaction, paid: ReceivedPayment | undefined) => Promise<void>): Promise<ReceivedPayment | undefined> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.repo.lockReceived(id, tx);
-      if (!row) return undefined;
-      const customerId = row.customer_id ?? (row.bill_ref_number ? await this.repo.customerByAccount(normalizeAccount(row.bill_ref_number), tx) : undefined);
-      if (!customerId) {
-        await this.repo.settle(id, { status: 'unmatched', reason: row.bill_ref_number ? `No customer has account number "${row.bill_ref_number}"` : 'No account number given' }, tx);
-        await after?.(tx, undefined);
-        return undefined;
-      }
-      const paid = await this.receiver.receivePayment(null, { customerId: String(customerId), method: 'mpesa', amountMinor: BigInt(row.amount_minor), reference: row.trans_id, note: `M-Pesa ${row.source === 'stk' ? 'prompt' : 'paybill'} ${row.trans_id}` }, tx);
-      await this.repo.settle(id, { status: 'matched', customerId: String(customerId), paymentId: paid.entryId, receiptNumber: paid.receiptNumber }, tx);
-      await after?.(tx, paid);
-      return paid;
-    });
+  process(id: string): Promise<ReceivedPayment | undefined> {
+    return this.db.transaction((tx) => this.processIn(tx, id));
+  }
+
+  /** `process` inside the caller's transaction. */
+  async processIn(tx: Transaction, id: string): Promise<ReceivedPayment | undefined> {
+    const row = await this.repo.lockReceived(id, tx);
+    if (!row) return undefined;
+    const customerId = row.customer_id ?? (row.bill_ref_number ? await this.repo.customerByAccount(normalizeAccount(row.bill_ref_number), tx) : undefined);
+    if (!customerId) {
+      await this.repo.settle(id, { status: 'unmatched', reason: row.bill_ref_number ? `No customer has account number "${row.bill_ref_number}"` : 'No account number given' }, tx);
+      return undefined;
+    }
+    const paid = await this.receiver.receivePayment(null, { customerId: String(customerId), method: 'mpesa', amountMinor: BigInt(row.amount_minor), reference: row.trans_id, note: `M-Pesa ${row.source === 'stk' ? 'prompt' : 'paybill'} ${row.trans_id}` }, tx);
+    await this.repo.settle(id, { status: 'matched', customerId: String(customerId), paymentId: paid.entryId, receiptNumber: paid.receiptNumber }, tx);
+    return paid;
   }
 
   /** Stored confirmations still waiting (older than a few seconds: the live path may be on them). */

@@ -133,19 +133,23 @@ export class MpesaStkService {
       await this.repo.finishStk(push.checkout_request_id, { status: outcome, resultCode: String(r.resultCode), resultDesc: r.resultDesc || null });
       return;
     }
-    // the money is stored like a confirmation, under M-Pesa's receipt: if the paybill's confirmation
-    // of the same payment also arrives, the unique TransID keeps it to one payment
-    const transId = r.receipt ?? `STK-${push.checkout_request_id}`.slice(0, 100);
-    const stored = await this.repo.store({
-      source: 'stk', transId, transType: 'STK push', amountMinor: r.amountMinor ?? BigInt(push.amount_minor), billRefNumber: push.account_reference, msisdn: push.phone,
-      checkoutRequestId: push.checkout_request_id, customerId: push.customer_id === null ? null : String(push.customer_id), raw: r.raw.slice(0, 20_000), status: 'received',
-    });
-    await this.c2b.process(stored.id, async (tx, paid) => {
+    // the callback and the query may race: the push is locked, and only a pending one is paid
+    await this.db.transaction(async (tx) => {
+      const current = await this.repo.stk(push.checkout_request_id, tx, true);
+      if (!current || current.status !== 'pending') return;
+      // the money is stored like a confirmation, under M-Pesa's receipt: if the paybill's confirmation
+      // of the same payment also arrives, the unique TransID keeps it to one payment
+      const transId = r.receipt ?? `STK-${push.checkout_request_id}`.slice(0, 100);
+      const stored = await this.repo.store(
+        {
+          source: 'stk', transId, transType: 'STK push', amountMinor: r.amountMinor ?? BigInt(push.amount_minor), billRefNumber: push.account_reference, msisdn: push.phone,
+          checkoutRequestId: push.checkout_request_id, customerId: push.customer_id === null ? null : String(push.customer_id), raw: r.raw.slice(0, 20_000), status: 'received',
+        },
+        tx,
+      );
+      const paid = stored.status === 'received' ? await this.c2b.processIn(tx, stored.id) : undefined;
       await this.repo.finishStk(push.checkout_request_id, { status: 'paid', resultCode: String(r.resultCode), resultDesc: r.resultDesc || null, receipt: r.receipt, paymentId: paid?.entryId ?? null }, tx);
     });
-    // a repeat (or the paybill confirmation won the race): the push is still paid
-    const after = await this.repo.stk(push.checkout_request_id);
-    if (after?.status === 'pending') await this.repo.finishStk(push.checkout_request_id, { status: 'paid', resultCode: String(r.resultCode), resultDesc: r.resultDesc || null, receipt: r.receipt });
   }
 
   /** Pushes with no callback after the wait: the STK query decides. */
