@@ -67,6 +67,14 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       expectStatus(await api.patch('/settings/mpesa', { consumerSecret: CONSUMER_SECRET }), 200);
     });
 
+    it('clears the till number and the callback base URL with null, as the settings form sends them', async () => {
+      const set = expectStatus(await api.patch('/settings/mpesa', { tillNumber: '123456', callbackBaseUrl: 'https://billing.example.co.ke' }), 200) as Body;
+      expect(set).to.include({ tillNumber: '123456', callbackBaseUrl: 'https://billing.example.co.ke' });
+      expect((set.callbackUrls as Body).confirmation).to.equal(`https://billing.example.co.ke/api/v1/mpesa/c2b/confirmation/${token}`);
+      const cleared = expectStatus(await api.patch('/settings/mpesa', { tillNumber: null, callbackBaseUrl: null, allowedIps: [] }), 200) as Body;
+      expect(cleared).to.include({ tillNumber: null, callbackBaseUrl: null });
+    });
+
     it('names the field of a bad setting', async () => {
       const res = await api.patch('/settings/mpesa', { shortcode: '12ab' });
       expect(res.status).to.equal(422);

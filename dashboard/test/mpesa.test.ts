@@ -27,12 +27,12 @@ describe('M-Pesa in the dashboard', function () {
       const { page } = s;
       await page.goto('/settings/mpesa');
       await page.getByLabel('Paybill number').fill(SHORTCODE);
-      await page.getByLabel('Consumer key', { exact: true }).fill('key-1');
-      await page.getByLabel('Consumer secret', { exact: true }).fill('secret-1');
-      await page.getByLabel('Passkey (M-Pesa prompt)').fill('passkey-1');
+      await page.locator('input[name=consumerKey]').fill('key-1');
+      await page.locator('input[name=consumerSecret]').fill('secret-1');
+      await page.locator('input[name=passkey]').fill('passkey-1');
       await page.getByRole('button', { name: 'Save M-Pesa settings' }).click();
       await textOf(page.getByTestId('notice'), 'M-Pesa settings saved.');
-      expect(await page.getByLabel('Consumer secret', { exact: true }).inputValue()).to.equal('');
+      expect(await page.locator('input[name=consumerSecret]').inputValue()).to.equal('');
       const urls = await page.getByTestId('callback-url').allTextContents();
       expect(urls.map((u) => u.replace(/\/[\w-]+$/, ''))).to.deep.equal([
         `${run.stack.controller.url}/api/v1/mpesa/c2b/validation`,

@@ -61,7 +61,8 @@ export class MpesaSettingsService {
       all = await this.repo.all();
       token = all.get('mpesa.token');
     }
-    const str = (k: string) => (typeof all.get(k) === 'string' ? (all.get(k) as string) : null);
+    // a cleared setting is stored as '' (settings values are NOT NULL)
+    const str = (k: string) => (typeof all.get(k) === 'string' && all.get(k) !== '' ? (all.get(k) as string) : null);
     const secret = (k: SecretKey) => {
       const enc = str(`mpesa.${k}`);
       return enc ? this.secretBox.decrypt(enc, aad(k)) : null;
@@ -115,10 +116,10 @@ export class MpesaSettingsService {
       if (input.environment !== undefined) await set('environment', input.environment);
       if (input.shortcodeType !== undefined) await set('shortcodeType', input.shortcodeType);
       if (input.shortcode !== undefined) await set('shortcode', input.shortcode);
-      if (input.tillNumber !== undefined) await set('tillNumber', input.tillNumber);
+      if (input.tillNumber !== undefined) await set('tillNumber', input.tillNumber ?? '');
       if (input.validationPolicy !== undefined) await set('validationPolicy', input.validationPolicy);
       if (input.allowedIps !== undefined) await set('allowedIps', input.allowedIps);
-      if (input.callbackBaseUrl !== undefined) await set('callbackBaseUrl', input.callbackBaseUrl);
+      if (input.callbackBaseUrl !== undefined) await set('callbackBaseUrl', input.callbackBaseUrl ?? '');
       for (const k of SECRET_KEYS) {
         const v = input[k];
         if (v) await set(k, this.secretBox.encrypt(v, aad(k)));
