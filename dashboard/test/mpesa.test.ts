@@ -21,31 +21,6 @@ async function mpesaReady(): Promise<void> {
 describe('M-Pesa in the dashboard', function () {
   this.timeout(90_000);
 
-  describe('as an admin', () => {
-    const s = sessionPerTest('admin');
-    it('Settings → M-Pesa: write-only secrets, the callback URLs, Register URLs with Daraja’s answer', async () => {
-      const { page } = s;
-      await page.goto('/settings/mpesa');
-      await page.getByLabel('Paybill number').fill(SHORTCODE);
-      await page.locator('input[name=consumerKey]').fill('key-1');
-      await page.locator('input[name=consumerSecret]').fill('secret-1');
-      await page.locator('input[name=passkey]').fill('passkey-1');
-      await page.getByRole('button', { name: 'Save M-Pesa settings' }).click();
-      await textOf(page.getByTestId('notice'), 'M-Pesa settings saved.');
-      expect(await page.locator('input[name=consumerSecret]').inputValue()).to.equal('');
-      const urls = await page.getByTestId('callback-url').allTextContents();
-      expect(urls.map((u) => u.replace(/\/[\w-]+$/, ''))).to.deep.equal([
-        `${run.stack.controller.url}/api/v1/mpesa/c2b/validation`,
-        `${run.stack.controller.url}/api/v1/mpesa/c2b/confirmation`,
-        `${run.stack.controller.url}/api/v1/mpesa/stk/callback`,
-      ]);
-      await page.getByRole('button', { name: 'Register URLs' }).click();
-      await textOf(page.getByTestId('notice'), 'Registered with M-Pesa: Success');
-      expect(run.stack.daraja.registrations.get(SHORTCODE)?.ConfirmationURL).to.equal(urls[1]);
-      await screenshot(page, 'mpesa-settings');
-    });
-  });
-
   describe('as a cashier', () => {
     const s = sessionPerTest('staff');
     before(mpesaReady);
@@ -109,6 +84,31 @@ describe('M-Pesa in the dashboard', function () {
       await row.getByRole('button', { name: 'Assign' }).click();
       await textOf(page.getByTestId('notice'), `${paid.transId} (1500.00) assigned to ${c.fullName}.`);
       expect(await page.locator(`tr[data-trans-id="${paid.transId}"]`).count()).to.equal(0);
+    });
+  });
+
+  describe('as an admin', () => {
+    const s = sessionPerTest('admin');
+    it('Settings → M-Pesa: write-only secrets, the callback URLs, Register URLs with Daraja’s answer', async () => {
+      const { page } = s;
+      await page.goto('/settings/mpesa');
+      await page.getByLabel('Paybill number').fill(SHORTCODE);
+      await page.locator('input[name=consumerKey]').fill('key-1');
+      await page.locator('input[name=consumerSecret]').fill('secret-1');
+      await page.locator('input[name=passkey]').fill('passkey-1');
+      await page.getByRole('button', { name: 'Save M-Pesa settings' }).click();
+      await textOf(page.getByTestId('notice'), 'M-Pesa settings saved.');
+      expect(await page.locator('input[name=consumerSecret]').inputValue()).to.equal('');
+      const urls = await page.getByTestId('callback-url').allTextContents();
+      expect(urls.map((u) => u.replace(/\/[\w-]+$/, ''))).to.deep.equal([
+        `${run.stack.controller.url}/api/v1/mpesa/c2b/validation`,
+        `${run.stack.controller.url}/api/v1/mpesa/c2b/confirmation`,
+        `${run.stack.controller.url}/api/v1/mpesa/stk/callback`,
+      ]);
+      await page.getByRole('button', { name: 'Register URLs' }).click();
+      await textOf(page.getByTestId('notice'), 'Registered with M-Pesa: Success');
+      expect(run.stack.daraja.registrations.get(SHORTCODE)?.ConfirmationURL).to.equal(urls[1]);
+      await screenshot(page, 'mpesa-settings');
     });
   });
 });
