@@ -19,7 +19,7 @@ for (let i = 0; i < spec.agents.length; i += spec.agentsPerRouter) {
   const { apiPort } = await sim.start();
   sim.store.on('change', (c: { path: string; row: Record<string, string>; dead: boolean }) => {
     if (c.dead) return;
-    if (c.path === '/ppp/secret' || c.path === '/ppp/profile' || c.path === '/ip/hotspot/user/profile') process.send?.({ t: 'change', path: c.path, name: c.row.name, comment: c.row.comment, rate: c.row['rate-limit'], at: performance.timeOrigin + performance.now() });
+    if (c.path === '/ppp/secret' || c.path === '/ppp/profile' || c.path === '/ip/hotspot/user/profile') process.send?.({ t: 'change', path: c.path, name: c.row.name, comment: c.row.comment, rate: c.row['rate-limit'], disabled: c.row.disabled, at: performance.timeOrigin + performance.now() });
   });
   sims.push(sim);
   const group = spec.agents.slice(i, i + spec.agentsPerRouter);

@@ -18,6 +18,10 @@ const demo = !['0', 'false', 'no'].includes(String(env.MTANDAO_DEMO ?? '1'));
 const apiPort = Number(env.MTANDAO_DEMO_API_PORT ?? 8728);
 const sshPort = Number(env.MTANDAO_DEMO_SSH_PORT ?? 2222);
 const routerPassword = env.MTANDAO_DEMO_ROUTER_PASSWORD ?? 'admin';
+// the demo's M-Pesa is a local Daraja fake, unless MTANDAO_DARAJA_URL points elsewhere
+const darajaPort = Number(env.MTANDAO_DEMO_DARAJA_PORT ?? 8089);
+const darajaFake = demo && !env.MTANDAO_DARAJA_URL;
+if (darajaFake) env.MTANDAO_DARAJA_URL = `http://127.0.0.1:${darajaPort}`;
 const controllerUrl = `http://127.0.0.1:${controllerPort}`;
 const logDir = path.join(dataDir, 'logs');
 mkdirSync(logDir, { recursive: true, mode: 0o700 });
@@ -84,7 +88,7 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 async function main() {
-  for (const [port, what] of [[controllerPort, 'controller (MTANDAO_CONTROLLER_PORT)'], [dashboardPort, 'dashboard (MTANDAO_DASHBOARD_PORT)'], ...(demo ? [[apiPort, 'demo router API (MTANDAO_DEMO_API_PORT)'], [sshPort, 'demo router SSH (MTANDAO_DEMO_SSH_PORT)']] : [])]) {
+  for (const [port, what] of [[controllerPort, 'controller (MTANDAO_CONTROLLER_PORT)'], [dashboardPort, 'dashboard (MTANDAO_DASHBOARD_PORT)'], ...(demo ? [[apiPort, 'demo router API (MTANDAO_DEMO_API_PORT)'], [sshPort, 'demo router SSH (MTANDAO_DEMO_SSH_PORT)']] : []), ...(darajaFake ? [[darajaPort, 'M-Pesa Daraja fake (MTANDAO_DEMO_DARAJA_PORT)']] : [])]) {
     if (await portOpen(port)) throw new Error(`port ${port} for the ${what} is already in use`);
   }
 
@@ -98,6 +102,11 @@ async function main() {
     if (r.status !== 0) throw new Error('the dashboard build failed');
   }
 
+  if (darajaFake) {
+    // the same credentials as the demo's M-Pesa settings (controller/src/demo.ts)
+    run('daraja', ['controller/bin/daraja-fake.mjs', '--port', String(darajaPort), '--consumer-key', 'demo-consumer-key', '--consumer-secret', 'demo-consumer-secret', '--passkey', 'demo-passkey']);
+    await waitFor(() => portOpen(darajaPort), 'the Daraja fake');
+  }
   run('controller', ['controller/bin/mtandao-controller.mjs']);
   await waitFor(async () => (await fetch(`${controllerUrl}/readyz`)).ok, 'the controller');
 
@@ -138,6 +147,7 @@ async function main() {
       `  API         http://localhost:${controllerPort}/api/v1   (OpenAPI: /api/v1/openapi.json)`,
       `  sign in     admin / ${password}`,
       ...(demo ? [`  demo router RouterOS API 127.0.0.1:${apiPort}, SSH 127.0.0.1:${sshPort}, login admin / ${routerPassword}`] : []),
+      ...(darajaFake ? [`  M-Pesa      a Daraja fake at http://localhost:${darajaPort}: pay a customer's account there, or npm run demo:pay -- <account> <amount>`] : []),
       `  data        ${dataDir}${env.DATABASE_URL ? '' : '   (embedded PostgreSQL)'}`,
       '  Ctrl-C stops everything.',
       '',

@@ -47,6 +47,12 @@ const EnvSchema = z.object({
   MTANDAO_EXPIRY_SWEEP_SECONDS: z.coerce.number().min(0.05).max(60).default(15),
   /** Backstop polling interval of the SMS outbox sender. */
   MTANDAO_SMS_POLL_MS: z.coerce.number().int().min(50).default(2000),
+  /** Daraja's base URL; overrides the environment's (tests and the demo point it at the fake). */
+  MTANDAO_DARAJA_URL: z.string().url().optional(),
+  /** An STK push with no callback after this long is decided by an STK query. */
+  MTANDAO_STK_QUERY_AFTER_SECONDS: z.coerce.number().min(0).default(120),
+  /** How often unfinished M-Pesa work (stored confirmations, silent STK pushes) is picked up. */
+  MTANDAO_MPESA_SWEEP_MS: z.coerce.number().int().min(50).default(15_000),
 });
 
 /** The controller's validated configuration. */
@@ -78,6 +84,9 @@ export type Config = {
   reconcileThrottleMs: number;
   expirySweepMs: number;
   smsPollMs: number;
+  darajaUrl: string | undefined;
+  stkQueryAfterMs: number;
+  mpesaSweepMs: number;
 };
 
 /** A configuration problem, naming every bad key at once. */
@@ -151,5 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileThrottleMs: e.MTANDAO_RECONCILE_THROTTLE_SECONDS * 1000,
     expirySweepMs: Math.round(e.MTANDAO_EXPIRY_SWEEP_SECONDS * 1000),
     smsPollMs: e.MTANDAO_SMS_POLL_MS,
+    darajaUrl: e.MTANDAO_DARAJA_URL,
+    stkQueryAfterMs: e.MTANDAO_STK_QUERY_AFTER_SECONDS * 1000,
+    mpesaSweepMs: e.MTANDAO_MPESA_SWEEP_MS,
   };
 }

@@ -40,6 +40,12 @@ import { RouterOpsService } from './services/router-ops.service.ts';
 import { DesiredStateBuilder } from './agents/desired-state.ts';
 import { ReconcileQueue } from './agents/reconcile-queue.ts';
 import type { Sequelize } from 'sequelize';
+import { DarajaClient } from './mpesa/daraja-client.ts';
+import { MpesaRepository } from './repositories/mpesa.repository.ts';
+import { MpesaC2bService } from './services/mpesa-c2b.service.ts';
+import { MpesaSettingsService } from './services/mpesa-settings.service.ts';
+import { MpesaStkService } from './services/mpesa-stk.service.ts';
+import type { PaymentReceiver } from './services/payment-receiver.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -76,6 +82,7 @@ export interface Services {
   desiredState: DesiredStateBuilder;
   idempotency: IdempotencyService;
   reconciles: ReconcileQueue;
+  mpesa: { settings: MpesaSettingsService; c2b: MpesaC2bService; stk: MpesaStkService; daraja: DarajaClient };
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; databaseUrl?: string; onPaymentReceived?: PaymentHook } = {}): Services {
@@ -110,6 +117,18 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const customerListRepo = new CustomerListRepository(db);
   const sms: SmsService = new SmsService(db, repos.sms, repos.customers, customerListRepo, repos.plans, customers, settings, audit, config);
   registration.onRegistered = (id) => sms.welcome(id);
+  // M-Pesa pays through the ledger's seam: BillingService.receivePayment (money contract)
+  const receiver: PaymentReceiver = billing;
+  const daraja = new DarajaClient();
+  const mpesaRepo = new MpesaRepository(db);
+  const mpesaSettings = new MpesaSettingsService(db, repos.settings, audit, keys.secretBox, daraja, config);
+  const mpesaC2b = new MpesaC2bService(db, mpesaRepo, receiver, audit, logger);
+  const mpesa = {
+    settings: mpesaSettings,
+    c2b: mpesaC2b,
+    stk: new MpesaStkService(db, mpesaRepo, repos.customers, repos.plans, mpesaSettings, mpesaC2b, daraja, audit, logger, { queryAfterMs: config.stkQueryAfterMs }),
+    daraja,
+  };
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
@@ -138,5 +157,6 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     desiredState,
     idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),
     reconciles,
+    mpesa,
   };
 }

@@ -8,6 +8,8 @@ export const DEMO = {
   site: 'Demo POP',
   router: 'demo-router',
   tokenFile: (dataDir: string) => path.join(dataDir, 'demo', 'enrollment-token'),
+  /** The demo paybill on the Daraja fake (scripts/start.mjs starts the fake with the same credentials). */
+  mpesa: { shortcode: '888888', consumerKey: 'demo-consumer-key', consumerSecret: 'demo-consumer-secret', passkey: 'demo-passkey' },
 } as const;
 
 /**
@@ -33,10 +35,25 @@ export async function seedDemo(s: Services): Promise<{ seeded: boolean; tokenFil
     await s.settings.update(meta, { companyName: 'Mtandao Demo ISP', paybillNumber: '888888' });
     seeded = true;
   }
+  if (s.config.darajaUrl) await seedDemoMpesa(s, meta);
   if (!site || site.agent) return { seeded };
   const token = await s.sites.createEnrollmentToken(meta, site.id);
   const file = DEMO.tokenFile(s.config.dataDir);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${token.token}\n`, { mode: 0o600 });
   return { seeded, tokenFile: file };
+}
+
+/**
+ * With a Daraja fake (MTANDAO_DARAJA_URL): the demo paybill's settings, when none are set, and its
+ * URLs registered at every start (the fake forgets them when it stops).
+ */
+async function seedDemoMpesa(s: Services, meta: RequestMeta): Promise<void> {
+  const current = await s.mpesa.settings.view();
+  if (!current.shortcode) {
+    await s.mpesa.settings.update(meta, { environment: 'sandbox', shortcodeType: 'paybill', shortcode: DEMO.mpesa.shortcode, consumerKey: DEMO.mpesa.consumerKey, consumerSecret: DEMO.mpesa.consumerSecret, passkey: DEMO.mpesa.passkey, validationPolicy: 'accept-all' });
+  }
+  const reg = await s.mpesa.settings.registerUrls(meta).catch((err: unknown) => ({ ok: false, message: (err as Error).message }));
+  if (reg.ok) s.logger.info({ darajaUrl: s.config.darajaUrl }, 'registered the M-Pesa callback URLs with Daraja');
+  else s.logger.warn({ darajaUrl: s.config.darajaUrl, answer: reg.message }, 'could not register the M-Pesa callback URLs');
 }

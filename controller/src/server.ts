@@ -107,6 +107,16 @@ export async function startController(config: Config, logger: Logger): Promise<C
     snapshot();
     const snapshots = setInterval(snapshot, 10 * 60_000);
     snapshots.unref();
+    // stored M-Pesa confirmations whose payment was deferred, and STK pushes nobody called back
+    let sweeping = false;
+    const mpesaSweep = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      Promise.all([services.mpesa.c2b.sweep(), services.mpesa.stk.sweep()])
+        .catch((err: unknown) => logger.warn({ err }, 'M-Pesa sweep failed'))
+        .finally(() => (sweeping = false));
+    }, config.mpesaSweepMs);
+    mpesaSweep.unref();
     ready = true;
     const seq = sequelize;
     return {
@@ -121,6 +131,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         clearInterval(snapshots);
         await services.expiry.stop();
         await services.smsSender.stop();
+        clearInterval(mpesaSweep);
         await dispatcher.stop();
         await hub.close();
         await new Promise<void>((resolve) => {

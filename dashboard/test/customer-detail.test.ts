@@ -19,7 +19,7 @@ describe('Customer detail page', function () {
     const toolbar = s.page.getByRole('toolbar', { name: 'Customer actions' });
     const labels = (await toolbar.locator('summary, button[type=submit]:visible').allTextContents()).map((t) => t.trim());
     // Extend Expiry and Delete are an admin's (issue 7)
-    expect(labels).to.deep.equal(['Add Payment', 'Add Debt', 'Change Plan', 'Send Payment Details', 'Disconnect', 'Suspend']);
+    expect(labels).to.deep.equal(['Add Payment', 'Add Debt', 'Change Plan', 'M-Pesa prompt', 'Send Payment Details', 'Disconnect', 'Suspend']);
   });
 
   it('Suspend (confirmed) and Unsuspend reach the emulated router', async () => {

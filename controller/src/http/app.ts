@@ -3,6 +3,7 @@ import type { Services } from '../container.ts';
 import { AppError } from '../errors.ts';
 import { apiRoutes } from '../routes/index.ts';
 import { buildOpenApi } from './openapi.ts';
+import { mpesaCallbacks } from './mpesa-callbacks.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
 
@@ -53,6 +54,9 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
       res.status(503).json(starting ? { status: 'starting' } : { status: 'unavailable', database: 'unreachable' });
     }
   });
+
+  // Daraja's callbacks: public, before the Origin check and the JSON parser of the API
+  app.use('/api/v1/mpesa', mpesaCallbacks(s));
 
   const api = express.Router();
   // Cross-site requests are refused on every state-changing route (SameSite cookies are the first

@@ -8,8 +8,9 @@ import { networkRoutes } from './network.routes.ts';
 import { planRoutes } from './plans.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
 import { smsRoutes } from './sms.routes.ts';
+import { mpesaRoutes } from './mpesa.routes.ts';
 
 /** The whole API v1 route table: Express, OpenAPI and the role-matrix test all read it. */
 export function apiRoutes(s: Services): RouteDef[] {
-  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s)];
+  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s), ...mpesaRoutes(s)];
 }

@@ -9,6 +9,7 @@ import { RouterOsSim } from '@mtandao/agent/sim';
 import type { NetworkView, PlanView, PoolView, RouterView, SiteView } from '@mtandao/protocol/api';
 import { ApiClient, expectStatus } from '../../../controller/test/helpers/client.ts';
 import { ADMIN_PASSWORD, startTestController } from '../../../controller/test/helpers/controller.ts';
+import { DarajaFake } from '../../../controller/src/mpesa/fake/daraja-fake.ts';
 
 export const dashboardDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ROUTER_USER = 'mtandao';
@@ -39,6 +40,10 @@ export interface Stack {
   world: World;
   sim: RouterOsSim;
   agent: AgentHandle;
+  /** The controller (tests reach into its database to make time pass). */
+  controller: Awaited<ReturnType<typeof startTestController>>;
+  /** The Daraja fake the controller's M-Pesa talks to. */
+  daraja: DarajaFake;
   /** The dashboard, e.g. http://127.0.0.1:41234. */
   url: string;
   port: number;
@@ -101,8 +106,10 @@ async function startDashboard(controllerUrl: string): Promise<{ child: ChildProc
 
 /** Starts the whole stack on a fresh database and seeds the world through the API. */
 export async function startStack(): Promise<Stack> {
-  const controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '2' });
-  const stops: (() => Promise<unknown>)[] = [() => controller.stop()];
+  const daraja = new DarajaFake({ stkDelayMs: 1500 });
+  await daraja.start();
+  const controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '2', MTANDAO_DARAJA_URL: daraja.url });
+  const stops: (() => Promise<unknown>)[] = [() => daraja.stop(), () => controller.stop()];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
@@ -130,7 +137,7 @@ export async function startStack(): Promise<Stack> {
       dashboard.child.kill('SIGTERM');
       await exited;
     });
-    return { api, world, sim, agent, url: dashboard.url, port: dashboard.port, stop };
+    return { api, world, sim, agent, controller, daraja, url: dashboard.url, port: dashboard.port, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -10,3 +10,4 @@ export * from './provisioning.ts';
 export * from './settings.ts';
 export * from './sms.ts';
 export * from './billing.ts';
+export * from './mpesa.ts';

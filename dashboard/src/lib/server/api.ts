@@ -7,6 +7,7 @@ import {
   CreateUserRequest, UpdateUserRequest, UserView, type CustomerSort,
   AuditEntryView, CashUpView, OverviewView, RevenueView,
   BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
+  MpesaRegisterResult, MpesaSettingsView, MpesaTransactionView, StkView, UpdateMpesaSettingsRequest,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
 import { config } from './config';
@@ -167,6 +168,18 @@ export class Controller {
   settings = {
     get: () => this.read('/settings', SettingsView),
     update: (body: In<typeof UpdateSettingsRequest>) => this.call('PATCH', '/settings', SettingsView, body),
+  };
+
+  mpesa = {
+    settings: () => this.read('/settings/mpesa', MpesaSettingsView),
+    updateSettings: (body: In<typeof UpdateMpesaSettingsRequest>) => this.call('PATCH', '/settings/mpesa', MpesaSettingsView, body),
+    registerUrls: () => this.call('POST', '/settings/mpesa/register-urls', MpesaRegisterResult),
+    regenerateToken: () => this.call('POST', '/settings/mpesa/regenerate-token', MpesaSettingsView),
+    unmatched: (query: { page?: number; pageSize?: number }) => this.read(`/mpesa/unmatched${qs(query)}`, listOf(MpesaTransactionView)),
+    assign: (id: string, customerId: string) => this.call('POST', `/mpesa/unmatched/${enc(id)}/assign`, MpesaTransactionView, { customerId }),
+    stkPush: (customerId: string, body: { amount?: string; phone?: string }) => this.call('POST', `/customers/${enc(customerId)}/stk-push`, StkView.extend({ customerMessage: z.string().nullable() }), body),
+    stkPushes: (customerId: string) => this.read(`/customers/${enc(customerId)}/stk-pushes`, listOf(StkView)),
+    stk: (checkoutRequestId: string) => this.read(`/mpesa/stk/${enc(checkoutRequestId)}`, StkView),
   };
 
   users = {

@@ -56,6 +56,11 @@ export const actions: Actions = {
       const c = await api.customers.changePlan(e.params.id, { planId: v.planId ?? '', ipAddress: text(v, 'ipAddress'), when });
       return c.nextPlanId ? `${c.nextPlanName} from the next renewal.` : `Moved to ${c.planName}.`;
     }),
+  stkPush: (e) =>
+    act(e, 'stkPush', async (api, v) => {
+      const stk = await api.mpesa.stkPush(e.params.id, { amount: text(v, 'amount'), phone: text(v, 'phone') });
+      return { notice: '', stk };
+    }),
   sendPaymentDetails: (e) =>
     act(e, 'sendPaymentDetails', async (api) => {
       const sms = await api.customers.sendPaymentDetails(e.params.id);
