@@ -370,7 +370,7 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
     const id = (await c.services.db.rows<{ id: string }>(`SELECT id FROM customers WHERE username = $1`, [name]))[0]!.id;
     const blocked = secretBecomes(name, 'true');
     await c.services.db.exec(`UPDATE customers SET expires_at = now() - interval '1 minute', status = 'active' WHERE id = $1`, [id]);
-    await c.services.lifecycle.expireDue();
+    await c.services.expiry.sweep();
     await blocked;
     const back = secretBecomes(name, 'false');
     const { sentAt } = await client.ask<{ sentAt: number }>({ t: 'post', base: c.url, cookie: '', path, body: confirmation(accounts[i]!) });

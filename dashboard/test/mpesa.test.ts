@@ -29,7 +29,7 @@ describe('M-Pesa in the dashboard', function () {
       const c = await activeCustomer('Mpesa');
       const { controller } = run.stack;
       await controller.services.db.exec(`UPDATE customers SET expires_at = now() - interval '1 minute' WHERE id = $1`, [c.id]);
-      await controller.services.lifecycle.expireDue();
+      await controller.services.expiry.sweep();
       await eventually(async () => (secretOf(c.username)?.disabled === 'true' ? true : undefined), 'the secret disabled');
       const { page } = s;
       await page.goto(`/customers/${c.id}`);

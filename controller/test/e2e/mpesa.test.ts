@@ -32,7 +32,7 @@ describe('M-Pesa end to end', () => {
       await eventually(async () => (secret()?.disabled === 'false' ? true : undefined), 'the secret on the router');
       // time runs out
       await stack.controller.services.db.exec(`UPDATE customers SET expires_at = now() - interval '1 minute' WHERE id = $1`, [c.id]);
-      await stack.controller.services.lifecycle.expireDue();
+      await stack.controller.services.expiry.sweep();
       await eventually(async () => (secret()?.disabled === 'true' ? true : undefined), 'the secret disabled');
       expect((expectStatus(await api.get(`/customers/${c.id}`), 200) as Body).status).to.equal('expired');
 
