@@ -61,11 +61,21 @@ export function relative(iso: string | null | undefined, now = Date.now()): stri
   return abs < 5_000 ? 'just now' : rtf.format(Math.round(diff / 1000), 'second');
 }
 
-/** A stored phone (2547XXXXXXXX) as people write it: "+254 712 345 678". */
-export function phone(stored: string): string {
-  const m = /^254(\d{3})(\d{3})(\d{3})$/.exec(stored);
-  return m ? `+254 ${m[1]} ${m[2]} ${m[3]}` : stored;
+/** A stored phone (2547XXXXXXXX) as people write it: "+254 712 345 678" (or "0712 345 678" with `local`). */
+export function phone(stored: string, local = false): string {
+  const m = /^\+?254(\d{3})(\d{3})(\d{3})$/.exec(stored.trim());
+  if (!m) return stored;
+  return local ? `0${m[1]} ${m[2]} ${m[3]}` : `+254 ${m[1]} ${m[2]} ${m[3]}`;
 }
+
+/** "1 hour", "2 hours", "1 entry", "3 entries": a count with its noun, singular or plural. */
+export function plural(n: number, singular: string, pluralForm?: string): string {
+  const many = pluralForm ?? (/[^aeiou]y$/.test(singular) ? `${singular.slice(0, -1)}ies` : /(s|x|ch|sh)$/.test(singular) ? `${singular}es` : `${singular}s`);
+  return `${n.toLocaleString('en')} ${n === 1 ? singular : many}`;
+}
+
+/** The singular of a plural noun ("customers" → "customer", "entries" → "entry"). */
+export const singular = (noun: string): string => noun.replace(/ies$/, 'y').replace(/(ch|sh|x|ss)es$/, '$1').replace(/s$/, '');
 
 export const CONNECTION_LABEL: Record<ConnectionType, string> = { pppoe: 'PPPoE', hotspot: 'Hotspot', static: 'Static' };
 export const STATUS_LABEL: Record<CustomerStatus, string> = { active: 'Active', expired: 'Expired', suspended: 'Suspended', inactive: 'Inactive' };
@@ -82,8 +92,7 @@ export type Tone = 'ok' | 'warn' | 'danger' | 'info' | 'idle';
 
 /** "30 days", "1 hour". */
 export function validity(v: { count: number; unit: ValidityUnit }): string {
-  const unit = v.count === 1 ? v.unit.replace(/s$/, '') : v.unit;
-  return `${v.count} ${unit}`;
+  return plural(v.count, v.unit.replace(/s$/, ''));
 }
 
 /** Bytes as staff read them: "5 GB". */

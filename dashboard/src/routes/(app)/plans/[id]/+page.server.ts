@@ -1,6 +1,6 @@
 import { error, redirect } from '@sveltejs/kit';
-import { failure, formValues } from '$lib/server/forms';
-import { planBody, planChoices, planValues } from '$lib/server/plans';
+import { formValues } from '$lib/server/forms';
+import { planBody, planChoices, planFailure, planValues } from '$lib/server/plans';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params, parent }) => {
@@ -18,7 +18,7 @@ export const actions: Actions = {
       // a blank essential is sent as such, for the controller to refuse rather than keep the old value
       await locals.api.plans.update(params.id, { ...body, name: body.name ?? '', price: body.price ?? '', downloadSpeed: body.downloadSpeed ?? '', uploadSpeed: body.uploadSpeed ?? '' });
     } catch (err) {
-      return failure(err, values);
+      return planFailure(err, values);
     }
     redirect(303, `/plans?saved=${params.id}`);
   },
