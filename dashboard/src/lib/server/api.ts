@@ -2,11 +2,12 @@ import { error, redirect, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import {
   AvailableIps, ChangePlanRequest, CreateCustomerRequest, CreatePaymentRequest, CreatePlanRequest, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest,
-  CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PaymentView, PlanView, PoolView, RouterView,
+  CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PlanView, PoolView, RouterView,
   SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
   CreateUserRequest, UpdateUserRequest, UserView,
+  AccountView, ActivateRequest, BillingSettingsView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView, ReverseRequest,
 } from '@mtandao/protocol/api';
-import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
+import type { ConnectionType, CustomerStatus, JobStatus, PaymentMethod } from '@mtandao/protocol';
 import { config } from './config';
 
 /** The staff session cookie: the controller's token, kept by the dashboard for its own origin. */
@@ -113,6 +114,17 @@ export class Controller {
     return schema.parse(await res.json());
   }
 
+  /** A download passed through as the controller sent it (CSV exports); a refusal becomes the page's error. */
+  async download(path: string): Promise<Response> {
+    const res = await this.send('GET', path);
+    if (res.status === 401) this.toLogin();
+    if (!res.ok) {
+      const err = await parseError(res);
+      error(err.status, err.message);
+    }
+    return res;
+  }
+
   /** A read for a page: a refusal becomes the page's error (404, 403…). */
   async read<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
     try {
@@ -144,6 +156,7 @@ export class Controller {
   settings = {
     get: () => this.read('/settings', SettingsView),
     update: (body: In<typeof UpdateSettingsRequest>) => this.call('PATCH', '/settings', SettingsView, body),
+    billing: () => this.read('/settings/billing', BillingSettingsView),
   };
 
   users = {
@@ -193,14 +206,24 @@ export class Controller {
     update: (id: string, body: In<typeof UpdateCustomerRequest>) => this.call('PATCH', `/customers/${enc(id)}`, CustomerView, body),
     remove: (id: string) => this.call('DELETE', `/customers/${enc(id)}`, Ok),
     revealPassword: (id: string) => this.call('GET', `/customers/${enc(id)}/password`, z.object({ password: z.string() })),
-    payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(PaymentView)),
+    payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(LedgerEntryView)),
     addPayment: (id: string, body: In<typeof CreatePaymentRequest>) =>
-      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: PaymentView, customer: CustomerView }), body),
+      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: LedgerEntryView, customer: CustomerView, periods: z.number().int().optional(), message: z.string().optional() }), body),
+    account: (id: string) => this.read(`/customers/${enc(id)}/account`, AccountView),
+    paymentPreview: (id: string, amount: string) => this.call('GET', `/customers/${enc(id)}/payment-preview${qs({ amount })}`, PaymentPreview),
+    activate: (id: string, body: In<typeof ActivateRequest>) => this.call('POST', `/customers/${enc(id)}/activate`, CustomerView, body),
     sms: (id: string) => this.read(`/customers/${enc(id)}/sms${qs({ pageSize: 100 })}`, listOf(SmsView)),
     sendPaymentDetails: (id: string) => this.call('POST', `/customers/${enc(id)}/send-payment-details`, SmsView),
-    lifecycle: (id: string, action: 'activate' | 'suspend' | 'unsuspend' | 'disconnect') => this.call('POST', `/customers/${enc(id)}/${action}`, CustomerView),
+    lifecycle: (id: string, action: 'suspend' | 'unsuspend' | 'disconnect') => this.call('POST', `/customers/${enc(id)}/${action}`, CustomerView),
     extend: (id: string, body: In<typeof ExtendRequest>) => this.call('POST', `/customers/${enc(id)}/extend`, CustomerView, body),
     changePlan: (id: string, body: In<typeof ChangePlanRequest>) => this.call('POST', `/customers/${enc(id)}/change-plan`, CustomerView, body),
+  };
+
+  payments = {
+    list: (query: PaymentQuery) => this.read(`/payments${qs(query)}`, PaymentList),
+    csv: (query: PaymentQuery) => this.download(`/payments${qs({ ...query, page: undefined, pageSize: undefined, format: 'csv' })}`),
+    receipt: (id: string) => this.read(`/payments/${enc(id)}/receipt`, ReceiptView),
+    reverse: (id: string, body: In<typeof ReverseRequest>) => this.call('POST', `/payments/${enc(id)}/reverse`, LedgerEntryView, body),
   };
 
   jobs = {
@@ -208,6 +231,17 @@ export class Controller {
     get: (id: string) => this.read(`/provisioning/jobs/${enc(id)}`, JobView),
   };
 }
+
+/** Filters of the payments list. */
+export type PaymentQuery = {
+  from?: string;
+  to?: string;
+  method?: PaymentMethod;
+  staffId?: string;
+  customerId?: string;
+  page?: number;
+  pageSize?: number;
+};
 
 /** Filters of the provisioning log. */
 export type JobQuery = {
