@@ -5,6 +5,7 @@ import type { Logger } from './logger.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
+import { LedgerRepository } from './repositories/ledger.repository.ts';
 import { PlansRepository } from './repositories/plans.repository.ts';
 import { PoolsRepository } from './repositories/pools.repository.ts';
 import { RoutersRepository } from './repositories/routers.repository.ts';
@@ -15,6 +16,10 @@ import { UsersRepository } from './repositories/users.repository.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthService } from './services/auth.service.ts';
 import { CustomersService } from './services/customers.service.ts';
+import { BillingService, type PaymentHook } from './services/billing.service.ts';
+import { CustomerJobs } from './services/customer-jobs.ts';
+import { CustomerLifecycleService } from './services/customer-lifecycle.service.ts';
+import { CustomerRegistrationService } from './services/customer-registration.service.ts';
 import { IpamService } from './services/ipam.service.ts';
 import { PlansService } from './services/plans.service.ts';
 import { PoolsService } from './services/pools.service.ts';
@@ -38,6 +43,7 @@ export interface Services {
     jobs: JobsRepository;
     customers: CustomersRepository;
     plans: PlansRepository;
+    ledger: LedgerRepository;
   };
   audit: AuditService;
   auth: AuthService;
@@ -46,6 +52,9 @@ export interface Services {
   ipam: IpamService;
   plans: PlansService;
   customers: CustomersService;
+  registration: CustomerRegistrationService;
+  lifecycle: CustomerLifecycleService;
+  billing: BillingService;
   provisioning: ProvisioningService;
   settings: SettingsService;
   sms: SmsService;
@@ -53,7 +62,7 @@ export interface Services {
   desiredState: DesiredStateBuilder;
 }
 
-export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean } = {}): Services {
+export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; onPaymentReceived?: PaymentHook } = {}): Services {
   const db = new Database(sequelize, !options.embedded);
   const repos = {
     users: new UsersRepository(db),
@@ -64,6 +73,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     plans: new PlansRepository(db),
     customers: new CustomersRepository(db),
     jobs: new JobsRepository(db),
+    ledger: new LedgerRepository(db),
     settings: new SettingsRepository(),
     sms: new SmsRepository(),
   };
@@ -72,15 +82,20 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning);
   const ipam = new IpamService(repos.pools);
   const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
-  const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, ipam, audit, provisioning, keys.secretBox);
   const settings = new SettingsService(db, repos.settings, audit, keys.secretBox, config);
+  const customerJobs = new CustomerJobs(repos.customers, provisioning);
+  const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, audit, provisioning, customerJobs, keys.secretBox);
+  const customerView = (id: string) => customers.get(id);
+  const registration = new CustomerRegistrationService(repos.customers, provisioning, keys.secretBox);
+  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived);
+  const lifecycle = new CustomerLifecycleService({ db, customers: repos.customers, plans: repos.plans, pools: repos.pools, ledger: repos.ledger, settings, audit, provisioning, jobs: customerJobs, customerView });
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
     logger,
     db,
     keys,
-    repos: { sites: repos.sites, routers: repos.routers, jobs: repos.jobs, customers: repos.customers, plans: repos.plans },
+    repos: { sites: repos.sites, routers: repos.routers, jobs: repos.jobs, customers: repos.customers, plans: repos.plans, ledger: repos.ledger },
     audit,
     auth: new AuthService(db, repos.users, audit, config),
     sites: new SitesService(db, repos.sites, repos.routers, audit, config, keys.signingPublicKeyPem),
@@ -88,6 +103,9 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     ipam,
     plans,
     customers,
+    registration,
+    lifecycle,
+    billing,
     provisioning,
     settings,
     sms: new SmsService(repos.sms, repos.customers, repos.plans, customers, settings, audit, config.currency),

@@ -80,7 +80,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       services.provisioning,
       keys.signingKey,
       logger,
-      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, reconcileOnConnect: config.reconcileOnConnect, sweep: async () => void (await services.customers.expireDue()) },
+      { pollMs: config.dispatchPollMs, databaseUrl: url, listen: !single, reconcileOnConnect: config.reconcileOnConnect, sweep: async () => void (await services.lifecycle.expireDue()) },
     );
     hub.attach(server, {
       connected: (s) => void dispatcher.onConnected(s),

@@ -20,6 +20,16 @@ export const PaymentKind = z.enum(['plan', 'installation', 'debt', 'adjustment']
 /** A payment kind value. */
 export type PaymentKind = z.infer<typeof PaymentKind>;
 
+/** Which side of the customer's account an entry is on: credits add to the balance, charges take from it. */
+export const LedgerSide = z.enum(['credit', 'charge']);
+/** A ledger side value. */
+export type LedgerSide = z.infer<typeof LedgerSide>;
+
+/** What a ledger entry is: credits `payment|adjustment|reversal`, charges `plan|installation|debt|adjustment|reversal`. */
+export const LedgerKind = z.enum(['payment', 'plan', 'installation', 'debt', 'adjustment', 'reversal']);
+/** A ledger kind value. */
+export type LedgerKind = z.infer<typeof LedgerKind>;
+
 /** Staff roles; `noc` is read-only. */
 export const Role = z.enum(['admin', 'staff', 'noc']);
 /** A staff role value. */

@@ -142,7 +142,7 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         if (!parsed.success) throw validationError(parsed.error, 'body');
         body = parsed.data;
         // a PATCH that changes nothing is a mistake worth telling, not a silent 200
-        if (def.method === 'patch' && Object.values(body as object).every((v) => v === undefined)) throw new AppError(422, 'Nothing to change', { field: 'body' });
+        if ((def.method === 'patch' || def.method === 'put') && Object.values(body as object).every((v) => v === undefined)) throw new AppError(422, 'Nothing to change', { field: 'body' });
       }
       const out = await def.handler({
         body,
@@ -158,7 +158,10 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
       if (out instanceof HttpResult) {
         if (out.options.setSession) res.append('set-cookie', sessionCookie(out.options.setSession.token, out.options.setSession.maxAgeMs, s.config.cookieSecure));
         if (out.options.clearSession) res.append('set-cookie', sessionCookie('', 0, s.config.cookieSecure));
-        res.status(out.options.status ?? def.status ?? 200).json(out.body);
+        res.status(out.options.status ?? def.status ?? 200);
+        if (out.options.filename) res.attachment(out.options.filename);
+        if (out.options.contentType) res.type(out.options.contentType).send(String(out.body));
+        else res.json(out.body);
       } else {
         res.status(def.status ?? 200).json(out);
       }

@@ -55,13 +55,13 @@ export interface RequestMeta {
 export class HttpResult {
   constructor(
     readonly body: unknown,
-    readonly options: { status?: number; setSession?: { token: string; maxAgeMs: number }; clearSession?: boolean } = {},
+    readonly options: { status?: number; setSession?: { token: string; maxAgeMs: number }; clearSession?: boolean; /** send `body` (a string) as this content type instead of JSON */ contentType?: string; filename?: string } = {},
   ) {}
 }
 
 /** One route of the API; the table of them drives Express, OpenAPI and the role-matrix test. */
 export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express path below /api/v1, e.g. `/customers/:id`. */
   path: string;
   summary: string;

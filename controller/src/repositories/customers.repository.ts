@@ -1,6 +1,7 @@
 import type { CreationAttributes } from 'sequelize';
 import { Op, type Transaction } from 'sequelize';
-import { Customer, Payment } from '../db/models/index.ts';
+import { Customer } from '../db/models/index.ts';
+import { RECEIPT_SQL } from './ledger.repository.ts';
 import type { Database } from '../db/database.ts';
 
 /** A customer joined with what its views show. */
@@ -24,14 +25,20 @@ export interface CustomerRow {
   balance_minor: string;
   created_at: Date;
   created_by_username: string | null;
+  /** the price of the next renewal (the scheduled next plan's, else the plan's) */
+  renewal_price_minor: string;
+  next_plan_id: string | null;
+  next_plan_name: string | null;
 }
 
 const SELECT = `
   SELECT c.id, c.connection_type, c.plan_id, p.name AS plan_name, c.network_id, n.cidr::text AS network, host(c.ip_address) AS ip_address,
          c.full_name, c.phone, c.email, c.username, c.account_number, c.additional_account_number, c.status, c.expires_at,
-         c.activated_at, c.balance_minor, c.created_at, u.username AS created_by_username
+         c.activated_at, c.balance_minor, c.created_at, u.username AS created_by_username,
+         COALESCE(np.price_minor, p.price_minor)::text AS renewal_price_minor, c.next_plan_id::text AS next_plan_id, np.name AS next_plan_name
     FROM customers c
     JOIN plans p ON p.id = c.plan_id
+    LEFT JOIN plans np ON np.id = c.next_plan_id
     LEFT JOIN networks n ON n.id = c.network_id
     LEFT JOIN users u ON u.id = c.created_by`;
 
@@ -66,6 +73,7 @@ export interface AddContext {
     upload_speed: string;
     validity_count: number;
     validity_unit: 'minutes' | 'hours' | 'days' | 'months';
+    archived: boolean;
     router_ids: string[];
     pool_ids: string[];
   } | null;
@@ -95,19 +103,6 @@ export interface NewCustomerRow {
   activatedAt: Date | null;
   balanceMinor: string;
   createdBy: string | null;
-}
-
-/** A payment with the staff member who took it. */
-export interface PaymentRow {
-  id: string;
-  customer_id: string;
-  method: Payment['method'];
-  kind: Payment['kind'];
-  amount_minor: string;
-  reference: string | null;
-  note: string | null;
-  created_at: Date;
-  staff: string | null;
 }
 
 /** Filters of the customer list. */
@@ -179,7 +174,7 @@ export class CustomersRepository {
       'customers.add-context',
       `SELECT
          (SELECT row_to_json(x) FROM (
-            SELECT p.id::text, p.name, p.connection_type, p.price_minor::text, p.download_speed, p.upload_speed, p.validity_count, p.validity_unit,
+            SELECT p.id::text, p.name, p.connection_type, p.price_minor::text, p.download_speed, p.upload_speed, p.validity_count, p.validity_unit, p.archived,
                    ARRAY(SELECT router_id::text FROM plan_routers WHERE plan_id = p.id ORDER BY router_id) AS router_ids,
                    ARRAY(SELECT pool_id::text FROM plan_pools WHERE plan_id = p.id ORDER BY pool_id) AS pool_ids
               FROM plans p WHERE p.id = $1) x) AS plan,
@@ -207,7 +202,7 @@ export class CustomersRepository {
    */
   async insertWithEffects(
     row: NewCustomerRow,
-    payments: { method: string; kind: string; amountMinor: bigint; reference: string | null; note: string | null }[],
+    entries: { side: string; kind: string; method: string | null; amountMinor: bigint; reference: string | null; note: string | null; planId: string | null; periodStart: Date | null; periodEnd: Date | null }[],
     jobs: { routerId: string; reason: string; expiresAt: Date }[],
     audit: { userId: string | null; username: string | null; details: Record<string, unknown>; requestId: string | null; ip: string | null },
   ): Promise<{ created_at: Date; job_ids: string[] }> {
@@ -217,19 +212,23 @@ export class CustomersRepository {
          INSERT INTO customers (id, connection_type, plan_id, network_id, ip_address, full_name, phone, email, username, password_enc, account_number,
                                 additional_account_number, status, expires_at, activated_at, balance_minor, created_by)
          VALUES ($1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at),
-       p AS (
-         INSERT INTO payments (customer_id, method, kind, amount_minor, reference, note, staff_user_id)
-         SELECT c.id, x.method, x.kind, x.amount, x.reference, x.note, $17 FROM c,
-                unnest($18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[]) AS x(method, kind, amount, reference, note)),
+       l AS (
+         INSERT INTO ledger_entries (customer_id, customer_username, side, kind, method, amount_minor, balance_after_minor, reference, note, receipt_number,
+                                     plan_id, period_start, period_end, staff_user_id)
+         SELECT c.id, $9::text, x.side, x.kind, x.method, x.amount, x.balance_after, x.reference, x.note, CASE WHEN x.kind = 'payment' THEN ${RECEIPT_SQL} END,
+                x.plan_id, x.period_start, x.period_end, $17 FROM c,
+                unnest($18::text[], $19::text[], $20::text[], $21::bigint[], $22::bigint[], $23::text[], $24::text[], $25::bigint[], $26::timestamptz[], $27::timestamptz[])
+                  WITH ORDINALITY AS x(side, kind, method, amount, balance_after, reference, note, plan_id, period_start, period_end, ord)
+          ORDER BY x.ord),
        j AS (
          INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, payload, created_by, expires_at)
          SELECT x.router_id, 'customer.apply', x.reason, c.id, jsonb_build_object('username', $9::text), $17, x.expires_at FROM c,
-                unnest($23::bigint[], $24::text[], $25::timestamptz[]) AS x(router_id, reason, expires_at)
+                unnest($28::bigint[], $29::text[], $30::timestamptz[]) AS x(router_id, reason, expires_at)
          RETURNING id, router_id, reason),
        e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j),
        a AS (
          INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip)
-         SELECT $26, $27, 'customer.create', 'customer', c.id::text, $28::jsonb, $29, $30 FROM c)
+         SELECT $31, $32, 'customer.create', 'customer', c.id::text, $33::jsonb, $34, $35 FROM c)
        SELECT c.created_at,
               (SELECT array_agg(id::text ORDER BY id) FROM j) AS job_ids,
               (SELECT pg_notify('mtandao_outbox', string_agg(DISTINCT router_id::text, ',')) FROM j WHERE EXISTS (SELECT 1 FROM j)) AS notified
@@ -237,7 +236,8 @@ export class CustomersRepository {
       [
         row.id, row.connectionType, row.planId, row.networkId, row.ipAddress, row.fullName, row.phone, row.email, row.username, row.passwordEnc, row.accountNumber,
         row.additionalAccountNumber, row.status, row.expiresAt, row.activatedAt, row.balanceMinor, row.createdBy,
-        payments.map((x) => x.method), payments.map((x) => x.kind), payments.map((x) => x.amountMinor.toString()), payments.map((x) => x.reference), payments.map((x) => x.note),
+        entries.map((x) => x.side), entries.map((x) => x.kind), entries.map((x) => x.method), entries.map((x) => x.amountMinor.toString()), runningBalance(entries),
+        entries.map((x) => x.reference), entries.map((x) => x.note), entries.map((x) => x.planId), entries.map((x) => x.periodStart), entries.map((x) => x.periodEnd),
         jobs.map((x) => x.routerId), jobs.map((x) => x.reason), jobs.map((x) => x.expiresAt),
         audit.userId, audit.username, JSON.stringify(audit.details), audit.requestId, audit.ip,
       ],
@@ -289,21 +289,6 @@ export class CustomersRepository {
     return Customer.findAll({ where: { status: 'active', expiresAt: { [Op.lte]: now } }, limit, transaction: tx, lock: tx.LOCK.UPDATE, skipLocked: true });
   }
 
-  // payments
-  createPayment(data: CreationAttributes<Payment>, tx: Transaction): Promise<Payment> {
-    return Payment.create(data, { transaction: tx });
-  }
-  payments(customerId: string): Promise<PaymentRow[]> {
-    return this.db.rows<PaymentRow>(
-      `SELECT p.id, p.customer_id, p.method, p.kind, p.amount_minor, p.reference, p.note, p.created_at, u.username AS staff
-         FROM payments p LEFT JOIN users u ON u.id = p.staff_user_id WHERE p.customer_id = $1 ORDER BY p.created_at DESC, p.id DESC`,
-      [customerId],
-    );
-  }
-  async addBalance(id: string, deltaMinor: bigint, tx: Transaction): Promise<void> {
-    await this.db.exec('UPDATE customers SET balance_minor = balance_minor + $2::bigint WHERE id = $1', [id, deltaMinor.toString()], tx);
-  }
-
   /** Routers a customer lives on: its pool's router, or (hotspot) every router of its plan. */
   async routersFor(c: { networkId: string | null; planId: string }, tx?: Transaction): Promise<string[]> {
     if (c.networkId) {
@@ -313,4 +298,10 @@ export class CustomersRepository {
     const rows = await this.db.rows<{ router_id: string }>('SELECT router_id FROM plan_routers WHERE plan_id = $1 ORDER BY router_id', [c.planId], tx);
     return rows.map((r) => String(r.router_id));
   }
+}
+
+/** The balance after each entry of a new customer's account (it starts at zero). */
+function runningBalance(entries: { side: string; amountMinor: bigint }[]): string[] {
+  let balance = 0n;
+  return entries.map((e) => (balance += e.side === 'credit' ? e.amountMinor : -e.amountMinor).toString());
 }

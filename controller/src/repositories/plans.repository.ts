@@ -13,6 +13,7 @@ export interface PlanWithLinks {
   upload_speed: string;
   validity_count: number;
   validity_unit: Plan['validityUnit'];
+  archived: boolean;
   router_ids: string[];
   pool_ids: string[];
 }
@@ -29,7 +30,7 @@ export class PlansRepository {
   /** A plan with its router and pool ids, in one round trip. */
   async withLinks(id: string, tx?: Transaction): Promise<PlanWithLinks | undefined> {
     const rows = await this.db.rows<PlanWithLinks>(
-      `SELECT p.id, p.name, p.connection_type, p.price_minor, p.download_speed, p.upload_speed, p.validity_count, p.validity_unit,
+      `SELECT p.id, p.name, p.connection_type, p.price_minor, p.download_speed, p.upload_speed, p.validity_count, p.validity_unit, p.archived,
               ARRAY(SELECT router_id::text FROM plan_routers WHERE plan_id = p.id ORDER BY router_id) AS router_ids,
               ARRAY(SELECT pool_id::text FROM plan_pools WHERE plan_id = p.id ORDER BY pool_id) AS pool_ids
          FROM plans p WHERE p.id = $1`,

@@ -2,11 +2,12 @@ import type { Services } from '../container.ts';
 import type { RouteDef } from '../http/route.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { authRoutes } from './auth.routes.ts';
+import { billingRoutes } from './billing.routes.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { networkRoutes } from './network.routes.ts';
 import { planRoutes } from './plans.routes.ts';
 
 /** The whole API v1 route table: Express, OpenAPI and the role-matrix test all read it. */
 export function apiRoutes(s: Services): RouteDef[] {
-  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...adminRoutes(s)];
+  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s)];
 }

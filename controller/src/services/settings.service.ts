@@ -1,4 +1,5 @@
-import type { SettingsView } from '@mtandao/protocol/api';
+import type { BillingSettingsView, SettingsView } from '@mtandao/protocol/api';
+import { DEFAULT_BILLING_SETTINGS, type BillingSettings } from '../domain/billing.ts';
 import type { Config } from '../config.ts';
 import type { RequestMeta } from '../http/route.ts';
 import type { SettingsRepository } from '../repositories/settings.repository.ts';
@@ -18,6 +19,8 @@ export interface SmsSettings {
 
 /** ISP-wide settings; secrets are encrypted at rest and never read back. */
 export class SettingsService {
+  private billingCache: { value: BillingSettings; at: number } | undefined;
+
   constructor(
     private readonly db: Database,
     private readonly repo: SettingsRepository,
@@ -79,4 +82,35 @@ export class SettingsService {
     });
     return this.get();
   }
+
+  /** Billing rules' settings, cached briefly (every payment and the expiry engine read them). */
+  async billing(): Promise<BillingSettings> {
+    const hit = this.billingCache;
+    if (hit && Date.now() - hit.at < BILLING_CACHE_MS) return hit.value;
+    const all = await this.repo.all();
+    const d = DEFAULT_BILLING_SETTINGS;
+    const grace = all.get('billing.graceHours');
+    const change = all.get('billing.changePlanDefault');
+    const value: BillingSettings = {
+      autoRenew: typeof all.get('billing.autoRenew') === 'boolean' ? (all.get('billing.autoRenew') as boolean) : d.autoRenew,
+      graceHours: typeof grace === 'number' && Number.isInteger(grace) && grace >= 0 && grace <= 720 ? grace : d.graceHours,
+      changePlanDefault: change === 'now' || change === 'next-renewal' ? change : d.changePlanDefault,
+    };
+    this.billingCache = { value, at: Date.now() };
+    return value;
+  }
+
+  async updateBilling(meta: RequestMeta, input: Partial<BillingSettingsView>): Promise<BillingSettingsView> {
+    await this.db.transaction(async (tx) => {
+      if (input.autoRenew !== undefined) await this.repo.set('billing.autoRenew', input.autoRenew, meta.actor.userId, tx);
+      if (input.graceHours !== undefined) await this.repo.set('billing.graceHours', input.graceHours, meta.actor.userId, tx);
+      if (input.changePlanDefault !== undefined) await this.repo.set('billing.changePlanDefault', input.changePlanDefault, meta.actor.userId, tx);
+      await this.audit.record(meta, 'settings.billing.update', 'settings', null, input as Record<string, unknown>, tx);
+    });
+    this.billingCache = undefined;
+    return this.billing();
+  }
 }
+
+/** How long billing settings are cached; another instance's change shows within this. */
+const BILLING_CACHE_MS = 5_000;

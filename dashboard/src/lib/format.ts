@@ -1,5 +1,5 @@
 // Formatting for people: money as "KES 1,500.00", times in the ISP's time zone, labels staff know.
-import type { ConnectionType, CustomerStatus, JobStatus, LedgerKind, LedgerSide, PaymentKind, PaymentMethod, ValidityUnit } from '@mtandao/protocol';
+import type { ConnectionType, CustomerStatus, JobStatus, LedgerKind, LedgerSide, PaymentMethod, ValidityUnit } from '@mtandao/protocol';
 
 /** The time zone used until the settings say otherwise. */
 export const DEFAULT_TIMEZONE = 'Africa/Nairobi';
@@ -80,7 +80,7 @@ export const singular = (noun: string): string => noun.replace(/ies$/, 'y').repl
 export const CONNECTION_LABEL: Record<ConnectionType, string> = { pppoe: 'PPPoE', hotspot: 'Hotspot', static: 'Static' };
 export const STATUS_LABEL: Record<CustomerStatus, string> = { active: 'Active', expired: 'Expired', suspended: 'Suspended', inactive: 'Inactive' };
 export const METHOD_LABEL: Record<PaymentMethod, string> = { cash: 'Cash', mpesa: 'M-Pesa', bank: 'Bank', cheque: 'Cheque' };
-export const KIND_LABEL: Record<PaymentKind, string> = { plan: 'Plan payment', installation: 'Installation fee', debt: 'Debt', adjustment: 'Adjustment' };
+export const KIND_LABEL: Record<LedgerKind, string> = { payment: 'Payment', plan: 'Plan period', installation: 'Installation fee', debt: 'Debt', adjustment: 'Adjustment', reversal: 'Reversal' };
 /** What a ledger entry is, in a cashier's words, by side and kind. */
 export const ENTRY_LABEL: Record<LedgerSide, Partial<Record<LedgerKind, string>>> = {
   credit: { payment: 'Payment', adjustment: 'Credit adjustment', reversal: 'Reversal of a charge' },

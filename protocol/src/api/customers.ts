@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConnectionType, CustomerStatus, JobStatus, PaymentKind, PaymentMethod, ValidityUnit } from '../enums.ts';
+import { ConnectionType, CustomerStatus, JobStatus, LedgerKind, LedgerSide, PaymentKind, PaymentMethod, ValidityUnit } from '../enums.ts';
 import { isWin1252, PRINTABLE_PATTERN, USERNAME_PATTERN, WIN1252_MESSAGE } from '../validation.ts';
 import { Amount, blankAsAbsent, Flag, Id, OptionalId, optionalText, PageQuery, requiredText } from './common.ts';
 
@@ -133,6 +133,11 @@ export const CustomerView = z.object({
   expiresAt: z.string().nullable(),
   activatedAt: z.string().nullable(),
   balance: z.string(),
+  /** what must be paid now to renew one period: max(price − balance, 0) */
+  due: z.string(),
+  /** a plan change scheduled for the next renewal */
+  nextPlanId: z.string().nullable(),
+  nextPlanName: z.string().nullable(),
   createdAt: z.string(),
   createdBy: z.string().nullable(),
   latestJob: JobSummary.nullable(),
@@ -153,25 +158,41 @@ export const CreatePaymentRequest = z
     if (!b.method && b.kind !== 'debt' && b.kind !== 'adjustment') ctx.addIssue({ code: 'custom', path: ['method'], message: 'Payment method is required' });
   });
 
-/** A payment. */
-export const PaymentView = z.object({
+/** One entry of a customer's account (`GET /customers/:id/payments`). */
+export const LedgerEntryView = z.object({
   id: z.string(),
-  customerId: z.string(),
+  customerId: z.string().nullable(),
+  customerName: z.string().nullable(),
+  customerUsername: z.string(),
+  side: LedgerSide,
+  kind: LedgerKind,
   method: PaymentMethod.nullable(),
-  kind: PaymentKind,
   amount: z.string(),
+  balanceAfter: z.string(),
   reference: z.string().nullable(),
   note: z.string().nullable(),
+  receiptNumber: z.string().nullable(),
+  reversesId: z.string().nullable(),
+  reversedById: z.string().nullable(),
   staff: z.string().nullable(),
+  planId: z.string().nullable(),
+  periodStart: z.string().nullable(),
+  periodEnd: z.string().nullable(),
   createdAt: z.string(),
 });
-/** A payment view. */
-export type PaymentView = z.infer<typeof PaymentView>;
+/** A ledger entry view. */
+export type LedgerEntryView = z.infer<typeof LedgerEntryView>;
+/** Former name of a ledger entry view (the payments list). */
+export const PaymentView = LedgerEntryView;
+/** A ledger entry view. */
+export type PaymentView = LedgerEntryView;
 
 /** `POST /customers/:id/extend`: adds time without a payment. */
 export const ExtendRequest = z.object({
   count: z.coerce.number({ error: 'Count is required' }).int('Count must be a whole number').min(1, 'Count must be at least 1').max(3650),
   unit: ValidityUnit.optional().default('days'),
+  /** why the time is given (audited) */
+  reason: requiredText('Reason', 500),
 });
 
 /** `POST /customers/:id/change-plan`. */
@@ -179,6 +200,14 @@ export const ChangePlanRequest = z.object({
   planId: Id('Plan'),
   networkId: OptionalId('Network address'),
   ipAddress: IpText,
+  /** now (pro rata) or from the next renewal; the billing setting decides when absent */
+  when: blankAsAbsent(z.enum(['now', 'next-renewal'], { error: 'When must be "now" or "next-renewal"' })),
+});
+
+/** `POST /customers/:id/activate`. */
+export const ActivateRequest = z.object({
+  /** staff activating without cover must say so (audited); admins may always */
+  onCredit: Flag('Activate on credit').optional().default(false),
 });
 
 /** An SMS as stored in the outbox. */

@@ -6,3 +6,4 @@ export * from './plans.ts';
 export * from './customers.ts';
 export * from './provisioning.ts';
 export * from './settings.ts';
+export * from './billing.ts';

@@ -150,6 +150,7 @@ export class Plan extends Model<InferAttributes<Plan>, InferCreationAttributes<P
   declare validityUnit: 'minutes' | 'hours' | 'days' | 'months';
   declare dataLimitBytes: string | null;
   declare sharedUsers: number | null;
+  declare archived: CreationOptional<boolean>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -181,21 +182,10 @@ export class Customer extends Model<InferAttributes<Customer>, InferCreationAttr
   declare expiresAt: Date | null;
   declare activatedAt: Date | null;
   declare balanceMinor: CreationOptional<string>;
+  declare nextPlanId: CreationOptional<string | null>;
   declare createdBy: string | null;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
-}
-
-export class Payment extends Model<InferAttributes<Payment>, InferCreationAttributes<Payment>> {
-  declare id: CreationOptional<string>;
-  declare customerId: string;
-  declare method: 'cash' | 'mpesa' | 'bank' | 'cheque' | null;
-  declare kind: 'plan' | 'installation' | 'debt' | 'adjustment';
-  declare amountMinor: string;
-  declare reference: string | null;
-  declare note: string | null;
-  declare staffUserId: string | null;
-  declare createdAt: CreationOptional<Date>;
 }
 
 export class ProvisioningJob extends Model<InferAttributes<ProvisioningJob>, InferCreationAttributes<ProvisioningJob>> {
@@ -294,19 +284,16 @@ export function initModels(sequelize: Sequelize): void {
   }, { timestamps: false });
   init(Plan, sequelize, 'plans', { id: idAttr(), name: { type: str, allowNull: false }, connectionType: { type: str, allowNull: false }, priceMinor: { type: bigint, allowNull: false },
     downloadSpeed: { type: str, allowNull: false }, uploadSpeed: { type: str, allowNull: false }, validityCount: { type: DataTypes.INTEGER, allowNull: false },
-    validityUnit: { type: str, allowNull: false }, dataLimitBytes: bigint, sharedUsers: DataTypes.INTEGER, createdAt: timeAttr(), updatedAt: timeAttr(),
+    validityUnit: { type: str, allowNull: false }, dataLimitBytes: bigint, sharedUsers: DataTypes.INTEGER, archived: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false }, createdAt: timeAttr(), updatedAt: timeAttr(),
   });
   init(PlanRouter, sequelize, 'plan_routers', { planId: { type: bigint, primaryKey: true }, routerId: { type: bigint, primaryKey: true } }, { timestamps: false });
   init(PlanPool, sequelize, 'plan_pools', { planId: { type: bigint, primaryKey: true }, poolId: { type: bigint, primaryKey: true } }, { timestamps: false });
   init(Customer, sequelize, 'customers', { id: idAttr(), connectionType: { type: str, allowNull: false }, planId: { type: bigint, allowNull: false }, networkId: bigint, ipAddress: DataTypes.INET,
     fullName: { type: str, allowNull: false }, phone: { type: str, allowNull: false }, email: str, username: { type: str, allowNull: false },
     passwordEnc: { type: str, allowNull: false }, accountNumber: { type: str, allowNull: false }, additionalAccountNumber: str,
-    status: { type: str, allowNull: false }, expiresAt: date, activatedAt: date, balanceMinor: { type: bigint, allowNull: false, defaultValue: 0 },
+    status: { type: str, allowNull: false }, expiresAt: date, activatedAt: date, balanceMinor: { type: bigint, allowNull: false, defaultValue: 0 }, nextPlanId: bigint,
     createdBy: bigint, createdAt: timeAttr(), updatedAt: timeAttr(),
   });
-  init(Payment, sequelize, 'payments', { id: idAttr(), customerId: { type: bigint, allowNull: false }, method: str, kind: { type: str, allowNull: false },
-    amountMinor: { type: bigint, allowNull: false }, reference: str, note: str, staffUserId: bigint, createdAt: timeAttr(),
-  }, { updatedAt: false });
   init(ProvisioningJob, sequelize, 'provisioning_jobs', { id: idAttr(), routerId: { type: bigint, allowNull: false }, customerId: bigint, planId: bigint, type: { type: str, allowNull: false },
     reason: { type: str, allowNull: false }, payload: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
     status: { type: str, allowNull: false, defaultValue: 'pending' }, attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },

@@ -208,7 +208,7 @@ export class Controller {
     revealPassword: (id: string) => this.call('GET', `/customers/${enc(id)}/password`, z.object({ password: z.string() })),
     payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(LedgerEntryView)),
     addPayment: (id: string, body: In<typeof CreatePaymentRequest>) =>
-      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: LedgerEntryView, customer: CustomerView, periods: z.number().int().optional(), message: z.string().optional() }), body),
+      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: LedgerEntryView, customer: CustomerView, periods: z.number().int(), message: z.string() }), body),
     account: (id: string) => this.read(`/customers/${enc(id)}/account`, AccountView),
     paymentPreview: (id: string, amount: string) => this.call('GET', `/customers/${enc(id)}/payment-preview${qs({ amount })}`, PaymentPreview),
     activate: (id: string, body: In<typeof ActivateRequest>) => this.call('POST', `/customers/${enc(id)}/activate`, CustomerView, body),

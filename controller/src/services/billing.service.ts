@@ -1,0 +1,334 @@
+import type { AccountView, CustomerView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView } from '@mtandao/protocol/api';
+import type { CustomerStatus, PaymentMethod } from '@mtandao/protocol';
+import type { Transaction } from 'sequelize';
+import { AppError, notFound } from '../errors.ts';
+import type { RequestMeta } from '../http/route.ts';
+import { formatAmount, parseAmount } from '../lib/money.ts';
+import type { Database } from '../db/database.ts';
+import type { Customer, Plan } from '../db/models/index.ts';
+import { amountDue, applyPayment, covers, describePayment, type AccountState, type PlanTerms } from '../domain/billing.ts';
+import type { CustomersRepository } from '../repositories/customers.repository.ts';
+import type { LedgerRepository, LedgerRow, NewEntry, PaymentFilter } from '../repositories/ledger.repository.ts';
+import type { PlansRepository } from '../repositories/plans.repository.ts';
+import type { AuditService } from './audit.service.ts';
+import type { CustomerJobs } from './customer-jobs.ts';
+import type { SettingsService } from './settings.service.ts';
+
+const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOString() : null);
+
+/** A ledger entry as the API shows it. */
+export function entryView(r: LedgerRow): LedgerEntryView {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    customerName: r.customer_name,
+    customerUsername: r.customer_username,
+    side: r.side,
+    kind: r.kind,
+    method: r.method,
+    amount: formatAmount(r.amount_minor),
+    balanceAfter: formatAmount(r.balance_after_minor),
+    reference: r.reference,
+    note: r.note,
+    receiptNumber: r.receipt_number,
+    reversesId: r.reverses_id,
+    reversedById: r.reversed_by_id,
+    staff: r.staff,
+    planId: r.plan_id,
+    periodStart: iso(r.period_start),
+    periodEnd: iso(r.period_end),
+    createdAt: iso(r.created_at)!,
+  };
+}
+
+/** A plan's terms for the rules. */
+export const planTerms = (p: Pick<Plan, 'id' | 'priceMinor' | 'validityCount' | 'validityUnit'>): PlanTerms => ({
+  id: String(p.id),
+  priceMinor: BigInt(p.priceMinor),
+  validityCount: p.validityCount,
+  validityUnit: p.validityUnit,
+});
+
+/** A customer's account for the rules. */
+export const accountState = (c: Pick<Customer, 'status' | 'expiresAt' | 'balanceMinor'>): AccountState => ({
+  status: c.status,
+  expiresAt: c.expiresAt ? new Date(c.expiresAt) : null,
+  balanceMinor: BigInt(c.balanceMinor),
+});
+
+/** The answer of receivePayment (the seam M-Pesa calls). */
+export interface ReceivedPayment {
+  entryId: string;
+  receiptNumber: string;
+  periods: number;
+  expiresAt: string | null;
+  status: CustomerStatus;
+}
+
+/** Called after a payment is credited, inside its transaction (the SMS receipt plugs in here). */
+export type PaymentHook = (customerId: string, entryId: string, tx: Transaction) => Promise<void>;
+
+/** What the billing service works with. */
+export interface BillingDeps {
+  db: Database;
+  customers: CustomersRepository;
+  plans: PlansRepository;
+  ledger: LedgerRepository;
+  settings: SettingsService;
+  audit: AuditService;
+  jobs: CustomerJobs;
+  currency: string;
+  /** the customer as the API shows it (for answers) */
+  customerView: (id: string) => Promise<CustomerView>;
+}
+
+const MAX_CSV_ROWS = 100_000;
+
+/**
+ * The customer's account: payments through the rules of SPEC section 11, debts, adjustments,
+ * reversals, receipts and the payments report. Every entry and its balance move in one transaction.
+ */
+export class BillingService {
+  constructor(
+    private readonly d: BillingDeps,
+    private readonly onPaymentReceived?: PaymentHook,
+  ) {}
+
+  private async locked(id: string, tx: Transaction): Promise<{ c: Customer; plan: Plan; nextPlan: Plan | null }> {
+    const c = await this.d.customers.findById(id, tx, true);
+    if (!c) throw notFound('Customer');
+    const plan = (await this.d.plans.findById(String(c.planId), tx))!;
+    const nextPlan = c.nextPlanId ? await this.d.plans.findById(String(c.nextPlanId), tx) : null;
+    return { c, plan, nextPlan };
+  }
+
+  /** Credits a payment, applies the renewal rule, queues router changes, audits. Runs in `tx` when given. */
+  async receivePayment(
+    meta: RequestMeta | null,
+    input: { customerId: string; method: PaymentMethod; amountMinor: bigint; reference?: string | undefined; note?: string | undefined },
+    tx?: Transaction,
+  ): Promise<ReceivedPayment> {
+    if (input.amountMinor <= 0n) throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
+    const run = async (t: Transaction): Promise<ReceivedPayment> => {
+      const { c, plan, nextPlan } = await this.locked(input.customerId, t);
+      const settings = await this.d.settings.billing();
+      const now = new Date();
+      const out = applyPayment(accountState(c), planTerms(plan), input.amountMinor, now, { nextPlan: nextPlan ? planTerms(nextPlan) : null, graceHours: settings.graceHours });
+      const entries: NewEntry[] = [
+        { side: 'credit', kind: 'payment', method: input.method, amountMinor: input.amountMinor, reference: input.reference ?? null, note: input.note ?? null },
+        ...out.charges
+          .filter((ch) => ch.amountMinor > 0n)
+          .map((ch): NewEntry => ({ side: 'charge', kind: 'plan', amountMinor: ch.amountMinor, planId: ch.planId, periodStart: ch.periodStart, periodEnd: ch.periodEnd, note: 'plan period' })),
+      ];
+      const written = await this.d.ledger.append(input.customerId, entries, meta?.actor.userId ?? null, t);
+      const payment = written[0]!;
+      if (out.renewed) {
+        const switched = out.planId !== String(c.planId);
+        await this.d.customers.update(input.customerId, { expiresAt: out.expiresAt, status: out.status, activatedAt: c.activatedAt ?? now, ...(switched || c.nextPlanId ? { planId: out.planId, nextPlanId: null } : {}) }, t);
+        await this.d.jobs.apply(t, meta?.actor.userId ?? null, c, switched ? 'renewed by payment onto the scheduled plan' : 'renewed by payment', { planId: out.planId });
+      }
+      await this.d.audit.record(
+        meta,
+        'customer.payment',
+        'customer',
+        input.customerId,
+        { entryId: payment.id, receiptNumber: payment.receipt_number, method: input.method, amount: formatAmount(input.amountMinor), reference: input.reference, periods: out.periods, expiresAt: iso(out.expiresAt), balance: formatAmount(out.balanceAfterMinor) },
+        t,
+      );
+      await this.onPaymentReceived?.(input.customerId, payment.id, t);
+      return { entryId: payment.id, receiptNumber: payment.receipt_number!, periods: out.periods, expiresAt: iso(out.expiresAt), status: out.status };
+    };
+    // when the caller owns the transaction its commit wakes the dispatcher (jobs wake at commit)
+    return tx ? run(tx) : this.d.db.transaction(run);
+  }
+
+  /**
+   * `POST /customers/:id/payments`: `plan` (default) is a payment through the rules; `debt` a
+   * charge; `installation` the fee paid (charge and payment); `adjustment` an admin's credit.
+   */
+  async record(meta: RequestMeta, customerId: string, input: { method?: PaymentMethod | undefined; amount: string; kind: 'plan' | 'installation' | 'debt' | 'adjustment'; reference?: string | undefined; note?: string | undefined }): Promise<{ payment: LedgerEntryView; customer: CustomerView; periods: number; message: string }> {
+    const amount = parseAmount(input.amount)!;
+    if (amount <= 0n) throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
+    if (input.kind === 'adjustment' && meta.actor.role !== 'admin') throw new AppError(403, 'Only an admin may credit an adjustment');
+    if ((input.kind === 'plan' || input.kind === 'installation') && !input.method) throw new AppError(422, 'Payment method is required', { field: 'method', issues: [{ field: 'method', message: 'Payment method is required' }] });
+    let entryId: string;
+    let periods = 0;
+    let message: string;
+    if (input.kind === 'plan') {
+      const r = await this.receivePayment(meta, { customerId, method: input.method!, amountMinor: amount, reference: input.reference, note: input.note });
+      entryId = r.entryId;
+      periods = r.periods;
+      message = r.periods > 0 ? `Payment recorded (receipt ${r.receiptNumber}): renewed ${r.periods} period${r.periods === 1 ? '' : 's'}.` : `Payment recorded (receipt ${r.receiptNumber}): kept as credit, nothing renewed.`;
+      if (r.status === 'suspended') message = `Payment recorded (receipt ${r.receiptNumber}): credited; the customer stays suspended.`;
+    } else {
+      entryId = await this.d.db.transaction(async (tx) => {
+        const { c } = await this.locked(customerId, tx);
+        const base = { reference: input.reference ?? null, note: input.note ?? null };
+        const entries: NewEntry[] =
+          input.kind === 'debt'
+            ? [{ side: 'charge', kind: 'debt', amountMinor: amount, ...base }]
+            : input.kind === 'adjustment'
+              ? [{ side: 'credit', kind: 'adjustment', method: input.method ?? null, amountMinor: amount, ...base }]
+              : [
+                  { side: 'charge', kind: 'installation', amountMinor: amount, note: input.note ?? 'installation fee' },
+                  { side: 'credit', kind: 'payment', method: input.method!, amountMinor: amount, reference: input.reference ?? null, note: input.note ?? 'installation fee' },
+                ];
+        const written = await this.d.ledger.append(customerId, entries, meta.actor.userId, tx);
+        const main = input.kind === 'installation' ? written[1]! : written[0]!;
+        await this.d.audit.record(meta, `customer.${input.kind}`, 'customer', customerId, { entryId: main.id, method: input.method, amount: input.amount, reference: input.reference, note: input.note, username: c.username }, tx);
+        if (input.kind === 'installation') await this.onPaymentReceived?.(customerId, main.id, tx);
+        return main.id;
+      });
+      message = input.kind === 'debt' ? 'Debt added.' : input.kind === 'adjustment' ? 'Adjustment credited.' : 'Installation fee paid.';
+    }
+    const [row] = await this.d.ledger.byIds([entryId]);
+    return { payment: entryView(row!), customer: await this.d.customerView(customerId), periods, message };
+  }
+
+  /**
+   * Reverses an entry (admin, with a reason): an entry of the opposite side for the same amount.
+   * Reversals move money only: a reversed payment that had renewed a period does not un-renew it;
+   * the balance goes down (negative = debt) and the customer owes the period, visibly.
+   */
+  async reverse(meta: RequestMeta, id: string, reason: string): Promise<LedgerEntryView> {
+    const entryId = await this.d.db.transaction(async (tx) => {
+      const e = await this.d.ledger.get(id, tx, true);
+      if (!e) throw notFound('Payment');
+      if (e.kind === 'reversal') throw new AppError(409, 'A reversal cannot be reversed: record a new entry instead');
+      if (e.reversed_by_id) throw new AppError(409, 'This entry is already reversed');
+      if (!e.customer_id) throw new AppError(409, 'The customer of this entry was deleted: it cannot be reversed');
+      await this.locked(e.customer_id, tx);
+      const [written] = await this.d.ledger.append(
+        e.customer_id,
+        [{ side: e.side === 'credit' ? 'charge' : 'credit', kind: 'reversal', method: e.method, amountMinor: BigInt(e.amount_minor), reference: e.receipt_number ?? e.reference, note: reason, reversesId: e.id }],
+        meta.actor.userId,
+        tx,
+      );
+      await this.d.audit.record(meta, 'ledger.reverse', 'customer', e.customer_id, { entryId: e.id, reversalId: written!.id, kind: e.kind, amount: formatAmount(e.amount_minor), receiptNumber: e.receipt_number, reason }, tx);
+      return written!.id;
+    });
+    const [row] = await this.d.ledger.byIds([entryId]);
+    return entryView(row!);
+  }
+
+  /** All entries of a customer, newest first. */
+  async entries(customerId: string, page = 1, pageSize = 200): Promise<{ items: LedgerEntryView[]; total: number }> {
+    if (!(await this.d.customers.findById(customerId))) throw notFound('Customer');
+    const { rows, total } = await this.d.ledger.ofCustomer(customerId, pageSize, (page - 1) * pageSize);
+    return { items: rows.map(entryView), total };
+  }
+
+  /** The balance, what is due now and what the balance covers. */
+  async account(customerId: string): Promise<AccountView> {
+    const c = await this.d.customers.findById(customerId);
+    if (!c) throw notFound('Customer');
+    const plan = (await this.d.plans.findById(String(c.planId)))!;
+    const nextPlan = c.nextPlanId ? await this.d.plans.findById(String(c.nextPlanId)) : null;
+    const renewOn = planTerms(nextPlan ?? plan);
+    const settings = await this.d.settings.billing();
+    const cover = covers(accountState(c), renewOn, new Date(), settings.graceHours);
+    return {
+      balance: formatAmount(c.balanceMinor),
+      price: formatAmount(renewOn.priceMinor),
+      due: formatAmount(amountDue(BigInt(c.balanceMinor), renewOn.priceMinor)),
+      covers: { periods: cover.periods, until: iso(cover.until) },
+      nextPlan: nextPlan ? { id: String(nextPlan.id), name: nextPlan.name } : null,
+      expiresAt: iso(c.expiresAt),
+      status: c.status,
+    };
+  }
+
+  /** What a payment of `amount` would do, without writing anything. */
+  async preview(customerId: string, amount: string): Promise<PaymentPreview> {
+    const minor = parseAmount(amount)!;
+    if (minor <= 0n) throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
+    const c = await this.d.customers.findById(customerId);
+    if (!c) throw notFound('Customer');
+    const plan = (await this.d.plans.findById(String(c.planId)))!;
+    const nextPlan = c.nextPlanId ? await this.d.plans.findById(String(c.nextPlanId)) : null;
+    const settings = await this.d.settings.billing();
+    const state = accountState(c);
+    const out = applyPayment(state, planTerms(plan), minor, new Date(), { nextPlan: nextPlan ? planTerms(nextPlan) : null, graceHours: settings.graceHours });
+    const price = planTerms(nextPlan ?? plan).priceMinor;
+    return {
+      balanceBefore: formatAmount(state.balanceMinor),
+      balanceAfter: formatAmount(out.balanceAfterMinor),
+      periods: out.periods,
+      expiresAtAfter: iso(out.expiresAt),
+      statusAfter: out.status,
+      message: describePayment(out, state, price, (m) => formatAmount(m), formatWhen),
+    };
+  }
+
+  /** `GET /payments`: payments and their reversals, with totals over the whole filter. */
+  async payments(query: { from?: string | undefined; to?: string | undefined; method?: PaymentMethod | undefined; staffId?: string | undefined; customerId?: string | undefined; page: number; pageSize: number }): Promise<PaymentList> {
+    const filter = toFilter(query);
+    const { rows, total, byMethod } = await this.d.ledger.payments(filter, query.pageSize, (query.page - 1) * query.pageSize);
+    return { items: rows.map(entryView), total, totals: totalsOf(byMethod) };
+  }
+
+  /** The same list as CSV, every row of the filter, cells safe to open in a spreadsheet. */
+  async paymentsCsv(query: { from?: string | undefined; to?: string | undefined; method?: PaymentMethod | undefined; staffId?: string | undefined; customerId?: string | undefined }): Promise<string> {
+    const { rows } = await this.d.ledger.payments(toFilter(query), MAX_CSV_ROWS, 0);
+    const header = ['Date (UTC)', 'Receipt', 'Customer', 'Username', 'Method', 'Kind', 'Amount', 'Balance after', 'Reference', 'Staff', 'Note'];
+    const lines = rows.map((r) => {
+      const signed = r.side === 'credit' ? formatAmount(r.amount_minor) : formatAmount(-BigInt(r.amount_minor));
+      return [iso(r.created_at), r.receipt_number, r.customer_name, r.customer_username, r.method, r.kind, signed, formatAmount(r.balance_after_minor), r.reference, r.staff, r.note];
+    });
+    return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  }
+
+  /** A printable receipt of a payment. */
+  async receipt(id: string): Promise<ReceiptView> {
+    const e = await this.d.ledger.get(id);
+    if (!e || e.kind !== 'payment') throw notFound('Receipt');
+    const c = e.customer_id ? await this.d.customers.findById(e.customer_id) : null;
+    const sms = await this.d.settings.sms();
+    return {
+      receiptNumber: e.receipt_number!,
+      company: sms.companyName,
+      customer: { name: e.customer_name, username: e.customer_username, accountNumber: c?.accountNumber ?? null },
+      amount: formatAmount(e.amount_minor),
+      method: e.method,
+      reference: e.reference,
+      staff: e.staff,
+      createdAt: iso(e.created_at)!,
+      balanceAfter: formatAmount(e.balance_after_minor),
+      expiresAt: iso(c?.expiresAt ?? null),
+      reversed: e.reversed_by_id !== null,
+    };
+  }
+}
+
+/** "31 Jan 2027 14:05" (UTC). */
+export function formatWhen(d: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+}
+
+function toFilter(q: { from?: string | undefined; to?: string | undefined; method?: string | undefined; staffId?: string | undefined; customerId?: string | undefined }): PaymentFilter {
+  return { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, method: q.method, staffId: q.staffId, customerId: q.customerId };
+}
+
+function totalsOf(byMethod: { method: string | null; n: string; amount: string }[]): PaymentList['totals'] {
+  const per = { cash: 0n, mpesa: 0n, bank: 0n, cheque: 0n };
+  let count = 0;
+  let amount = 0n;
+  for (const m of byMethod) {
+    count += Number(m.n);
+    amount += BigInt(m.amount);
+    if (m.method && m.method in per) per[m.method as keyof typeof per] += BigInt(m.amount);
+  }
+  return { count, amount: formatAmount(amount), byMethod: { cash: formatAmount(per.cash), mpesa: formatAmount(per.mpesa), bank: formatAmount(per.bank), cheque: formatAmount(per.cheque) } };
+}
+
+/**
+ * One CSV cell: quoted when needed, and neutralised against formula injection (a cell starting
+ * with = + - @, a tab or a carriage return gets a leading '). Plain numbers stay numbers.
+ */
+export function csvCell(value: string | null | undefined): string {
+  let v = value ?? '';
+  if (/^[=+\-@\t\r]/.test(v) && !/^-?\d+(\.\d+)?$/.test(v)) v = `'${v}`;
+  return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
