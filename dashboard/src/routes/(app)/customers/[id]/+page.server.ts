@@ -27,7 +27,7 @@ export const load: PageServerLoad = async ({ locals, params, url, parent }) => {
     tab === 'sms' ? api.customers.sms(params.id).then((r) => r.items) : ([] as SmsView[]),
     tab === 'provisioning' ? jobsWithEvents(api, { customerId: params.id, pageSize: JOBS_SHOWN }, JOBS_SHOWN).then((r) => r.items) : ([] as JobView[]),
   ]);
-  return { customer, plan, plans, account, changePlanDefault: billing?.changePlanDefault ?? 'next-renewal', entries, sms, jobs, tab, added: url.searchParams.has('added') };
+  return { customer, plan, plans, account, changePlanDefault: billing?.changePlanDefault ?? 'next-renewal', entries, sms, jobs, tab, added: url.searchParams.has('added'), reverseId: url.searchParams.get('reverse') ?? undefined };
 };
 
 const amountOf = (v: Values) => v.amount ?? '';
