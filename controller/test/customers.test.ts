@@ -31,19 +31,30 @@ describe('Add Customer (POST /customers)', () => {
     expect(expires - Date.now()).to.be.closeTo(30 * 86_400_000, 60_000);
     expect((c.latestJob as Body).type).to.equal('customer.apply');
     const payments = expectStatus(await api.get(`/customers/${c.id}/payments`), 200) as { items: Body[] };
-    expect(payments.items.map((p) => [p.kind, p.amount, p.method])).to.deep.equal([['plan', '1500.00', 'cash']]);
+    // newest first: the first period charged, after the payment that covers it (with its receipt)
+    expect(payments.items.map((p) => [p.side, p.kind, p.amount, p.method, p.balanceAfter])).to.deep.equal([
+      ['charge', 'plan', '1500.00', null, '0.00'],
+      ['credit', 'payment', '1500.00', 'cash', '1500.00'],
+    ]);
+    expect(payments.items[1]!.receiptNumber).to.match(/^R\d{6,}$/);
+    expect(c.balance).to.equal('0.00');
   });
 
-  it('records an installation fee and a custom amount', async () => {
+  it('a custom amount replaces the price for the first period; the payment covers it and the installation fee', async () => {
     const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.3.8', payment: { method: 'mpesa', installationFee: '2,000', customAmount: '750.50', reference: 'QGH7ABC123' } })), 201) as Body;
     const payments = expectStatus(await api.get(`/customers/${c.id}/payments`), 200) as { items: Body[] };
-    expect(payments.items.map((p) => [p.kind, p.amount, p.method]).sort()).to.deep.equal([['installation', '2000.00', 'mpesa'], ['plan', '750.50', 'mpesa']]);
-    expect(c.balance).to.equal('-749.50');
+    expect(payments.items.map((p) => [p.side, p.kind, p.amount, p.method, p.reference]).reverse()).to.deep.equal([
+      ['credit', 'payment', '2750.50', 'mpesa', 'QGH7ABC123'],
+      ['charge', 'installation', '2000.00', null, null],
+      ['charge', 'plan', '750.50', null, null],
+    ]);
+    expect(c.balance).to.equal('0.00');
   });
 
-  it('Auto Activate No creates an inactive customer with nothing for the router', async () => {
-    const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.3.9', autoActivate: false })), 201) as Body;
-    expect(c).to.include({ status: 'inactive', expiresAt: null, latestJob: null });
+  it('Auto Activate No creates an inactive customer with nothing for the router, no charge and no payment', async () => {
+    const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.3.9', autoActivate: false, payment: { method: 'cash', installationFee: '1000' } })), 201) as Body;
+    expect(c).to.include({ status: 'inactive', expiresAt: null, latestJob: null, balance: '0.00' });
+    expect((expectStatus(await api.get(`/customers/${c.id}/payments`), 200) as { total: number }).total).to.equal(0);
   });
 
   it('auto-selects the network when the plan has a single block', async () => {
@@ -196,7 +207,7 @@ describe('Add Customer (POST /customers)', () => {
     const byPhone = expectStatus(await api.get('/customers/generate-username?phone=%2B254712000999'), 200) as Body;
     expect(byPhone.username).to.equal('0712000999');
     const acc = expectStatus(await api.get('/customers/generate-account-number'), 200) as Body;
-    expect(acc.accountNumber).to.match(/^MT\d{6}$/);
+    expect(acc.accountNumber).to.match(/^[1-9]\d{5}$/);
     const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.6.2', additionalAccountNumber: acc.accountNumber })), 201) as Body;
     expect(c.additionalAccountNumber).to.equal(acc.accountNumber);
     const dup = await api.post('/customers', pppoe({ ipAddress: '10.64.6.3', additionalAccountNumber: acc.accountNumber }));
@@ -258,12 +269,12 @@ describe('Add Customer (POST /customers)', () => {
     expect((await api.post(`/customers/${c.id}/suspend`)).status).to.equal(409);
     expect(expectStatus(await api.post(`/customers/${c.id}/unsuspend`), 200)).to.include({ status: 'active' });
     expectStatus(await api.post(`/customers/${c.id}/disconnect`), 200);
-    const extended = expectStatus(await api.post(`/customers/${c.id}/extend`, { count: 5 }), 200) as Body;
+    const extended = expectStatus(await api.post(`/customers/${c.id}/extend`, { count: 5, reason: 'router outage on Friday' }), 200) as Body;
     expect(Date.parse(extended.expiresAt as string) - Date.parse(c.expiresAt as string)).to.be.closeTo(5 * 86_400_000, 5000);
     const paid = expectStatus(await api.post(`/customers/${c.id}/payments`, { method: 'mpesa', amount: '1500', reference: 'QAB12CD34' }), 201) as { customer: Body };
     expect(Date.parse(paid.customer.expiresAt as string) - Date.parse(extended.expiresAt as string)).to.be.closeTo(30 * 86_400_000, 5000);
     expectStatus(await api.post(`/customers/${c.id}/payments`, { method: 'cash', amount: '200', kind: 'debt' }), 201);
-    expect((expectStatus(await api.get(`/customers/${c.id}`), 200) as Body).balance).to.equal('-200.00');
+    expect((expectStatus(await api.get(`/customers/${c.id}`), 200) as Body)).to.include({ balance: '-200.00', due: '1700.00' });
     expectStatus(await api.patch(`/customers/${c.id}`, { ipAddress: '10.64.6.31' }), 200);
     expectStatus(await api.delete(`/customers/${c.id}`), 200);
     expect(await jobs()).to.deep.equal(['customer.apply', 'customer.apply', 'customer.apply', 'customer.disconnect', 'customer.apply', 'customer.apply', 'customer.remove']);

@@ -73,8 +73,9 @@ describe('Customer detail page', function () {
     await page.locator('#debt-amount').fill('250.5');
     await page.getByRole('button', { name: 'Record debt' }).click();
     await textOf(page.getByTestId('notice'), 'Debt of KES 250.50 recorded');
-    const rows = page.getByTestId('payment');
-    await eventually(async () => ((await rows.count()) === 3 ? true : undefined), 'three transactions');
+    const rows = page.getByTestId('ledger-entry');
+    // registration: payment + first period; Add Payment: payment + the period it renewed; the debt
+    await eventually(async () => ((await rows.count()) === 5 ? true : undefined), 'five account entries');
     const text = (await rows.allTextContents()).join(' | ');
     expect(text).to.contain('KES 1,500.00').and.contain('M-Pesa').and.contain('QKX1234ABC').and.contain('KES 250.50').and.contain('Debt');
     await screenshot(page, 'customer-transactions');

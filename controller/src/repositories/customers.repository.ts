@@ -284,9 +284,20 @@ export class CustomersRepository {
     return rows.map((r) => r.username);
   }
 
-  /** Active customers whose time is up, locked for the sweeper. */
-  async dueToExpire(now: Date, limit: number, tx: Transaction): Promise<Customer[]> {
-    return Customer.findAll({ where: { status: 'active', expiresAt: { [Op.lte]: now } }, limit, transaction: tx, lock: tx.LOCK.UPDATE, skipLocked: true });
+  /**
+   * Active customers whose time is up, locked for the sweeper: those past the grace hours, and those
+   * within them whose balance may renew them (the rest wait in grace without filling the batch).
+   */
+  async dueToExpire(now: Date, limit: number, tx: Transaction, graceHours = 0): Promise<Customer[]> {
+    const graceCutoff = new Date(now.getTime() - graceHours * 3_600_000);
+    return Customer.findAll({
+      where: { status: 'active', expiresAt: { [Op.lte]: now }, [Op.or]: [{ expiresAt: { [Op.lte]: graceCutoff } }, { balanceMinor: { [Op.gt]: 0 } }] },
+      order: [['expiresAt', 'ASC']],
+      limit,
+      transaction: tx,
+      lock: tx.LOCK.UPDATE,
+      skipLocked: true,
+    });
   }
 
   /** Routers a customer lives on: its pool's router, or (hotspot) every router of its plan. */

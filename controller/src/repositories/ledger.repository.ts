@@ -119,8 +119,8 @@ export class LedgerRepository {
       bind.push(v);
       return `$${bind.length}`;
     };
-    // payments, and the reversals of payments (a reversal carries the payment's method)
-    const conds = [`(e.kind = 'payment' OR (e.kind = 'reversal' AND e.method IS NOT NULL))`];
+    // payments, and the reversals of payments
+    const conds = [`(e.kind = 'payment' OR (e.kind = 'reversal' AND EXISTS (SELECT 1 FROM ledger_entries o WHERE o.id = e.reverses_id AND o.kind = 'payment')))`];
     if (f.from) conds.push(`e.created_at >= ${param(f.from)}`);
     if (f.to) conds.push(`e.created_at < ${param(f.to)}`);
     if (f.method) conds.push(`e.method = ${param(f.method)}`);

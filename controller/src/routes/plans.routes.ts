@@ -16,6 +16,8 @@ export function planRoutes(s: Services) {
       method: 'delete', path: '/plans/:id', tag: 'Plans', access: 'write', summary: 'Delete a plan without customers', params: IdParams, response: Ok,
       handler: async (ctx) => done(s.plans.remove(meta(ctx), ctx.params.id)),
     }),
+    route({ method: 'post', path: '/plans/:id/archive', tag: 'Plans', access: 'write', summary: 'Archive a plan: hidden from new customers, kept for existing ones', params: IdParams, response: PlanView, handler: async (ctx) => s.plans.setArchived(meta(ctx), ctx.params.id, true) }),
+    route({ method: 'post', path: '/plans/:id/unarchive', tag: 'Plans', access: 'write', summary: 'Offer an archived plan to new customers again', params: IdParams, response: PlanView, handler: async (ctx) => s.plans.setArchived(meta(ctx), ctx.params.id, false) }),
     route({
       method: 'get', path: '/plans/:id/networks', tag: 'Plans', access: 'read', summary: 'The network blocks a customer on this plan may use', params: IdParams, response: listOf(NetworkView),
       handler: async (ctx) => s.pools.networksOfPools((await s.plans.get(ctx.params.id)).poolIds),

@@ -158,8 +158,12 @@ export class BillingService {
       const r = await this.receivePayment(meta, { customerId, method: input.method!, amountMinor: amount, reference: input.reference, note: input.note });
       entryId = r.entryId;
       periods = r.periods;
-      message = r.periods > 0 ? `Payment recorded (receipt ${r.receiptNumber}): renewed ${r.periods} period${r.periods === 1 ? '' : 's'}.` : `Payment recorded (receipt ${r.receiptNumber}): kept as credit, nothing renewed.`;
-      if (r.status === 'suspended') message = `Payment recorded (receipt ${r.receiptNumber}): credited; the customer stays suspended.`;
+      message =
+        r.status === 'suspended'
+          ? `Receipt ${r.receiptNumber}: credited; the customer stays suspended.`
+          : r.periods > 0
+            ? `Receipt ${r.receiptNumber}: renewed ${r.periods} period${r.periods === 1 ? '' : 's'}, to ${formatWhen(new Date(r.expiresAt!))}.`
+            : `Receipt ${r.receiptNumber}: kept as credit, nothing renewed.`;
     } else {
       entryId = await this.d.db.transaction(async (tx) => {
         const { c } = await this.locked(customerId, tx);

@@ -168,7 +168,7 @@ export class CustomerLifecycleService {
     const settings = await this.d.settings.billing();
     return this.d.db.transaction(async (tx) => {
       const now = new Date();
-      const due = await this.d.customers.dueToExpire(now, limit, tx);
+      const due = await this.d.customers.dueToExpire(now, limit, tx, settings.graceHours);
       let changed = 0;
       for (const c of due) {
         const id = String(c.id);

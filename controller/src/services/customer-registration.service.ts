@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { IP_REQUIRED_MESSAGE, USERNAME_EXISTS_MESSAGE, type CreateCustomerInput, type CustomerView } from '@mtandao/protocol/api';
+import { INVALID_PHONE_MESSAGE, IP_REQUIRED_MESSAGE, USERNAME_EXISTS_MESSAGE, type CreateCustomerInput, type CustomerView } from '@mtandao/protocol/api';
 import { AppError } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
 import { formatAmount, parseAmount } from '../lib/money.ts';
@@ -11,7 +11,6 @@ import { scrubSecrets } from './audit.service.ts';
 import type { ProvisioningService } from './provisioning.service.ts';
 import { FORM_ORDER, Problems, translateUnique, validateAddress, validatePlan } from './customer-checks.ts';
 import { passwordAad } from './customers.service.ts';
-import { INVALID_PHONE_MESSAGE } from '@mtandao/protocol/api';
 
 /** Digits of a generated account number: short enough to type on a phone keypad as an M-Pesa account. */
 const ACCOUNT_NUMBER_DIGITS = 6;

@@ -1,5 +1,5 @@
 import type { CreationAttributes } from 'sequelize';
-import { USERNAME_EXISTS_MESSAGE, type CustomerView } from '@mtandao/protocol/api';
+import { INVALID_PHONE_MESSAGE, USERNAME_EXISTS_MESSAGE, type CustomerView } from '@mtandao/protocol/api';
 import { AppError, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
 import { formatAmount } from '../lib/money.ts';
@@ -16,7 +16,6 @@ import { FORM_ORDER, Problems, translateUnique, validateAddress } from './custom
 import type { PoolsRepository } from '../repositories/pools.repository.ts';
 import type { Database } from '../db/database.ts';
 import type { Customer } from '../db/models/index.ts';
-import { INVALID_PHONE_MESSAGE } from '@mtandao/protocol/api';
 
 /** Associated data binding a customer's password ciphertext to its row. */
 export const passwordAad = (customerId: string): string => `mtandao:customer:${customerId}:password`;

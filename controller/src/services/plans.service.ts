@@ -50,6 +50,7 @@ export class PlansService {
         poolIds,
         customerCount: counts.get(id) ?? 0,
         complete: planIsComplete(p, routerIds, poolIds),
+        archived: p.archived,
         createdAt: p.createdAt.toISOString(),
       };
     });
@@ -166,7 +167,7 @@ export class PlansService {
     await this.db.transaction(async (tx) => {
       const plan = await this.plans.findById(id, tx);
       if (!plan) throw notFound('Plan');
-      if (await this.plans.hasCustomers(id, tx)) throw new AppError(409, 'This plan has customers: move them to another plan first');
+      if (await this.plans.hasCustomers(id, tx)) throw new AppError(409, 'This plan has customers: move them to another plan first, or archive it to hide it from new customers');
       const links = await this.plans.links([id], tx);
       await this.provisioning.enqueue(
         tx,
@@ -176,5 +177,16 @@ export class PlansService {
       await this.plans.remove(id, tx);
       await this.audit.record(meta, 'plan.delete', 'plan', id, { name: plan.name }, tx);
     });
+  }
+
+  /** Archived plans are hidden from new customers and kept for existing ones (nothing changes on routers). */
+  async setArchived(meta: RequestMeta, id: string, archived: boolean): Promise<PlanView> {
+    await this.db.transaction(async (tx) => {
+      const plan = await this.plans.findById(id, tx);
+      if (!plan) throw notFound('Plan');
+      await this.plans.update(id, { archived }, tx);
+      await this.audit.record(meta, archived ? 'plan.archive' : 'plan.unarchive', 'plan', id, { name: plan.name }, tx);
+    });
+    return this.get(id);
   }
 }

@@ -81,6 +81,8 @@ export const PlanView = z.object({
   customerCount: z.number().int(),
   /** Whether the plan has everything a customer needs (routers, and pools for PPPoE/Static). */
   complete: z.boolean(),
+  /** hidden from new customers, kept for existing ones */
+  archived: z.boolean(),
   createdAt: z.string(),
 });
 /** A plan view. */

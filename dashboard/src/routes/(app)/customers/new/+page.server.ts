@@ -20,7 +20,8 @@ const selectionOf = (get: (name: string) => string | null | undefined): Selectio
 async function addOptions(api: Controller, sel: Selection): Promise<AddOptions> {
   const none: AddOptions = { plans: [], plansLoaded: false, networks: [], networkId: undefined, ips: [] };
   if (!sel.connectionType) return none;
-  const plans = (await api.plans.list({ connectionType: sel.connectionType })).items;
+  // archived plans are kept for existing customers, not offered to new ones
+  const plans = (await api.plans.list({ connectionType: sel.connectionType })).items.filter((p) => !p.archived);
   const plan = plans.find((p) => p.id === sel.planId);
   if (!plan || sel.connectionType === 'hotspot') return { ...none, plans, plansLoaded: true };
   const networks = (await api.plans.networks(plan.id)).items;
