@@ -107,6 +107,30 @@ describe('Staff walk-through fixes', function () {
   describe('as admin', () => {
     const s = sessionPerTest('admin');
 
+    it('a plan is archived from its page, and deleting one in use is refused with the reason', async () => {
+      const { api, world } = run.stack;
+      const plan = expectStatus(await api.post<{ id: string }>('/plans', { name: `Retired ${Date.now().toString(36)}`, connectionType: 'pppoe', price: '900', downloadSpeed: '4M', uploadSpeed: '1M', validity: { count: 30, unit: 'days' }, poolIds: [world.pppoePool.id] }), 201);
+      expectStatus(await api.post('/customers', { connectionType: 'pppoe', planId: plan.id, networkId: world.pppoeNetwork.id, ipAddress: '10.64.122.9', ...person('OnOld'), payment: { method: 'cash' }, autoActivate: false }), 201);
+      const { page } = s;
+      await page.goto(`/plans/${plan.id}`);
+      await openAction(page, 'Delete plan');
+      await page.getByRole('button', { name: 'Yes, delete the plan' }).click();
+      await textOf(page.getByTestId('plan-refusal'), 'This plan has customers');
+      await page.getByRole('button', { name: 'Archive plan' }).click();
+      await textOf(page.getByTestId('notice'), 'Archived');
+      await textOf(page.getByTestId('plan-archived'), 'Archived');
+      await screenshot(page, 'plan-archived');
+      const offered = await page.request.get('/lookup/plans?connectionType=pppoe').then((r) => r.json() as Promise<{ items: { id: string }[] }>);
+      expect(offered.items.map((p) => p.id)).to.not.include(plan.id);
+
+      const unused = expectStatus(await api.post<{ id: string; name: string }>('/plans', { name: `Unused ${Date.now().toString(36)}`, connectionType: 'pppoe', price: '100', downloadSpeed: '1M', uploadSpeed: '1M', validity: { count: 1, unit: 'days' }, poolIds: [world.pppoePool.id] }), 201);
+      await page.goto(`/plans/${unused.id}`);
+      await openAction(page, 'Delete plan');
+      await Promise.all([page.waitForURL(/\/plans\?deleted=/), page.getByRole('button', { name: 'Yes, delete the plan' }).click()]);
+      await textOf(page.getByTestId('plan-deleted'), unused.name);
+      expect((await api.get(`/plans/${unused.id}`)).status).to.equal(404);
+    });
+
     it('Extend Expiry asks a reason and says "by 1 hour"', async () => {
       const c = await activeCustomer('Extend');
       const { page } = s;

@@ -195,6 +195,8 @@ export class Controller {
     networks: (id: string) => this.read(`/plans/${enc(id)}/networks`, listOf(NetworkView)),
     create: (body: Draft<In<typeof CreatePlanRequest>>) => this.call('POST', '/plans', PlanView, body),
     update: (id: string, body: Draft<In<typeof UpdatePlanRequest>>) => this.call('PATCH', `/plans/${enc(id)}`, PlanView, body),
+    setArchived: (id: string, archived: boolean) => this.call('POST', `/plans/${enc(id)}/${archived ? 'archive' : 'unarchive'}`, PlanView),
+    remove: (id: string) => this.call('DELETE', `/plans/${enc(id)}`, Ok),
   };
 
   customers = {

@@ -1,5 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
-import { formValues } from '$lib/server/forms';
+import { act, failure, formValues } from '$lib/server/forms';
 import { planBody, planChoices, planFailure, planValues } from '$lib/server/plans';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -10,7 +10,7 @@ export const load: PageServerLoad = async ({ locals, params, parent }) => {
 };
 
 export const actions: Actions = {
-  default: async ({ locals, request, params }) => {
+  save: async ({ locals, request, params }) => {
     const form = await request.formData();
     const values = planValues(formValues(form), form);
     const { connectionType: _fixedOnceCreated, ...body } = planBody(values, form);
@@ -21,5 +21,19 @@ export const actions: Actions = {
       return planFailure(err, values);
     }
     redirect(303, `/plans?saved=${params.id}`);
+  },
+  archive: (e) => act(e, 'archive', async (api) => (await api.plans.setArchived(e.params.id, true), 'Archived: no longer offered to new customers. Its customers keep it.')),
+  unarchive: (e) => act(e, 'unarchive', async (api) => (await api.plans.setArchived(e.params.id, false), 'Offered to new customers again.')),
+  delete: async ({ locals, params, request }) => {
+    const values = formValues(await request.formData());
+    let name: string;
+    try {
+      name = (await locals.api.plans.get(params.id)).name;
+      await locals.api.plans.remove(params.id);
+    } catch (err) {
+      // refused while customers use it: the controller's words say what to do instead
+      return failure(err, values, { action: 'delete' });
+    }
+    redirect(303, `/plans?deleted=${encodeURIComponent(name)}`);
   },
 };
