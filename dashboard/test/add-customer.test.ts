@@ -158,7 +158,7 @@ describe('Add Customer (Sidebar → Users → Add Customer)', function () {
     await addCustomer(page);
     await textOf(page.getByTestId('customer-status'), 'Inactive');
     await textOf(page.getByTestId('router-status'), 'Nothing sent yet');
-    expect(await page.getByRole('button', { name: 'Activate' }).count()).to.equal(1);
+    expect(await page.locator('summary', { hasText: /^Activate$/ }).count()).to.equal(1);
     expect(run.stack.sim.store.list('/ip/hotspot/user').some((u) => u.name === username)).to.equal(false);
   });
 
