@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { dateTime, money, phone, zonedToIso } from '../src/lib/format.ts';
+import { dateTime, money, phone, plural, singular, validity, zonedToIso } from '../src/lib/format.ts';
 
 describe('formatting for staff', () => {
   it('shows amounts as KES with thousands separators, from the API’s decimal strings', () => {
@@ -20,5 +20,18 @@ describe('formatting for staff', () => {
   it('writes stored phone numbers the way people read them', () => {
     expect(phone('254712345678')).to.equal('+254 712 345 678');
     expect(phone('0712')).to.equal('0712');
+    expect(phone('254712345678', true)).to.equal('0712 345 678');
+    expect(phone('254110000111', true)).to.equal('0110 000 111');
+  });
+
+  it('pluralises counts: never "1 hours"', () => {
+    expect(validity({ count: 1, unit: 'hours' })).to.equal('1 hour');
+    expect(validity({ count: 7, unit: 'days' })).to.equal('7 days');
+    expect(plural(1, 'customer')).to.equal('1 customer');
+    expect(plural(0, 'customer')).to.equal('0 customers');
+    expect(plural(2, 'entry')).to.equal('2 entries');
+    expect(plural(1200, 'payment')).to.equal('1,200 payments');
+    expect(singular('entries')).to.equal('entry');
+    expect(singular('jobs')).to.equal('job');
   });
 });

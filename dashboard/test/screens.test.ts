@@ -51,7 +51,8 @@ describe('Customers, plans, network, sites, provisioning log and settings', func
     await page.getByLabel(/^Price/).fill('1,250');
     await page.getByLabel('Download speed').fill('');
     await page.getByRole('button', { name: 'Save plan' }).click();
-    await textOf(page.locator('#downloadSpeed-error'), 'Download speed must look like 10M or 512k');
+    await textOf(page.locator('#downloadSpeed-error'), 'Name, price, speed and validity are required');
+    expect(await page.locator('#name').getAttribute('aria-invalid')).to.equal(null);
     await screenshot(page, 'plan-edit-error');
     await page.getByLabel('Download speed').fill('60M');
     await Promise.all([page.waitForURL(/\/plans\?saved=/), page.getByRole('button', { name: 'Save plan' }).click()]);

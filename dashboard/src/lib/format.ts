@@ -1,5 +1,5 @@
 // Formatting for people: money as "KES 1,500.00", times in the ISP's time zone, labels staff know.
-import type { ConnectionType, CustomerStatus, JobStatus, LedgerKind, PaymentMethod, ValidityUnit } from '@mtandao/protocol';
+import type { ConnectionType, CustomerStatus, JobStatus, LedgerKind, LedgerSide, PaymentMethod, ValidityUnit } from '@mtandao/protocol';
 
 /** The time zone used until the settings say otherwise. */
 export const DEFAULT_TIMEZONE = 'Africa/Nairobi';
@@ -61,16 +61,31 @@ export function relative(iso: string | null | undefined, now = Date.now()): stri
   return abs < 5_000 ? 'just now' : rtf.format(Math.round(diff / 1000), 'second');
 }
 
-/** A stored phone (2547XXXXXXXX) as people write it: "+254 712 345 678". */
-export function phone(stored: string): string {
-  const m = /^254(\d{3})(\d{3})(\d{3})$/.exec(stored);
-  return m ? `+254 ${m[1]} ${m[2]} ${m[3]}` : stored;
+/** A stored phone (2547XXXXXXXX) as people write it: "+254 712 345 678" (or "0712 345 678" with `local`). */
+export function phone(stored: string, local = false): string {
+  const m = /^\+?254(\d{3})(\d{3})(\d{3})$/.exec(stored.trim());
+  if (!m) return stored;
+  return local ? `0${m[1]} ${m[2]} ${m[3]}` : `+254 ${m[1]} ${m[2]} ${m[3]}`;
 }
+
+/** "1 hour", "2 hours", "1 entry", "3 entries": a count with its noun, singular or plural. */
+export function plural(n: number, singular: string, pluralForm?: string): string {
+  const many = pluralForm ?? (/[^aeiou]y$/.test(singular) ? `${singular.slice(0, -1)}ies` : /(s|x|ch|sh)$/.test(singular) ? `${singular}es` : `${singular}s`);
+  return `${n.toLocaleString('en')} ${n === 1 ? singular : many}`;
+}
+
+/** The singular of a plural noun ("customers" → "customer", "entries" → "entry"). */
+export const singular = (noun: string): string => noun.replace(/ies$/, 'y').replace(/(ch|sh|x|ss)es$/, '$1').replace(/s$/, '');
 
 export const CONNECTION_LABEL: Record<ConnectionType, string> = { pppoe: 'PPPoE', hotspot: 'Hotspot', static: 'Static' };
 export const STATUS_LABEL: Record<CustomerStatus, string> = { active: 'Active', expired: 'Expired', suspended: 'Suspended', inactive: 'Inactive' };
 export const METHOD_LABEL: Record<PaymentMethod, string> = { cash: 'Cash', mpesa: 'M-Pesa', bank: 'Bank', cheque: 'Cheque' };
 export const KIND_LABEL: Record<LedgerKind, string> = { payment: 'Payment', plan: 'Plan period', installation: 'Installation fee', debt: 'Debt', adjustment: 'Adjustment', reversal: 'Reversal' };
+/** What a ledger entry is, in a cashier's words, by side and kind. */
+export const ENTRY_LABEL: Record<LedgerSide, Partial<Record<LedgerKind, string>>> = {
+  credit: { payment: 'Payment', adjustment: 'Credit adjustment', reversal: 'Reversal of a charge' },
+  charge: { plan: 'Plan period', installation: 'Installation fee', debt: 'Debt', adjustment: 'Charge adjustment', reversal: 'Reversal of a payment' },
+};
 export const JOB_STATUS_LABEL: Record<JobStatus, string> = { pending: 'Pending', sent: 'Sent to agent', applied: 'Applied', failed: 'Failed' };
 
 /** Badge tone of a customer status (the colour-coded banner). */
@@ -82,8 +97,7 @@ export type Tone = 'ok' | 'warn' | 'danger' | 'info' | 'idle';
 
 /** "30 days", "1 hour". */
 export function validity(v: { count: number; unit: ValidityUnit }): string {
-  const unit = v.count === 1 ? v.unit.replace(/s$/, '') : v.unit;
-  return `${v.count} ${unit}`;
+  return plural(v.count, v.unit.replace(/s$/, ''));
 }
 
 /** Bytes as staff read them: "5 GB". */

@@ -23,7 +23,8 @@ export type Session = { context: BrowserContext; page: Page };
 /** A browser context signed in as `role` through the login form. */
 export async function signIn(browser: Browser, stack: Stack, role: Role, options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; baseURL?: string } = {}): Promise<Session> {
   const context = await browser.newContext({ baseURL: options.baseURL ?? stack.url, viewport: options.viewport ?? DESKTOP, javaScriptEnabled: options.javaScriptEnabled ?? true, timezoneId: 'Africa/Nairobi' });
-  context.setDefaultTimeout(10_000);
+  // a loaded machine (shared CI) may need longer: UI_TIMEOUT_MS
+  context.setDefaultTimeout(Number(process.env.UI_TIMEOUT_MS) || 10_000);
   const page = await context.newPage();
   await page.goto('/login');
   await page.getByLabel('Username').fill(USERS[role].username);

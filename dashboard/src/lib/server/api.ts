@@ -2,14 +2,15 @@ import { error, redirect, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import {
   AvailableIps, ChangePlanRequest, CreateCustomerRequest, CreatePaymentRequest, CreatePlanRequest, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest,
-  CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PaymentView, PlanView, PoolView, RouterView,
+  CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PlanView, PoolView, RouterView,
   SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
   CreateUserRequest, UpdateUserRequest, UserView, type CustomerSort,
   AuditEntryView, CashUpView, OverviewView, RevenueView,
   BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
   MpesaRegisterResult, MpesaSettingsView, MpesaTransactionView, StkView, UpdateMpesaSettingsRequest,
+  AccountView, ActivateRequest, BillingSettingsView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView, ReverseRequest,
 } from '@mtandao/protocol/api';
-import type { ConnectionType, CustomerStatus, JobStatus } from '@mtandao/protocol';
+import type { ConnectionType, CustomerStatus, JobStatus, PaymentMethod } from '@mtandao/protocol';
 import { config } from './config';
 
 /** The staff session cookie: the controller's token, kept by the dashboard for its own origin. */
@@ -168,6 +169,7 @@ export class Controller {
   settings = {
     get: () => this.read('/settings', SettingsView),
     update: (body: In<typeof UpdateSettingsRequest>) => this.call('PATCH', '/settings', SettingsView, body),
+    billing: () => this.read('/settings/billing', BillingSettingsView),
   };
 
   mpesa = {
@@ -219,6 +221,8 @@ export class Controller {
     networks: (id: string) => this.read(`/plans/${enc(id)}/networks`, listOf(NetworkView)),
     create: (body: Draft<In<typeof CreatePlanRequest>>) => this.call('POST', '/plans', PlanView, body),
     update: (id: string, body: Draft<In<typeof UpdatePlanRequest>>) => this.call('PATCH', `/plans/${enc(id)}`, PlanView, body),
+    setArchived: (id: string, archived: boolean) => this.call('POST', `/plans/${enc(id)}/${archived ? 'archive' : 'unarchive'}`, PlanView),
+    remove: (id: string) => this.call('DELETE', `/plans/${enc(id)}`, Ok),
   };
 
   customers = {
@@ -230,12 +234,15 @@ export class Controller {
     update: (id: string, body: In<typeof UpdateCustomerRequest>) => this.call('PATCH', `/customers/${enc(id)}`, CustomerView, body),
     remove: (id: string) => this.call('DELETE', `/customers/${enc(id)}`, Ok),
     revealPassword: (id: string) => this.call('GET', `/customers/${enc(id)}/password`, z.object({ password: z.string() })),
-    payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(PaymentView)),
+    payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(LedgerEntryView)),
     addPayment: (id: string, body: In<typeof CreatePaymentRequest>) =>
-      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: PaymentView, customer: CustomerView, periods: z.number(), message: z.string() }), body),
+      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: LedgerEntryView, customer: CustomerView, periods: z.number().int(), message: z.string() }), body),
+    account: (id: string) => this.read(`/customers/${enc(id)}/account`, AccountView),
+    paymentPreview: (id: string, amount: string) => this.call('GET', `/customers/${enc(id)}/payment-preview${qs({ amount })}`, PaymentPreview),
+    activate: (id: string, body: In<typeof ActivateRequest>) => this.call('POST', `/customers/${enc(id)}/activate`, CustomerView, body),
     sms: (id: string) => this.read(`/customers/${enc(id)}/sms${qs({ pageSize: 100 })}`, listOf(SmsView)),
     sendPaymentDetails: (id: string) => this.call('POST', `/customers/${enc(id)}/send-payment-details`, SmsView),
-    lifecycle: (id: string, action: 'activate' | 'suspend' | 'unsuspend' | 'disconnect') => this.call('POST', `/customers/${enc(id)}/${action}`, CustomerView),
+    lifecycle: (id: string, action: 'suspend' | 'unsuspend' | 'disconnect') => this.call('POST', `/customers/${enc(id)}/${action}`, CustomerView),
     extend: (id: string, body: In<typeof ExtendRequest>) => this.call('POST', `/customers/${enc(id)}/extend`, CustomerView, body),
     changePlan: (id: string, body: In<typeof ChangePlanRequest>) => this.call('POST', `/customers/${enc(id)}/change-plan`, CustomerView, body),
   };
@@ -249,6 +256,13 @@ export class Controller {
     overview: () => this.read('/reports/overview', OverviewView),
     revenue: (query: { from?: string; to?: string; groupBy?: string }) => this.read(`/reports/revenue${qs(query)}`, RevenueView),
     cashUp: (query: { date?: string; staffId?: string }) => this.read(`/reports/cash-up${qs(query)}`, CashUpView),
+  };
+
+  payments = {
+    list: (query: PaymentQuery) => this.read(`/payments${qs(query)}`, PaymentList),
+    csv: (query: PaymentQuery) => this.download(`/payments${qs({ ...query, page: undefined, pageSize: undefined, format: 'csv' })}`),
+    receipt: (id: string) => this.read(`/payments/${enc(id)}/receipt`, ReceiptView),
+    reverse: (id: string, body: In<typeof ReverseRequest>) => this.call('POST', `/payments/${enc(id)}/reverse`, LedgerEntryView, body),
   };
 
   jobs = {
@@ -268,6 +282,17 @@ export type CustomerQuery = {
   owing?: boolean;
   sort?: CustomerSort;
   order?: 'asc' | 'desc';
+  page?: number;
+  pageSize?: number;
+};
+
+/** Filters of the payments list. */
+export type PaymentQuery = {
+  from?: string;
+  to?: string;
+  method?: PaymentMethod;
+  staffId?: string;
+  customerId?: string;
   page?: number;
   pageSize?: number;
 };

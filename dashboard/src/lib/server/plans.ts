@@ -1,6 +1,7 @@
 import { ConnectionType, ValidityUnit } from '@mtandao/protocol';
+import { PLAN_REQUIRED_MESSAGE } from '@mtandao/protocol/api';
 import type { Controller } from './api';
-import { text, type Values } from './forms';
+import { failure, text, type Values } from './forms';
 
 const GB = 1_000_000_000;
 
@@ -34,4 +35,23 @@ export function planValues(v: Values, form: FormData): Values {
 export async function planChoices(api: Controller) {
   const [routers, pools] = await Promise.all([api.routers.list(), api.pools.list()]);
   return { routers: routers.items, pools: pools.items };
+}
+
+/** The essentials of a plan, by form field: the controller names the first one missing, the form marks each. */
+const ESSENTIALS = ['name', 'price', 'downloadSpeed', 'uploadSpeed', 'validity.count'] as const;
+
+/**
+ * A refused plan form: when essentials are blank, every blank one is marked with the contract message
+ * ("Name, price, speed and validity are required"), not only the first the controller names.
+ */
+export function planFailure(err: unknown, values: Values) {
+  const result = failure(err, values);
+  const blank = ESSENTIALS.filter((f) => !text(values, f));
+  if (blank.length > 0) {
+    const errors = result.data.errors;
+    delete errors.validity;
+    delete errors._form;
+    for (const f of blank) errors[f] = PLAN_REQUIRED_MESSAGE;
+  }
+  return result;
 }

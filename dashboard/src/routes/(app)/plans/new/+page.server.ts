@@ -1,7 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import { ConnectionType } from '@mtandao/protocol';
-import { failure, formValues } from '$lib/server/forms';
-import { planBody, planChoices, planValues } from '$lib/server/plans';
+import { formValues } from '$lib/server/forms';
+import { planBody, planChoices, planFailure, planValues } from '$lib/server/plans';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url, parent }) => {
@@ -17,7 +17,7 @@ export const actions: Actions = {
     try {
       plan = await locals.api.plans.create(planBody(values, form));
     } catch (err) {
-      return failure(err, values);
+      return planFailure(err, values);
     }
     // from Add Customer's "No plans appear": back there, with the new plan chosen
     if (url.searchParams.get('back') === 'add-customer') redirect(303, `/customers/new?connectionType=${plan.connectionType}&planId=${plan.id}`);
