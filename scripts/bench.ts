@@ -309,6 +309,8 @@ async function benchExpiry(c: Controller, api: Api): Promise<void> {
   const elapsed = performance.now() - t0;
   const ok = r.renewed + r.expired === total / 100;
   figures.push({ figure: 'expiry sweep, 100 000 customers with 1 % due', value: ms(elapsed), target: '≤ 2 s', pass: elapsed <= 2000 && ok, detail: { customers: total, ...r } });
+}
+
 /** M-Pesa: C2B confirmations per second with 20 % repeats (exactly one payment each), and confirmation → router applied. */
 async function benchMpesa(c: Controller, api: Api): Promise<void> {
   log('M-Pesa: one site, one agent, one emulated router, customers to pay');
