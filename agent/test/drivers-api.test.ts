@@ -247,6 +247,7 @@ describe('node-routeros 1.6.9, which the API driver replaces (each failure above
   });
 
   it('never rejects a command in flight when the connection is reset: it hangs, or ECONNRESET kills the process', async () => {
+    router.sim.resetStats();
     router.sim.setLatency(500);
     const run = nodeRouteros(
       router.ports.apiPort,
@@ -256,7 +257,9 @@ describe('node-routeros 1.6.9, which the API driver replaces (each failure above
          setTimeout(() => done('still pending'), 1500);
        });`,
     );
-    await new Promise((r) => setTimeout(r, 600));
+    // reset only once the print is on the wire and unanswered (login, then the print, held by the latency)
+    const until = Date.now() + 15_000;
+    while (!(router.sim.stats.commands >= 2 && router.sim.stats.inFlight > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     router.sim.resetConnections();
     const { output } = await run;
     router.sim.setLatency(0);

@@ -54,7 +54,7 @@ describe('Idempotency-Key', () => {
     for (let i = 0; i < 3; i++) answers.push(await api.post(`/customers/${c.id}/payments`, { method: 'mpesa', amount: '1500', reference: 'QXY12AB34' }, { 'idempotency-key': k }));
     expect(answers.map((a) => a.status)).to.deep.equal([201, 201, 201]);
     expect(new Set(answers.map(text)).size).to.equal(1);
-    expect(await count(`SELECT count(*) AS n FROM payments WHERE customer_id = $1 AND reference = 'QXY12AB34'`, [c.id])).to.equal(1);
+    expect(await count(`SELECT count(*) AS n FROM ledger_entries WHERE customer_id = $1 AND kind = 'payment' AND reference = 'QXY12AB34'`, [c.id])).to.equal(1);
   });
 
   it('answers 422 to the same key with another body or on another route', async () => {

@@ -36,8 +36,9 @@ export class AuditRepository {
     if (filter.entity) conds.push(`entity = ${param(filter.entity)}`);
     if (filter.entityId) conds.push(`entity_id = ${param(filter.entityId)}`);
     if (filter.action) conds.push(`action LIKE ${param(`${filter.action.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)}`);
-    if (filter.from) conds.push(`at >= ${param(filter.from)}::timestamptz`);
-    if (filter.to) conds.push(`at < ${param(filter.to)}::timestamptz`);
+    // as instants: PostgreSQL refuses offsets past ±15:59 that ISO 8601 (and zod) allow
+    if (filter.from) conds.push(`at >= ${param(new Date(filter.from).toISOString())}::timestamptz`);
+    if (filter.to) conds.push(`at < ${param(new Date(filter.to).toISOString())}::timestamptz`);
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
     const [rows, count] = await Promise.all([
       this.db.rows<AuditRow>(`SELECT id::text, at, username, action, entity, entity_id, details, request_id, ip FROM audit_log ${where} ORDER BY id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, bind),

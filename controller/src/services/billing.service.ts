@@ -4,7 +4,7 @@ import type { Transaction } from 'sequelize';
 import { AppError, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
 import { formatAmount, parseAmount } from '../lib/money.ts';
-import type { Database } from '../db/database.ts';
+import { uniqueViolation, type Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
 import { amountDue, applyPayment, covers, describePayment, type AccountState, type PlanTerms } from '../domain/billing.ts';
 import type { CustomersRepository } from '../repositories/customers.repository.ts';
@@ -195,7 +195,8 @@ export class BillingService {
    * the balance goes down (negative = debt) and the customer owes the period, visibly.
    */
   async reverse(meta: RequestMeta, id: string, reason: string): Promise<LedgerEntryView> {
-    const entryId = await this.d.db.transaction(async (tx) => {
+    const entryId = await this.d.db
+      .transaction(async (tx) => {
       const e = await this.d.ledger.get(id, tx, true);
       if (!e) throw notFound('Payment');
       if (e.kind === 'reversal') throw new AppError(409, 'A reversal cannot be reversed: record a new entry instead');
@@ -210,7 +211,12 @@ export class BillingService {
       );
       await this.d.audit.record(meta, 'ledger.reverse', 'customer', e.customer_id, { entryId: e.id, reversalId: written!.id, kind: e.kind, amount: formatAmount(e.amount_minor), receiptNumber: e.receipt_number, reason }, tx);
       return written!.id;
-    });
+    })
+      // two admins at once: the second waited on the lock, read the entry as unreversed, and the unique reverses_id refused it
+      .catch((err: unknown) => {
+        if (uniqueViolation(err) === 'ledger_entries_reverses_id_key') throw new AppError(409, 'This entry is already reversed');
+        throw err;
+      });
     const [row] = await this.d.ledger.byIds([entryId]);
     return entryView(row!);
   }

@@ -63,3 +63,13 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** A list answer: `{items, total}`. */
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), total: z.number().int() });
+
+const YEAR_1 = Date.parse('0001-01-01T00:00:00Z');
+const YEAR_10000 = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** An ISO 8601 time with an offset, between the years 1 and 9999 (what PostgreSQL stores and JavaScript reads). */
+export const IsoInstant = (field: string) =>
+  z.iso.datetime({ offset: true, error: `${field} must be an ISO time` }).refine((v) => {
+    const t = Date.parse(v);
+    return Number.isFinite(t) && t >= YEAR_1 && t <= YEAR_10000;
+  }, `${field} must be a time between the years 1 and 9999`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JobStatus } from '../enums.ts';
-import { OptionalId, PageQuery } from './common.ts';
+import { IsoInstant, OptionalId, PageQuery } from './common.ts';
 
 /** `GET /provisioning/jobs` query. */
 export const JobListQuery = PageQuery.extend({
@@ -10,8 +10,8 @@ export const JobListQuery = PageQuery.extend({
   routerId: OptionalId('Router'),
   siteId: OptionalId('Site'),
   status: JobStatus.optional(),
-  since: z.iso.datetime({ offset: true, error: 'since must be an ISO time' }).optional(),
-  until: z.iso.datetime({ offset: true, error: 'until must be an ISO time' }).optional(),
+  since: IsoInstant('since').optional(),
+  until: IsoInstant('until').optional(),
   /** Only jobs with an id above this (live tail). */
   afterId: OptionalId('afterId'),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { blankAsAbsent, OptionalId, PageQuery } from './common.ts';
+import { blankAsAbsent, IsoInstant, OptionalId, PageQuery } from './common.ts';
 
 /** A calendar day in the ISP's time zone, "2026-12-01". */
 const Day = (label: string) =>
@@ -70,8 +70,8 @@ export const AuditQuery = PageQuery.extend({
   entity: z.string().trim().max(40).optional(),
   entityId: z.string().trim().max(40).optional(),
   action: z.string().trim().max(60).optional(),
-  from: blankAsAbsent(z.iso.datetime({ offset: true, error: 'from must be an ISO time' })),
-  to: blankAsAbsent(z.iso.datetime({ offset: true, error: 'to must be an ISO time' })),
+  from: blankAsAbsent(IsoInstant('from')),
+  to: blankAsAbsent(IsoInstant('to')),
 });
 /** An audit log entry. */
 export const AuditEntryView = z.object({
