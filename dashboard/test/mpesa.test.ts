@@ -61,6 +61,28 @@ describe('M-Pesa in the dashboard', function () {
       await screenshot(page, 'mpesa-prompt-paid');
     });
 
+    it('an M-Pesa prompt opened before the page finished loading stays open (the page’s scripts do not close it)', async () => {
+      const c = await activeCustomer('Early');
+      const { page } = s;
+      let release!: () => void;
+      const scripts = new Promise<void>((ok) => (release = ok));
+      await page.route(/\/_app\/immutable\/.*\.js$/, async (r) => {
+        await scripts;
+        await r.continue();
+      });
+      await page.goto(`/customers/${c.id}`, { waitUntil: 'commit' });
+      await openAction(page, 'M-Pesa prompt');
+      const panel = page.getByRole('group', { name: 'Send an M-Pesa prompt (STK push)' });
+      await panel.getByLabel('Amount', { exact: true }).fill('1500');
+      release();
+      await page.waitForLoadState('load');
+      // the page's own code has loaded (and hydrated it a moment later)
+      await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /\/_app\/immutable\/nodes\//.test(e.name)));
+      await page.waitForTimeout(1500);
+      expect(await panel.getByRole('button', { name: 'Send prompt' }).isVisible()).to.equal(true);
+      expect(await panel.getByLabel('Amount', { exact: true }).inputValue()).to.equal('1500');
+    });
+
     it('an M-Pesa prompt the customer cancels (1032) ends cancelled with M-Pesa’s reason', async () => {
       const { api, world } = run.stack;
       const p = person('Cancel');

@@ -24,7 +24,7 @@ describe('Customers, plans, network, sites, provisioning log and settings', func
     const rows = page.locator('tbody tr');
 
     await page.getByLabel('Search').fill(stem);
-    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Apply' }).click();
     await textOf(page.locator('.pager'), '1–25 of 26 customers');
     await Promise.all([page.waitForURL(/page=2/), page.getByRole('link', { name: 'Next' }).click()]);
     expect(await rows.count()).to.equal(1);
