@@ -1,6 +1,6 @@
 // A drifted router in its own process (as a real router is its own machine): 10 000 PPPoE secrets
 // of which 4 % are missing, 4 % changed, plus 2 % extra marked entries; then 20 ms per reply.
-import { RouterOsSim } from '@mtandao/agent/sim';
+import { RouterOsSim } from '@mtandao/routeros-sim';
 import { benchCustomers, benchPlan, BENCH_N } from './bench-reconcile.ts';
 
 const sim = new RouterOsSim({ username: 'bench', password: 'bench', sshPort: null });

@@ -1,7 +1,7 @@
 // A bench "site" in its own process: an emulated router (or several) and enrolled agents, reporting
 // every secret and profile change to the parent over IPC with its time of arrival.
 import { startAgent, type AgentHandle } from '@mtandao/agent';
-import { RouterOsSim } from '@mtandao/agent/sim';
+import { RouterOsSim } from '@mtandao/routeros-sim';
 
 interface SiteSpec {
   latencyMs: number;

@@ -113,7 +113,7 @@ async function main() {
   if (demo) {
     const demoDir = path.join(dataDir, 'demo');
     mkdirSync(demoDir, { recursive: true, mode: 0o700 });
-    run('router', ['agent/bin/mtandao-routeros-sim.mjs', '--api-port', String(apiPort), '--ssh-port', String(sshPort), '--username', 'admin', '--password', routerPassword, '--identity', 'demo-router', '--host-key', path.join(demoDir, 'ssh_host_key')]);
+    run('router', ['routeros-sim/bin/mtandao-routeros-sim.mjs', '--api-port', String(apiPort), '--ssh-port', String(sshPort), '--username', 'admin', '--password', routerPassword, '--identity', 'demo-router', '--host-key', path.join(demoDir, 'ssh_host_key')]);
     await waitFor(() => portOpen(apiPort), 'the demo router');
     const stateDir = path.join(dataDir, 'agent');
     const configFile = path.join(demoDir, 'agent.json');

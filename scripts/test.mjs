@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, lint and the four workspaces' mocha suites, all at once (each suite in its
+// `npm test`: typecheck, lint and the five workspaces' mocha suites, all at once (each suite in its
 // own process with its own database), output prefixed by task, one exit code, and a closing line
 // "N passed, N failed". Test files are found by each workspace's glob (test/**/*.test.ts), so new
 // ones run without being listed here. TEST_TASKS=controller,agent narrows the run.
@@ -14,6 +14,7 @@ const tasks = [
   { name: 'protocol', cmd: ['npm', 'test', '-w', 'protocol'], mocha: true },
   { name: 'controller', cmd: ['npm', 'test', '-w', 'controller'], mocha: true },
   { name: 'agent', cmd: ['npm', 'test', '-w', 'agent'], mocha: true },
+  { name: 'routeros-sim', cmd: ['npm', 'test', '-w', 'routeros-sim'], mocha: true },
   { name: 'dashboard', cmd: ['npm', 'test', '-w', 'dashboard'], mocha: true },
 ];
 const only = process.env.TEST_TASKS?.split(',').map((s) => s.trim()).filter(Boolean);

@@ -5,7 +5,7 @@ import { startAgent, type AgentHandle } from '../src/agent.ts';
 import { routerRuntime } from '../src/channel/routers.ts';
 import { openRouter } from '../src/drivers/index.ts';
 import { createLogger } from '../src/logger.ts';
-import { RouterOsSim } from '../src/sim/index.ts';
+import { RouterOsSim } from '@mtandao/routeros-sim';
 import { agentConfig, applyCustomer, enrolledStateDir, FAST, recordingExecutor, removeDir } from './helpers/agent-fixtures.ts';
 import { FakeController } from './helpers/fake-controller.ts';
 

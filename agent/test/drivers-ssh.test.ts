@@ -4,7 +4,7 @@ import { fingerprint, RouterOsSshClient } from '../src/drivers/ssh/client.ts';
 import { behavesAsRouterClient, rejection } from './helpers/sim-contract.ts';
 import { routerPerSuite, startRouter, type Router } from './helpers/sim-fixtures.ts';
 import { RouterError } from '../src/drivers/types.ts';
-import { generateHostKey } from '../src/sim/index.ts';
+import { generateHostKey } from '@mtandao/routeros-sim';
 
 // Every character the console treats specially, and some it does not.
 const NASTY = ['quo"te', 'semi;colon', 'dollar$x and $(y)', '[/system reboot]', 'back\\slash\\', 'new\nline\r\n', 'tab\tbell\x07esc\x1b', 'ques?tion', '{brace} #hash', 'café € ÿ', ' lead and trail ', ''];

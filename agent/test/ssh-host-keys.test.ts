@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { fingerprint, RouterOsSshClient } from '../src/drivers/ssh/client.ts';
 import { RouterError } from '../src/drivers/types.ts';
-import { generateHostKey } from '../src/sim/index.ts';
+import { generateHostKey } from '@mtandao/routeros-sim';
 import { HOST_KEYS_FILE, HostKeyStore } from '../src/state/host-keys.ts';
 import { rejection } from './helpers/sim-contract.ts';
 import { startRouter, type Router } from './helpers/sim-fixtures.ts';

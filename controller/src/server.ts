@@ -11,10 +11,10 @@ import { createSequelize } from './db/sequelize.ts';
 import { createApp } from './http/app.ts';
 import { loadKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
-import { AgentHub } from './agents/hub.ts';
+import { AgentHub } from './gateway/hub.ts';
 import { seedDemo } from './demo.ts';
-import { RouterWatch } from './agents/router-watch.ts';
-import { Dispatcher } from './agents/dispatcher.ts';
+import { RouterWatch } from './gateway/router-watch.ts';
+import { Dispatcher } from './gateway/dispatcher.ts';
 import { OutboxRepository } from './repositories/jobs.repository.ts';
 
 /** A running controller. */

@@ -3,7 +3,7 @@ import type { CustomerStatus } from '@mtandao/protocol';
 import {
   activation, amountDue, applyPayment, covers, decideAtExpiry, describePayment, extension, pastGrace, proRataChange, registration, type AccountState, type PlanTerms,
 } from '../src/domain/billing.ts';
-import { formatAmount } from '../src/lib/money.ts';
+import { formatAmount } from '../src/domain/money.ts';
 import { csvCell, formatWhen } from '../src/services/billing.service.ts';
 
 // The billing rules of SPEC section 11, one row per rule. Amounts in minor units (KES cents).

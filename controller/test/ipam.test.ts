@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatIp, parseIp, prefixRanges, subtractRanges, mergeRanges } from '../src/lib/ipv4.ts';
+import { formatIp, parseIp, prefixRanges, subtractRanges, mergeRanges } from '../src/domain/ip-space.ts';
 import { UsableSpace } from '../src/services/ipam.service.ts';
 import { ApiClient, expectStatus } from './helpers/client.ts';
 import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';

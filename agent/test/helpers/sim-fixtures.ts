@@ -1,7 +1,7 @@
 /** Emulators for tests: started on ephemeral ports, stopped after each suite. */
 import type { RouterTransport } from '@mtandao/protocol';
 import type { RouterConfig } from '../../src/drivers/types.ts';
-import { RouterOsSim, type RouterOsSimOptions, type SimPorts } from '../../src/sim/index.ts';
+import { RouterOsSim, type RouterOsSimOptions, type SimPorts } from '@mtandao/routeros-sim';
 
 export const USER = 'admin';
 export const PASSWORD = 'pass word';

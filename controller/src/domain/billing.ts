@@ -1,5 +1,5 @@
 import type { CustomerStatus, ValidityUnit } from '@mtandao/protocol';
-import { addValidity } from '../lib/validity.ts';
+import { addValidity } from './validity.ts';
 
 // The billing rules of SPEC section 11, in one place and without I/O. Amounts are integer minor
 // units (bigint); times are UTC Dates. Services read the state, call these, and write the result

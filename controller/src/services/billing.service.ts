@@ -3,7 +3,7 @@ import type { CustomerStatus, PaymentMethod } from '@mtandao/protocol';
 import type { Transaction } from 'sequelize';
 import { AppError, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatAmount, parseAmount } from '../lib/money.ts';
+import { formatAmount, parseAmount } from '../domain/money.ts';
 import { uniqueViolation, type Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
 import { amountDue, applyPayment, covers, describePayment, type AccountState, type PlanTerms } from '../domain/billing.ts';

@@ -1,7 +1,7 @@
 import { IP_NOT_AVAILABLE_MESSAGE, IP_REQUIRED_MESSAGE, PLAN_REQUIRED_MESSAGE, USERNAME_EXISTS_MESSAGE } from '@mtandao/protocol/api';
 import type { ConnectionType } from '@mtandao/protocol';
 import { AppError, type FieldIssue } from '../errors.ts';
-import { formatIp, parseIp, type Range } from '../lib/ipv4.ts';
+import { formatIp, parseIp, type Range } from '../domain/ip-space.ts';
 import type { BlockRow } from '../repositories/pools.repository.ts';
 import { uniqueViolation } from '../db/database.ts';
 import { UsableSpace } from './ipam.service.ts';

@@ -3,7 +3,7 @@ import type { CustomerView } from '@mtandao/protocol/api';
 import type { ValidityUnit } from '@mtandao/protocol';
 import { AppError, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatAmount } from '../lib/money.ts';
+import { formatAmount } from '../domain/money.ts';
 import type { Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
 import { activation, extension, proRataChange } from '../domain/billing.ts';

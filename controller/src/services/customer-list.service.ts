@@ -1,7 +1,7 @@
 import { CUSTOMER_CSV_COLUMNS, type CustomerSort, type CustomerView } from '@mtandao/protocol/api';
 import { FileResult } from '../http/route.ts';
 import { toCsv } from '../lib/csv.ts';
-import { formatAmount } from '../lib/money.ts';
+import { formatAmount } from '../domain/money.ts';
 import { normaliseKenyanMobile } from '../lib/phone.ts';
 import type { CustomerFilter, CustomerListRepository } from '../repositories/customer-list.repository.ts';
 import type { CustomersService } from './customers.service.ts';

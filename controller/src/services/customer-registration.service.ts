@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { INVALID_PHONE_MESSAGE, IP_REQUIRED_MESSAGE, USERNAME_EXISTS_MESSAGE, type CreateCustomerInput, type CustomerView } from '@mtandao/protocol/api';
 import { AppError } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatAmount, parseAmount } from '../lib/money.ts';
+import { formatAmount, parseAmount } from '../domain/money.ts';
 import { normaliseKenyanMobile } from '../lib/phone.ts';
 import { readablePassword, type SecretBox } from '../lib/secrets.ts';
 import { amountDue, registration } from '../domain/billing.ts';

@@ -2,7 +2,7 @@ import type { CreationAttributes } from 'sequelize';
 import { INVALID_PHONE_MESSAGE, USERNAME_EXISTS_MESSAGE, type CustomerView } from '@mtandao/protocol/api';
 import { AppError, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatAmount } from '../lib/money.ts';
+import { formatAmount } from '../domain/money.ts';
 import { normaliseKenyanMobile } from '../lib/phone.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import { amountDue } from '../domain/billing.ts';

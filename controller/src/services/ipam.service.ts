@@ -1,6 +1,6 @@
 import type { AvailableIps } from '@mtandao/protocol/api';
 import { AppError, notFound } from '../errors.ts';
-import { formatIp, intersectRanges, mergeRanges, parseBlock, parseIp, prefixRanges, subtractRanges, type Ip, type Range } from '../lib/ipv4.ts';
+import { formatIp, intersectRanges, mergeRanges, parseBlock, parseIp, prefixRanges, subtractRanges, type Ip, type Range } from '../domain/ip-space.ts';
 import type { PoolsRepository } from '../repositories/pools.repository.ts';
 
 /** Blocks larger than this are searched by prefix; smaller ones list every free address. */

@@ -2,7 +2,7 @@ import type { MpesaTransactionView } from '@mtandao/protocol/api';
 import type { Database, Transaction } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatAmount } from '../lib/money.ts';
+import { formatAmount } from '../domain/money.ts';
 import type { Logger } from '../logger.ts';
 import { normalizeAccount, parseC2b } from '../mpesa/payloads.ts';
 import type { MpesaRepository, MpesaTransactionRow } from '../repositories/mpesa.repository.ts';

@@ -2,7 +2,7 @@ import type { StkView } from '@mtandao/protocol/api';
 import type { Database } from '../db/database.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatAmount, parseAmount } from '../lib/money.ts';
+import { formatAmount, parseAmount } from '../domain/money.ts';
 import { normaliseKenyanMobile } from '../lib/phone.ts';
 import type { Logger } from '../logger.ts';
 import { DarajaError, darajaTimestamp, stkPassword, type DarajaClient } from '../mpesa/daraja-client.ts';

@@ -3,13 +3,13 @@ import type { CreatePlanRequest, PlanView, UpdatePlanRequest } from '@mtandao/pr
 import type { Transaction } from 'sequelize';
 import { AppError, conflict, invalid, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatAmount, parseAmount } from '../lib/money.ts';
+import { formatAmount, parseAmount } from '../domain/money.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { PoolsRepository } from '../repositories/pools.repository.ts';
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { AuditService } from './audit.service.ts';
 import type { ProvisioningService } from './provisioning.service.ts';
-import type { ReconcileQueue } from '../agents/reconcile-queue.ts';
+import type { ReconcileQueue } from '../gateway/reconcile-queue.ts';
 import { uniqueViolation, type Database } from '../db/database.ts';
 import type { Plan } from '../db/models/index.ts';
 

@@ -2,7 +2,7 @@ import type { CreatePoolRequest, NetworkView, PoolView } from '@mtandao/protocol
 import type { Transaction } from 'sequelize';
 import { AppError, conflict, invalid, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { formatIp, parseBlock, parseIp, type Range } from '../lib/ipv4.ts';
+import { formatIp, parseBlock, parseIp, type Range } from '../domain/ip-space.ts';
 import type { NetworkRow, PoolsRepository } from '../repositories/pools.repository.ts';
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { AuditService } from './audit.service.ts';

@@ -2,7 +2,7 @@ import type { CashUpView, OverviewView, RevenueView } from '@mtandao/protocol/ap
 import { PaymentMethod } from '@mtandao/protocol';
 import { FileResult } from '../http/route.ts';
 import { toCsv } from '../lib/csv.ts';
-import { formatAmount } from '../lib/money.ts';
+import { formatAmount } from '../domain/money.ts';
 import { addDays, dayStart, localDay } from '../lib/zoned.ts';
 import type { ReportsRepository } from '../repositories/reports.repository.ts';
 import type { PoolsService } from './pools.service.ts';

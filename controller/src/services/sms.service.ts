@@ -3,7 +3,7 @@ import type { SmsTemplateKind, SmsTemplateSettings, SmsTemplatesView, SmsView } 
 import type { Transaction } from 'sequelize';
 import { AppError, notFound } from '../errors.ts';
 import type { RequestMeta } from '../http/route.ts';
-import { displayAmount } from '../lib/money.ts';
+import { displayAmount } from '../domain/money.ts';
 import type { CustomersRepository } from '../repositories/customers.repository.ts';
 import type { CustomerFilter, CustomerListRepository } from '../repositories/customer-list.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';

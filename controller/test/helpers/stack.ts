@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enrollAgent, startAgent, type AgentHandle } from '@mtandao/agent';
-import { RouterOsSim } from '@mtandao/agent/sim';
+import { RouterOsSim } from '@mtandao/routeros-sim';
 import type { RouterTransport } from '@mtandao/protocol';
 import { ApiClient, expectStatus } from './client.ts';
 import { ADMIN_PASSWORD, startTestController } from './controller.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enrollAgent, startAgent, type AgentHandle } from '@mtandao/agent';
-import { RouterOsSim } from '@mtandao/agent/sim';
+import { RouterOsSim } from '@mtandao/routeros-sim';
 import type { NetworkView, PlanView, PoolView, RouterView, SiteView } from '@mtandao/protocol/api';
 import { ApiClient, expectStatus } from '../../../controller/test/helpers/client.ts';
 import { ADMIN_PASSWORD, startTestController } from '../../../controller/test/helpers/controller.ts';

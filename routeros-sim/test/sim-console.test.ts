@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { tokenize } from '../src/sim/console/lexer.ts';
-import { PASSWORD, startRouter, USER, type Router } from './helpers/sim-fixtures.ts';
-import { RawSsh } from './helpers/sim-ssh.ts';
+import { tokenize } from '../src/console/lexer.ts';
+import { PASSWORD, startRouter, USER, type Router } from './helpers/fixtures.ts';
+import { RawSsh } from './helpers/raw-ssh.ts';
 
 const strings = (script: string) => tokenize(script).filter((t) => t.kind === 'string').map((t) => t.value);
 

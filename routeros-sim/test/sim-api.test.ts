@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { PASSWORD, startRouter, USER, type Router } from './helpers/sim-fixtures.ts';
-import { RawApi } from './helpers/sim-raw-api.ts';
+import { PASSWORD, startRouter, USER, type Router } from './helpers/fixtures.ts';
+import { RawApi } from './helpers/raw-api.ts';
 
 const trapOf = (reply: string[][]): string[] | undefined => reply.find((s) => s[0] === '!trap');
 const retOf = (reply: string[][]): string => reply.at(-1)?.find((w) => w.startsWith('=ret='))?.slice(5) ?? '';

@@ -4,7 +4,7 @@
  * escapes quotes, backslashes, control characters and bytes above 0x7F as `\XX`; `as-value` gives
  * typed values, which `:serialize to=json` writes as JSON.
  */
-import { findUnencodable, encodeWin1252 } from '../../drivers/encoding.ts';
+import { findUnencodable, encodeWin1252 } from '@mtandao/agent/routeros-encoding';
 import type { MenuSpec } from '../menus.ts';
 import type { Row } from '../store.ts';
 

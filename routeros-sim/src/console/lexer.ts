@@ -6,7 +6,7 @@
  * the emulator refuses them as a syntax error rather than run anything a value contains.
  */
 
-import { decodeWin1252 } from '../../drivers/encoding.ts';
+import { decodeWin1252 } from '@mtandao/agent/routeros-encoding';
 
 /** What a token is. */
 export type TokenKind = 'word' | 'string' | 'var' | '[' | ']' | '(' | ')' | '{' | '}' | 'end';

@@ -3,7 +3,7 @@
  * api-ssl over TLS), a console subset over SSH, one in-memory store behind both, and knobs for
  * the faults a real router has (down, refusing logins, resets, latency, a busy CPU).
  *
- * Strings are Windows-1252 bytes on every side (see ../drivers/encoding.ts).
+ * Strings are Windows-1252 bytes on every side (the agent's drivers/encoding.ts is the client side).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';

@@ -1,6 +1,6 @@
 /** A bare SSH client for emulator tests: run a command line, get what the console printed. */
 import ssh2 from 'ssh2';
-import { decodeWin1252 } from '../../src/drivers/encoding.ts';
+import { decodeWin1252 } from '@mtandao/agent/routeros-encoding';
 
 export class RawSsh {
   private constructor(readonly client: ssh2.Client) {}

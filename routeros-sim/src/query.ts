@@ -3,7 +3,7 @@
  * endless run of `true`; each `?` word pushes a result or (`?#`) combines what is on the stack; an
  * item matches unless a `false` is left anywhere on the stack.
  */
-import { parseBool } from '../drivers/values.ts';
+import { parseBool } from '@mtandao/agent/routeros-values';
 import { RosError, type Row } from './store.ts';
 
 type Step = (row: Row, stack: boolean[]) => void;

@@ -5,7 +5,7 @@
  * anything changes, and refused with RouterOS's own words.
  */
 import { EventEmitter } from 'node:events';
-import { formatDuration, formatIpv4, normalisePrefix, normaliseRatePair, parseBool, parseDuration, parseIpv4, parseRate } from '../drivers/values.ts';
+import { formatDuration, formatIpv4, normalisePrefix, normaliseRatePair, parseBool, parseDuration, parseIpv4, parseRate } from '@mtandao/agent/routeros-values';
 import { MENUS, type FieldSpec, type MenuSpec, type Verb } from './menus.ts';
 
 /** A refusal, as the API's `!trap` (with `=category=` when RouterOS gives one) or a CLI error line. */

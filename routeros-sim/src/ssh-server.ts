@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel } from 'ssh2';
-import { decodeWin1252, encodeWin1252, findUnencodable } from '../drivers/encoding.ts';
+import { decodeWin1252, encodeWin1252, findUnencodable } from '@mtandao/agent/routeros-encoding';
 import { ConsoleInterpreter } from './console/interpreter.ts';
 import type { SimContext } from './context.ts';
 

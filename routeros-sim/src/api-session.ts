@@ -5,11 +5,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { encodeWin1252 } from '../drivers/encoding.ts';
-import { encodeSentences, SentenceReader, splitAttribute, WireError } from '../drivers/routeros-api/wire.ts';
+import { encodeWin1252 } from '@mtandao/agent/routeros-encoding';
+import { encodeSentences, SentenceReader, splitAttribute, WireError } from '@mtandao/agent/routeros-wire';
 import { afterLatency, type SimContext } from './context.ts';
 import { MENUS, isMenuPrefix } from './menus.ts';
-import { parseBool } from '../drivers/values.ts';
+import { parseBool } from '@mtandao/agent/routeros-values';
 import { compileQuery } from './query.ts';
 import { RosError, type Row, type StoreChange } from './store.ts';
 
