@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   MTANDAO_RECONCILE_ON_CONNECT: bool.default(true),
   /** Failed sign-ins one client address may make in 15 minutes, whichever usernames it tries. */
   MTANDAO_LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+  /** log2 of scrypt's N for new staff password hashes: OWASP's 17; lower only for test runs (the controller warns). */
+  MTANDAO_PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
   /** Every router is reconciled this often (reading only, unless it drifted); 0 turns it off. */
   MTANDAO_DRIFT_CHECK_MINUTES: z.coerce.number().min(0).max(10_080).default(15),
   /** Automatic reconciles of one router (on connect, drift check) at least this far apart. */
@@ -58,6 +60,8 @@ const EnvSchema = z.object({
 /** The controller's validated configuration. */
 export type Config = {
   loginFailuresPerIp: number;
+  /** log2 of scrypt's N for new staff password hashes. */
+  passwordHashCost: number;
   databaseUrl: string | undefined;
   dataDir: string;
   port: number;
@@ -156,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instanceId: e.MTANDAO_INSTANCE_ID,
     reconcileOnConnect: e.MTANDAO_RECONCILE_ON_CONNECT,
     loginFailuresPerIp: e.MTANDAO_LOGIN_FAILURES_PER_IP,
+    passwordHashCost: e.MTANDAO_PASSWORD_HASH_COST,
     driftCheckMs: e.MTANDAO_DRIFT_CHECK_MINUTES * 60_000,
     reconcileThrottleMs: e.MTANDAO_RECONCILE_THROTTLE_SECONDS * 1000,
     expirySweepMs: Math.round(e.MTANDAO_EXPIRY_SWEEP_SECONDS * 1000),

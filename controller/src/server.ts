@@ -12,6 +12,7 @@ import { createApp } from './http/app.ts';
 import { loadKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AgentHub } from './gateway/hub.ts';
+import { PASSWORD_HASH_COST } from './lib/secrets.ts';
 import { seedDemo } from './demo.ts';
 import { RouterWatch } from './gateway/router-watch.ts';
 import { Dispatcher } from './gateway/dispatcher.ts';
@@ -95,6 +96,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       disconnected: (s) => dispatcher.onDisconnected(s),
     });
     await dispatcher.start();
+    if (config.passwordHashCost < PASSWORD_HASH_COST) logger.warn({ cost: config.passwordHashCost }, `MTANDAO_PASSWORD_HASH_COST is below ${PASSWORD_HASH_COST}: staff passwords are hashed for a test run, not for production`);
     services.expiry.start();
     services.smsSender.start();
     if (config.demo) {

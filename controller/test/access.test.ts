@@ -25,7 +25,7 @@ describe('access: who gets in', function () {
 
   before(async function () {
     this.timeout(180_000); // the embedded database's first start is slow on a busy machine
-    controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '0.5', MTANDAO_RECONCILE_ON_CONNECT: '0', MTANDAO_LOGIN_FAILURES_PER_IP: '5' });
+    controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '0.5', MTANDAO_RECONCILE_ON_CONNECT: '0', MTANDAO_LOGIN_FAILURES_PER_IP: '5', MTANDAO_PASSWORD_HASH_COST: '17' });
     admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     expectStatus(await admin.post('/users', { username: 'staff1', password: 'staff1-password', role: 'staff' }), 201);
     staff = await new ApiClient(controller.url).login('staff1', 'staff1-password');

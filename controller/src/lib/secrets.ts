@@ -4,14 +4,17 @@ const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptO
   new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 
 // OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1.
-const SCRYPT = { N: 2 ** 17, r: 8, p: 1, keylen: 32 };
+const SCRYPT = { r: 8, p: 1, keylen: 32 };
 const SCRYPT_MAXMEM = 256 * 1024 * 1024;
+/** log2 of scrypt's N for new hashes; OWASP's 17 unless lowered for a test run. */
+export const PASSWORD_HASH_COST = 17;
 
-/** Hashes a staff password: `scrypt$N$r$p$salt$hash`. */
-export async function hashPassword(password: string): Promise<string> {
+/** Hashes a staff password: `scrypt$N$r$p$salt$hash` (the hash carries its cost, so any cost verifies). */
+export async function hashPassword(password: string, cost = PASSWORD_HASH_COST): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT_MAXMEM });
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
+  const N = 2 ** cost;
+  const key = await scrypt(password, salt, SCRYPT.keylen, { N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT_MAXMEM });
+  return ['scrypt', N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
 /** Checks a staff password against its stored hash in constant time. */
@@ -23,9 +26,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** A hash that lets us burn the same time for an unknown user as for a wrong password. */
-let dummyHash: Promise<string> | undefined;
-export const dummyPasswordHash = (): Promise<string> => (dummyHash ??= hashPassword(randomBytes(16).toString('hex')));
+/** A hash that lets us burn the same time for an unknown user as for a wrong password (one per cost). */
+const dummyHashes = new Map<number, Promise<string>>();
+export function dummyPasswordHash(cost = PASSWORD_HASH_COST): Promise<string> {
+  let hash = dummyHashes.get(cost);
+  if (!hash) dummyHashes.set(cost, (hash = hashPassword(randomBytes(16).toString('hex'), cost)));
+  return hash;
+}
 
 /** SHA-256 of a bearer secret (session ids, API and enrolment tokens are stored only hashed). */
 export const sha256 = (value: string): string => createHash('sha256').update(value).digest('base64url');

@@ -47,7 +47,7 @@ export class AuthService {
     private readonly db: Database,
     private readonly users: UsersRepository,
     private readonly audit: AuditService,
-    private readonly config: Pick<Config, 'sessionIdleMs' | 'sessionAbsoluteMs' | 'loginFailuresPerIp'>,
+    private readonly config: Pick<Config, 'sessionIdleMs' | 'sessionAbsoluteMs' | 'loginFailuresPerIp' | 'passwordHashCost'>,
   ) {
     this.failuresByIp = new SlidingWindowLimit(config.loginFailuresPerIp, IP_WINDOW_MS);
   }
@@ -55,7 +55,7 @@ export class AuthService {
   /** A new password's hash, through the same cap on scrypt work as sign-ins. */
   private async hash(password: string): Promise<string> {
     try {
-      return await this.scrypt.run(() => hashPassword(password));
+      return await this.scrypt.run(() => hashPassword(password, this.config.passwordHashCost));
     } catch (err) {
       if (err instanceof GateBusy) throw new AppError(429, 'The server is busy checking sign-ins. Try again in a moment.', { retryAfterSeconds: err.retryAfterSeconds });
       throw err;
@@ -87,7 +87,7 @@ export class AuthService {
         const found = await this.users.findByUsername(key);
         this.passwordChecks++;
         // Burn the same scrypt time for unknown users so timing does not tell them apart.
-        const ok = found ? await verifyPassword(input.password, found.passwordHash) : (await verifyPassword(input.password, await dummyPasswordHash()), false);
+        const ok = found ? await verifyPassword(input.password, found.passwordHash) : (await verifyPassword(input.password, await dummyPasswordHash(this.config.passwordHashCost)), false);
         return found && ok && !found.disabled ? found : null;
       });
     } catch (err) {
@@ -238,7 +238,7 @@ export class AuthService {
     const chosen = password ?? randomToken('', 12);
     try {
       await this.db.transaction(async (tx) => {
-        const u = await this.users.create({ username: 'admin', passwordHash: await hashPassword(chosen), role: 'admin', fullName: 'Administrator' }, tx);
+        const u = await this.users.create({ username: 'admin', passwordHash: await hashPassword(chosen, this.config.passwordHashCost), role: 'admin', fullName: 'Administrator' }, tx);
         await this.audit.record(null, 'user.bootstrap', 'user', u.id, { username: 'admin' }, tx);
       });
     } catch (err) {

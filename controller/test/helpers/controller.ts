@@ -24,6 +24,9 @@ export async function startTestController(env: Record<string, string> = {}, opti
     MTANDAO_SECRET_KEY: TEST_SECRET_KEY,
     MTANDAO_SIGNING_KEY: TEST_SIGNING_KEY,
     MTANDAO_DISPATCH_POLL_MS: '200',
+    // cheap staff password hashes: every test signs in, and OWASP's cost is 0.4 s of CPU a time
+    // (access.test.ts keeps the real cost, where the scrypt queue itself is under test)
+    MTANDAO_PASSWORD_HASH_COST: process.env.TEST_PASSWORD_HASH_COST ?? '12',
     ...env,
   });
   const controller = await startController(config, createLogger(config.logLevel));
