@@ -50,9 +50,9 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
 
     it('shows three callback URLs ending in one unguessable token, and registers them with Daraja (v2)', async () => {
       const view = expectStatus(await api.get('/settings/mpesa'), 200) as { callbackUrls: Record<string, string> };
-      expect(view.callbackUrls.validation).to.match(new RegExp(`/api/v1/mpesa/c2b/validation/${token}$`));
-      expect(view.callbackUrls.confirmation).to.match(new RegExp(`/api/v1/mpesa/c2b/confirmation/${token}$`));
-      expect(view.callbackUrls.stkCallback).to.match(new RegExp(`/api/v1/mpesa/stk/callback/${token}$`));
+      expect(view.callbackUrls.validation).to.match(new RegExp(`/api/v1/callbacks/c2b/validation/${token}$`));
+      expect(view.callbackUrls.confirmation).to.match(new RegExp(`/api/v1/callbacks/c2b/confirmation/${token}$`));
+      expect(view.callbackUrls.stkCallback).to.match(new RegExp(`/api/v1/callbacks/stk/callback/${token}$`));
       expect(token.length).to.be.at.least(30);
       const reg = fake.registrations.get(SHORTCODE)!;
       expect(reg).to.include({ version: 'v2', ResponseType: 'Completed', ConfirmationURL: view.callbackUrls.confirmation, ValidationURL: view.callbackUrls.validation });
@@ -70,7 +70,7 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
     it('clears the till number and the callback base URL with null, as the settings form sends them', async () => {
       const set = expectStatus(await api.patch('/settings/mpesa', { tillNumber: '123456', callbackBaseUrl: 'https://billing.example.co.ke' }), 200) as Body;
       expect(set).to.include({ tillNumber: '123456', callbackBaseUrl: 'https://billing.example.co.ke' });
-      expect((set.callbackUrls as Body).confirmation).to.equal(`https://billing.example.co.ke/api/v1/mpesa/c2b/confirmation/${token}`);
+      expect((set.callbackUrls as Body).confirmation).to.equal(`https://billing.example.co.ke/api/v1/callbacks/c2b/confirmation/${token}`);
       const cleared = expectStatus(await api.patch('/settings/mpesa', { tillNumber: null, callbackBaseUrl: null, allowedIps: [] }), 200) as Body;
       expect(cleared).to.include({ tillNumber: null, callbackBaseUrl: null });
     });
@@ -79,6 +79,24 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       const res = await api.patch('/settings/mpesa', { shortcode: '12ab' });
       expect(res.status).to.equal(422);
       expect((res.body as { error: Body }).error).to.include({ field: 'shortcode', message: 'Shortcode must be 5–7 digits' });
+    });
+
+    it('refuses a callback base URL Safaricom would filter out (M-Pesa or Safaricom in any spelling), as the fake Daraja does', async () => {
+      for (const url of ['https://mpesa.isp.co.ke', 'https://isp.co.ke/M-Pesa', 'https://pay.safaricom-isp.co.ke']) {
+        const res = await api.patch('/settings/mpesa', { callbackBaseUrl: url });
+        expect(res.status, url).to.equal(422);
+        expect((res.body as { error: Body }).error).to.include({ field: 'callbackBaseUrl' });
+      }
+      // the fake filters like Daraja: an old-style /mpesa/ URL is refused
+      const basic = Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64');
+      const oauth = (await (await fetch(`${fake.url}/oauth/v1/generate?grant_type=client_credentials`, { headers: { authorization: `Basic ${basic}` } })).json()) as { access_token: string };
+      const refused = await fetch(`${fake.url}/mpesa/c2b/v2/registerurl`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${oauth.access_token}` },
+        body: JSON.stringify({ ShortCode: SHORTCODE, ResponseType: 'Completed', ConfirmationURL: 'https://isp.co.ke/api/v1/mpesa/c2b/confirmation/x', ValidationURL: 'https://isp.co.ke/api/v1/callbacks/c2b/validation/x' }),
+      });
+      expect(refused.status).to.equal(400);
+      expect(await refused.json()).to.include({ errorMessage: 'Bad Request - Invalid ConfirmationURL' });
     });
 
     it('caches the OAuth token: many Daraja calls, one token', async () => {
@@ -251,6 +269,38 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       const done = await waitFor(res.checkoutRequestId as string, 'paid');
       await callback(controller.url, `/c2b/confirmation/${token}`, confirmation({ TransID: done.mpesaReceiptNumber, BillRefNumber: c.accountNumber }));
       expect((await mpesaPayments(c.id)).length).to.equal(1);
+    });
+
+    it('a prompt the STK query settled (no receipt) and the paybill confirmation of that money pay once, in either order', async () => {
+      // query first, then the confirmation carrying M-Pesa's receipt
+      const c = await customer();
+      fake.nextStk.push({ resultCode: 0, callback: false });
+      const res = expectStatus(await api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }), 201) as Body;
+      const checkout = res.checkoutRequestId as string;
+      const queried = await waitFor(checkout, 'paid');
+      expect(queried.mpesaReceiptNumber).to.equal(null);
+      const receipt = fake.stk.get(checkout)!.receipt as string;
+      await callback(controller.url, `/c2b/confirmation/${token}`, confirmation({ TransID: receipt, BillRefNumber: c.accountNumber, MSISDN: res.phone }));
+      expect((await mpesaPayments(c.id)).length).to.equal(1);
+      expect(await stored(receipt)).to.have.length(1);
+      expect((await stored(receipt))[0]!.reason).to.match(/^Paid once: the M-Pesa prompt/);
+      expect((expectStatus(await api.get(`/mpesa/stk/${checkout}`), 200) as Body).mpesaReceiptNumber).to.equal(receipt);
+
+      // the confirmation first, then the query
+      const d = await customer();
+      fake.nextStk.push({ resultCode: 0, callback: false });
+      const res2 = expectStatus(await api.post(`/customers/${d.id}/stk-push`, { amount: '1500' }), 201) as Body;
+      const checkout2 = res2.checkoutRequestId as string;
+      await eventually(async () => (fake.stk.get(checkout2)?.done ? true : undefined), 'the fake to decide');
+      const receipt2 = fake.stk.get(checkout2)!.receipt as string;
+      await callback(controller.url, `/c2b/confirmation/${token}`, confirmation({ TransID: receipt2, BillRefNumber: d.accountNumber }));
+      const done = await waitFor(checkout2, 'paid');
+      expect(done.mpesaReceiptNumber).to.equal(receipt2);
+      expect((await mpesaPayments(d.id)).length).to.equal(1);
+
+      // a second, separate paybill payment of the same amount is its own money
+      await callback(controller.url, `/c2b/confirmation/${token}`, confirmation({ BillRefNumber: d.accountNumber }));
+      expect((await mpesaPayments(d.id)).length).to.equal(2);
     });
 
     it("shows Daraja's refusal of a prompt and names a bad phone or amount", async () => {

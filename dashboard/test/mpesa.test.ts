@@ -123,9 +123,9 @@ describe('M-Pesa in the dashboard', function () {
       expect(await page.locator('input[name=consumerSecret]').inputValue()).to.equal('');
       const urls = await page.getByTestId('callback-url').allTextContents();
       expect(urls.map((u) => u.replace(/\/[\w-]+$/, ''))).to.deep.equal([
-        `${run.stack.controller.url}/api/v1/mpesa/c2b/validation`,
-        `${run.stack.controller.url}/api/v1/mpesa/c2b/confirmation`,
-        `${run.stack.controller.url}/api/v1/mpesa/stk/callback`,
+        `${run.stack.controller.url}/api/v1/callbacks/c2b/validation`,
+        `${run.stack.controller.url}/api/v1/callbacks/c2b/confirmation`,
+        `${run.stack.controller.url}/api/v1/callbacks/stk/callback`,
       ]);
       await page.getByRole('button', { name: 'Register URLs' }).click();
       await textOf(page.getByTestId('notice'), 'Registered with M-Pesa: Success');

@@ -56,7 +56,11 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   });
 
   // Daraja's callbacks: public, before the Origin check and the JSON parser of the API
-  app.use('/api/v1/mpesa', mpesaCallbacks(s));
+  // Daraja refuses callback URLs naming M-Pesa or Safaricom: they are registered under /callbacks;
+  // /mpesa stays as an alias for URLs registered by earlier versions
+  const callbacks = mpesaCallbacks(s);
+  app.use('/api/v1/callbacks', callbacks);
+  app.use('/api/v1/mpesa', callbacks);
 
   const api = express.Router();
   // Cross-site requests are refused on every state-changing route (SameSite cookies are the first

@@ -72,6 +72,18 @@ const TX_SELECT = `SELECT t.id, t.source, t.trans_id, t.trans_type, t.trans_time
   FROM mpesa_transactions t LEFT JOIN customers c ON c.id = t.customer_id`;
 
 /** M-Pesa transactions and STK pushes: the only SQL of the M-Pesa code. */
+/** A stored transaction waiting to become a payment. */
+export interface ReceivedRow {
+  id: string;
+  source: 'c2b' | 'stk';
+  trans_id: string;
+  amount_minor: string;
+  bill_ref_number: string | null;
+  customer_id: string | null;
+  msisdn: string | null;
+  paid_at: Date;
+}
+
 export class MpesaRepository {
   constructor(private readonly db: Database) {}
 
@@ -106,13 +118,54 @@ export class MpesaRepository {
   }
 
   /** Locks a row still waiting to be turned into a payment; undefined when someone else did it. */
-  async lockReceived(id: string, tx: Transaction): Promise<{ id: string; source: 'c2b' | 'stk'; trans_id: string; amount_minor: string; bill_ref_number: string | null; customer_id: string | null } | undefined> {
-    return (await this.db.prepared<{ id: string; source: 'c2b' | 'stk'; trans_id: string; amount_minor: string; bill_ref_number: string | null; customer_id: string | null }>(
+  async lockReceived(id: string, tx: Transaction): Promise<ReceivedRow | undefined> {
+    return (await this.db.prepared<ReceivedRow>(
       'mpesa_lock_received',
-      `SELECT id, source, trans_id, amount_minor, bill_ref_number, customer_id FROM mpesa_transactions WHERE id = $1 AND status = 'received' FOR UPDATE`,
+      `SELECT id, source, trans_id, amount_minor, bill_ref_number, customer_id, msisdn, received_at AS paid_at
+         FROM mpesa_transactions WHERE id = $1 AND status = 'received' FOR UPDATE`,
       [id],
       tx,
     ))[0];
+  }
+
+  /**
+   * A prompt the STK query settled (the query carries no M-Pesa receipt) that a paybill
+   * confirmation may be the same money as: the customer's, the same amount, asked within 10 minutes
+   * of the payment, from the same phone when the confirmation shows it. Locked; at most one.
+   */
+  async receiptlessPrompt(customerId: string, amountMinor: string, msisdn: string | null, paidAt: Date, tx: Transaction): Promise<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null } | undefined> {
+    return (await this.db.rows<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null }>(
+      `SELECT s.checkout_request_id, s.payment_id, t.receipt_number
+         FROM mpesa_stk_requests s LEFT JOIN mpesa_transactions t ON t.trans_id = 'STK-' || s.checkout_request_id
+        WHERE s.customer_id = $1 AND s.amount_minor = $2::bigint AND s.status = 'paid' AND s.mpesa_receipt_number IS NULL
+          AND s.created_at BETWEEN $4::timestamptz - interval '10 minutes' AND $4::timestamptz + interval '10 minutes' AND ($3::text IS NULL OR s.phone = $3)
+        ORDER BY s.created_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`,
+      [customerId, amountMinor, msisdn, paidAt],
+      tx,
+    ))[0];
+  }
+
+  /**
+   * The other order: a paybill confirmation already paid this customer the prompt's amount since
+   * the prompt was sent (10 minutes' slack), from the prompt's phone when it shows one, and no
+   * other prompt has claimed it.
+   */
+  async confirmationOfPrompt(push: StkRow, tx: Transaction): Promise<{ trans_id: string; payment_id: string | null } | undefined> {
+    return (await this.db.rows<{ trans_id: string; payment_id: string | null }>(
+      `SELECT t.trans_id, t.payment_id FROM mpesa_transactions t
+        WHERE t.source = 'c2b' AND t.status = 'matched' AND t.customer_id = $1 AND t.amount_minor = $2::bigint
+          AND t.received_at BETWEEN $3::timestamptz - interval '10 minutes' AND $3::timestamptz + interval '10 minutes'
+          AND (t.msisdn IS NULL OR t.msisdn !~ '^254[0-9]{9}$' OR t.msisdn = $4)
+          AND NOT EXISTS (SELECT 1 FROM mpesa_stk_requests s WHERE s.mpesa_receipt_number = t.trans_id)
+        ORDER BY t.received_at LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
+      [push.customer_id, push.amount_minor, push.created_at, push.phone],
+      tx,
+    ))[0];
+  }
+
+  /** Records M-Pesa's receipt on a prompt paid without one. */
+  async setPromptReceipt(checkoutRequestId: string, receipt: string, tx: Transaction): Promise<void> {
+    await this.db.exec(`UPDATE mpesa_stk_requests SET mpesa_receipt_number = $2 WHERE checkout_request_id = $1`, [checkoutRequestId, receipt], tx);
   }
 
   /** Locks an unmatched row for assignment. */

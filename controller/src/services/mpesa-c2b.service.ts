@@ -125,6 +125,16 @@ export class MpesaC2bService {
       await this.repo.settle(id, { status: 'unmatched', reason: row.bill_ref_number ? `No customer has account number "${row.bill_ref_number}"` : 'No account number given' }, tx);
       return undefined;
     }
+    if (row.source === 'c2b') {
+      // the same money as a prompt the STK query settled without M-Pesa's receipt: paid once
+      const msisdn = row.msisdn && /^254\d{9}$/.test(row.msisdn) ? row.msisdn : null;
+      const prompt = await this.repo.receiptlessPrompt(String(customerId), row.amount_minor, msisdn, new Date(row.paid_at), tx);
+      if (prompt) {
+        await this.repo.setPromptReceipt(prompt.checkout_request_id, row.trans_id, tx);
+        await this.repo.settle(id, { status: 'matched', customerId: String(customerId), paymentId: prompt.payment_id, receiptNumber: prompt.receipt_number, reason: `Paid once: the M-Pesa prompt ${prompt.checkout_request_id} was settled by the STK query before this receipt arrived` }, tx);
+        return undefined;
+      }
+    }
     const paid = await this.receiver.receivePayment(null, { customerId: String(customerId), method: 'mpesa', amountMinor: BigInt(row.amount_minor), reference: row.trans_id, note: `M-Pesa ${row.source === 'stk' ? 'prompt' : 'paybill'} ${row.trans_id}` }, tx);
     await this.repo.settle(id, { status: 'matched', customerId: String(customerId), paymentId: paid.entryId, receiptNumber: paid.receiptNumber }, tx);
     return paid;

@@ -87,7 +87,7 @@ export class MpesaSettingsService {
 
   /** The three callback URLs Daraja is given. */
   callbackUrls(c: MpesaConfig): MpesaSettingsView['callbackUrls'] {
-    const base = `${(c.callbackBaseUrl ?? this.config.publicUrl).replace(/\/+$/, '')}/api/v1/mpesa`;
+    const base = `${(c.callbackBaseUrl ?? this.config.publicUrl).replace(/\/+$/, '')}/api/v1/callbacks`;
     return { validation: `${base}/c2b/validation/${c.token}`, confirmation: `${base}/c2b/confirmation/${c.token}`, stkCallback: `${base}/stk/callback/${c.token}` };
   }
 

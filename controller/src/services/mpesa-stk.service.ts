@@ -137,6 +137,15 @@ export class MpesaStkService {
     await this.db.transaction(async (tx) => {
       const current = await this.repo.stk(push.checkout_request_id, tx, true);
       if (!current || current.status !== 'pending') return;
+      if (!r.receipt) {
+        // settled by the query, which carries no receipt: a paybill confirmation of this very money
+        // may already have paid the customer, and then it is this prompt's receipt
+        const confirmed = await this.repo.confirmationOfPrompt(current, tx);
+        if (confirmed) {
+          await this.repo.finishStk(push.checkout_request_id, { status: 'paid', resultCode: String(r.resultCode), resultDesc: r.resultDesc || null, receipt: confirmed.trans_id, paymentId: confirmed.payment_id }, tx);
+          return;
+        }
+      }
       // the money is stored like a confirmation, under M-Pesa's receipt: if the paybill's confirmation
       // of the same payment also arrives, the unique TransID keeps it to one payment
       const transId = r.receipt ?? `STK-${push.checkout_request_id}`.slice(0, 100);

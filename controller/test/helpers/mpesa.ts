@@ -45,7 +45,7 @@ export function confirmation(extra: Record<string, unknown> = {}): Record<string
 
 /** POSTs a raw body to a public callback path, as Daraja does (no cookie, no Origin). */
 export async function callback(baseUrl: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${baseUrl}/api/v1/mpesa${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}/api/v1/callbacks${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();
   let parsed: Record<string, unknown>;
   try {

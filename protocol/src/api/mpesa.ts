@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { Amount, Id, blankAsAbsent } from './common.ts';
 
+/** Words Daraja filters out of callback URLs (its URL guidelines: M-Pesa, Safaricom and their variants, any case). */
+export const DARAJA_REFUSED_URL = /m[\s_.-]*pesa|safaricom/i;
+
 /** Daraja environments. */
 export const MpesaEnvironment = z.enum(['sandbox', 'production']);
 /** Paybill, or a till (Buy Goods) with its store number. */
@@ -28,7 +31,14 @@ export const UpdateMpesaSettingsRequest = z.object({
   /** Source addresses allowed to call the callbacks; empty = any. */
   allowedIps: z.array(z.string().trim().regex(/^[0-9a-fA-F:.]{2,45}$/, 'Allowed IPs must be IP addresses')).max(50).optional(),
   /** The public HTTPS base the callback URLs are built on (default: the controller's public URL). */
-  callbackBaseUrl: clearable(z.string().trim().url('Callback base URL must be a URL').max(300)),
+  callbackBaseUrl: clearable(
+    z
+      .string()
+      .trim()
+      .url('Callback base URL must be a URL')
+      .max(300)
+      .refine((u) => !DARAJA_REFUSED_URL.test(u), 'Safaricom refuses callback URLs that contain "M-Pesa" or "Safaricom" in any spelling: use another host name'),
+  ),
 });
 export type UpdateMpesaSettingsRequest = z.infer<typeof UpdateMpesaSettingsRequest>;
 

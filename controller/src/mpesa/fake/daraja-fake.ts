@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { darajaTimestamp } from '../daraja-client.ts';
+import { DARAJA_REFUSED_URL } from '@mtandao/protocol/api';
 import { fakePage } from './page.ts';
 
 // A local Safaricom Daraja for tests and the demo, built from the documented payloads: OAuth,
@@ -251,7 +252,8 @@ export class DarajaFake {
       if (!/^\d{5,7}$/.test(shortCode)) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid ShortCode');
       if (body.ResponseType !== 'Completed' && body.ResponseType !== 'Cancelled') return this.error(res, 400, '400.002.02', 'Bad Request - Invalid ResponseType');
       for (const k of ['ConfirmationURL', 'ValidationURL'] as const) {
-        if (!/^https?:\/\/\S+$/.test(String(body[k] ?? ''))) return this.error(res, 400, '400.002.02', `Bad Request - Invalid ${k}`);
+        const url = String(body[k] ?? '');
+        if (!/^https?:\/\/\S+$/.test(url) || DARAJA_REFUSED_URL.test(url)) return this.error(res, 400, '400.002.02', `Bad Request - Invalid ${k}`);
       }
       this.registrations.set(shortCode, { ShortCode: shortCode, ResponseType: String(body.ResponseType), ConfirmationURL: String(body.ConfirmationURL), ValidationURL: String(body.ValidationURL), version: path.includes('/v2/') ? 'v2' : 'v1' });
       return this.send(res, 200, { OriginatorCoversationID: `${randomBytes(3).readUIntBE(0, 3)}-${randomBytes(4).readUInt32BE()}-1`, ResponseCode: '0', ResponseDescription: 'Success' });
@@ -260,6 +262,7 @@ export class DarajaFake {
       if (!this.authorised(req)) return this.error(res, 404, '404.001.03', 'Invalid Access Token');
       const problem = this.checkStk(body, ['BusinessShortCode', 'Password', 'Timestamp', 'TransactionType', 'Amount', 'PartyA', 'PartyB', 'PhoneNumber', 'CallBackURL', 'AccountReference', 'TransactionDesc']);
       if (problem) return this.error(res, 400, '400.002.02', `Bad Request - Invalid ${problem}`);
+      if (DARAJA_REFUSED_URL.test(String(body.CallBackURL))) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid CallBackURL');
       if (!/^254(7|1)\d{8}$/.test(String(body.PhoneNumber))) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid PhoneNumber');
       if (!Number.isInteger(Number(body.Amount)) || Number(body.Amount) < 1) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid Amount');
       if (String(body.AccountReference).length > 12) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid AccountReference');
