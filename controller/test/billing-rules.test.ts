@@ -122,12 +122,14 @@ describe('billing rules (SPEC section 11)', () => {
 
   describe('at expiry: auto-renew, grace, expire', () => {
     const on = { autoRenew: true, graceHours: 0 };
-    const rows: { name: string; state: AccountState; settings: { autoRenew: boolean; graceHours: number }; action: string; balance?: bigint; expiresAt?: Date; planId?: string; next?: PlanTerms }[] = [
+    const rows: { name: string; state: AccountState; settings: { autoRenew: boolean; graceHours: number }; action: string; balance?: bigint; expiresAt?: Date; planId?: string; next?: PlanTerms; then?: boolean }[] = [
       { name: 'balance covers the price: renews from the old expiry', state: account('active', 150_000n, 0), settings: on, action: 'renew', balance: 0n, expiresAt: at(30) },
       { name: 'balance covers the scheduled plan: renews onto it', state: account('active', 300_000n, 0), settings: on, action: 'renew', balance: 0n, expiresAt: at(30), planId: '2', next: PREMIUM },
       { name: 'balance short: expires', state: account('active', 149_999n, 0), settings: on, action: 'expire' },
       { name: 'auto-renew off: expires even with cover', state: account('active', 150_000n, 0), settings: { autoRenew: false, graceHours: 0 }, action: 'expire' },
       { name: 'within the grace hours: keeps service', state: account('active', 0n, 0), settings: { autoRenew: true, graceHours: 2 }, action: 'grace' },
+      { name: 'down for 65 days with cover for 5: catches up 3 periods from the old expiry, the last ending after now', state: account('active', 750_000n, -65), settings: on, action: 'renew', balance: 300_000n, expiresAt: at(25) },
+      { name: 'down for 65 days with cover for 2: renews 2 periods, still past, then expires', state: account('active', 300_000n, -65), settings: on, action: 'renew', balance: 0n, expiresAt: at(-5), then: true },
       { name: 'past the grace hours: expires', state: { status: 'active', balanceMinor: 0n, expiresAt: new Date(NOW.getTime() - 3 * 3_600_000) }, settings: { autoRenew: true, graceHours: 2 }, action: 'expire' },
       { name: 'not yet due: nothing', state: account('active', 0n, 1), settings: on, action: 'none' },
       { name: 'not active: nothing', state: account('suspended', 500_000n, -1), settings: on, action: 'none' },
@@ -140,9 +142,21 @@ describe('billing rules (SPEC section 11)', () => {
           expect(d.balanceAfterMinor).to.equal(r.balance);
           expect(d.expiresAt.getTime()).to.equal(r.expiresAt!.getTime());
           expect(d.planId).to.equal(r.planId ?? MONTHLY.id);
+          expect(d.thenExpire).to.equal(r.then ?? false);
+          // the periods follow on without a gap, from the old expiry to the new one
+          expect(d.charges[0]!.periodStart.getTime()).to.equal(r.state.expiresAt!.getTime());
+          for (let i = 1; i < d.charges.length; i++) expect(d.charges[i]!.periodStart.getTime()).to.equal(d.charges[i - 1]!.periodEnd.getTime());
+          expect(d.charges.at(-1)!.periodEnd.getTime()).to.equal(d.expiresAt.getTime());
         }
       });
     }
+    it('months keep their day: the i-th period ends i months after the old expiry (31 Jan, 28 Feb, 31 Mar)', () => {
+      const monthly: PlanTerms = { id: '7', priceMinor: 100_000n, validityCount: 1, validityUnit: 'months' };
+      const d = decideAtExpiry({ status: 'active', balanceMinor: 500_000n, expiresAt: new Date('2026-01-31T12:00:00Z') }, monthly, on, new Date('2026-03-15T00:00:00Z'));
+      expect(d.action).to.equal('renew');
+      if (d.action !== 'renew') return;
+      expect(d.charges.map((c) => c.periodEnd.toISOString())).to.deep.equal(['2026-02-28T12:00:00.000Z', '2026-03-31T12:00:00.000Z']);
+    });
     it('grace ends graceHours after the expiry', () => {
       const d = decideAtExpiry(account('active', 0n, 0), MONTHLY, { autoRenew: true, graceHours: 5 }, NOW);
       expect(d).to.deep.equal({ action: 'grace', blockAt: new Date(NOW.getTime() + 5 * 3_600_000) });

@@ -196,23 +196,34 @@ export function extension(state: Pick<AccountState, 'status' | 'expiresAt'>, cou
 /** What the expiry engine does with an active customer whose expiry has come. */
 export type ExpiryDecision =
   | { action: 'none' }
-  | { action: 'renew'; charge: PeriodCharge; balanceAfterMinor: bigint; expiresAt: Date; planId: string }
+  | { action: 'renew'; charges: PeriodCharge[]; balanceAfterMinor: bigint; expiresAt: Date; planId: string; thenExpire: boolean }
   | { action: 'grace'; blockAt: Date }
   | { action: 'expire' };
 
+/** Catch-up periods one sweep renews at most for one customer. */
+export const MAX_CATCH_UP_PERIODS = 400;
+
 /**
  * At expiry, a balance that covers the price auto-renews instead of expiring (setting, default
- * on), onto the scheduled next plan when there is one, from the old expiry so periods stay
- * continuous. Otherwise the customer keeps service during the grace hours, then expires.
+ * on), onto the scheduled next plan when there is one. Periods follow on from the old expiry —
+ * the i-th ends i validities after it, so months keep their day — as many as the balance pays,
+ * up to the first that ends after now: after a controller outage no time is lost and none is
+ * charged twice. When the periods paid still end in the past, the customer then expires once past
+ * the grace. Without cover: grace hours of service, then expired. The expiry sweep's SQL is this
+ * rule set-based (`ExpiryRepository.autoRenew`; test/e2e/expiry.test.ts holds them side by side).
  */
-export function decideAtExpiry(state: AccountState, plan: PlanTerms, settings: Pick<BillingSettings, 'autoRenew' | 'graceHours'>, now: Date, nextPlan?: PlanTerms | null): ExpiryDecision {
+export function decideAtExpiry(state: AccountState, plan: PlanTerms, settings: Pick<BillingSettings, 'autoRenew' | 'graceHours'>, now: Date, nextPlan?: PlanTerms | null, maxPeriods = MAX_CATCH_UP_PERIODS): ExpiryDecision {
   if (state.status !== 'active' || !state.expiresAt || state.expiresAt > now) return { action: 'none' };
   const target = nextPlan ?? plan;
   if (settings.autoRenew && target.priceMinor > 0n && state.balanceMinor >= target.priceMinor) {
-    // renew from the old expiry, unless the customer is already past the grace (then from now)
-    const start = pastGrace(state.expiresAt, settings.graceHours, now) ? now : state.expiresAt;
-    const end = periodEnd(start, target);
-    return { action: 'renew', charge: { kind: 'plan', amountMinor: target.priceMinor, planId: target.id, periodStart: start, periodEnd: end }, balanceAfterMinor: state.balanceMinor - target.priceMinor, expiresAt: end, planId: target.id };
+    const from = state.expiresAt;
+    const end = (i: number) => addValidity(from, i * target.validityCount, target.validityUnit);
+    const affordable = state.balanceMinor / target.priceMinor;
+    let periods = 1;
+    while (periods < maxPeriods && BigInt(periods) < affordable && end(periods) <= now) periods++;
+    const charges: PeriodCharge[] = Array.from({ length: periods }, (_, i) => ({ kind: 'plan', amountMinor: target.priceMinor, planId: target.id, periodStart: i === 0 ? from : end(i), periodEnd: end(i + 1) }));
+    const expiresAt = end(periods);
+    return { action: 'renew', charges, balanceAfterMinor: state.balanceMinor - BigInt(periods) * target.priceMinor, expiresAt, planId: target.id, thenExpire: pastGrace(expiresAt, settings.graceHours, now) };
   }
   if (!pastGrace(state.expiresAt, settings.graceHours, now)) return { action: 'grace', blockAt: new Date(state.expiresAt.getTime() + settings.graceHours * 3_600_000) };
   return { action: 'expire' };

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Database } from '../db/database.ts';
+import { MAX_CATCH_UP_PERIODS } from '../domain/billing.ts';
 import type { Logger } from '../logger.ts';
 import { expiredKey, reminderKey, type ExpiryRepository } from '../repositories/expiry.repository.ts';
 import type { ProvisioningService } from './provisioning.service.ts';
@@ -28,9 +29,6 @@ export interface SweepResult {
   /** Milliseconds per step (renew, expire, notices, reminders, total). */
   ms?: Record<string, number>;
 }
-
-/** Periods one sweep renews per customer at most (a year of daily periods, catching up). */
-const MAX_CATCH_UP_PERIODS = 400;
 
 /**
  * The expiry engine: one leader (a session advisory lock on a dedicated connection) sweeps every

@@ -154,6 +154,47 @@ describe('expiry engine', function () {
       }
     });
 
+    it("renews as the billing rule decideAtExpiry says, case by case (the sweep's SQL and the domain rule are one rule)", async () => {
+      const { decideAtExpiry } = await import('../../src/domain/billing.ts');
+      const settings = await controller.services.settings.billing();
+      const month = await fx.plan('hotspot', { routerIds: [world.router.id as string] }, { validity: { count: 1, unit: 'months' }, price: '1000' });
+      const cases: { plan: Body; credit: string; ago: string }[] = [
+        { plan: world.hotspot, credit: '70', ago: '5 seconds' },
+        { plan: world.hotspot, credit: '200', ago: '2 days 1 hour' },
+        { plan: world.hotspot, credit: '100', ago: '3 days 1 hour' },
+        { plan: world.hotspot, credit: '20', ago: '1 hour' },
+        { plan: month, credit: '3000', ago: '40 days' },
+        { plan: month, credit: '1000', ago: '75 days' },
+      ];
+      const made: { id: string; before: Awaited<ReturnType<typeof customer>>; plan: Body }[] = [];
+      for (const k of cases) {
+        const c = expectStatus(await api.post('/customers', fx.customerBody(k.plan.id as string, { connectionType: 'hotspot' })), 201) as Body;
+        expectStatus(await api.post(`/customers/${c.id}/payments`, { kind: 'adjustment', amount: k.credit, note: 'test credit' }), 201);
+        await rows(controller, `UPDATE customers SET expires_at = date_trunc('milliseconds', now() - $2::interval) WHERE id = $1`, [c.id, k.ago]);
+        made.push({ id: c.id as string, before: await customer(c.id as string), plan: k.plan });
+      }
+      const now = new Date();
+      await controller.services.expiry.sweep();
+      for (const m of made) {
+        const plan = expectStatus(await api.get(`/plans/${m.plan.id}`), 200) as { id: string; price: string; validity: { count: number; unit: 'minutes' | 'hours' | 'days' | 'months' } };
+        const terms = { id: plan.id, priceMinor: BigInt(Math.round(Number(plan.price) * 100)), validityCount: plan.validity.count, validityUnit: plan.validity.unit };
+        const d = decideAtExpiry({ status: 'active', balanceMinor: BigInt(m.before.balance_minor), expiresAt: new Date(m.before.expires_at) }, terms, settings, now);
+        const after = await customer(m.id);
+        const label = `${m.plan.name} ${m.before.balance_minor} ${new Date(m.before.expires_at).toISOString()}: ${d.action}`;
+        const ch = await charges(m.id);
+        if (d.action === 'renew') {
+          expect(after.status, label).to.equal(d.thenExpire ? 'expired' : 'active');
+          expect(new Date(after.expires_at).toISOString(), label).to.equal(d.expiresAt.toISOString());
+          expect(after.balance_minor, label).to.equal(d.balanceAfterMinor.toString());
+          expect(ch.map((x) => [new Date(x.period_start).toISOString(), new Date(x.period_end).toISOString()]), label).to.deep.equal(d.charges.map((x) => [x.periodStart.toISOString(), x.periodEnd.toISOString()]));
+        } else {
+          expect(ch, label).to.have.length(0);
+          expect(after.balance_minor, label).to.equal(m.before.balance_minor);
+          expect(after.status, label).to.equal(d.action === 'expire' ? 'expired' : 'active');
+        }
+      }
+    });
+
     it('expires instead when auto-renew is off', async () => {
       expectStatus(await api.request('PUT', '/settings/billing', { autoRenew: false }), 200);
       try {
