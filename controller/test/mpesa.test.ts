@@ -303,6 +303,45 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       expect((await mpesaPayments(d.id)).length).to.equal(2);
     });
 
+    it('holds no database connection while Daraja answers a prompt; its Idempotency-Key replays the one prompt', async () => {
+      const c = await customer();
+      fake.pushAnswerDelayMs = 1500;
+      try {
+        const key = { 'idempotency-key': `stk-${c.id}` };
+        const pushing = api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }, key);
+        const claimed = async () => (await controller.services.db.rows<{ n: string }>('SELECT count(*) AS n FROM idempotency_keys WHERE key = $1', [key['idempotency-key']]))[0]!.n;
+        await eventually(async () => ((await claimed()) === '1' ? true : undefined), 'the key to be claimed');
+        // the embedded database has one connection: a request must not wait for Safaricom
+        const t0 = performance.now();
+        expectStatus(await api.get(`/customers/${c.id}`), 200);
+        expect(performance.now() - t0).to.be.below(1000);
+        const meanwhile = await api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }, key);
+        expect(meanwhile.status).to.equal(409);
+        const first = expectStatus(await pushing, 201) as Body;
+        const again = await api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }, key);
+        expect(again.status).to.equal(201);
+        expect(again.headers.get('idempotent-replayed')).to.equal('true');
+        expect((again.body as Body).checkoutRequestId).to.equal(first.checkoutRequestId);
+        expect([...fake.stk.values()].filter((r) => r.request.AccountReference === String(c.accountNumber).slice(0, 12))).to.have.length(1);
+      } finally {
+        fake.pushAnswerDelayMs = 0;
+      }
+    });
+
+    it('a prompt Daraja refuses releases its Idempotency-Key: the retry asks again', async () => {
+      const c = await customer();
+      const key = { 'idempotency-key': `stk-refused-${c.id}` };
+      expectStatus(await api.patch('/settings/mpesa', { passkey: 'not-the-passkey' }), 200);
+      try {
+        expect((await api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }, key)).status).to.equal(502);
+      } finally {
+        expectStatus(await api.patch('/settings/mpesa', { passkey: PASSKEY }), 200);
+      }
+      const retry = await api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }, key);
+      expect(retry.status).to.equal(201);
+      expect(retry.headers.get('idempotent-replayed')).to.equal(null);
+    });
+
     it("shows Daraja's refusal of a prompt and names a bad phone or amount", async () => {
       const c = await customer();
       const phone = await api.post(`/customers/${c.id}/stk-push`, { phone: '0612345678' });

@@ -167,10 +167,12 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
       });
       const key = req.get('idempotency-key');
       if (key !== undefined && actor && isIdempotent(def)) {
-        const answer = await s.idempotency.run({ userId: actor.userId, key, request: `${req.method} ${req.baseUrl}${req.path}`, body: req.body }, async () => {
+        const request = { userId: actor.userId, key, request: `${req.method} ${req.baseUrl}${req.path}`, body: req.body };
+        const work = async () => {
           const out = await call();
           return out instanceof HttpResult ? { status: out.options.status ?? def.status ?? 200, body: out.body } : { status: def.status ?? 200, body: out };
-        });
+        };
+        const answer = def.idempotent === 'reserve' ? await s.idempotency.reserveAndRun(request, work) : await s.idempotency.run(request, work);
         if (answer.replayed) res.setHeader('idempotent-replayed', 'true');
         res.status(answer.status).type('application/json').send(answer.body);
         return;

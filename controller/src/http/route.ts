@@ -85,8 +85,11 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /**
    * Whether an `Idempotency-Key` header is honoured. Every signed-in POST honours it unless this
    * says `false` (routes whose answer holds a secret shown once: it is not kept for a replay).
+   * `'reserve'`: for handlers that wait on another service (Daraja): the key is claimed and
+   * committed first, the handler runs outside that transaction, and its answer is stored after —
+   * no database connection is held across the remote call.
    */
-  idempotent?: boolean;
+  idempotent?: boolean | 'reserve';
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => Promise<unknown>;
 }
 

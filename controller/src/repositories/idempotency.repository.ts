@@ -40,6 +40,16 @@ export class IdempotencyRepository {
     await this.db.exec('UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2', [userId, key, status, response], tx);
   }
 
+  /** Gives up a reservation without an answer older than `ms` (its request crashed mid-call). */
+  async releaseStale(tx: Transaction, userId: string, key: string, ms: number): Promise<void> {
+    await this.db.exec(`DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL AND created_at < now() - make_interval(secs => $3)`, [userId, key, ms / 1000], tx);
+  }
+
+  /** Drops a reservation whose request failed: a retry runs afresh. */
+  async release(tx: Transaction, userId: string, key: string): Promise<void> {
+    await this.db.exec('DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL', [userId, key], tx);
+  }
+
   /** Forgets keys older than the TTL. */
   async purge(tx?: Transaction): Promise<number> {
     return this.db.exec(`DELETE FROM idempotency_keys WHERE created_at < now() - interval '${IDEMPOTENCY_TTL}'`, [], tx);

@@ -84,7 +84,43 @@ export class IdempotencyService {
       throw err;
     }
   }
+
+  /**
+   * For handlers that wait on a remote service: the key is claimed in a transaction of its own,
+   * the work runs outside it, and the answer is stored after. A duplicate meanwhile gets 409 (in
+   * progress); a failure releases the key, so a retry runs afresh; a claim left by a crash
+   * mid-call is given up after two minutes.
+   */
+  async reserveAndRun(req: IdempotentRequest, work: () => Promise<{ status: number; body: unknown }>): Promise<Answer> {
+    IdempotencyService.checkKey(req.key);
+    const bodyHash = createHash('sha256').update(canonical(req.body ?? null)).digest('hex');
+    const earlier = await this.db.transaction(async (tx): Promise<Answer | undefined> => {
+      await this.keys.releaseStale(tx, req.userId, req.key, RESERVATION_MS);
+      if (await this.keys.claim(tx, req.userId, req.key, req.request, bodyHash, WAIT_MS)) return undefined;
+      const first = (await this.keys.find(tx, req.userId, req.key))!;
+      if (first.request !== req.request || first.body_hash !== bodyHash) {
+        const message = 'This Idempotency-Key was already used for a different request';
+        throw new AppError(422, message, { field: 'Idempotency-Key', issues: [{ field: 'Idempotency-Key', message }] });
+      }
+      if (first.status === null || first.response === null) throw inProgress();
+      return { status: first.status, body: first.response, replayed: true };
+    });
+    if (earlier) return earlier;
+    let out: { status: number; body: unknown };
+    try {
+      out = await work();
+    } catch (err) {
+      await this.db.transaction((tx) => this.keys.release(tx, req.userId, req.key));
+      throw err;
+    }
+    const body = JSON.stringify(out.body ?? null);
+    await this.db.transaction((tx) => this.keys.complete(tx, req.userId, req.key, out.status, body));
+    return { status: out.status, body, replayed: false };
+  }
 }
+
+/** A reservation whose handler never finished (a crash mid-call) is given up after this long. */
+const RESERVATION_MS = 120_000;
 
 const inProgress = () => new AppError(409, 'A request with this Idempotency-Key is in progress; retry in a moment', { field: 'Idempotency-Key' });
 

@@ -89,6 +89,8 @@ export class DarajaFake {
   tokensIssued = 0;
   /** Outcomes for the next STK pushes, first in first out; then the phone number decides. */
   readonly nextStk: StkOutcome[] = [];
+  /** How long the next STK push requests wait before Daraja answers them (a slow Safaricom). */
+  pushAnswerDelayMs = 0;
   #server: Server | undefined;
   #timers = new Set<NodeJS.Timeout>();
   url = '';
@@ -259,6 +261,7 @@ export class DarajaFake {
       return this.send(res, 200, { OriginatorCoversationID: `${randomBytes(3).readUIntBE(0, 3)}-${randomBytes(4).readUInt32BE()}-1`, ResponseCode: '0', ResponseDescription: 'Success' });
     }
     if (method === 'POST' && path === '/mpesa/stkpush/v1/processrequest') {
+      if (this.pushAnswerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pushAnswerDelayMs));
       if (!this.authorised(req)) return this.error(res, 404, '404.001.03', 'Invalid Access Token');
       const problem = this.checkStk(body, ['BusinessShortCode', 'Password', 'Timestamp', 'TransactionType', 'Amount', 'PartyA', 'PartyB', 'PhoneNumber', 'CallBackURL', 'AccountReference', 'TransactionDesc']);
       if (problem) return this.error(res, 400, '400.002.02', `Bad Request - Invalid ${problem}`);
