@@ -3,7 +3,7 @@ import { Transmitter } from 'node-routeros';
 import { decodeWin1252, encodeWin1252 } from '../src/drivers/encoding.ts';
 import { decodeLength, encodeLength, encodeSentence, lengthPrefixSize, SentenceReader, WireError } from '../src/drivers/routeros-api/wire.ts';
 import { PASSWORD, routerPerSuite, USER, type Router } from './helpers/sim-fixtures.ts';
-import { RawApi } from './helpers/sim-raw-api.ts';
+import { RawApi } from '@mtandao/routeros-sim/raw-api';
 
 // Lengths either side of each prefix size, with the bytes the RouterOS API manual prescribes.
 const BOUNDARIES: [number, number[]][] = [

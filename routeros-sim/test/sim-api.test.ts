@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { PASSWORD, startRouter, USER, type Router } from './helpers/fixtures.ts';
-import { RawApi } from './helpers/raw-api.ts';
+import { RawApi } from '../src/raw-api.ts';
 
 const trapOf = (reply: string[][]): string[] | undefined => reply.find((s) => s[0] === '!trap');
 const retOf = (reply: string[][]): string => reply.at(-1)?.find((w) => w.startsWith('=ret='))?.slice(5) ?? '';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, Transaction } from '../db/database.ts';
 import type { IdempotencyRepository } from '../repositories/idempotency.repository.ts';
 
 /** An answer as the API sends it: a status and the exact JSON text. */
@@ -64,16 +64,8 @@ export class IdempotencyService {
           this.lastPurge = Date.now();
           await this.keys.purge(tx);
         }
-        if (!(await this.keys.claim(tx, req.userId, req.key, req.request, bodyHash, WAIT_MS))) {
-          const first = (await this.keys.find(tx, req.userId, req.key))!;
-          if (first.request !== req.request || first.body_hash !== bodyHash) {
-            const message = 'This Idempotency-Key was already used for a different request';
-            throw new AppError(422, message, { field: 'Idempotency-Key', issues: [{ field: 'Idempotency-Key', message }] });
-          }
-          // a claim is only ever committed with its answer; a row without one cannot be seen
-          if (first.status === null || first.response === null) throw inProgress();
-          return { status: first.status, body: first.response, replayed: true };
-        }
+        // a claim made here is only ever committed with its answer (a reserved one may be seen without)
+        if (!(await this.keys.claim(tx, req.userId, req.key, req.request, bodyHash, WAIT_MS))) return this.earlier(tx, req, bodyHash);
         const out = await work();
         const body = JSON.stringify(out.body ?? null);
         await this.keys.complete(tx, req.userId, req.key, out.status, body);
@@ -83,6 +75,17 @@ export class IdempotencyService {
       if (lockTimeout(err)) throw inProgress();
       throw err;
     }
+  }
+
+  /** The answer kept for a key already claimed: replayed, or refused when the request differs or is still running. */
+  private async earlier(tx: Transaction, req: IdempotentRequest, bodyHash: string): Promise<Answer> {
+    const first = (await this.keys.find(tx, req.userId, req.key))!;
+    if (first.request !== req.request || first.body_hash !== bodyHash) {
+      const message = 'This Idempotency-Key was already used for a different request';
+      throw new AppError(422, message, { field: 'Idempotency-Key', issues: [{ field: 'Idempotency-Key', message }] });
+    }
+    if (first.status === null || first.response === null) throw inProgress();
+    return { status: first.status, body: first.response, replayed: true };
   }
 
   /**
@@ -96,14 +99,7 @@ export class IdempotencyService {
     const bodyHash = createHash('sha256').update(canonical(req.body ?? null)).digest('hex');
     const earlier = await this.db.transaction(async (tx): Promise<Answer | undefined> => {
       await this.keys.releaseStale(tx, req.userId, req.key, RESERVATION_MS);
-      if (await this.keys.claim(tx, req.userId, req.key, req.request, bodyHash, WAIT_MS)) return undefined;
-      const first = (await this.keys.find(tx, req.userId, req.key))!;
-      if (first.request !== req.request || first.body_hash !== bodyHash) {
-        const message = 'This Idempotency-Key was already used for a different request';
-        throw new AppError(422, message, { field: 'Idempotency-Key', issues: [{ field: 'Idempotency-Key', message }] });
-      }
-      if (first.status === null || first.response === null) throw inProgress();
-      return { status: first.status, body: first.response, replayed: true };
+      return (await this.keys.claim(tx, req.userId, req.key, req.request, bodyHash, WAIT_MS)) ? undefined : this.earlier(tx, req, bodyHash);
     });
     if (earlier) return earlier;
     let out: { status: number; body: unknown };
