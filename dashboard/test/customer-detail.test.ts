@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { CustomerView, PlanView } from '@mtandao/protocol/api';
 import { expectStatus } from '../../controller/test/helpers/client.ts';
-import { openAction, screenshot, textOf } from './helpers/browser.ts';
+import { holdScripts, openAction, screenshot, textOf } from './helpers/browser.ts';
 import { run, sessionPerTest } from './helpers/run.ts';
 import { activeCustomer } from './helpers/world.ts';
 import { eventually } from './helpers/stack.ts';
@@ -107,6 +107,18 @@ describe('Customer detail page', function () {
     await textOf(page.getByTestId('notice'), 'Details saved.');
     await textOf(page.locator('dl.details'), 'kamau@example.co.ke');
     await textOf(page.locator('dl.details'), '+254 799 000 111');
+  });
+
+  it('an Edit details panel opened before the page finished loading stays open with what was typed', async () => {
+    const c = await activeCustomer('Wanjiru');
+    const { page } = s;
+    const scripts = await holdScripts(page);
+    await page.goto(`/customers/${c.id}`, { waitUntil: 'commit' });
+    await page.getByText('Edit details').click();
+    await page.locator('#edit-email').fill('early@example.co.ke');
+    await scripts.hydrated();
+    expect(await page.locator('#edit-email').isVisible()).to.equal(true);
+    expect(await page.locator('#edit-email').inputValue()).to.equal('early@example.co.ke');
   });
 
   describe('as admin', () => {

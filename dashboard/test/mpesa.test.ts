@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { CustomerView } from '@mtandao/protocol/api';
 import { expectStatus } from '../../controller/test/helpers/client.ts';
-import { openAction, screenshot, textOf } from './helpers/browser.ts';
+import { holdScripts, openAction, screenshot, textOf } from './helpers/browser.ts';
 import { person, run, sessionPerTest } from './helpers/run.ts';
 import { activeCustomer } from './helpers/world.ts';
 import { eventually } from './helpers/stack.ts';
@@ -64,21 +64,12 @@ describe('M-Pesa in the dashboard', function () {
     it('an M-Pesa prompt opened before the page finished loading stays open (the page’s scripts do not close it)', async () => {
       const c = await activeCustomer('Early');
       const { page } = s;
-      let release!: () => void;
-      const scripts = new Promise<void>((ok) => (release = ok));
-      await page.route(/\/_app\/immutable\/.*\.js$/, async (r) => {
-        await scripts;
-        await r.continue();
-      });
+      const scripts = await holdScripts(page);
       await page.goto(`/customers/${c.id}`, { waitUntil: 'commit' });
       await openAction(page, 'M-Pesa prompt');
       const panel = page.getByRole('group', { name: 'Send an M-Pesa prompt (STK push)' });
       await panel.getByLabel('Amount', { exact: true }).fill('1500');
-      release();
-      await page.waitForLoadState('load');
-      // the page's own code has loaded (and hydrated it a moment later)
-      await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /\/_app\/immutable\/nodes\//.test(e.name)));
-      await page.waitForTimeout(1500);
+      await scripts.hydrated();
       expect(await panel.getByRole('button', { name: 'Send prompt' }).isVisible()).to.equal(true);
       expect(await panel.getByLabel('Amount', { exact: true }).inputValue()).to.equal('1500');
     });

@@ -64,3 +64,25 @@ export const fieldError = (page: Page, id: string, message: string) => textOf(pa
 
 /** Opens an action's panel (Add Payment, Suspend…) on the customer page. */
 export const openAction = (page: Page, label: string) => page.locator('summary', { hasText: new RegExp(`^${label}$`) }).click();
+
+/**
+ * Holds the page's scripts back until `hydrated()` is called, then lets them load and waits
+ * until the page's own code has run: what a user does on a slow link before the page hydrates.
+ */
+export async function holdScripts(page: Page): Promise<{ hydrated: () => Promise<void> }> {
+  let release!: () => void;
+  const scripts = new Promise<void>((ok) => (release = ok));
+  await page.route(/\/_app\/immutable\/.*\.js$/, async (r) => {
+    await scripts;
+    await r.continue();
+  });
+  return {
+    hydrated: async () => {
+      release();
+      await page.waitForLoadState('load');
+      await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /\/_app\/immutable\/nodes\//.test(e.name)));
+      // hydration follows the node's module a moment later
+      await page.waitForTimeout(1500);
+    },
+  };
+}
