@@ -46,6 +46,8 @@ import { MpesaC2bService } from './services/mpesa-c2b.service.ts';
 import { MpesaSettingsService } from './services/mpesa-settings.service.ts';
 import { MpesaStkService } from './services/mpesa-stk.service.ts';
 import type { PaymentReceiver } from './services/payment-receiver.ts';
+import { ImportsRepository } from './repositories/imports.repository.ts';
+import { CustomerImportService } from './services/customer-import.service.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -82,6 +84,7 @@ export interface Services {
   desiredState: DesiredStateBuilder;
   idempotency: IdempotencyService;
   reconciles: ReconcileQueue;
+  imports: CustomerImportService;
   mpesa: { settings: MpesaSettingsService; c2b: MpesaC2bService; stk: MpesaStkService; daraja: DarajaClient };
 }
 
@@ -143,7 +146,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     ipam,
     plans,
     customers,
-    customerList: new CustomerListService(customerListRepo, customers, provisioning, config.timezone),
+    customerList: new CustomerListService(customerListRepo, customers, provisioning, config.timezone, audit),
     reports: new ReportsService(new ReportsRepository(db), pools, config),
     registration,
     lifecycle,
@@ -157,6 +160,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     desiredState,
     idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),
     reconciles,
+    imports: new CustomerImportService(new ImportsRepository(db), provisioning, audit, keys.secretBox, logger, config.timezone),
     mpesa,
   };
 }
