@@ -48,6 +48,8 @@ import { MpesaStkService } from './services/mpesa-stk.service.ts';
 import type { PaymentReceiver } from './services/payment-receiver.ts';
 import { ImportsRepository } from './repositories/imports.repository.ts';
 import { CustomerImportService } from './services/customer-import.service.ts';
+import { AdoptionRepository } from './repositories/adoption.repository.ts';
+import { AdoptionService } from './services/adoption.service.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -85,6 +87,7 @@ export interface Services {
   idempotency: IdempotencyService;
   reconciles: ReconcileQueue;
   imports: CustomerImportService;
+  adoption: AdoptionService;
   mpesa: { settings: MpesaSettingsService; c2b: MpesaC2bService; stk: MpesaStkService; daraja: DarajaClient };
 }
 
@@ -132,6 +135,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     stk: new MpesaStkService(db, mpesaRepo, repos.customers, repos.plans, mpesaSettings, mpesaC2b, daraja, audit, logger, { queryAfterMs: config.stkQueryAfterMs }),
     daraja,
   };
+  const importsRepo = new ImportsRepository(db);
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
@@ -160,7 +164,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     desiredState,
     idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),
     reconciles,
-    imports: new CustomerImportService(new ImportsRepository(db), provisioning, audit, keys.secretBox, logger, config.timezone),
+    imports: new CustomerImportService(importsRepo, provisioning, audit, keys.secretBox, logger, config.timezone),
+    adoption: new AdoptionService({ db, repo: new AdoptionRepository(db), imports: importsRepo, routers: repos.routers, provisioning, plans, audit, secretBox: keys.secretBox, logger }),
     mpesa,
   };
 }
