@@ -25,7 +25,7 @@ export async function fileFromUpload(contentType: string | undefined, body: Buff
   if (contentType && /^multipart\/form-data/i.test(contentType)) {
     let form: FormData;
     try {
-      form = await new Request('http://upload.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body }).formData();
+      form = await new Request('http://upload.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body: Uint8Array.from(body) }).formData();
     } catch {
       throw refuse('The upload is not a valid multipart form');
     }
@@ -50,7 +50,6 @@ export function csvText(bytes: Buffer): string {
     // Excel's "CSV (Comma delimited)" writes Windows-1252: accept it rather than refuse the ISP's file
     text = new TextDecoder('windows-1252').decode(bytes);
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0001-\u0008\u000e-\u001f]/.test(text)) throw refuse('This is a binary file, not a CSV text file');
   return text;
 }
