@@ -150,6 +150,15 @@ describe('Import customers from a CSV (help/import-customers.md)', function () {
     expect(res.status, 'a committed import is not committed again').to.equal(409);
   });
 
+  it('checks each row again at commit: a username taken since the dry run fails that row only', async () => {
+    const run = await dryRun(csv(HEADER, `Late A,0711222333,late.a,pw,${planName},pppoe,,,`, `Late B,0711222334,late.b,pw,${planName},pppoe,,,`));
+    expect(run.valid).to.equal(2);
+    expectStatus(await api.post('/customers', fx.customerBody(w.pppoe.id as string, { username: 'late.b', networkId: w.pppoeNetworkId, ipAddress: '10.90.0.60' })), 201);
+    expect(await commit(run.id)).to.include({ status: 'done', processed: 2, created: 1, failed: 1 });
+    const rows = parse((await api.get(`/imports/${run.id}/errors.csv`)).body as unknown as string, { columns: true, bom: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.username, r.error])).to.deep.equal([['late.b', 'username: Username already exists']]);
+  });
+
   it('refuses the whole file when a header is wrong or missing, naming it', async () => {
     refused(await upload(csv(HEADER.replace('full_name', 'Full Name'), `A,0712345678,hdr1,pw,${planName},pppoe,,,`)), 422, 'header', /Unknown column "Full Name"/);
     refused(await upload(csv(HEADER.replace(',account_number', ''), `A,0712345678,hdr1,pw,${planName},pppoe,,`)), 422, 'header', /Missing column "account_number"/);

@@ -158,15 +158,21 @@ export class ImportsRepository {
 
   /**
    * Writes a batch of customers, one provisioning job each (to its pool's router) with its first
-   * event, an audit entry each and the NOTIFY that wakes dispatchers, in ONE statement. A row whose
-   * username, account number or address was taken meanwhile is skipped (not half-written): the
-   * answer lists the ids that were written.
+   * event and an audit entry each, settles the batch's import rows (created, refused at the re-check,
+   * or skipped because a username or address was taken meanwhile: nothing half-written), moves the
+   * progress on and wakes the dispatchers with NOTIFY: ONE statement per batch.
    */
-  async insertBatch(importId: string, batch: ImportedCustomer[], actor: { userId: string; username: string; requestId: string | null; ip: string | null }, jobExpiresAt: Date): Promise<{ ids: string[]; routers: string[] }> {
+  async insertBatch(
+    importId: string,
+    batch: ImportedCustomer[],
+    refused: { rowNo: number; errors: { field: string; message: string }[] }[],
+    actor: { userId: string; username: string; requestId: string | null; ip: string | null },
+    jobExpiresAt: Date,
+  ): Promise<{ ids: string[]; routers: string[] }> {
     const [r] = await this.db.rows<{ ids: string[] | null; routers: string[] | null }>(
       `WITH x AS (
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::inet[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[])
-           AS x(id, connection_type, plan_id, network_id, ip, router_id, full_name, phone, email, username, password_enc, account_number, status, expires_at)),
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::inet[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $22::int[])
+           AS x(id, connection_type, plan_id, network_id, ip, router_id, full_name, phone, email, username, password_enc, account_number, status, expires_at, row_no)),
        c AS (
          INSERT INTO customers (id, connection_type, plan_id, network_id, ip_address, full_name, phone, email, username, password_enc, account_number, status, expires_at, activated_at, created_by)
          SELECT id, connection_type, plan_id, network_id, ip, full_name, phone, email, username, password_enc, account_number, status, expires_at, now(), $15 FROM x
@@ -179,7 +185,18 @@ export class ImportsRepository {
        e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j),
        a AS (
          INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip)
-         SELECT $15, $18, 'customer.import', 'customer', c.id::text, jsonb_build_object('importId', $19::text, 'username', c.username), $20, $21 FROM c)
+         SELECT $15, $18, 'customer.import', 'customer', c.id::text, jsonb_build_object('importId', $19::text, 'username', c.username), $20, $21 FROM c),
+       done AS (
+         UPDATE import_rows ir SET status = 'created', customer_id = c.id, password_enc = NULL
+           FROM c JOIN x ON x.id = c.id WHERE ir.import_id = $19::bigint AND ir.row_no = x.row_no),
+       lost AS (
+         UPDATE import_rows ir SET status = 'failed', errors = jsonb_build_array(jsonb_build_object('field', 'username', 'message', 'Taken meanwhile: the username, account number or IP address now belongs to another customer'))
+           FROM x WHERE ir.import_id = $19::bigint AND ir.row_no = x.row_no AND x.id NOT IN (SELECT id FROM c)),
+       no AS (
+         UPDATE import_rows ir SET status = 'failed', errors = y.errors
+           FROM unnest($23::int[], $24::jsonb[]) AS y(row_no, errors) WHERE ir.import_id = $19::bigint AND ir.row_no = y.row_no),
+       p AS (
+         UPDATE imports SET processed = processed + $25, created = created + (SELECT count(*) FROM c), failed = failed + $25 - (SELECT count(*) FROM c) WHERE id = $19::bigint)
        SELECT (SELECT array_agg(id::text) FROM c) AS ids,
               (SELECT array_agg(DISTINCT router_id::text) FROM j) AS routers,
               (SELECT pg_notify('mtandao_outbox', string_agg(DISTINCT router_id::text, ',')) FROM j WHERE EXISTS (SELECT 1 FROM j)) AS notified`,
@@ -187,27 +204,11 @@ export class ImportsRepository {
         batch.map((b) => b.id), batch.map((b) => b.connectionType), batch.map((b) => b.planId), batch.map((b) => b.networkId), batch.map((b) => b.ip), batch.map((b) => b.routerId),
         batch.map((b) => b.fullName), batch.map((b) => b.phone), batch.map((b) => b.email), batch.map((b) => b.username), batch.map((b) => b.passwordEnc), batch.map((b) => b.accountNumber),
         batch.map((b) => b.status), batch.map((b) => b.expiresAt),
-        actor.userId, `import ${importId}`, jobExpiresAt, actor.username, importId, actor.requestId, actor.ip,
+        actor.userId, `import ${importId}`, jobExpiresAt, actor.username, importId, actor.requestId, actor.ip, batch.map((b) => b.rowNo),
+        refused.map((f) => f.rowNo), refused.map((f) => JSON.stringify(f.errors)), batch.length + refused.length,
       ],
     );
     return { ids: r?.ids ?? [], routers: r?.routers ?? [] };
-  }
-
-  /** Records what became of rows (created with their customer, or failed with their errors) and the progress. */
-  async settle(importId: string, outcomes: { rowNo: number; customerId: string | null; errors: { field: string; message: string }[] }[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    await this.db.transaction(async (tx) => {
-      await this.db.exec(
-        `UPDATE import_rows r SET status = CASE WHEN x.customer_id IS NULL THEN 'failed' ELSE 'created' END, customer_id = x.customer_id, errors = x.errors,
-                password_enc = CASE WHEN x.customer_id IS NULL THEN r.password_enc END
-           FROM unnest($2::int[], $3::bigint[], $4::jsonb[]) AS x(row_no, customer_id, errors)
-          WHERE r.import_id = $1 AND r.row_no = x.row_no`,
-        [importId, outcomes.map((o) => o.rowNo), outcomes.map((o) => o.customerId), outcomes.map((o) => JSON.stringify(o.errors))],
-        tx,
-      );
-      const created = outcomes.filter((o) => o.customerId).length;
-      await this.db.exec('UPDATE imports SET processed = processed + $2, created = created + $3, failed = failed + $4 WHERE id = $1', [importId, outcomes.length, created, outcomes.length - created], tx);
-    });
   }
 
   async finish(importId: string, status: 'done' | 'failed', error: string | null): Promise<void> {

@@ -132,8 +132,8 @@ export class CustomerImportService {
   }
 
   /** What the checks need from the database, for every value the rows name. */
-  private async context(rows: Cells[]): Promise<ImportContext> {
-    const plans = await this.repo.plans();
+  private async context(rows: Cells[], known?: ImportPlanRow[]): Promise<ImportContext> {
+    const plans = known ?? (await this.repo.plans());
     const text = (c: ImportColumn) => rows.map((r) => (r[c] ?? '').trim()).filter(Boolean);
     const ips = text('ip_address').filter((v) => /^\d{1,3}(\.\d{1,3}){3}$/.test(v) && v.split('.').every((o) => Number(o) <= 255));
     const taken = await this.repo.taken([...text('username'), ...text('account_number')], [...text('username'), ...text('account_number')], ips);
@@ -142,7 +142,8 @@ export class CustomerImportService {
 
   /** Writes the valid rows batch by batch, re-checking each against what the database holds now. */
   private async run(meta: RequestMeta, id: string): Promise<void> {
-    const plans = new Map((await this.repo.plans()).map((p) => [p.id, p]));
+    const allPlans = await this.repo.plans();
+    const plans = new Map(allPlans.map((p) => [p.id, p]));
     const addresses = new AddressAllocator((networkIds) => this.repo.usedIps(networkIds));
     addresses.reserve(await this.repo.requestedIps(id));
     const claims = new FileClaims();
@@ -153,21 +154,21 @@ export class CustomerImportService {
       if (batch.length === 0) break;
       after = batch[batch.length - 1]!.row_no;
       const cells = batch.map((b) => ({ ...b.cells, password: b.password_enc ? this.secretBox.decrypt(b.password_enc, rowAad(id, b.row_no)) : '' }) as Cells);
-      const ctx = await this.context(cells);
-      const outcomes: { rowNo: number; customerId: string | null; errors: { field: string; message: string }[] }[] = [];
+      const ctx = await this.context(cells, allPlans);
+      const refused: { rowNo: number; errors: { field: string; message: string }[] }[] = [];
       const ready: (Omit<ImportedCustomer, 'id' | 'passwordEnc'> & { password: string })[] = [];
       const now = new Date();
       for (const [i, b] of batch.entries()) {
         const checked = checkRow(cells[i]!, ctx, claims);
         if (!checked.row) {
-          outcomes.push({ rowNo: b.row_no, customerId: null, errors: checked.problems });
+          refused.push({ rowNo: b.row_no, errors: checked.problems });
           continue;
         }
         const row = checked.row;
         const plan = plans.get(row.planId) as ImportPlanRow;
         const address = row.address ?? (await addresses.next(plan));
         if (!address) {
-          outcomes.push({ rowNo: b.row_no, customerId: null, errors: [{ field: 'ip_address', message: "No free IP address left in the plan's pools" }] });
+          refused.push({ rowNo: b.row_no, errors: [{ field: 'ip_address', message: "No free IP address left in the plan's pools" }] });
           continue;
         }
         if (row.address) addresses.take(row.address.networkId, row.address.ip);
@@ -180,21 +181,10 @@ export class CustomerImportService {
           status: expiresAt > now ? 'active' : 'expired', expiresAt,
         });
       }
-      if (ready.length > 0) {
-        const ids = await this.repo.nextCustomerIds(ready.length);
-        const customers: ImportedCustomer[] = ready.map(({ password, ...r }, i) => ({ ...r, id: ids[i]!, passwordEnc: this.secretBox.encrypt(password, passwordAad(ids[i]!)) }));
-        const written = await this.repo.insertBatch(id, customers, actor, this.provisioning.jobExpiry());
-        const created = new Set(written.ids);
-        for (const c of customers) {
-          outcomes.push(
-            created.has(c.id)
-              ? { rowNo: c.rowNo, customerId: c.id, errors: [] }
-              : { rowNo: c.rowNo, customerId: null, errors: [{ field: 'username', message: 'Taken meanwhile: the username, account number or IP address now belongs to another customer' }] },
-          );
-        }
-        if (written.routers.length > 0) this.provisioning.wakeLocal(written.routers);
-      }
-      await this.repo.settle(id, outcomes.sort((a, b) => a.rowNo - b.rowNo));
+      const ids = ready.length > 0 ? await this.repo.nextCustomerIds(ready.length) : [];
+      const customers: ImportedCustomer[] = ready.map(({ password, ...r }, i) => ({ ...r, id: ids[i]!, passwordEnc: this.secretBox.encrypt(password, passwordAad(ids[i]!)) }));
+      const written = await this.repo.insertBatch(id, customers, refused, actor, this.provisioning.jobExpiry());
+      if (written.routers.length > 0) this.provisioning.wakeLocal(written.routers);
     }
     await this.repo.finish(id, 'done', null);
     const done = await this.repo.get(id);
