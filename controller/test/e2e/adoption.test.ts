@@ -101,6 +101,23 @@ describe('import from a running router (controller → agent → emulated router
     expect(again.entries.filter((e) => e.kind === 'pppoe').map((e) => e.name)).to.deep.equal(['sub49']);
   });
 
+  it('an imported customer whose name the router holds unmarked fails on its own page, and the others land', async () => {
+    const { api, sim, world } = stack;
+    sim.store.add('/ppp/secret', { name: 'handmade.csv', password: 'owners-pw', service: 'pppoe' });
+    const file = `full_name,phone,username,password,plan_name,connection_type,email,ip_address,account_number\r\nHand Made,0712555001,handmade.csv,new-pw,${world.pppoe.name},pppoe,,,\r\nFresh One,0712555002,fresh.csv,new-pw,${world.pppoe.name},pppoe,,,\r\n`;
+    const dry = expectStatus(await api.request('POST', '/imports/customers', file, { 'content-type': 'text/csv' }), 201) as { id: string; valid: number };
+    expect(dry.valid).to.equal(2);
+    expectStatus(await api.post(`/imports/${dry.id}/commit`), 202);
+    const jobOf = async (username: string) => {
+      const list = expectStatus(await api.get(`/customers?search=${username}`), 200) as { items: Body[] };
+      return (list.items[0]?.latestJob as Body | undefined) ?? undefined;
+    };
+    const failed = await eventually(async () => ((await jobOf('handmade.csv'))?.status === 'failed' ? jobOf('handmade.csv') : undefined), 'the failed job');
+    expect(failed!.lastError).to.contain('/ppp/secret handmade.csv exists on the router but is not managed by Mtandao');
+    await eventually(async () => ((await jobOf('fresh.csv'))?.status === 'applied' ? true : undefined), 'the other customer applied');
+    expect(sim.store.list('/ppp/secret').find((r) => r.name === 'handmade.csv')).to.include({ password: 'owners-pw' }).and.not.have.property('comment');
+  });
+
   it('refuses what cannot be adopted, naming it', async () => {
     const routerId = stack.world.router.id as string;
     const res = await stack.api.post(`/routers/${routerId}/adopt`, { profiles: {}, entries: [] });
