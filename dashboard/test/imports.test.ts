@@ -5,6 +5,7 @@ import type { Download } from 'playwright-core';
 import { screenshot } from './helpers/browser.ts';
 import { run, sessionPerTest } from './helpers/run.ts';
 import { activeCustomer } from './helpers/world.ts';
+import { eventually } from './helpers/stack.ts';
 
 const HEADER = 'full_name,phone,username,password,plan_name,connection_type,email,ip_address,account_number';
 const text = async (d: Download) => readFile((await d.path())!, 'utf8');
@@ -76,4 +77,50 @@ describe('Import customers: template, preview with row errors, progress, failure
     await page.getByRole('alert').getByText(/Unknown column "Plan"/).waitFor();
     expect(await page.getByTestId('import-preview').count()).to.equal(0);
   });
+
+  it('imports from a running router: scan, map each profile to a plan, adopt, the entries marked and otherwise untouched', async () => {
+    const { page } = s;
+    const { sim, world } = run.stack;
+    const tag = Date.now().toString(36).slice(-4);
+    sim.store.add('/ppp/profile', { name: `old-10M-${tag}`, 'rate-limit': '5M/10M' });
+    sim.store.add('/ppp/profile', { name: `old-2M-${tag}`, 'rate-limit': '1M/2M' });
+    for (let i = 0; i < 4; i++) {
+      sim.store.add('/ppp/secret', { name: `hand${i}.${tag}`, password: `hand-pw-${i}`, service: 'pppoe', profile: i < 3 ? `old-10M-${tag}` : `old-2M-${tag}`, 'remote-address': `10.64.210.${10 + i}`, comment: i === 0 ? 'Mama Mboga' : '' });
+    }
+    const before = sim.store.list('/ppp/secret').filter((r) => r.name?.endsWith(`.${tag}`));
+
+    await page.goto('/sites');
+    await page.getByRole('link', { name: 'Import from router' }).first().click();
+    await page.waitForURL(new RegExp(`/routers/${world.router.id}/import$`));
+    await page.getByTestId('scan').click();
+    const group10 = page.getByTestId('profile-group').filter({ hasText: `old-10M-${tag}` });
+    await group10.waitFor({ timeout: 30_000 });
+    // the plan of the same speed is suggested
+    expect(await group10.getByTestId('plan-select').inputValue()).to.equal(world.plans.pppoe.id);
+    const group2 = page.getByTestId('profile-group').filter({ has: page.getByRole('heading', { name: `PPPoE · old-2M-${tag}` }) });
+    expect(await group2.getByTestId('plan-select').inputValue()).to.equal('');
+    await group2.getByText('Create a plan from this profile').click();
+    await group2.getByLabel('Price').fill('800');
+    await group2.getByRole('button', { name: 'Create plan' }).click();
+    await page.getByText(`Plan old-2M-${tag} plan created from profile old-2M-${tag}`).waitFor();
+    expect(await group2.getByTestId('plan-select').inputValue()).to.not.equal('');
+    // adopt only this test's entries
+    for (const box of await page.locator('input[name="entry"]').all()) {
+      const label = (await box.getAttribute('aria-label')) ?? '';
+      if (!label.endsWith(`.${tag}`)) await box.uncheck();
+    }
+    await screenshot(page, 'import-from-router', { fullPage: true });
+    await page.getByTestId('adopt').click();
+    await page.getByTestId('adopt-result').getByText('4 adopted').waitFor();
+    await page.getByTestId('found-entry').filter({ hasText: `hand0.${tag}` }).getByText('Adopted').waitFor();
+
+    await eventually(async () => (sim.store.list('/ppp/secret').filter((r) => r.name?.endsWith(`.${tag}`) && r.comment?.startsWith('mtandao:')).length === 4 ? true : undefined), 'the entries marked', 20_000);
+    for (const was of before) {
+      const now = sim.store.list('/ppp/secret').find((r) => r['.id'] === was['.id'])!;
+      expect({ ...now, comment: undefined }).to.deep.equal({ ...was, comment: undefined });
+    }
+    await page.goto(`/customers?search=hand0.${tag}`);
+    await page.getByText('Mama Mboga').waitFor();
+  });
 });
+
