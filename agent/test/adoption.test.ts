@@ -38,6 +38,21 @@ for (const transport of ['api', 'ssh'] as const) {
       expect(rows(router, '/ppp/secret')).to.deep.equal(before);
     });
 
+    it('keeps a page inside the frame limit, and the pages cover every entry', async () => {
+      for (let i = 0; i < 400; i++) router.sim.store.add('/ppp/secret', { name: `bulk${i}`, password: 'p', service: 'pppoe', comment: 'x'.repeat(900) });
+      const total = (await adoptionScan(client, { limit: 1 })).total!;
+      const seen = new Set<string>();
+      for (let offset = 0; offset < total; ) {
+        const page = await adoptionScan(client, { offset, limit: 300 });
+        expect(JSON.stringify(page).length).to.be.below(200 * 1024);
+        for (const f of page.found!) seen.add(`${f.menu} ${f.id}`);
+        offset += page.found!.length;
+      }
+      expect(seen.size).to.equal(total);
+      expect([...seen].filter((k) => k.startsWith('/ppp/secret')).length).to.equal(401); // alice and the 400
+      router.sim.store.remove('/ppp/secret', router.sim.store.list('/ppp/secret').filter((r) => r.name?.startsWith('bulk')).map((r) => r['.id']!));
+    });
+
     it('marks an adopted secret by its comment alone: password, profile and address stay', async () => {
       const alice = rows(router, '/ppp/secret').find((r) => r.name === 'alice')!;
       const result = await adoptMark(client, { marks: [{ menu: '/ppp/secret', id: alice['.id']!, name: 'alice', marker: 'mtandao:5' }] });

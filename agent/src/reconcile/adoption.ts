@@ -7,7 +7,15 @@ import { ADOPTION_MENUS, type ApplyResult, type FoundEntry, type RouterAdoptMark
 import { RouterError, type RouterClient, type RouterRow } from '../drivers/types.ts';
 import { isManaged } from './model.ts';
 
-/** One page of the router's unmarked entries in the adoption menus, in menu order then id order. */
+/** A page's entries stop growing here, well inside the controller's frame limit (long comments, many properties). */
+const PAGE_BYTES = 160 * 1024;
+const clip = (text: string, max: number): string => (text.length > max ? text.slice(0, max) : text);
+
+/**
+ * One page of the router's unmarked entries in the adoption menus, in menu order then id order:
+ * at most `limit` entries and about {@link PAGE_BYTES} of them (the controller asks on from
+ * `offset + found.length`).
+ */
 export async function adoptionScan(client: RouterClient, page: { offset?: number; limit?: number } = {}): Promise<ApplyResult> {
   const offset = page.offset ?? 0;
   const limit = page.limit ?? 300;
@@ -17,11 +25,19 @@ export async function adoptionScan(client: RouterClient, page: { offset?: number
     (printed[i] ?? [])
       .filter((row) => !isManaged(row) && row['.id'] && row.name)
       .map((row) => {
-        const { '.id': id = '', ...props } = row;
-        return { menu, id, name: row.name!, props };
+        const { '.id': id = '', ...rest } = row;
+        const props = Object.fromEntries(Object.entries(rest).map(([k, v]) => [clip(k, 64), clip(v, 1000)]));
+        return { menu, id, name: clip(row.name!, 200), props };
       }),
   );
-  return { changes: [], found: found.slice(offset, offset + limit), total: found.length };
+  const out: FoundEntry[] = [];
+  let bytes = 0;
+  for (const entry of found.slice(offset, offset + limit)) {
+    bytes += JSON.stringify(entry).length;
+    if (out.length > 0 && bytes > PAGE_BYTES) break;
+    out.push(entry);
+  }
+  return { changes: [], found: out, total: found.length };
 }
 
 /**
