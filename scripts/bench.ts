@@ -397,7 +397,7 @@ async function main(): Promise<void> {
     if (want('ipam')) await benchIpSearch(c, api);
     if (want('adds')) await benchAdds(c, api);
     if (want('reconcile')) figures.push(...(await inOwnProcess<Figure[]>('bench-reconcile.ts')));
-    if (want('import')) figures.push({ figure: 'import 10 000-row CSV: stored / provisioned', value: 'not built', target: '≤ 10 s / ≤ 30 s', pass: null, detail: { note: 'bulk CSV import has no open issue yet' } });
+    if (want('import')) figures.push(...(await inOwnProcess<Figure[]>('bench-import.ts')));
     if (want('fanout')) await benchFanout(c, api);
     if (want('overview')) figures.push(...(await inOwnProcess<Figure[]>('bench-overview.ts')));
     if (want('expiry')) await benchExpiry(c, api);

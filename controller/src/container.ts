@@ -46,6 +46,10 @@ import { MpesaC2bService } from './services/mpesa-c2b.service.ts';
 import { MpesaSettingsService } from './services/mpesa-settings.service.ts';
 import { MpesaStkService } from './services/mpesa-stk.service.ts';
 import type { PaymentReceiver } from './services/payment-receiver.ts';
+import { ImportsRepository } from './repositories/imports.repository.ts';
+import { CustomerImportService } from './services/customer-import.service.ts';
+import { AdoptionRepository } from './repositories/adoption.repository.ts';
+import { AdoptionService } from './services/adoption.service.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -82,6 +86,8 @@ export interface Services {
   desiredState: DesiredStateBuilder;
   idempotency: IdempotencyService;
   reconciles: ReconcileQueue;
+  imports: CustomerImportService;
+  adoption: AdoptionService;
   mpesa: { settings: MpesaSettingsService; c2b: MpesaC2bService; stk: MpesaStkService; daraja: DarajaClient };
 }
 
@@ -129,6 +135,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     stk: new MpesaStkService(db, mpesaRepo, repos.customers, repos.plans, mpesaSettings, mpesaC2b, daraja, audit, logger, { queryAfterMs: config.stkQueryAfterMs }),
     daraja,
   };
+  const importsRepo = new ImportsRepository(db);
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
@@ -143,7 +150,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     ipam,
     plans,
     customers,
-    customerList: new CustomerListService(customerListRepo, customers, provisioning, config.timezone),
+    customerList: new CustomerListService(customerListRepo, customers, provisioning, config.timezone, audit),
     reports: new ReportsService(new ReportsRepository(db), pools, config),
     registration,
     lifecycle,
@@ -157,6 +164,8 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     desiredState,
     idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),
     reconciles,
+    imports: new CustomerImportService(importsRepo, provisioning, audit, keys.secretBox, logger, config.timezone),
+    adoption: new AdoptionService({ db, repo: new AdoptionRepository(db), imports: importsRepo, routers: repos.routers, provisioning, plans, audit, secretBox: keys.secretBox, logger }),
     mpesa,
   };
 }

@@ -13,6 +13,8 @@ const SCHEME_HEADER = 'x-mtandao-scheme';
 const markScheme = !process.env.ORIGIN && !process.env.PROTOCOL_HEADER;
 if (markScheme) process.env.PROTOCOL_HEADER = SCHEME_HEADER;
 process.env.PORT ??= process.env.MTANDAO_DASHBOARD_PORT ?? '3000';
+// adapter-node refuses bodies over 512 KB; a customer import file may be up to the controller's 16 MB
+process.env.BODY_SIZE_LIMIT ??= '17M';
 
 // Imported once the environment above is set: handler.js reads it when it loads. (A variable
 // specifier: the file exists only in build/.)

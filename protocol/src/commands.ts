@@ -29,6 +29,27 @@ export const RouterReconcilePayload = z
 export const RouterReadbackPayload = z
   .object({ router: RouterName, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(200) })
   .strict();
+/** The menus an adoption scan reads and may mark (SPEC section 13). */
+export const ADOPTION_MENUS = ['/ppp/secret', '/ppp/profile', '/ip/hotspot/user', '/ip/hotspot/user/profile', '/queue/simple'] as const;
+/** A menu an adoption scan reads. */
+export const AdoptionMenu = z.enum(ADOPTION_MENUS);
+/** Read one page of the router's entries WITHOUT a Mtandao marker, to adopt them (read only). */
+export const RouterAdoptionScanPayload = z
+  .object({ router: RouterName, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(300).default(300) })
+  .strict();
+/**
+ * Mark adopted entries: set the comment of each (found by its RouterOS id and checked by name)
+ * to its marker, and change nothing else on it.
+ */
+export const RouterAdoptMarkPayload = z
+  .object({
+    router: RouterName,
+    marks: z
+      .array(z.object({ menu: AdoptionMenu, id: z.string().regex(/^\*[0-9A-Fa-f]{1,16}$/), name: z.string().min(1).max(200), marker: z.string().regex(/^mtandao(-plan)?:[A-Za-z0-9_-]{1,64}$/) }).strict())
+      .min(1)
+      .max(1000),
+  })
+  .strict();
 /** Check a router's health now. */
 export const RouterHealthPayload = z.object({ router: RouterName }).strict();
 
@@ -42,6 +63,8 @@ export const commandPayloads = {
   'router.reconcile': RouterReconcilePayload,
   'router.readback': RouterReadbackPayload,
   'router.health': RouterHealthPayload,
+  'router.adoption-scan': RouterAdoptionScanPayload,
+  'router.adopt-mark': RouterAdoptMarkPayload,
 } as const;
 
 /** An allow-listed command type. */
@@ -69,6 +92,16 @@ export type RouterReadbackPayload = CommandPayload<'router.readback'>;
 /** Payload of `router.health`. */
 export type RouterHealthPayload = CommandPayload<'router.health'>;
 
+/** Payload of `router.adoption-scan`. */
+export type RouterAdoptionScanPayload = CommandPayload<'router.adoption-scan'>;
+/** Payload of `router.adopt-mark`. */
+export type RouterAdoptMarkPayload = CommandPayload<'router.adopt-mark'>;
+
+/** An entry found by an adoption scan: every property as the router prints it, the password included (the controller encrypts it at once). */
+export const FoundEntry = z.object({ menu: AdoptionMenu, id: z.string().max(32), name: z.string().max(200), props: z.record(z.string().max(64), z.string().max(1000)) }).strict();
+/** An unmarked entry found on a router. */
+export type FoundEntry = z.infer<typeof FoundEntry>;
+
 /** One managed entry read back from a router. */
 export const ManagedEntry = z.object({ menu: z.string(), id: z.string(), comment: z.string(), props: z.record(z.string(), z.string()) }).strict();
 /** A managed entry as read back. */
@@ -83,6 +116,8 @@ export const ApplyResult = z
     /** Readback only: one page of managed entries. */
     entries: z.array(ManagedEntry).max(500).optional(),
     total: z.number().int().optional(),
+    /** Adoption scan only: one page of unmarked entries (`total` counts them all). */
+    found: z.array(FoundEntry).max(300).optional(),
     /** Health only. */
     health: z.lazy(() => RouterHealth).optional(),
   })

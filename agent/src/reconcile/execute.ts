@@ -6,6 +6,7 @@ import type { ApplyResult, CommandType, RouterHealth, TypedEnvelope } from '@mta
 import { RouterError, type RouterClient } from '../drivers/types.ts';
 import { applyCustomer, applyPlan, disconnectCustomer, removeCustomer, removePlan } from './apply.ts';
 import { readback, reconcileRouter } from './router.ts';
+import { adoptionScan, adoptMark } from './adoption.ts';
 
 /** An envelope of any command type, narrowed by its `type`. */
 export type AnyEnvelope = { [T in CommandType]: TypedEnvelope<T> }[CommandType];
@@ -56,5 +57,9 @@ export async function executeCommand(client: RouterClient, envelope: TypedEnvelo
       return readback(client, { offset: env.payload.offset, limit: env.payload.limit });
     case 'router.health':
       return { changes: [], health: await checkHealth(client) };
+    case 'router.adoption-scan':
+      return adoptionScan(client, { offset: env.payload.offset, limit: env.payload.limit });
+    case 'router.adopt-mark':
+      return adoptMark(client, env.payload);
   }
 }

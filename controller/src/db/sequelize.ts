@@ -37,3 +37,6 @@ export function createSequelize(url: string, logger: Logger, options: { poolMax?
     define: { underscored: true, timestamps: true },
   });
 }
+
+/** Runs `fn` outside any transaction of the caller: background work started by a request (an import's commit) must not join the request's transaction. */
+export const outsideTransaction = <T>(fn: () => T): T => store.exit(fn);

@@ -1,4 +1,4 @@
-import { CustomerRef, CustomerSpec, PlanSpec, type CommandType } from '@mtandao/protocol';
+import { CustomerRef, CustomerSpec, PlanSpec, RouterAdoptMarkPayload, type CommandType } from '@mtandao/protocol';
 import type { ClaimedJob } from '../repositories/jobs.repository.ts';
 import type { CustomersRepository, DesiredCustomerRow } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
@@ -150,6 +150,10 @@ export class DesiredStateBuilder {
         return { commands: [{ type: 'router.readback', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 200) } }] };
       case 'router.reconcile':
         return { commands: await this.reconcileChunks(job, router, routerId, plans, gateways) };
+      case 'router.adoption-scan':
+        return { commands: [{ type: 'router.adoption-scan', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 300) } }] };
+      case 'router.adopt-mark':
+        return { commands: [{ type: 'router.adopt-mark', payload: { router, marks: RouterAdoptMarkPayload.shape.marks.parse(job.payload.marks) } }] };
       default:
         return { fail: `unknown job type ${job.type}` };
     }

@@ -3,6 +3,7 @@ import type { Services } from '../container.ts';
 import { AppError } from '../errors.ts';
 import { apiRoutes } from '../routes/index.ts';
 import { buildOpenApi } from './openapi.ts';
+import { fileUpload, type RawUpload } from './file-upload.ts';
 import { mpesaCallbacks } from './mpesa-callbacks.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
@@ -74,6 +75,8 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
     }
     next();
   });
+  // a CSV import's file comes as the body itself or as a multipart form
+  api.use('/imports/customers', fileUpload());
   api.use(express.json({ limit: '256kb', strict: false, verify: (_req, _res, buf) => checkJsonDepth(buf) }));
   // Africa's Talking posts delivery reports form-encoded; no other route takes forms
   api.use('/sms/delivery-report', express.urlencoded({ extended: false, limit: '64kb' }));
@@ -164,6 +167,7 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         userAgent: req.get('user-agent'),
         sessionToken,
         log: req.log,
+        upload: (req as Request & { rawUpload?: RawUpload }).rawUpload,
       });
       const key = req.get('idempotency-key');
       if (key !== undefined && actor && isIdempotent(def)) {

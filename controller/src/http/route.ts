@@ -1,6 +1,7 @@
 import type { Role } from '@mtandao/protocol';
 import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
+import type { RawUpload } from './file-upload.ts';
 
 /**
  * Who may call a route. Deny by default: every route must name one.
@@ -42,6 +43,8 @@ export interface RouteContext<B, Q, P> {
   /** The raw session cookie (login rotation and logout need it). */
   sessionToken: string | undefined;
   log: Logger;
+  /** The raw body of a file upload route (see `http/file-upload.ts`); undefined elsewhere. */
+  upload?: RawUpload | undefined;
 }
 
 /** Meta about the request, passed to services for the audit log. */

@@ -75,6 +75,12 @@ export class CustomerListRepository {
     return { rows, total: count ? Number(count[0]?.n ?? 0) : rows.length };
   }
 
+  /** The encrypted passwords of customers, by id (an admin's export with passwords). */
+  async passwordsOf(ids: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.rows<{ id: string; password_enc: string }>('SELECT id::text, password_enc FROM customers WHERE id = ANY($1::bigint[])', [ids]);
+    return new Map(rows.map((r) => [r.id, r.password_enc]));
+  }
+
   /** How many customers the filters match (bulk SMS shows it before staff confirm). */
   async countMatching(filter: CustomerFilter): Promise<number> {
     const { where, bind } = this.where(filter);

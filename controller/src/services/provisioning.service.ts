@@ -27,7 +27,8 @@ export function jobView(r: JobRow): JobView {
     seq: r.seq === null ? null : String(r.seq),
     lastError: r.last_error,
     routerError: r.router_error,
-    result: r.result,
+    // an adoption scan's page holds router passwords until the scan takes it: never shown
+    result: r.result && 'found' in r.result ? { ...r.result, found: `${(r.result.found as unknown[]).length} entries (being stored)` } : r.result,
     nextAttemptAt: iso(r.next_attempt_at)!,
     expiresAt: iso(r.expires_at)!,
     sentAt: iso(r.sent_at),
@@ -97,6 +98,11 @@ export class ProvisioningService {
         data: e.data,
       })),
     };
+  }
+
+  /** A job as stored, its whole result included (services that read a command's answer). */
+  getRaw(id: string): Promise<JobRow | undefined> {
+    return this.jobs.get(id);
   }
 
   latestForCustomers(ids: string[]) {

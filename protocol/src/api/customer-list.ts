@@ -23,7 +23,12 @@ export const CustomerListDepth = z.object({
   sort: blankAsAbsent(CustomerSort),
   order: blankAsAbsent(z.enum(['asc', 'desc'], { error: 'order must be asc or desc' })),
   format: blankAsAbsent(z.enum(['json', 'csv'], { error: 'format must be json or csv' })),
+  /** With `format=csv`: fill the password column (admins only; audited). */
+  passwords: blankAsAbsent(Flag('passwords')),
 });
 
-/** Export columns: the import template's (help/import-customers.md) without the password, then what staff read. */
-export const CUSTOMER_CSV_COLUMNS = ['full_name', 'phone', 'username', 'plan_name', 'connection_type', 'email', 'ip_address', 'account_number', 'status', 'expires_at', 'balance'] as const;
+/**
+ * Export columns: the import template's (help/import-customers.md) and the expiry, so an export
+ * imports again as it is. The password column is filled only for admins asking `passwords=true`.
+ */
+export const CUSTOMER_CSV_COLUMNS = ['full_name', 'phone', 'username', 'password', 'plan_name', 'connection_type', 'email', 'ip_address', 'account_number', 'expires_at'] as const;

@@ -8,6 +8,7 @@ import {
   AuditEntryView, CashUpView, OverviewView, RevenueView,
   BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
   MpesaRegisterResult, MpesaSettingsView, MpesaTransactionView, StkView, UpdateMpesaSettingsRequest,
+  AdoptionScanView, AdoptRequest, AdoptResult, ImportDryRun, ImportStatusView, PlanFromProfileRequest,
   AccountView, ActivateRequest, BillingSettingsView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView, ReverseRequest,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus, PaymentMethod } from '@mtandao/protocol';
@@ -140,6 +141,44 @@ export class Controller {
     if (disposition) headers.set('content-disposition', disposition);
     return new Response(res.body, { status: 200, headers });
   }
+
+  /** Uploads a form with a file (the CSV import): the browser's file passed on as it came. */
+  async upload<S extends z.ZodType>(path: string, form: FormData, schema: S): Promise<z.output<S>> {
+    const headers: Record<string, string> = { accept: 'application/json', 'x-forwarded-for': this.event.getClientAddress() };
+    if (this.session) headers.cookie = `${SESSION_COOKIE}=${this.session}`;
+    let res: Response;
+    try {
+      res = await fetch(`${config.controllerUrl}/api/v1${path}`, { method: 'POST', headers, body: form });
+    } catch (err) {
+      console.error(`controller POST ${path}: ${(err as Error).message}`);
+      error(503, 'The controller is not reachable. Try again in a moment.');
+    }
+    if (res.status === 401) this.toLogin();
+    if (!res.ok) throw await parseError(res);
+    return schema.parse(await res.json());
+  }
+
+  imports = {
+    upload: (form: FormData) => this.upload('/imports/customers', form, ImportDryRun),
+    commit: (id: string) => this.call('POST', `/imports/${enc(id)}/commit`, ImportStatusView),
+    status: (id: string) => this.call('GET', `/imports/${enc(id)}`, ImportStatusView),
+  };
+
+  adoption = {
+    scan: (routerId: string) => this.call('POST', `/routers/${enc(routerId)}/adoption-scan`, AdoptionScanView),
+    /** The latest scan, or null before the first. */
+    latest: async (routerId: string) => {
+      try {
+        return await this.call('GET', `/routers/${enc(routerId)}/adoption-scan`, AdoptionScanView);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404 && /not been scanned/.test(err.message)) return null;
+        if (err instanceof ApiError) error(err.status, err.message);
+        throw err;
+      }
+    },
+    adopt: (routerId: string, body: In<typeof AdoptRequest>) => this.call('POST', `/routers/${enc(routerId)}/adopt`, AdoptResult, body),
+    planFromProfile: (routerId: string, body: In<typeof PlanFromProfileRequest>) => this.call('POST', `/routers/${enc(routerId)}/adoption-scan/plans`, PlanView, body),
+  };
 
   /** Signs in; answers the controller's session token and how long it lasts. */
   async login(body: In<typeof LoginRequest>): Promise<{ token: string; maxAge: number; user: Me }> {
