@@ -21,7 +21,7 @@ export const EXIT = {
 } as const;
 
 const USAGE = `Usage:
-  mtandao-agent enroll --controller URL (--token TOKEN | --token-file FILE) [--state-dir DIR] [--hostname NAME] [--force]
+  mtandao-agent enroll --controller URL[,URL…] (--token TOKEN | --token-file FILE) [--state-dir DIR] [--hostname NAME] [--force]
   mtandao-agent run [--config FILE] [--state-dir DIR]
   mtandao-agent --version | --help
 
@@ -54,7 +54,7 @@ async function enroll(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      controller: { type: 'string' },
+      controller: { type: 'string', multiple: true },
       token: { type: 'string' },
       'token-file': { type: 'string' },
       'state-dir': { type: 'string' },
@@ -63,11 +63,13 @@ async function enroll(args: string[], ctx: CliContext): Promise<number> {
     },
     strict: true,
   });
-  if (!values.controller) throw new UsageError('enroll needs --controller URL');
+  // --controller may be repeated, or hold several URLs separated by commas (instances of one controller)
+  const controllers = (values.controller ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  if (controllers.length === 0) throw new UsageError('enroll needs --controller URL');
   if ((values.token === undefined) === (values['token-file'] === undefined)) throw new UsageError('enroll needs exactly one of --token and --token-file');
   const token = values.token ?? (await readFile(values['token-file']!, 'utf8')).trim();
   const { stateDir } = resolvePaths({ stateDir: values['state-dir'] }, ctx.env);
-  const identity = await enrollAgent({ controllerUrl: values.controller, token, stateDir, hostname: values.hostname, force: values.force, fetch: ctx.fetch });
+  const identity = await enrollAgent({ controllerUrl: controllers, token, stateDir, hostname: values.hostname, force: values.force, fetch: ctx.fetch });
   ctx.stdout?.write(
     `enrolled as agent ${identity.agentId} of site ${identity.siteName} (${identity.siteId})\n` +
       `identity and key stored in ${stateDir}; controller link ${identity.websocketUrl}\n` +

@@ -14,6 +14,7 @@ import { LOG_LEVELS, type LogLevel } from './logger.ts';
  *       "username": "mtandao", "passwordFile": "/etc/mtandao/core-1.password", "timeoutMs": 10000 },
  *     { "name": "edge-2", "host": "10.0.0.2", "transport": "ssh", "username": "mtandao", "password": "…" }
  *   ],
+ *   "controllers": ["https://ctl-2.isp.example"],   // more controller instances to fail over to
  *   "logLevel": "info",            // fatal | error | warn | info | debug | trace | silent
  *   "healthIntervalSeconds": 30    // 5 … 3600
  * }
@@ -52,6 +53,10 @@ const RouterEntry = z
 export const AgentConfigFile = z
   .object({
     routers: z.array(RouterEntry).max(500),
+    controllers: z
+      .array(z.url({ protocol: /^(https?|wss?)$/, error: 'expected an http(s):// or ws(s):// URL' }))
+      .max(16)
+      .default([]),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     healthIntervalSeconds: z.number().int().min(5).max(3600).default(30),
   })
@@ -67,6 +72,8 @@ export const AgentConfigFile = z
 /** The agent's settings, secrets resolved, ready to run. */
 export interface AgentConfig {
   routers: RouterConfig[];
+  /** Controller URLs to fail over to, beside the enrolled one (http(s) base or ws(s) URL). */
+  controllers?: string[];
   logLevel: LogLevel;
   healthIntervalSeconds: number;
 }
@@ -133,7 +140,7 @@ export async function parseAgentConfig(raw: unknown, options: { baseDir: string;
     }),
   );
   if (problems.length > 0) throw new ConfigError(`bad ${source}`, problems);
-  return { routers, logLevel: parsed.data.logLevel, healthIntervalSeconds: parsed.data.healthIntervalSeconds };
+  return { routers, controllers: parsed.data.controllers, logLevel: parsed.data.logLevel, healthIntervalSeconds: parsed.data.healthIntervalSeconds };
 }
 
 /** Reads and checks the config file. */
