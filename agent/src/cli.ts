@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { startAgent, type AgentHandle, type AgentTiming, type Executor, type HealthProbe } from './agent.ts';
 import { EnrollError, enrollAgent } from './channel/enroll.ts';
 import { ConfigError, loadAgentConfig, resolvePaths } from './config.ts';
+import { readIdentity } from './state/identity.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { StateDirBusyError } from './state/files.ts';
 import { NotEnrolledError } from './state/identity.ts';
@@ -27,6 +28,9 @@ const USAGE = `Usage:
 
 Environment: MTANDAO_AGENT_CONFIG (config file), MTANDAO_AGENT_STATE_DIR (state directory),
 MTANDAO_DATA_DIR (the state directory defaults to \${MTANDAO_DATA_DIR:-./data}/agent).
+Containers: MTANDAO_CONTROLLER_URL and MTANDAO_ENROLL_TOKEN[_FILE] enrol at the first run;
+without a config file, MTANDAO_ROUTER_HOST, _NAME, _USERNAME, _PASSWORD[_FILE], _TRANSPORT, _PORT
+describe the one router (agent/README.md).
 Exit codes: 0 ok, 1 unexpected error, 2 usage or config error, 3 refused by the controller,
 4 controller unreachable or its answer unusable.
 `;
@@ -81,7 +85,8 @@ async function enroll(args: string[], ctx: CliContext): Promise<number> {
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'state-dir': { type: 'string' } }, strict: true });
   const { stateDir, configPath } = resolvePaths({ config: values.config, stateDir: values['state-dir'] }, ctx.env);
-  const config = await loadAgentConfig(configPath);
+  const config = await loadAgentConfig(configPath, ctx.env);
+  await enrollFromEnv(stateDir, ctx);
   const logger = ctx.logger ?? createLogger({ level: config.logLevel });
   const handle = await startAgent({ stateDir, config, logger, executor: ctx.executor, probe: ctx.probe, timing: ctx.timing });
   const stop = (signal: NodeJS.Signals): void => {
@@ -93,6 +98,21 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   await handle.stopped;
   process.off('SIGINT', stop).off('SIGTERM', stop);
   return EXIT.ok;
+}
+
+/**
+ * A container's first start: not enrolled yet, and MTANDAO_CONTROLLER_URL (comma-separated for
+ * several instances) with MTANDAO_ENROLL_TOKEN or MTANDAO_ENROLL_TOKEN_FILE set — enrol, then run.
+ * Once enrolled the token (spent) is not looked at again.
+ */
+async function enrollFromEnv(stateDir: string, ctx: CliContext): Promise<void> {
+  const env = ctx.env ?? {};
+  const controllers = (env.MTANDAO_CONTROLLER_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (controllers.length === 0 || (!env.MTANDAO_ENROLL_TOKEN && !env.MTANDAO_ENROLL_TOKEN_FILE)) return;
+  if (await readIdentity(stateDir)) return;
+  const token = env.MTANDAO_ENROLL_TOKEN ?? (await readFile(env.MTANDAO_ENROLL_TOKEN_FILE!, 'utf8')).trim();
+  const identity = await enrollAgent({ controllerUrl: controllers, token, stateDir, fetch: ctx.fetch });
+  ctx.stdout?.write(`enrolled as agent ${identity.agentId} of site ${identity.siteName} (${identity.siteId}) from MTANDAO_CONTROLLER_URL and the enrolment token\n`);
 }
 
 /** Runs `mtandao-agent` with `argv` (without node and script); resolves to the exit code. */

@@ -81,6 +81,7 @@ export interface AgentConfig {
 /** Environment the agent reads (SPEC section 2). */
 const AgentEnv = z.object({
   MTANDAO_AGENT_CONFIG: z.string().min(1, 'must not be empty').optional(),
+  MTANDAO_ROUTER_HOST: z.string().min(1, 'must not be empty').optional(),
   MTANDAO_AGENT_STATE_DIR: z.string().min(1, 'must not be empty').optional(),
   MTANDAO_DATA_DIR: z.string().min(1, 'must not be empty').optional(),
 });
@@ -143,13 +144,33 @@ export async function parseAgentConfig(raw: unknown, options: { baseDir: string;
   return { routers, controllers: parsed.data.controllers, logLevel: parsed.data.logLevel, healthIntervalSeconds: parsed.data.healthIntervalSeconds };
 }
 
-/** Reads and checks the config file. */
-export async function loadAgentConfig(path: string): Promise<AgentConfig> {
+/**
+ * One router from the environment, for an agent without a config file (a RouterOS container on
+ * the router it manages): MTANDAO_ROUTER_HOST, _NAME, _USERNAME, _PASSWORD or _PASSWORD_FILE,
+ * _TRANSPORT (api), _PORT; MTANDAO_LOG_LEVEL; MTANDAO_CONTROLLERS (comma-separated failover URLs).
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv): unknown {
+  const port = env.MTANDAO_ROUTER_PORT === undefined ? undefined : Number(env.MTANDAO_ROUTER_PORT);
+  const router = {
+    name: env.MTANDAO_ROUTER_NAME,
+    host: env.MTANDAO_ROUTER_HOST,
+    transport: env.MTANDAO_ROUTER_TRANSPORT ?? 'api',
+    username: env.MTANDAO_ROUTER_USERNAME,
+    ...(port === undefined ? {} : { port }),
+    ...(env.MTANDAO_ROUTER_PASSWORD_FILE ? { passwordFile: env.MTANDAO_ROUTER_PASSWORD_FILE } : { password: env.MTANDAO_ROUTER_PASSWORD }),
+  };
+  const controllers = (env.MTANDAO_CONTROLLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return { routers: [router], controllers, ...(env.MTANDAO_LOG_LEVEL ? { logLevel: env.MTANDAO_LOG_LEVEL } : {}) };
+}
+
+/** Reads and checks the config file (or, when there is none and MTANDAO_ROUTER_HOST is set, the one-router environment). */
+export async function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = {}): Promise<AgentConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && env.MTANDAO_ROUTER_HOST) return parseAgentConfig(configFromEnv(env), { baseDir: process.cwd(), source: 'agent config from MTANDAO_ROUTER_* (no config file)' });
     const hint = code === 'ENOENT' ? 'it does not exist (pass --config FILE or set MTANDAO_AGENT_CONFIG)' : `cannot read it (${code ?? (err as Error).message})`;
     throw new ConfigError(`agent config ${path}`, [hint]);
   }
