@@ -33,6 +33,9 @@ run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b',
 const rootPkg = readJson(path.join(root, 'package.json'));
 const agentPkg = readJson(path.join(root, 'agent/package.json'));
 const protocolPkg = readJson(path.join(root, 'protocol/package.json'));
+for (const [dep, range] of Object.entries(protocolPkg.dependencies ?? {})) {
+  if (agentPkg.dependencies?.[dep] !== range) throw new Error(`agent/package.json must depend on ${dep}@${range} itself (the bundled protocol needs it)`);
+}
 const stage = mkdtempSync(path.join(tmpdir(), 'mtandao-agent-pack-'));
 try {
   copyDist(path.join(root, 'agent/dist'), path.join(stage, 'dist'));
@@ -44,7 +47,10 @@ try {
   cpSync(path.join(root, 'protocol/README.md'), path.join(protocolDir, 'README.md'));
   writeFileSync(
     path.join(protocolDir, 'package.json'),
-    JSON.stringify({ name: protocolPkg.name, version: protocolPkg.version, description: protocolPkg.description, license: rootPkg.license, type: 'module', exports: compiledOnly(protocolPkg.exports), dependencies: protocolPkg.dependencies }, null, 2),
+    // No `dependencies` here: npm would count them part of the bundle and leave them empty in a
+    // global install; the agent depends on each of them itself (checked above), and Node finds
+    // them from the bundled copy by walking up.
+    JSON.stringify({ name: protocolPkg.name, version: protocolPkg.version, description: protocolPkg.description, license: rootPkg.license, type: 'module', exports: compiledOnly(protocolPkg.exports) }, null, 2),
   );
   writeFileSync(
     path.join(stage, 'package.json'),

@@ -3,9 +3,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RouterOsSim } from '@mtandao/routeros-sim';
+import { packAndInstall } from '../../../scripts/lib/agent-install.mjs';
 import { ApiClient, expectStatus } from '../helpers/client.ts';
 import { ADMIN_PASSWORD, startTestController } from '../helpers/controller.ts';
 import { Fixtures } from '../helpers/fixtures.ts';
@@ -13,7 +13,6 @@ import { allApplied, eventually, ROUTER_PASSWORD, ROUTER_USER } from '../helpers
 
 type Body = Record<string, unknown>;
 const exec = promisify(execFile);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
  * Issue 12 items 1 and 5: the agent as an ISP installs it — `npm pack`ed, installed with
@@ -24,19 +23,18 @@ describe('the agent from its packed tarball', function () {
   this.timeout(180_000);
   let scratch: string;
   let bin: string;
+  let modules: string;
   let controller: Awaited<ReturnType<typeof startTestController>> | undefined;
   let sim: RouterOsSim | undefined;
   let child: ChildProcess | undefined;
 
   before(async () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'mtandao-agent-install-'));
-    const { stdout } = await exec(process.execPath, [path.join(repoRoot, 'scripts/agent-pack.mjs'), '--out', scratch]);
-    const tarball = stdout.trim();
-    expect(path.basename(tarball)).to.match(/^mtandao-agent-\d+\.\d+\.\d+\.tgz$/);
-    writeFileSync(path.join(scratch, 'package.json'), '{"private":true}\n');
-    // the same install as agent/Dockerfile and scripts/agent-image.mjs
-    await exec('npm', ['install', '--omit=dev', '--omit=optional', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: scratch });
-    bin = path.join(scratch, 'node_modules/.bin/mtandao-agent');
+    // packed, then installed the way agent/Dockerfile's last stage and scripts/agent-image.mjs do
+    const installed = packAndInstall(scratch);
+    expect(path.basename(installed.tarball)).to.match(/^mtandao-agent-\d+\.\d+\.\d+\.tgz$/);
+    modules = installed.modules;
+    bin = installed.bin;
   });
   after(async () => {
     if (child && child.exitCode === null) {
@@ -49,7 +47,6 @@ describe('the agent from its packed tarball', function () {
   });
 
   it('installs compiled JavaScript only: no TypeScript, no tsx, no emulator, protocol bundled', () => {
-    const modules = path.join(scratch, 'node_modules');
     for (const absent of ['tsx', 'typescript', 'esbuild', '@mtandao/routeros-sim', '@mtandao/controller', 'mocha']) expect(existsSync(path.join(modules, absent)), absent).to.equal(false);
     expect(existsSync(path.join(modules, '@mtandao/agent/dist/cli.js'))).to.equal(true);
     expect(existsSync(path.join(modules, '@mtandao/agent/src'))).to.equal(false);
