@@ -41,6 +41,8 @@ try {
   copyDist(path.join(root, 'agent/dist'), path.join(stage, 'dist'));
   cpSync(path.join(root, 'agent/bin/mtandao-agent.mjs'), path.join(stage, 'bin/mtandao-agent.mjs'));
   cpSync(path.join(root, 'agent/README.md'), path.join(stage, 'README.md'));
+  cpSync(path.join(root, 'deploy/mtandao-agent.service'), path.join(stage, 'mtandao-agent.service'));
+  cpSync(path.join(root, 'deploy/agent.example.json'), path.join(stage, 'agent.example.json'));
   const protocolDir = path.join(stage, 'node_modules/@mtandao/protocol');
   mkdirSync(protocolDir, { recursive: true });
   copyDist(path.join(root, 'protocol/dist'), path.join(protocolDir, 'dist'));
@@ -65,7 +67,7 @@ try {
         bin: agentPkg.bin,
         exports: compiledOnly(agentPkg.exports),
         imports: compiledOnly(agentPkg.imports),
-        files: ['dist', 'bin', 'README.md'],
+        files: ['dist', 'bin', 'README.md', 'mtandao-agent.service', 'agent.example.json'],
         dependencies: { ...agentPkg.dependencies, '@mtandao/protocol': protocolPkg.version },
         bundleDependencies: ['@mtandao/protocol'],
       },
