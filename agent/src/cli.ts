@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { startAgent, type AgentHandle, type AgentTiming, type Executor, type HealthProbe } from './agent.ts';
 import { EnrollError, enrollAgent } from './channel/enroll.ts';
 import { ConfigError, loadAgentConfig, resolvePaths } from './config.ts';
-import { readIdentity } from './state/identity.ts';
+import { formatFindings, runDoctor } from './doctor.ts';
+import { loadIdentity, readIdentity } from './state/identity.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { StateDirBusyError } from './state/files.ts';
 import { NotEnrolledError } from './state/identity.ts';
@@ -19,11 +20,14 @@ export const EXIT = {
   refused: 3,
   /** The controller could not be reached, failed (5xx) or answered something unusable. */
   unavailable: 4,
+  /** `doctor` found something wrong (each problem is printed in words). */
+  problems: 5,
 } as const;
 
 const USAGE = `Usage:
   mtandao-agent enroll --controller URL[,URL…] (--token TOKEN | --token-file FILE) [--state-dir DIR] [--hostname NAME] [--force]
   mtandao-agent run [--config FILE] [--state-dir DIR]
+  mtandao-agent doctor [--config FILE] [--state-dir DIR]   check the controller and every router, in words
   mtandao-agent --version | --help
 
 Environment: MTANDAO_AGENT_CONFIG (config file), MTANDAO_AGENT_STATE_DIR (state directory),
@@ -32,7 +36,7 @@ Containers: MTANDAO_CONTROLLER_URL and MTANDAO_ENROLL_TOKEN[_FILE] enrol at the 
 without a config file, MTANDAO_ROUTER_HOST, _NAME, _USERNAME, _PASSWORD[_FILE], _TRANSPORT, _PORT
 describe the one router (agent/README.md).
 Exit codes: 0 ok, 1 unexpected error, 2 usage or config error, 3 refused by the controller,
-4 controller unreachable or its answer unusable.
+4 controller unreachable or its answer unusable, 5 doctor found a problem.
 `;
 
 /** Where the CLI writes and what it may be handed instead of the real thing (tests, the demo). */
@@ -100,6 +104,18 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   return EXIT.ok;
 }
 
+/** `doctor`: checks the controller URL(s), this agent's identity, each router's login, version and clock. */
+async function doctor(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'state-dir': { type: 'string' } }, strict: true });
+  const { stateDir, configPath } = resolvePaths({ config: values.config, stateDir: values['state-dir'] }, ctx.env);
+  const config = await loadAgentConfig(configPath, ctx.env);
+  const identity = (await readIdentity(stateDir)) ? await loadIdentity(stateDir) : undefined;
+  ctx.stdout?.write(`mtandao-agent doctor: config ${configPath}, state ${stateDir}\n`);
+  const findings = await runDoctor({ config, identity, stateDir, fetch: ctx.fetch });
+  ctx.stdout?.write(formatFindings(findings));
+  return findings.some((f) => f.status === 'fail') ? EXIT.problems : EXIT.ok;
+}
+
 /**
  * A container's first start: not enrolled yet, and MTANDAO_CONTROLLER_URL (comma-separated for
  * several instances) with MTANDAO_ENROLL_TOKEN or MTANDAO_ENROLL_TOKEN_FILE set — enrol, then run.
@@ -126,6 +142,8 @@ export async function runCli(argv: string[], ctx: CliContext = {}): Promise<numb
         return await enroll(rest, context);
       case 'run':
         return await run(rest, context);
+      case 'doctor':
+        return await doctor(rest, context);
       case '--version':
       case 'version':
         context.stdout?.write(`${AGENT_VERSION}\n`);

@@ -81,5 +81,8 @@ describe('the agent from its packed tarball', function () {
     const secret = sim.store.list('/ppp/secret').find((s) => s.comment === `mtandao:${c.id}`);
     expect(secret).to.include({ name: 'packed.customer', 'remote-address': '10.64.12.7' });
     expect(log).not.to.contain(ROUTER_PASSWORD);
+
+    const checked = await exec(process.execPath, [bin, 'doctor', '--config', configFile, '--state-dir', stateDir]);
+    expect(checked.stdout.trim().split('\n').at(-1)).to.match(/^all good/);
   });
 });
