@@ -16,6 +16,7 @@ import { AGENT_VERSION } from './version.ts';
 export { enrollAgent, EnrollError, type EnrollOptions } from './channel/enroll.ts';
 export { loadAgentConfig, parseAgentConfig, resolvePaths, ConfigError, type AgentConfig } from './config.ts';
 export type { Executor } from './channel/intake.ts';
+export { createLogger, type Logger } from './logger.ts';
 export type { HealthProbe } from './channel/routers.ts';
 
 /** Timing knobs; defaults follow SPEC section 6. Tests shorten them. */
