@@ -28,7 +28,7 @@ interface DriftedRouter {
 }
 
 async function driftedRouter(): Promise<DriftedRouter> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-router.ts')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_RTT_MS: String(RTT_MS) } });
+  const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-router.ts')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_RTT_MS: String(RTT_MS) } });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d) => {

@@ -75,7 +75,7 @@ async function startBenchController(databaseUrl: string | undefined): Promise<Co
 }
 
 function startSite(spec: { latencyMs: number; agents: { stateDir: string; routerName: string }[]; agentsPerRouter: number }): Promise<ChildProcess> {
-  const child = fork(path.join(here, 'bench-site.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SITE: JSON.stringify(spec) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'bench-site.ts'), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx'], env: { ...process.env, BENCH_SITE: JSON.stringify(spec) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench site exited ${code}`)));
@@ -93,7 +93,7 @@ async function stopSite(child: ChildProcess): Promise<void> {
 
 /** Runs GETs from a separate process and returns their timings. */
 function httpClient(job: { base: string; cookie: string; paths: string[]; warmup: number }): Promise<{ times: number[]; results: number }> {
-  const child = fork(path.join(here, 'bench-client.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_CLIENT: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'bench-client.ts'), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx'], env: { ...process.env, BENCH_CLIENT: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d.toString()));
   return new Promise((resolve, reject) => {
@@ -103,7 +103,7 @@ function httpClient(job: { base: string; cookie: string; paths: string[]; warmup
 
 /** Runs a figure's module in a process of its own (the agent never shares the controller's). */
 function inOwnProcess<T>(module: string): Promise<T> {
-  const child = fork(path.join(here, module), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, module), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d.toString()));
   return new Promise((resolve, reject) => {
@@ -113,7 +113,7 @@ function inOwnProcess<T>(module: string): Promise<T> {
 
 /** The POSTing client process. */
 async function postClient() {
-  const child = fork(path.join(here, 'bench-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'bench-client.ts'), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve) => child.once('message', () => resolve()));
   return {
     ask<T>(msg: unknown): Promise<T> {

@@ -2,7 +2,7 @@
 // `npm start`: the controller on the embedded database (unless DATABASE_URL is set), the dashboard,
 // and — unless MTANDAO_DEMO=0 — a demo site: the RouterOS emulator and an agent enrolled to it.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,8 @@ const darajaFake = demo && !env.MTANDAO_DARAJA_URL;
 if (darajaFake) env.MTANDAO_DARAJA_URL = `http://127.0.0.1:${darajaPort}`;
 const controllerUrl = `http://127.0.0.1:${controllerPort}`;
 const logDir = path.join(dataDir, 'logs');
+// MTANDAO_START_VERBOSE=1 shows every info line of every program on the terminal too
+const verbose = ['1', 'true', 'yes'].includes(String(env.MTANDAO_START_VERBOSE ?? ''));
 mkdirSync(logDir, { recursive: true, mode: 0o700 });
 
 const children = [];
@@ -33,12 +35,14 @@ let bootstrapPassword;
 function run(name, args, options = {}) {
   const file = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a', mode: 0o600 });
   const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.name = name;
   children.push(child);
   for (const [stream, isErr] of [[child.stdout, false], [child.stderr, true]]) {
     forwardLines(stream, {
       log: (line) => file.write(`${line}\n`),
       print: (text) => process.stdout.write(`[${name}] ${text}\n`),
-      quiet: options.quiet && !isErr,
+      quiet: !verbose,
+      isErr,
       onBootstrap: (password) => {
         bootstrapPassword = password;
       },
@@ -51,6 +55,18 @@ function run(name, args, options = {}) {
     }
   });
   return child;
+}
+
+/** Runs a build step with its output in data/logs/build.log; throws naming the log when it fails. */
+function build(what, args, cwd = root) {
+  const log = path.join(logDir, 'build.log');
+  const fd = openSync(log, 'a', 0o600);
+  try {
+    const r = spawnSync(process.execPath, args, { cwd, env, stdio: ['ignore', fd, fd] });
+    if (r.status !== 0) throw new Error(`${what} failed; see ${log}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Newest modification time under a path (0 when it does not exist). */
@@ -92,14 +108,17 @@ async function main() {
     if (await portOpen(port)) throw new Error(`port ${port} for the ${what} is already in use`);
   }
 
+  // protocol, agent and controller run compiled (dist/): tsc -b rebuilds only what changed (~1 s when nothing did)
+  process.stdout.write(`[start] building (output in ${path.join(logDir, 'build.log')})…\n`);
+  build('the JavaScript build', [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', ...['protocol', 'agent', 'controller'].map((w) => `${w}/tsconfig.build.json`)]);
+
   const dashboardDir = path.join(root, 'dashboard');
   const hasDashboard = existsSync(path.join(dashboardDir, 'package.json'));
   const built = newest(path.join(dashboardDir, 'build', 'index.js'));
   const sources = Math.max(...['src', 'entry', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json'].map((p) => newest(path.join(dashboardDir, p))), newest(path.join(root, 'protocol', 'src')));
   if (hasDashboard && built < sources) {
-    process.stdout.write(`[start] building the dashboard (${built ? 'its sources changed' : 'first start'})…\n`);
-    const r = spawnSync('npm', ['run', 'build', '-w', 'dashboard'], { cwd: root, env, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('the dashboard build failed');
+    process.stdout.write(`[start] building the dashboard (${built ? 'its sources changed' : 'first start'}, about a minute)…\n`);
+    build('the dashboard build', [path.join(root, 'node_modules/vite/bin/vite.js'), 'build'], dashboardDir);
   }
 
   if (darajaFake) {
@@ -147,8 +166,9 @@ async function main() {
       `  API         http://localhost:${controllerPort}/api/v1   (OpenAPI: /api/v1/openapi.json)`,
       `  sign in     admin / ${password}`,
       ...(demo ? [`  demo router RouterOS API 127.0.0.1:${apiPort}, SSH 127.0.0.1:${sshPort}, login admin / ${routerPassword}`] : []),
-      ...(darajaFake ? [`  M-Pesa      a Daraja fake at http://localhost:${darajaPort}: pay a customer's account there, or npm run demo:pay -- <account> <amount>`] : []),
+      ...(darajaFake ? [`  M-Pesa      a Daraja fake at http://localhost:${darajaPort}: npm run demo:pay -- <account> <amount>`] : []),
       `  data        ${dataDir}${env.DATABASE_URL ? '' : '   (embedded PostgreSQL)'}`,
+      `  logs        ${logDir}/{${children.map((c) => c.name).join(',')},build}.log   (warnings and errors also show here)`,
       '  Ctrl-C stops everything.',
       '',
     ].join('\n') + '\n',

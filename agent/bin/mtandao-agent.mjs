@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Runs the agent's TypeScript sources through tsx (no build step): `mtandao-agent enroll|run …`.
-import { register } from 'tsx/esm/api';
-
-register();
-const { runCli } = await import('../src/cli.ts');
+// `mtandao-agent enroll|run|doctor …`: runs the compiled agent (dist/, built by `npm run build`).
+// Tests and dev run the TypeScript sources instead: node --conditions=mtandao-source --import tsx.
+const { runCli } = await import('#cli');
 process.exitCode = await runCli(process.argv.slice(2));

@@ -2,6 +2,7 @@ import { CAPABILITY_VERSION, type HelloMessage, type RouterHealth } from '@mtand
 import type { AgentConfig } from './config.ts';
 import { jittered } from './channel/backoff.ts';
 import { ControllerChannel, type ChannelTiming } from './channel/connection.ts';
+import { controllerUrls, type Resolver } from './channel/endpoints.ts';
 import { CommandIntake, type Executor } from './channel/intake.ts';
 import { pinningOpener, routerRuntime, type HealthProbe, type RouterRuntime } from './channel/routers.ts';
 import type { RouterConfig } from './drivers/types.ts';
@@ -15,6 +16,7 @@ import { AGENT_VERSION } from './version.ts';
 export { enrollAgent, EnrollError, type EnrollOptions } from './channel/enroll.ts';
 export { loadAgentConfig, parseAgentConfig, resolvePaths, ConfigError, type AgentConfig } from './config.ts';
 export type { Executor } from './channel/intake.ts';
+export { createLogger, type Logger } from './logger.ts';
 export type { HealthProbe } from './channel/routers.ts';
 
 /** Timing knobs; defaults follow SPEC section 6. Tests shorten them. */
@@ -41,6 +43,8 @@ export interface StartAgentOptions {
   /** Already loaded identity; default: read from `stateDir`. */
   identity?: LoadedIdentity;
   timing?: Partial<AgentTiming>;
+  /** Resolves controller host names to all their addresses (default: the system resolver). */
+  resolve?: Resolver;
   /** Commands running at once on one router (default 32). */
   concurrencyPerRouter?: number;
 }
@@ -51,6 +55,8 @@ export interface AgentHandle {
   /** Highest command seq accepted so far (persisted). */
   readonly lastSeq: number;
   readonly connected: boolean;
+  /** The controller URL of the open connection (or the last one tried). */
+  readonly controllerUrl: string | undefined;
   /** Commands accepted and not finished. */
   readonly pending: number;
   /** Resolves when the agent is (or next becomes) connected to the controller. */
@@ -135,6 +141,8 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
 
   const channel: ControllerChannel = new ControllerChannel({
     url: identity.websocketUrl,
+    urls: controllerUrls(identity.websocketUrl, [...(identity.controllerUrls ?? []), ...(config.controllers ?? [])]),
+    resolve: options.resolve,
     agentId: identity.agentId,
     privateKey: loaded.privateKey,
     logger,
@@ -180,7 +188,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   scheduleHealth();
   const sweepTimer = setInterval(() => void intake.sweepStaleReconciles(), Math.min(60_000, Math.max(1000, (timing.reconcileStaleMs ?? 600_000) / 4)));
   channel.start();
-  logger.info({ version: AGENT_VERSION, routers: config.routers.map((r) => r.name), lastSeq: journal.lastSeq, controller: identity.websocketUrl }, 'agent started');
+  logger.info({ version: AGENT_VERSION, routers: config.routers.map((r) => r.name), lastSeq: journal.lastSeq, controllers: channel.urls }, 'agent started');
 
   let stopRequested: () => void = () => undefined;
   const requested = new Promise<void>((resolve) => (stopRequested = resolve));
@@ -204,6 +212,9 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     },
     get connected() {
       return channel.connected;
+    },
+    get controllerUrl() {
+      return channel.controllerUrl;
     },
     get pending() {
       return intake.pending;

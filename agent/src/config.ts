@@ -14,6 +14,7 @@ import { LOG_LEVELS, type LogLevel } from './logger.ts';
  *       "username": "mtandao", "passwordFile": "/etc/mtandao/core-1.password", "timeoutMs": 10000 },
  *     { "name": "edge-2", "host": "10.0.0.2", "transport": "ssh", "username": "mtandao", "password": "…" }
  *   ],
+ *   "controllers": ["https://ctl-2.isp.example"],   // more controller instances to fail over to
  *   "logLevel": "info",            // fatal | error | warn | info | debug | trace | silent
  *   "healthIntervalSeconds": 30    // 5 … 3600
  * }
@@ -52,6 +53,10 @@ const RouterEntry = z
 export const AgentConfigFile = z
   .object({
     routers: z.array(RouterEntry).max(500),
+    controllers: z
+      .array(z.url({ protocol: /^(https?|wss?)$/, error: 'expected an http(s):// or ws(s):// URL' }))
+      .max(16)
+      .default([]),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     healthIntervalSeconds: z.number().int().min(5).max(3600).default(30),
   })
@@ -67,6 +72,8 @@ export const AgentConfigFile = z
 /** The agent's settings, secrets resolved, ready to run. */
 export interface AgentConfig {
   routers: RouterConfig[];
+  /** Controller URLs to fail over to, beside the enrolled one (http(s) base or ws(s) URL). */
+  controllers?: string[];
   logLevel: LogLevel;
   healthIntervalSeconds: number;
 }
@@ -74,6 +81,7 @@ export interface AgentConfig {
 /** Environment the agent reads (SPEC section 2). */
 const AgentEnv = z.object({
   MTANDAO_AGENT_CONFIG: z.string().min(1, 'must not be empty').optional(),
+  MTANDAO_ROUTER_HOST: z.string().min(1, 'must not be empty').optional(),
   MTANDAO_AGENT_STATE_DIR: z.string().min(1, 'must not be empty').optional(),
   MTANDAO_DATA_DIR: z.string().min(1, 'must not be empty').optional(),
 });
@@ -133,16 +141,36 @@ export async function parseAgentConfig(raw: unknown, options: { baseDir: string;
     }),
   );
   if (problems.length > 0) throw new ConfigError(`bad ${source}`, problems);
-  return { routers, logLevel: parsed.data.logLevel, healthIntervalSeconds: parsed.data.healthIntervalSeconds };
+  return { routers, controllers: parsed.data.controllers, logLevel: parsed.data.logLevel, healthIntervalSeconds: parsed.data.healthIntervalSeconds };
 }
 
-/** Reads and checks the config file. */
-export async function loadAgentConfig(path: string): Promise<AgentConfig> {
+/**
+ * One router from the environment, for an agent without a config file (a RouterOS container on
+ * the router it manages): MTANDAO_ROUTER_HOST, _NAME, _USERNAME, _PASSWORD or _PASSWORD_FILE,
+ * _TRANSPORT (api), _PORT; MTANDAO_LOG_LEVEL; MTANDAO_CONTROLLERS (comma-separated failover URLs).
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv): unknown {
+  const port = env.MTANDAO_ROUTER_PORT === undefined ? undefined : Number(env.MTANDAO_ROUTER_PORT);
+  const router = {
+    name: env.MTANDAO_ROUTER_NAME,
+    host: env.MTANDAO_ROUTER_HOST,
+    transport: env.MTANDAO_ROUTER_TRANSPORT ?? 'api',
+    username: env.MTANDAO_ROUTER_USERNAME,
+    ...(port === undefined ? {} : { port }),
+    ...(env.MTANDAO_ROUTER_PASSWORD_FILE ? { passwordFile: env.MTANDAO_ROUTER_PASSWORD_FILE } : { password: env.MTANDAO_ROUTER_PASSWORD }),
+  };
+  const controllers = (env.MTANDAO_CONTROLLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return { routers: [router], controllers, ...(env.MTANDAO_LOG_LEVEL ? { logLevel: env.MTANDAO_LOG_LEVEL } : {}) };
+}
+
+/** Reads and checks the config file (or, when there is none and MTANDAO_ROUTER_HOST is set, the one-router environment). */
+export async function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = {}): Promise<AgentConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && env.MTANDAO_ROUTER_HOST) return parseAgentConfig(configFromEnv(env), { baseDir: process.cwd(), source: 'agent config from MTANDAO_ROUTER_* (no config file)' });
     const hint = code === 'ENOENT' ? 'it does not exist (pass --config FILE or set MTANDAO_AGENT_CONFIG)' : `cannot read it (${code ?? (err as Error).message})`;
     throw new ConfigError(`agent config ${path}`, [hint]);
   }

@@ -111,7 +111,7 @@ describe('mtandao-agent enroll', () => {
   });
 
   it('works through the bin shim', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'enroll', '--controller', controller.url, '--token', controller.issueToken(), '--state-dir', stateDir]);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', BIN, 'enroll', '--controller', controller.url, '--token', controller.issueToken(), '--state-dir', stateDir]);
     expect(stdout).to.contain('enrolled as agent');
   });
 });

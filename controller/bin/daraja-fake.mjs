@@ -1,5 +1,4 @@
 #!/usr/bin/env node
 // A local Safaricom Daraja for the demo and tests: `daraja-fake [--port 8089] [--passkey P]`.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/mpesa/fake/main.ts');
+// Compiled (dist/) by default; tests run the sources with --conditions=mtandao-source --import tsx.
+await import('#daraja-fake');

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the controller from its TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/main.ts');
+// Runs the compiled controller (dist/, built by `npm run build`); tests and dev run the TypeScript
+// sources instead: node --conditions=mtandao-source --import tsx bin/mtandao-controller.mjs.
+await import('#main');

@@ -19,7 +19,7 @@ describe('the generated bootstrap admin password', () => {
     let password: string | undefined;
     // the controller as scripts/start.mjs runs it: its own binary, output piped and split
     const { MTANDAO_ADMIN_PASSWORD: _unset, ...inherited } = process.env;
-    const child = spawn(process.execPath, ['controller/bin/mtandao-controller.mjs'], {
+    const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', 'controller/bin/mtandao-controller.mjs'], {
       cwd: root,
       env: {
         ...inherited,

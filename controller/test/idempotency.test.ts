@@ -130,7 +130,7 @@ describe('Idempotency-Key', () => {
   it('after a controller is killed between the commit and the answer, the retry gets the first answer, not 409', async function () {
     this.timeout(90_000);
     const databaseUrl = await freshDatabase();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'helpers/crash-controller.ts')], {
+    const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', path.join(here, 'helpers/crash-controller.ts')], {
       env: { ...process.env, CRASH_DATABASE_URL: databaseUrl, CRASH_SECRET_KEY: TEST_SECRET_KEY, CRASH_SIGNING_KEY: TEST_SIGNING_KEY },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

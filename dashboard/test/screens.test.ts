@@ -104,7 +104,7 @@ describe('Customers, plans, network, sites, provisioning log and settings', func
     const rongai = page.getByTestId('site').filter({ hasText: 'Rongai POP' });
     await textOf(rongai, 'Not enrolled');
     await rongai.getByRole('button', { name: 'Enrol agent' }).click();
-    const command = await textOf(page.getByTestId('enrollment').locator('code').first(), 'mtandao-agent enroll');
+    const command = await textOf(page.getByTestId('enrol-manual').locator('code'), 'mtandao-agent enroll');
     expect(command).to.match(/--token \S+/);
     await screenshot(page, 'sites-routers');
 

@@ -293,9 +293,19 @@ const RESOURCE: MenuSpec = {
   singleton: true,
 };
 
+const CLOCK: MenuSpec = {
+  path: '/system/clock',
+  fields: Object.fromEntries(['time', 'date', 'time-zone-autodetect', 'time-zone-name', 'gmt-offset', 'dst-active'].map((f) => [f, ro('')])),
+  unique: [],
+  required: [],
+  verbs: new Set(),
+  firstId: 1,
+  singleton: true,
+};
+
 /** Every menu, keyed by API path. */
 export const MENUS: ReadonlyMap<string, MenuSpec> = new Map(
-  [PPP_PROFILE, PPP_SECRET, PPP_ACTIVE, HOTSPOT_PROFILE, HOTSPOT_USER, HOTSPOT_ACTIVE, QUEUE_SIMPLE, ADDRESS_LIST, IDENTITY, RESOURCE].map((m) => [m.path, m]),
+  [PPP_PROFILE, PPP_SECRET, PPP_ACTIVE, HOTSPOT_PROFILE, HOTSPOT_USER, HOTSPOT_ACTIVE, QUEUE_SIMPLE, ADDRESS_LIST, IDENTITY, RESOURCE, CLOCK].map((m) => [m.path, m]),
 );
 
 /** Whether a path is a menu or leads to one (`/ip`, `/ip/hotspot`). */

@@ -96,6 +96,15 @@ export class RouterStore extends EventEmitter {
     }
   }
 
+  /** How far the router's clock is from the real one (tests set it to play a router without NTP). */
+  clockOffsetMs = 0;
+
+  /** `/system/clock` as RouterOS 7.10+ prints it, in Kenya's time zone (EAT, UTC+3, no DST). */
+  private clockRow(): Row {
+    const local = new Date(this.now() + this.clockOffsetMs + 3 * 3600_000).toISOString();
+    return { time: local.slice(11, 19), date: local.slice(0, 10), 'time-zone-autodetect': 'true', 'time-zone-name': 'Africa/Nairobi', 'gmt-offset': '+03:00', 'dst-active': 'false' };
+  }
+
   /** A restart: uptime starts again from 0; `empty` also drops the configuration (a reset, a new router). */
   reboot(empty: boolean): void {
     this.bootedAt = this.now();
@@ -421,6 +430,7 @@ export class RouterStore extends EventEmitter {
 
   private singletonRow(spec: MenuSpec): Row {
     if (spec.path === '/system/identity') return { name: this.identity };
+    if (spec.path === '/system/clock') return this.clockRow();
     const major = this.version.startsWith('6.') ? 'long-term' : 'stable';
     return {
       uptime: formatDuration(Math.floor((this.now() - this.bootedAt) / 1000)),

@@ -21,12 +21,22 @@ export function pretty(line) {
   }
 }
 
+/** Whether a line is worth the terminal when it is kept quiet: pino warnings and errors, and plain stderr text. */
+export function loud(line, isErr) {
+  try {
+    const o = JSON.parse(line);
+    return typeof o.level === 'number' ? o.level >= 40 : isErr;
+  } catch {
+    return isErr;
+  }
+}
+
 /**
  * Reads a child's stream line by line: each line goes to `log(line)` (the log file) and, shortened,
- * to `print(text)` (the terminal) unless `quiet`. The bootstrap banner goes to neither: its
+ * to `print(text)` (the terminal) — when `quiet`, only warnings, errors and stderr text. The bootstrap banner goes to neither: its
  * password is handed to `onBootstrap(password)`, which shows it on the terminal only.
  */
-export function forwardLines(stream, { log, print, quiet = false, onBootstrap }) {
+export function forwardLines(stream, { log, print, quiet = false, isErr = false, onBootstrap }) {
   let buf = '';
   stream.on('data', (chunk) => {
     buf += chunk.toString();
@@ -42,7 +52,7 @@ export function forwardLines(stream, { log, print, quiet = false, onBootstrap })
       }
       if (BOOTSTRAP_NOTE.test(line)) continue;
       log(line);
-      const text = quiet ? undefined : pretty(line);
+      const text = quiet && !loud(line, isErr) ? undefined : pretty(line);
       if (text) print(text);
     }
   });

@@ -5,6 +5,7 @@ import { AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, CONTROLLER_MAX_PAYLOAD, agentAut
 import { signAgentMessage, signText } from '@mtandao/protocol/signing';
 import type { Logger } from '../logger.ts';
 import { backoffDelay, jittered } from './backoff.ts';
+import { resolveEndpoints, type Endpoint, type Resolver } from './endpoints.ts';
 
 /** Timing of the controller connection; SPEC section 6 values by default. */
 export interface ChannelTiming {
@@ -33,7 +34,12 @@ export const DEFAULT_CHANNEL_TIMING: ChannelTiming = {
 
 /** What the channel needs from the agent. */
 export interface ChannelOptions {
+  /** The controller's WebSocket URL; with `urls`, the list of controllers to walk (every address of each name). */
   url: string;
+  /** Every controller WebSocket URL, in order of preference (default: `[url]`). */
+  urls?: readonly string[];
+  /** Resolves host names to all their addresses (default: the system resolver). */
+  resolve?: Resolver;
   agentId: string;
   privateKey: KeyObject;
   logger: Logger;
@@ -121,14 +127,27 @@ export class ControllerChannel {
   private connectedWaiters: (() => void)[] = [];
   private closedWaiters: (() => void)[] = [];
   private dropped = 0;
+  readonly urls: readonly string[];
+  private endpoints: Endpoint[] = [];
+  /** Index in `endpoints` of the next dial. */
+  private next = 0;
+  private current: Endpoint | undefined;
 
   constructor(private readonly options: ChannelOptions) {
     this.timing = { ...DEFAULT_CHANNEL_TIMING, ...options.timing };
     this.log = options.logger.child({ component: 'channel' });
-    const url = new URL(options.url);
-    if (url.protocol === 'ws:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
-      this.log.warn({ url: options.url }, 'the controller link is not encrypted (ws://); use wss:// beyond loopback');
+    this.urls = options.urls?.length ? options.urls : [options.url];
+    for (const text of this.urls) {
+      const url = new URL(text);
+      if (url.protocol === 'ws:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+        this.log.warn({ url: text }, 'the controller link is not encrypted (ws://); use wss:// beyond loopback');
+      }
     }
+  }
+
+  /** The controller URL of the open connection (or the last one tried). */
+  get controllerUrl(): string | undefined {
+    return this.current?.label;
   }
 
   /** Whether a WebSocket to the controller is open. */
@@ -186,11 +205,35 @@ export class ControllerChannel {
     this.log.info({ paused }, paused ? 'too much work in hand; pausing command intake' : 'resuming command intake');
   }
 
+  /** The next address to dial; the list (and every name's addresses) is resolved afresh at each round. */
+  private async pick(): Promise<Endpoint> {
+    if (this.next >= this.endpoints.length || this.next === 0) {
+      this.endpoints = await resolveEndpoints(this.urls, this.options.resolve);
+      this.next = 0;
+    }
+    const endpoint = this.endpoints[this.next]!;
+    this.next = (this.next + 1) % this.endpoints.length;
+    return endpoint;
+  }
+
   private connect(): void {
     if (this.stopping) return;
+    void this.pick().then(
+      (endpoint) => this.dial(endpoint),
+      (err: unknown) => {
+        this.log.warn({ err: (err as Error).message }, 'cannot resolve the controller addresses');
+        this.reconnectTimer = setTimeout(() => this.connect(), backoffDelay(this.attempt++, { baseMs: this.timing.backoffBaseMs, capMs: this.timing.backoffCapMs }));
+      },
+    );
+  }
+
+  private dial(endpoint: Endpoint): void {
+    if (this.stopping) return;
     this.refusedStatus = undefined;
-    const ws = new WebSocket(this.options.url, {
-      headers: authHeaders(this.options.agentId, this.options.privateKey),
+    this.current = endpoint;
+    const ws = new WebSocket(endpoint.url, {
+      headers: { ...authHeaders(this.options.agentId, this.options.privateKey), ...(endpoint.host ? { host: endpoint.host } : {}) },
+      ...(endpoint.servername ? { servername: endpoint.servername } : {}),
       maxPayload: AGENT_MAX_PAYLOAD,
       handshakeTimeout: this.timing.handshakeTimeoutMs,
       perMessageDeflate: false,
@@ -226,7 +269,7 @@ export class ControllerChannel {
     this.open = true;
     this.openedAt = Date.now();
     this.lastHeard = this.openedAt;
-    this.log.info({ url: this.options.url }, 'connected to the controller');
+    this.log.info({ url: this.current?.label }, 'connected to the controller');
     // hello goes first, ahead of any queued ack.
     this.write(ws, this.options.hello());
     if (this.readPaused) ws.pause();
@@ -246,11 +289,15 @@ export class ControllerChannel {
     for (const resolve of this.closedWaiters.splice(0)) resolve();
     if (this.stopping) return;
     if (wasOpen && Date.now() - this.openedAt >= this.timing.stableAfterMs) this.attempt = 0;
+    // Failover: each failure moves on to the next controller address; the backoff ceiling grows
+    // per round through all of them, so a dead instance costs one short jittered wait, not a climb.
+    const rounds = Math.floor(this.attempt++ / Math.max(1, this.endpoints.length));
     const delay =
       this.refusedStatus === 401
         ? Math.round(this.timing.authRetryMs * (0.5 + Math.random() / 2))
-        : backoffDelay(this.attempt++, { baseMs: this.timing.backoffBaseMs, capMs: this.timing.backoffCapMs });
-    this.log[wasOpen ? 'warn' : 'info']({ code, reason: reason || undefined, retryInMs: delay }, wasOpen ? 'controller connection closed' : 'could not connect to the controller');
+        : backoffDelay(rounds, { baseMs: this.timing.backoffBaseMs, capMs: this.timing.backoffCapMs });
+    const url = this.current?.label;
+    this.log[wasOpen ? 'warn' : 'info']({ url, code, reason: reason || undefined, retryInMs: delay }, wasOpen ? 'controller connection closed' : 'could not connect to the controller');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 

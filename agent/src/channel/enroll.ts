@@ -24,8 +24,11 @@ export class EnrollError extends Error {
 
 /** Input of an enrolment. */
 export interface EnrollOptions {
-  /** Base URL of the controller, e.g. `https://isp.example/` or `http://127.0.0.1:8080`. */
-  controllerUrl: string;
+  /**
+   * Base URL of the controller, e.g. `https://isp.example/` or `http://127.0.0.1:8080`; several
+   * (instances of one controller) are tried in order and all kept for failover.
+   */
+  controllerUrl: string | readonly string[];
   /** The one-time enrolment token. */
   token: string;
   stateDir: string;
@@ -82,7 +85,8 @@ async function errorMessageOf(response: Response): Promise<string> {
  * `POST /api/v1/agents/enroll`, and stores that identity. Used by `mtandao-agent enroll` and the demo.
  */
 export async function enrollAgent(options: EnrollOptions): Promise<AgentIdentity> {
-  const base = parseControllerUrl(options.controllerUrl);
+  const bases = (typeof options.controllerUrl === 'string' ? [options.controllerUrl] : [...options.controllerUrl]).map(parseControllerUrl);
+  if (bases.length === 0) throw new EnrollError('usage', 'enroll needs --controller URL');
   const hostname = (options.hostname ?? osHostname()).slice(0, 255);
   const keys = generateSigningKeys();
   const request = EnrollRequest.safeParse({ token: options.token, publicKey: keys.publicKey, hostname, agentVersion: AGENT_VERSION });
@@ -98,18 +102,27 @@ export async function enrollAgent(options: EnrollOptions): Promise<AgentIdentity
   }
   await savePrivateKey(options.stateDir, keys.privateKey);
 
-  const endpoint = new URL('api/v1/agents/enroll', base);
-  let response: Response;
-  try {
-    response = await (options.fetch ?? fetch)(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(request.data),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
-    });
-  } catch (err) {
-    throw new EnrollError('unreachable', `cannot reach the controller at ${endpoint.origin}: ${describeNetworkError(err)}`, { cause: err });
+  // the first controller that answers takes the token (an instance that is down is skipped)
+  let response: Response | undefined;
+  let base = bases[0]!;
+  const unreachable: string[] = [];
+  for (const candidate of bases) {
+    const endpoint = new URL('api/v1/agents/enroll', candidate);
+    try {
+      response = await (options.fetch ?? fetch)(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(request.data),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+      });
+      base = candidate;
+      break;
+    } catch (err) {
+      unreachable.push(`cannot reach the controller at ${endpoint.origin}: ${describeNetworkError(err)}`);
+      if (unreachable.length === bases.length) throw new EnrollError('unreachable', unreachable.join('; '), { cause: err });
+    }
   }
+  if (!response) throw new EnrollError('unreachable', unreachable.join('; '));
   if (!response.ok) {
     const message = await errorMessageOf(response);
     const kind = response.status < 500 ? 'refused' : 'unreachable';
@@ -129,6 +142,7 @@ export async function enrollAgent(options: EnrollOptions): Promise<AgentIdentity
     siteId: answer.siteId,
     siteName: answer.siteName,
     controllerUrl: base.toString(),
+    ...(bases.length > 1 ? { controllerUrls: bases.map((b) => b.toString()) } : {}),
     websocketUrl: resolveWebsocketUrl(answer.websocketUrl, base),
     controllerPublicKey: answer.controllerPublicKey,
     publicKey: keys.publicKey,

@@ -19,6 +19,8 @@ export const AgentIdentity = z
     siteId: z.string().min(1),
     siteName: z.string(),
     controllerUrl: z.url(),
+    /** Every controller base URL given at enrolment (failover), `controllerUrl` among them. */
+    controllerUrls: z.array(z.url()).optional(),
     websocketUrl: z.url(),
     controllerPublicKey: z.string().min(40),
     publicKey: z.string().min(40),

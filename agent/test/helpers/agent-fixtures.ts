@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ApplyResult, CustomerSpec, PlanSpec, TypedEnvelope } from '@mtandao/protocol';
 import { enrollAgent, startAgent, type AgentConfig, type AgentHandle, type AgentTiming, type Executor, type HealthProbe } from '../../src/agent.ts';
 import type { RouterConfig } from '../../src/drivers/types.ts';
+import type { Resolver } from '../../src/channel/endpoints.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import type { FakeController } from './fake-controller.ts';
 
@@ -76,7 +77,7 @@ export async function enrolledStateDir(controller: FakeController): Promise<{ st
 /** Starts an agent on `stateDir` against the fake controller and waits until it is connected. */
 export async function connectedAgent(
   stateDir: string,
-  options: { executor?: Executor; probe?: HealthProbe; config?: AgentConfig; logger?: Logger; timing?: Partial<AgentTiming>; concurrencyPerRouter?: number } = {},
+  options: { executor?: Executor; probe?: HealthProbe; config?: AgentConfig; logger?: Logger; timing?: Partial<AgentTiming>; concurrencyPerRouter?: number; resolve?: Resolver } = {},
 ): Promise<AgentHandle> {
   const handle = await startAgent({
     stateDir,
@@ -86,6 +87,7 @@ export async function connectedAgent(
     logger: options.logger ?? createLogger({ level: 'silent' }),
     timing: { ...FAST, ...options.timing },
     concurrencyPerRouter: options.concurrencyPerRouter,
+    resolve: options.resolve,
   });
   await handle.whenConnected();
   return handle;

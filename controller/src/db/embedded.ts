@@ -36,8 +36,10 @@ function embeddedPassword(dir: string | undefined): string {
 export async function startEmbeddedDatabase(options: { dir?: string; port?: number; maxConnections?: number } = {}): Promise<EmbeddedDatabase> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const password = embeddedPassword(options.dir);
-  const child = fork(path.join(here, 'embedded-server.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+  // compiled (dist/*.js) it forks plain JavaScript; from the sources (tests, dev) through tsx
+  const fromSource = import.meta.url.endsWith('.ts');
+  const child = fork(path.join(here, fromSource ? 'embedded-server.ts' : 'embedded-server.js'), [], {
+    execArgv: fromSource ? ['--conditions=mtandao-source', '--import', 'tsx'] : [],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,

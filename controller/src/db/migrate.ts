@@ -26,10 +26,11 @@ export async function migrate(sequelize: Sequelize, url: string, logger: Logger,
   await lockClient?.connect();
   try {
     await lockClient?.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    const files = readdirSync(migrationsDir).filter((f) => /^\d{4}-.*\.ts$/.test(f)).sort();
+    // NNNN-name.ts from the sources, NNNN-name.js compiled (dist/); the name stored is NNNN-name either way
+    const files = readdirSync(migrationsDir).filter((f) => /^\d{4}-.*\.[jt]s$/.test(f) && !f.endsWith('.d.ts')).sort();
     const umzug = new Umzug({
       migrations: files.map((file) => ({
-        name: file.replace(/\.ts$/, ''),
+        name: file.replace(/\.[jt]s$/, ''),
         async up() {
           const mod = (await import(pathToFileURL(path.join(migrationsDir, file)).href)) as Migration;
           await mod.up(sequelize);

@@ -278,7 +278,7 @@ export class Dispatcher {
       log.debug({ status: ack.status }, 'ack for a command that is no longer in flight');
       return;
     }
-    log.warn({ jobId: String(settled.id), status: settled.status, error: err?.message, routerError: err?.routerError }, 'command did not apply');
+    log.warn({ jobId: String(settled.id), routerId: String(settled.router_id), routerName: this.routerNames.get(String(settled.router_id)), status: settled.status, error: err?.message, routerError: err?.routerError }, 'command did not apply');
     st.inFlight = Math.max(0, st.inFlight - 1);
     if (ack.seq > 0) await this.sites.setAckedSeq(session.agentId, ack.seq);
     this.kick(session);

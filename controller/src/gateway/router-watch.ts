@@ -57,8 +57,10 @@ export class RouterWatch {
   /** An agent said hello: reconcile its routers, unless they were reconciled a moment ago. */
   async onConnected(siteId: string, log: Logger): Promise<void> {
     if (!this.options.reconcileOnConnect) return;
-    const queued = await this.reconciles.queue(await this.routers.idsOfSite(siteId), 'agent connected', { skipSent: true, minGapMs: this.options.throttleMs });
-    if (queued.length > 0) log.info({ routerIds: queued }, 'queued a reconcile of the routers of the site');
+    const routers = await this.routers.ofSite(siteId);
+    const queued = new Set(await this.reconciles.queue(routers.map((r) => r.routerId), 'agent connected', { skipSent: true, minGapMs: this.options.throttleMs }));
+    // one line per router, with its id and name, so it joins the agent's lines about it
+    for (const r of routers) if (queued.has(r.routerId)) log.info({ routerId: r.routerId, routerName: r.routerName }, 'queued a reconcile of the router: its agent connected');
   }
 
   /** Records a health report; a router that came back changed is reconciled at once. */
@@ -89,8 +91,9 @@ export class RouterWatch {
     const sites = new Set([...this.hub.sessions.values()].filter((s) => s.open && s.helloReceived).map((s) => s.siteId));
     for (const siteId of sites) {
       try {
-        const queued = await this.reconciles.queue(await this.routers.idsOfSite(siteId), 'periodic drift check', { skipSent: true, minGapMs: this.options.driftCheckMs });
-        if (queued.length > 0) this.logger.debug({ siteId, routerIds: queued }, 'queued the periodic drift check');
+        const routers = await this.routers.ofSite(siteId);
+        const queued = new Set(await this.reconciles.queue(routers.map((r) => r.routerId), 'periodic drift check', { skipSent: true, minGapMs: this.options.driftCheckMs }));
+        for (const r of routers) if (queued.has(r.routerId)) this.logger.debug({ siteId, routerId: r.routerId, routerName: r.routerName }, 'queued the periodic drift check of the router');
       } catch (err) {
         this.logger.warn({ err, siteId }, 'could not queue the drift check');
       }

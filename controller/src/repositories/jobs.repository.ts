@@ -243,20 +243,20 @@ export class OutboxRepository {
       | { status: 'failed'; error: string; routerError: string | null; event: string }
       | { status: 'pending'; delayMs: number; error: string; routerError: string | null; event: string },
     agentId: string,
-  ): Promise<{ id: string; status: string; customer_id: string | null } | undefined> {
+  ): Promise<{ id: string; status: string; customer_id: string | null; router_id: string } | undefined> {
     return this.db.transaction(async (tx) => {
-      let rows: { id: string; status: string; customer_id: string | null }[];
+      let rows: { id: string; status: string; customer_id: string | null; router_id: string }[];
       if (outcome.status === 'applied') {
         rows = await this.db.rows(
           `UPDATE provisioning_jobs SET status = 'applied', completed_at = now(), updated_at = now(), result = $2, last_error = NULL, router_error = NULL
-            WHERE command_id = $1 AND status = 'sent' AND agent_id = $3 RETURNING id, status, customer_id`,
+            WHERE command_id = $1 AND status = 'sent' AND agent_id = $3 RETURNING id, status, customer_id, router_id`,
           [commandId, outcome.result === null ? null : JSON.stringify(outcome.result), agentId],
           tx,
         );
       } else if (outcome.status === 'failed') {
         rows = await this.db.rows(
           `UPDATE provisioning_jobs SET status = 'failed', completed_at = now(), updated_at = now(), last_error = $2, router_error = $3
-            WHERE command_id = $1 AND status = 'sent' AND agent_id = $4 RETURNING id, status, customer_id`,
+            WHERE command_id = $1 AND status = 'sent' AND agent_id = $4 RETURNING id, status, customer_id, router_id`,
           [commandId, outcome.error, outcome.routerError, agentId],
           tx,
         );
@@ -265,7 +265,7 @@ export class OutboxRepository {
           `UPDATE provisioning_jobs SET status = CASE WHEN now() + make_interval(secs => $2) < expires_at THEN 'pending' ELSE 'failed' END,
                   next_attempt_at = now() + make_interval(secs => $2), updated_at = now(), last_error = $3, router_error = $4,
                   completed_at = CASE WHEN now() + make_interval(secs => $2) < expires_at THEN NULL ELSE now() END
-            WHERE command_id = $1 AND status = 'sent' AND agent_id = $5 RETURNING id, status, customer_id`,
+            WHERE command_id = $1 AND status = 'sent' AND agent_id = $5 RETURNING id, status, customer_id, router_id`,
           [commandId, outcome.delayMs / 1000, outcome.error, outcome.routerError, agentId],
           tx,
         );

@@ -77,6 +77,11 @@ export class RoutersRepository {
     return { routerId: String(r.id), routerName: r.name, before: { version: r.old_version, identity: r.old_identity, uptimeSeconds: r.old_uptime === null ? null : Number(r.old_uptime) } };
   }
 
+  /** The routers of a site, id and name (for log lines that join with the agent's). */
+  async ofSite(siteId: string): Promise<{ routerId: string; routerName: string }[]> {
+    return (await this.db.rows<{ id: string; name: string }>('SELECT id, name FROM routers WHERE site_id = $1 ORDER BY id', [siteId])).map((r) => ({ routerId: String(r.id), routerName: r.name }));
+  }
+
   /** The routers of a site. */
   async idsOfSite(siteId: string): Promise<string[]> {
     return (await this.db.rows<{ id: string }>('SELECT id FROM routers WHERE site_id = $1 ORDER BY id', [siteId])).map((r) => String(r.id));

@@ -129,7 +129,7 @@ export class SitesService {
       const row = await this.sites.createToken({ siteId, tokenHash: sha256(token), expiresAt, createdBy: meta.actor.userId }, tx);
       await this.audit.record(meta, 'site.enrollment_token', 'site', siteId, { tokenId: String(row.id), expiresAt: expiresAt.toISOString() }, tx);
     });
-    return { token, expiresAt: expiresAt.toISOString(), command: `mtandao-agent enroll --controller ${this.config.publicUrl} --token ${token}` };
+    return { token, expiresAt: expiresAt.toISOString(), command: `mtandao-agent enroll --controller ${this.config.publicUrl} --token ${token}`, controllerUrl: this.config.publicUrl };
   }
 
   /** Trades a one-time token and a public key for an agent identity. */

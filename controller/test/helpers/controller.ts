@@ -4,14 +4,14 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateSigningKeys } from '@mtandao/protocol/signing';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { startController, type Controller } from '../../src/server.ts';
 import { freshDatabase } from './database.ts';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
 
 /** Starts a controller on a fresh database and an ephemeral port. */
-export async function startTestController(env: Record<string, string> = {}, options: { databaseUrl?: string } = {}): Promise<Controller & { config: Config }> {
+export async function startTestController(env: Record<string, string> = {}, options: { databaseUrl?: string; logger?: Logger } = {}): Promise<Controller & { config: Config }> {
   const databaseUrl = options.databaseUrl ?? (await freshDatabase());
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
@@ -29,7 +29,7 @@ export async function startTestController(env: Record<string, string> = {}, opti
     MTANDAO_PASSWORD_HASH_COST: process.env.TEST_PASSWORD_HASH_COST ?? '12',
     ...env,
   });
-  const controller = await startController(config, createLogger(config.logLevel));
+  const controller = await startController(config, options.logger ?? createLogger(config.logLevel));
   return Object.assign(controller, { config });
 }
 

@@ -62,7 +62,7 @@ export async function startStack(options: { transport?: RouterTransport; env?: R
       return stack.agent;
     },
     async startAgentProcess() {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'agent/bin/mtandao-agent.mjs'), 'run', '--config', configFile, '--state-dir', stateDir], {
+      const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', path.join(repoRoot, 'agent/bin/mtandao-agent.mjs'), 'run', '--config', configFile, '--state-dir', stateDir], {
         stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
       });
       stack.child = child;

@@ -28,7 +28,8 @@ export const SiteView = z.object({
 export type SiteView = z.infer<typeof SiteView>;
 
 /** Answer of `POST /sites/:id/enrollment-tokens`: shown once. */
-export const EnrollmentTokenView = z.object({ token: z.string(), expiresAt: z.string(), command: z.string() });
+/** `POST /sites/:id/enrollment-tokens`: the token (shown once), and where agents reach the controller (its public URL). */
+export const EnrollmentTokenView = z.object({ token: z.string(), expiresAt: z.string(), command: z.string(), controllerUrl: z.string() });
 
 /** `POST /routers`. */
 export const CreateRouterRequest = z.object({

@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import ssh2 from 'ssh2';
+// ssh2 is loaded on the first SSH connect, not at start: it instantiates WebAssembly crypto on
+// import (~15 MB resident), which an agent whose routers all speak the API never needs.
+import type ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { decodeWin1252 } from '../encoding.ts';
 import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow } from '../types.ts';
@@ -198,7 +200,8 @@ export class RouterOsSshClient implements RouterClient {
 
   private async connect(): Promise<Session> {
     const { config } = this;
-    const client = new ssh2.Client();
+    const { default: ssh } = await import('ssh2');
+    const client = new ssh.Client();
     const session: Session = { client, alive: false, json: true };
     const address = `${config.host}:${config.port}`;
     let refused: RouterError | undefined;

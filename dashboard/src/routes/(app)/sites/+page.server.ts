@@ -1,10 +1,11 @@
+import { config } from '$lib/server/config';
 import { act } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, depends }) => {
   depends('app:sites');
   const [sites, routers] = await Promise.all([locals.api.sites.list(), locals.api.routers.list()]);
-  return { sites: sites.items, routers: routers.items };
+  return { sites: sites.items, routers: routers.items, agentImage: config.agentImage };
 };
 
 export const actions: Actions = {
