@@ -396,6 +396,7 @@ async function main(): Promise<void> {
   try {
     if (want('ipam')) await benchIpSearch(c, api);
     if (want('adds')) await benchAdds(c, api);
+    if (want('hotpath')) figures.push(...(await inOwnProcess<Figure[]>('bench-hotpath.ts')));
     if (want('reconcile')) figures.push(...(await inOwnProcess<Figure[]>('bench-reconcile.ts')));
     if (want('import')) figures.push({ figure: 'import 10 000-row CSV: stored / provisioned', value: 'not built', target: '≤ 10 s / ≤ 30 s', pass: null, detail: { note: 'bulk CSV import has no open issue yet' } });
     if (want('fanout')) await benchFanout(c, api);
