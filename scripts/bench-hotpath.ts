@@ -38,7 +38,8 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** A child process answering `{t}` messages with `{t}` messages of the same kind. */
 function child(module: string, env: Record<string, string>): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; ask<T>(m: Body): Promise<T> }> {
-  const proc = fork(path.join(here, module), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const prof = process.env.BENCH_CPU_PROF && module.includes('controller') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc = fork(path.join(here, module), [], { execArgv: ['--import', 'tsx', ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ask = <T>(m: Body) =>
     new Promise<T>((resolve, reject) => {
       const on = (r: { t: string; message?: string }) => {

@@ -49,6 +49,12 @@ export interface RouterClient {
   remove(menu: string, id: string): Promise<void>;
   /** RouterOS version, identity and uptime. */
   health(): Promise<RouterHealthInfo>;
+  /**
+   * Which session with the router is live: a number that changes whenever the driver opens a new
+   * one (a router reboot ends every session), undefined while there is none. Item ids learnt on
+   * one session are only trusted on it. Optional: without it the agent keeps no ids between commands.
+   */
+  sessionSerial?(): number | undefined;
   close(): Promise<void>;
 }
 

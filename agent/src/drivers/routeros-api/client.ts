@@ -113,6 +113,11 @@ export class RouterOsApiClient implements RouterClient {
     await this.run([`${checkMenu(menu)}/remove`, `=.id=${checkId(id)}`]);
   }
 
+  /** The serial of the live router session, or undefined between sessions. */
+  sessionSerial(): number | undefined {
+    return this.session.live() ? this.stats.connects : undefined;
+  }
+
   async health(): Promise<RouterHealthInfo> {
     const [resource, identity] = await Promise.all([this.print('/system/resource', { proplist: ['version', 'uptime'] }), this.print('/system/identity')]);
     const uptimeSeconds = parseDuration(resource[0]?.uptime ?? '');

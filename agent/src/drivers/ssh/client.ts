@@ -118,6 +118,11 @@ export class RouterOsSshClient implements RouterClient {
     await this.silent(`${cliPath(menu)} remove ${checkId(id)}`);
   }
 
+  /** The serial of the live router session, or undefined between sessions. */
+  sessionSerial(): number | undefined {
+    return this.session.live() ? this.stats.connects : undefined;
+  }
+
   async health(): Promise<RouterHealthInfo> {
     const command = ':put [/system resource get version]; :put [/system identity get name]; :put [/system resource get uptime]';
     const [version = '', identity = '', uptime = ''] = (await this.exec(command)).split(/\r?\n/);
