@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApplyResult, RouterHealth } from './commands.ts';
 import { RouterTransport } from './enums.ts';
+import { CommandIdentity } from './identity.ts';
 import { RouterName } from './validation.ts';
 
 /** First message on a new connection: who the agent is and how far it has got. */
@@ -29,6 +30,8 @@ export const AckMessage = z
     type: z.literal('ack'),
     agentId: z.string().min(1).max(64),
     commandId: z.string().min(1).max(64),
+    /** The command's `job`, echoed when its envelope carried one. */
+    job: CommandIdentity.optional(),
     seq: z.number().int().min(0),
     status: AckStatus,
     result: ApplyResult.optional(),

@@ -1,4 +1,4 @@
-import { CustomerRef, CustomerSpec, PlanSpec, type CommandType } from '@mtandao/protocol';
+import { CustomerRef, CustomerSpec, FRESH_APPLY_CAPABILITY, PlanSpec, type CommandType } from '@mtandao/protocol';
 import type { ClaimedJob } from '../repositories/jobs.repository.ts';
 import type { CustomersRepository, DesiredCustomerRow } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
@@ -73,8 +73,13 @@ export class DesiredStateBuilder {
     });
   }
 
-  /** Builds the commands of a batch of jobs, loading what they share once. */
-  async build(jobs: ClaimedJob[], routerNames: Map<string, string>): Promise<Map<string, BuildOutcome>> {
+  /**
+   * Builds the commands of a batch of jobs, loading what they share once. `capability` is the
+   * receiving agent's: a customer's first job is marked `fresh` (added in one round trip) only for
+   * agents that know the field.
+   */
+  async build(jobs: ClaimedJob[], routerNames: Map<string, string>, capability = 1): Promise<Map<string, BuildOutcome>> {
+    const freshOk = capability >= FRESH_APPLY_CAPABILITY;
     const out = new Map<string, BuildOutcome>();
     // customer.apply, the bulk of the traffic: one query for the whole batch
     const applies = jobs.filter((j) => j.type === 'customer.apply' && j.customer_id);
@@ -97,7 +102,8 @@ export class DesiredStateBuilder {
               ...(r.ip_address ? { ipAddress: r.ip_address } : {}),
               plan: this.planOfRow(r),
             });
-            out.set(String(job.id), { commands: [{ type: 'customer.apply', payload: { router, customer } }] });
+            const fresh = freshOk && job.payload?.fresh === true ? { fresh: true } : {};
+            out.set(String(job.id), { commands: [{ type: 'customer.apply', payload: { router, customer, ...fresh } }] });
           } catch (err) {
             out.set(String(job.id), { fail: `could not build the command: ${(err as Error).message}` });
           }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { AckMessage, AgentMessage, HealthMessage, HelloMessage, LogMessage } from '@mtandao/protocol';
+import { chunkCommandId, identityOf, JOB_IDENTITY_CAPABILITY, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type LogMessage } from '@mtandao/protocol';
 import { sealCommand } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
@@ -30,6 +30,8 @@ export function retryDelayMs(attempts: number): number {
 }
 
 interface SessionState {
+  /** What the agent said it speaks in its hello (1 until then). */
+  capability: number;
   running: boolean;
   again: boolean;
   inFlight: number;
@@ -143,7 +145,7 @@ export class Dispatcher {
   private stateOf(session: AgentSession): SessionState {
     let st = this.state.get(session.agentId);
     if (!st) {
-      st = { running: false, again: false, inFlight: 0, applied: [], flushing: false };
+      st = { capability: 1, running: false, again: false, inFlight: 0, applied: [], flushing: false };
       this.state.set(session.agentId, st);
     }
     return st;
@@ -168,7 +170,7 @@ export class Dispatcher {
   /** Builds, signs and sends claimed (or redelivered) jobs in seq order. */
   private async deliver(session: AgentSession, st: SessionState, claimed: ClaimedJob[], log: Logger): Promise<void> {
     if (claimed.some((j) => !this.routerNames.has(String(j.router_id)))) await this.refreshRouters();
-    const built = await this.builder.build(claimed, this.routerNames);
+    const built = await this.builder.build(claimed, this.routerNames, st.capability);
     for (const job of claimed) {
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
       const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), routerName: this.routerNames.get(String(job.router_id)), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
@@ -185,10 +187,12 @@ export class Dispatcher {
       const expiresAt = new Date(Math.min(now.getTime() + ENVELOPE_TTL_MS, new Date(job.expires_at).getTime()));
       const n = outcome.commands.length;
       const lastSeq = Number(job.seq);
+      const explicit = st.capability >= JOB_IDENTITY_CAPABILITY;
       outcome.commands.forEach((cmd, i) => {
         // chunks take the seqs reserved before the job's own; the last chunk carries the job's command id
-        const id = i === n - 1 ? job.command_id : `${job.command_id}.${i}`;
-        const frame = sealCommand({ id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload }, this.signingKey);
+        const id = chunkCommandId(job.command_id, i, n);
+        const identity = explicit ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}) } } : {};
+        const frame = sealCommand({ id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload, ...identity }, this.signingKey);
         session.send(frame);
       });
       st.inFlight += 1;
@@ -231,6 +235,7 @@ export class Dispatcher {
     await this.options.watch.onConnected(session.siteId, log);
     session.helloReceived = true;
     const st = this.stateOf(session);
+    st.capability = hello.capability;
     st.running = true;
     try {
       const pending = await this.outbox.unacknowledged(session.agentId);
@@ -247,14 +252,16 @@ export class Dispatcher {
 
   private async onAck(session: AgentSession, ack: AckMessage): Promise<void> {
     const log = this.logger.child({ agentId: session.agentId, commandId: ack.commandId });
-    const chunk = /^(.*)\.(\d+)$/.exec(ack.commandId);
+    // a chunk before a reconcile's last is progress; the last one (the job's own id) settles the job
+    const chunk = identityOf(ack.commandId, ack.job)?.chunk;
+    const partial = chunk && (chunk.count === 0 || chunk.index < chunk.count - 1) && ack.commandId.endsWith(`.${chunk.index}`);
     const failed = ack.status === 'failed' || ack.status === 'rejected' || (ack.status === 'duplicate' && ack.error);
-    if (chunk && !failed) {
-      const jobId = await this.outbox.jobOfCommand(chunk[1]!, session.agentId);
-      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: `reconcile chunk ${Number(chunk[2]) + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId }]);
+    const commandId = partial ? ack.commandId.slice(0, -`.${chunk.index}`.length) : ack.commandId;
+    if (partial && !failed) {
+      const jobId = await this.outbox.jobOfCommand(commandId, session.agentId);
+      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: `reconcile chunk ${chunk.index + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId }]);
       return;
     }
-    const commandId = chunk ? chunk[1]! : ack.commandId;
     const st = this.stateOf(session);
     if (!failed) {
       const changes = ack.result?.changes ?? [];

@@ -191,7 +191,7 @@ export class CustomersRepository {
           ORDER BY x.ord),
        j AS (
          INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, payload, created_by, expires_at)
-         SELECT x.router_id, 'customer.apply', x.reason, c.id, jsonb_build_object('username', $9::text), $17, x.expires_at FROM c,
+         SELECT x.router_id, 'customer.apply', x.reason, c.id, jsonb_build_object('username', $9::text, 'fresh', true), $17, x.expires_at FROM c,
                 unnest($28::bigint[], $29::text[], $30::timestamptz[]) AS x(router_id, reason, expires_at)
          RETURNING id, router_id, reason),
        e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j),

@@ -310,10 +310,9 @@ export class OutboxRepository {
     return rows.map((r) => r.command_id);
   }
 
-  /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`). */
+  /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`: job command ids hold no dot). */
   async jobOfCommand(commandId: string, agentId: string): Promise<string | undefined> {
-    const base = commandId.replace(/\.\d+$/, '');
-    const rows = await this.db.rows<{ id: string }>('SELECT id FROM provisioning_jobs WHERE command_id = $1 AND agent_id = $2', [base, agentId]);
+    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM provisioning_jobs WHERE command_id = split_part($1, '.', 1) AND agent_id = $2`, [commandId, agentId]);
     return rows[0] ? String(rows[0].id) : undefined;
   }
 
