@@ -3,7 +3,6 @@ import type { ClaimedJob } from '../repositories/jobs.repository.ts';
 import type { CustomersRepository, DesiredCustomerRow } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { Transaction } from 'sequelize';
-import type { Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
 
 /** Customers per reconcile chunk: keeps frames well under the agent's maxPayload. */
@@ -25,7 +24,6 @@ export type BuildOutcome = { commands: BuiltCommand[] } | { skip: string } | { f
  */
 export class DesiredStateBuilder {
   constructor(
-    private readonly db: Database,
     private readonly customers: CustomersRepository,
     private readonly plans: PlansRepository,
     private readonly decryptPassword: (c: Customer) => string,
@@ -189,26 +187,13 @@ export class DesiredStateBuilder {
 
   /** Customers that belong on a router (every status but inactive) and the plans it carries. */
   async routerState(routerId: string): Promise<{ customers: Customer[]; planIds: string[] }> {
-    const ids = await this.db.rows<{ id: string }>(
-      `SELECT c.id FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
-        WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))
-        ORDER BY c.id`,
-      [routerId],
-    );
-    const planRows = await this.db.rows<{ plan_id: string }>('SELECT plan_id FROM plan_routers WHERE router_id = $1', [routerId]);
-    const customers = await this.customers.findByIds(ids.map((r) => String(r.id)));
-    return { customers, planIds: planRows.map((r) => String(r.plan_id)) };
+    const [ids, planIds] = await Promise.all([this.customers.idsOnRouter(routerId), this.plans.idsOnRouter(routerId)]);
+    return { customers: await this.customers.findByIds(ids), planIds };
   }
 
   /** Chunks to reserve for a reconcile of a router (with headroom for customers added meanwhile). */
   async chunksFor(routerId: string, tx?: Transaction): Promise<number> {
-    const rows = await this.db.rows<{ n: string }>(
-      `SELECT count(*) AS n FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
-        WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))`,
-      [routerId],
-      tx,
-    );
-    return Math.ceil(Number(rows[0]?.n ?? 0) / RECONCILE_CHUNK) + 1;
+    return Math.ceil((await this.customers.countOnRouter(routerId, tx)) / RECONCILE_CHUNK) + 1;
   }
 }
 

@@ -7,7 +7,6 @@ import type { ClaimedJob, JobsRepository, OutboxRepository } from '../repositori
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 import type { ProvisioningService } from '../services/provisioning.service.ts';
-import type { Database } from '../db/database.ts';
 import type { BuildOutcome, DesiredStateBuilder } from './desired-state.ts';
 import type { AgentHub, AgentSession } from './hub.ts';
 import type { RouterWatch } from './router-watch.ts';
@@ -40,6 +39,33 @@ interface SessionState {
   flushing: boolean;
 }
 
+/** What the dispatcher works with. */
+export interface DispatcherDeps {
+  hub: AgentHub;
+  outbox: OutboxRepository;
+  jobs: JobsRepository;
+  sites: SitesRepository;
+  routers: RoutersRepository;
+  builder: DesiredStateBuilder;
+  /** Its `wake` event says which routers have new jobs (in-process writes). */
+  provisioning: ProvisioningService;
+  signingKey: KeyObject;
+  logger: Logger;
+}
+
+/** How the dispatcher runs. */
+export interface DispatcherOptions {
+  /** Polling backstop for new jobs. */
+  pollMs: number;
+  /** For the LISTEN connection (when `listen`). */
+  databaseUrl: string;
+  /** LISTEN for other instances' jobs (not on the embedded database: it cannot deliver across connections). */
+  listen: boolean;
+  watch: RouterWatch;
+  /** Extra housekeeping run every 30 s. */
+  sweep?: () => Promise<void>;
+}
+
 /**
  * Delivers the outbox to the agents connected to this instance: claims due jobs of the agent's site
  * (SKIP LOCKED, so several instances share one database), builds the desired state, signs and
@@ -54,19 +80,21 @@ export class Dispatcher {
   private listener?: pg.Client;
   private stopped = false;
 
-  constructor(
-    private readonly db: Database,
-    private readonly hub: AgentHub,
-    private readonly outbox: OutboxRepository,
-    private readonly jobs: JobsRepository,
-    private readonly sites: SitesRepository,
-    private readonly routers: RoutersRepository,
-    private readonly builder: DesiredStateBuilder,
-    private readonly provisioning: ProvisioningService,
-    private readonly signingKey: KeyObject,
-    private readonly logger: Logger,
-    private readonly options: { pollMs: number; databaseUrl: string; listen: boolean; watch: RouterWatch; sweep?: () => Promise<void> },
-  ) {}
+  private readonly hub: AgentHub;
+  private readonly outbox: OutboxRepository;
+  private readonly jobs: JobsRepository;
+  private readonly sites: SitesRepository;
+  private readonly routers: RoutersRepository;
+  private readonly builder: DesiredStateBuilder;
+  private readonly provisioning: ProvisioningService;
+  private readonly signingKey: KeyObject;
+  private readonly logger: Logger;
+  private readonly options: DispatcherOptions;
+
+  constructor(deps: DispatcherDeps, options: DispatcherOptions) {
+    ({ hub: this.hub, outbox: this.outbox, jobs: this.jobs, sites: this.sites, routers: this.routers, builder: this.builder, provisioning: this.provisioning, signingKey: this.signingKey, logger: this.logger } = deps);
+    this.options = options;
+  }
 
   async start(): Promise<void> {
     this.provisioning.wake.on('jobs', (routerIds: string[]) => void this.wakeRouters(routerIds));
@@ -228,8 +256,7 @@ export class Dispatcher {
   private async onHello(session: AgentSession, hello: HelloMessage): Promise<void> {
     const log = this.logger.child({ agentId: session.agentId });
     await this.sites.markConnected(session.agentId, this.hub.instanceId, { version: hello.agentVersion, capability: hello.capability });
-    // never hand out a seq the agent would take for a replay (a restored database, say)
-    await this.db.exec('UPDATE agents SET next_seq = GREATEST(next_seq, $2) WHERE id = $1', [session.agentId, hello.lastSeq]);
+    await this.sites.raiseNextSeq(session.agentId, hello.lastSeq);
     const orphans = await this.outbox.requeueOrphans(session.siteId, session.agentId);
     if (orphans > 0) log.info({ orphans }, 'requeued jobs sent to a retired agent of this site');
     await this.options.watch.onConnected(session.siteId, log);

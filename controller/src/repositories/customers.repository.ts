@@ -106,6 +106,10 @@ export interface NewCustomerRow {
   createdBy: string | null;
 }
 
+/** Customers a router carries: on one of its pools, or without an address on a plan it carries. */
+const ON_ROUTER = `FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
+  WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))`;
+
 export class CustomersRepository {
   constructor(private readonly db: Database) {}
 
@@ -231,6 +235,18 @@ export class CustomersRepository {
          JOIN customers c ON c.id = x.customer_id JOIN plans p ON p.id = c.plan_id`,
       [customerIds, routerIds],
     );
+  }
+
+  /** Customers that belong on a router (every status but inactive), by id. */
+  async idsOnRouter(routerId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(`SELECT c.id ${ON_ROUTER} ORDER BY c.id`, [routerId]);
+    return rows.map((r) => String(r.id));
+  }
+
+  /** How many customers belong on a router. */
+  async countOnRouter(routerId: string, tx?: Transaction): Promise<number> {
+    const rows = await this.db.rows<{ n: string }>(`SELECT count(*) AS n ${ON_ROUTER}`, [routerId], tx);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async usernameTaken(username: string, exceptId?: string, tx?: Transaction): Promise<boolean> {

@@ -76,6 +76,20 @@ export interface JobFilter {
 export class JobsRepository {
   constructor(private readonly db: Database) {}
 
+  /** Of these routers, those without a reconcile waiting (or, per the gate, sent or recent). */
+  async routersDueReconcile(routerIds: string[], gate: ReconcileGate, tx: Transaction): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      `SELECT r.id FROM routers r WHERE r.id = ANY($1::bigint[]) AND NOT EXISTS (
+         SELECT 1 FROM provisioning_jobs j WHERE j.router_id = r.id AND j.type = 'router.reconcile'
+            AND (j.status = 'pending' OR ($2::boolean AND j.status = 'sent') OR j.created_at > now() - $3::bigint * interval '1 millisecond'))
+       ORDER BY r.id`,
+      [routerIds, gate.skipSent ?? false, gate.minGapMs ?? 0],
+      tx,
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+
   /**
    * Writes jobs, their `created` events and the NOTIFY that wakes dispatchers in one statement (the
    * outbox is on every business write's path).
@@ -169,6 +183,14 @@ export interface ClaimedJob {
   expires_at: Date;
   command_id: string;
   seq: string;
+}
+
+/** When to leave a router out of a new reconcile. */
+export interface ReconcileGate {
+  /** Also skip a router whose last reconcile was queued less than this long ago (flapping links). */
+  minGapMs?: number;
+  /** Also skip a router with a reconcile already sent (its envelope carries the state of then). */
+  skipSent?: boolean;
 }
 
 /** The outbox as the dispatcher sees it. */
