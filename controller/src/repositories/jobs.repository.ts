@@ -172,18 +172,7 @@ export class JobsRepository {
 }
 
 /** A job claimed for delivery, with its seq and command id. */
-export interface ClaimedJob {
-  id: string;
-  router_id: string;
-  customer_id: string | null;
-  plan_id: string | null;
-  type: string;
-  payload: Record<string, unknown>;
-  attempts: number;
-  expires_at: Date;
-  command_id: string;
-  seq: string;
-}
+export type ClaimedJob = Pick<JobRow, 'id' | 'router_id' | 'customer_id' | 'plan_id' | 'type' | 'payload' | 'attempts' | 'expires_at'> & { command_id: string; seq: string };
 
 /** When to leave a router out of a new reconcile. */
 export interface ReconcileGate {
