@@ -82,7 +82,10 @@ export class DesiredStateBuilder {
     // customer.apply, the bulk of the traffic: one query for the whole batch
     const applies = jobs.filter((j) => j.type === 'customer.apply' && j.customer_id);
     if (applies.length > 0) {
-      const rows = await this.customers.desiredRows(applies.map((j) => String(j.customer_id)), applies.map((j) => String(j.router_id)));
+      // the claim read them already; redeliveries (and older callers) read them here
+      const missing = applies.filter((j) => j.desired === undefined);
+      const rows = missing.length > 0 ? await this.customers.desiredRows(missing.map((j) => String(j.customer_id)), missing.map((j) => String(j.router_id))) : [];
+      for (const j of applies) if (j.desired) rows.push(j.desired);
       const byKey = new Map(rows.map((r) => [`${r.customer_id}:${r.router_id}`, r]));
       for (const job of applies) {
         const router = routerNames.get(String(job.router_id));

@@ -63,6 +63,17 @@ export interface DesiredCustomerRow {
   gateway: string | null;
 }
 
+/**
+ * The columns of a {@link DesiredCustomerRow} over `x(customer_id, router_id)` joined with
+ * {@link DESIRED_JOIN}; also read by the outbox claim, so a claimed customer.apply needs no second query.
+ */
+export const DESIRED_COLUMNS = `x.customer_id::text AS customer_id, x.router_id::text AS router_id, c.id::text AS id, c.connection_type, c.username, c.password_enc, c.status,
+  host(c.ip_address) AS ip_address, p.id::text AS plan_id, p.name AS plan_name, p.connection_type AS plan_type, p.download_speed, p.upload_speed,
+  p.shared_users, p.data_limit_bytes::text AS data_limit_bytes,
+  (SELECT host(po.gateway) FROM plan_pools pp JOIN pools po ON po.id = pp.pool_id
+    WHERE pp.plan_id = p.id AND po.router_id = x.router_id AND po.gateway IS NOT NULL ORDER BY po.id LIMIT 1) AS gateway`;
+export const DESIRED_JOIN = 'JOIN customers c ON c.id = x.customer_id JOIN plans p ON p.id = c.plan_id';
+
 /** What Add Customer reads before it decides. */
 export interface AddContext {
   plan: {
@@ -224,17 +235,10 @@ export class CustomersRepository {
    * gateway of the plan's pool on the router (a PPPoE profile's local-address).
    */
   desiredRows(customerIds: string[], routerIds: string[]): Promise<DesiredCustomerRow[]> {
-    return this.db.prepared<DesiredCustomerRow>(
-      'customers.desired-rows',
-      `SELECT x.customer_id::text AS customer_id, x.router_id::text AS router_id, c.id::text AS id, c.connection_type, c.username, c.password_enc, c.status,
-              host(c.ip_address) AS ip_address, p.id::text AS plan_id, p.name AS plan_name, p.connection_type AS plan_type, p.download_speed, p.upload_speed,
-              p.shared_users, p.data_limit_bytes::text AS data_limit_bytes,
-              (SELECT host(po.gateway) FROM plan_pools pp JOIN pools po ON po.id = pp.pool_id
-                WHERE pp.plan_id = p.id AND po.router_id = x.router_id AND po.gateway IS NOT NULL ORDER BY po.id LIMIT 1) AS gateway
-         FROM unnest($1::bigint[], $2::bigint[]) AS x(customer_id, router_id)
-         JOIN customers c ON c.id = x.customer_id JOIN plans p ON p.id = c.plan_id`,
-      [customerIds, routerIds],
-    );
+    return this.db.prepared<DesiredCustomerRow>('customers.desired-rows', `SELECT ${DESIRED_COLUMNS} FROM unnest($1::bigint[], $2::bigint[]) AS x(customer_id, router_id) ${DESIRED_JOIN}`, [
+      customerIds,
+      routerIds,
+    ]);
   }
 
   /** Customers that belong on a router (every status but inactive), by id. */

@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { JobEvent } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
+import { DESIRED_COLUMNS, DESIRED_JOIN, type DesiredCustomerRow } from './customers.repository.ts';
 
 /** A job to write into the outbox. */
 export interface NewJob {
@@ -172,7 +173,12 @@ export class JobsRepository {
 }
 
 /** A job claimed for delivery, with its seq and command id. */
-export type ClaimedJob = Pick<JobRow, 'id' | 'router_id' | 'customer_id' | 'plan_id' | 'type' | 'payload' | 'attempts' | 'expires_at'> & { command_id: string; seq: string };
+export type ClaimedJob = Pick<JobRow, 'id' | 'router_id' | 'customer_id' | 'plan_id' | 'type' | 'payload' | 'attempts' | 'expires_at'> & {
+  command_id: string;
+  seq: string;
+  /** A claimed customer.apply comes with what it needs (read in the same statement); null when the customer is gone. */
+  desired?: DesiredCustomerRow | null;
+};
 
 /** When to leave a router out of a new reconcile. */
 export interface ReconcileGate {
@@ -216,7 +222,9 @@ export class OutboxRepository {
        ev AS (
          INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
          SELECT id, 'sent', 'sent to agent ' || $2 || ' (attempt ' || attempts || ', seq ' || seq || ')', $2, command_id FROM upd)
-       SELECT * FROM upd ORDER BY seq`,
+       SELECT upd.*, CASE WHEN upd.type = 'customer.apply' THEN (
+                SELECT to_jsonb(d) FROM (SELECT ${DESIRED_COLUMNS} FROM (SELECT upd.customer_id, upd.router_id) AS x ${DESIRED_JOIN}) d) END AS desired
+         FROM upd ORDER BY seq`,
       [siteId, agentId, limit],
     );
   }
