@@ -245,6 +245,11 @@ export class Dispatcher {
         return this.onHello(session, msg);
       case 'ack':
         return this.onAck(session, msg);
+      case 'acks': {
+        // each ack as if it came alone; the successful ones settle together in one statement
+        for (const ack of msg.acks) if (ack.agentId === session.agentId) await this.onAck(session, ack, false);
+        return this.flushApplied(session, this.stateOf(session));
+      }
       case 'health':
         return this.onHealth(session, msg);
       case 'log':
@@ -277,7 +282,7 @@ export class Dispatcher {
     this.kick(session);
   }
 
-  private async onAck(session: AgentSession, ack: AckMessage): Promise<void> {
+  private async onAck(session: AgentSession, ack: AckMessage, flush = true): Promise<void> {
     const log = this.logger.child({ agentId: session.agentId, commandId: ack.commandId });
     // a chunk before a reconcile's last is progress; the last one (the job's own id) settles the job
     const chunk = identityOf(ack.commandId, ack.job)?.chunk;
@@ -294,7 +299,7 @@ export class Dispatcher {
       const changes = ack.result?.changes ?? [];
       const event = `applied on the router in ${ack.durationMs} ms${ack.status === 'duplicate' ? ' (already applied: acknowledged again)' : ''}${changes.length ? `: ${changes.slice(0, 5).join('; ')}${changes.length > 5 ? ` … (+${changes.length - 5})` : ''}` : ': nothing to change'}`;
       st.applied.push({ commandId, result: (ack.result as Record<string, unknown> | undefined) ?? null, event, seq: ack.seq });
-      return this.flushApplied(session, st);
+      return flush ? this.flushApplied(session, st) : undefined;
     }
     const err = ack.error;
     let settled;

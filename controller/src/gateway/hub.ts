@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AGENT_AUTH_HEADERS, AgentFrame, AgentMessage, CONTROLLER_MAX_PAYLOAD, type CommandFrame } from '@mtandao/protocol';
+import { AGENT_AUTH_HEADERS, AgentFrame, AgentMessage, CAPABILITY_VERSION, CONTROLLER_CAPABILITY_HEADER, CONTROLLER_MAX_PAYLOAD, type CommandFrame } from '@mtandao/protocol';
 import { AGENT_AUTH_SKEW_MS, loadPublicKey, readAgentAuth, verifyAgentMessage } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
@@ -69,6 +69,8 @@ export class AgentHub {
 
   attach(server: Server, events: HubEvents): void {
     this.events = events;
+    // tells the agent what this controller takes (batched acks from capability 2)
+    this.wss.on('headers', (headers) => headers.push(`${CONTROLLER_CAPABILITY_HEADER}: ${CAPABILITY_VERSION}`));
     server.on('upgrade', (req, socket, head) => {
       void this.upgrade(req, socket, head);
     });

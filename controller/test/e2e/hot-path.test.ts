@@ -59,9 +59,21 @@ describe('the hot path end to end (issue 13)', function () {
     for (const username of names) created.push(expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: ip(), username })), 201) as Body);
     stack.sim.setLatency(RTT);
     const before = stack.sim.stats;
+    // what reaches the dispatcher: acks finishing together come as one signed `acks` message
+    const d = stack.controller.dispatcher;
+    const onMessage = d.onMessage.bind(d);
+    const acks: number[] = [];
+    d.onMessage = async (session, msg) => {
+      if (msg.type === 'acks') acks.push(msg.acks.length);
+      if (msg.type === 'ack') acks.push(1);
+      return onMessage(session, msg);
+    };
     await stack.startAgentInProcess({ healthIntervalMs: 600_000 });
     const jobs = await Promise.all(created.map(async (c) => job((await allApplied(stack.api, `&customerId=${c.id}`))[0]!.id)));
+    d.onMessage = onMessage;
     const after = stack.sim.stats;
+    expect(acks.reduce((a, b) => a + b, 0)).to.equal(20);
+    expect(acks.length, `acks arrived in messages of ${acks.join(', ')}`).to.be.below(10);
     expect(after.writes - before.writes).to.equal(20);
     // one by one they would be 20 round trips; the agent's connect-time health probe and the
     // journal's write batching may split them, never more than a few
