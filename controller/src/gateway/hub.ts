@@ -28,7 +28,20 @@ export class AgentSession {
     return this.ws.readyState === this.ws.OPEN;
   }
 
+  private corked = false;
+
+  /** Sends a command; frames sent in the same turn (a claimed batch) leave in one TCP write. */
   send(frame: CommandFrame): void {
+    // ws keeps its socket as `_socket` (ws 8): corking it merges the frames' writes
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
     this.ws.send(JSON.stringify(frame));
   }
 
