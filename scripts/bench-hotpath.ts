@@ -152,14 +152,16 @@ async function main(): Promise<Figure[]> {
   const body = (username: string) => ({ connectionType: 'pppoe', planId: plan.id, networkId, ipAddress: nextIp(), fullName: 'Bench Customer', phone: '0712345678', username, payment: { method: 'cash' }, autoActivate: true });
 
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => child('bench-client.ts', {})));
+  const answered: number[] = [];
   const postOne = async (name: string) => {
     const wait = landing(name);
     const { sentAt } = await clients[0]!.ask<{ sentAt: number }>({ t: 'post', base: url, cookie: api.cookie, path: '/api/v1/customers', body: body(name) });
+    answered.push(performance.timeOrigin + performance.now() - sentAt);
     await wait;
     return landed.get(name)! - sentAt;
   };
   await new Promise((r) => setTimeout(r, 300)); // the plan's profile lands first
-  for (let i = 0; i < 30; i++) await postOne(`warm${i}`);
+  for (let i = 0; i < 100; i++) await postOne(`warm${i}`); // the JIT warms up on the whole path
 
   const figures: Figure[] = [];
   const floors: Record<number, number> = {};
@@ -176,6 +178,7 @@ async function main(): Promise<Figure[]> {
     if (rtt) for (let i = 0; i < 5; i++) await postOne(`warm${rtt}-${i}`);
     const s0 = await simStats();
     const lat: number[] = [];
+    answered.length = 0;
     const n = rtt ? Math.ceil(SINGLES / 2) : SINGLES;
     for (let i = 0; i < n; i++) lat.push(await postOne(`one${rtt}-${i}`));
     const s1 = await simStats();
@@ -187,7 +190,7 @@ async function main(): Promise<Figure[]> {
       value: `${ms(p50)} (${ms(quantile(lat, 0.95))})`,
       target: `≤ ${target} ms`,
       pass: db.url ? p50 <= target : null,
-      detail: { adds: n, apiCommandsPerAdd: +((s1.commands! - s0.commands!) / n).toFixed(2), ...(s1.rounds !== undefined ? { roundTripsPerAdd: +((s1.rounds! - s0.rounds!) / n).toFixed(2) } : {}), load: load() },
+      detail: { adds: n, postAnsweredP50: ms(quantile(answered, 0.5)), apiCommandsPerAdd: +((s1.commands! - s0.commands!) / n).toFixed(2), ...(s1.rounds !== undefined ? { roundTripsPerAdd: +((s1.rounds! - s0.rounds!) / n).toFixed(2) } : {}), load: load() },
     });
   }
 
