@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { CustomerSpec } from '@mtandao/protocol';
 import { openRouter } from '../src/drivers/index.ts';
-import type { RouterClient } from '../src/drivers/types.ts';
+import type { RouterClient, RouterError } from '../src/drivers/types.ts';
 import { applyCustomer, applyPlan, reconcileRouter } from '../src/reconcile/index.ts';
 import { eventually, startRouter, type Router } from './helpers/sim-fixtures.ts';
 import { customer, pppoePlan, staticPlan } from './helpers/sim-desired.ts';
@@ -18,6 +18,27 @@ async function cost<T>(router: Router, op: () => Promise<T>): Promise<{ result: 
   const after = router.sim.stats;
   return { result, rounds: after.rounds - before.rounds, commands: after.commands - before.commands, ms };
 }
+
+describe('a write by item id is refused on another router session than the id was read on', () => {
+  for (const transport of ['api', 'ssh'] as const) {
+    it(`over ${transport}`, async () => {
+      const router = await startRouter(transport === 'api' ? { sshPort: null } : {});
+      const client = openRouter(router.config(transport));
+      try {
+        const id = await client.add('/ppp/secret', { name: 'guarded', password: 'one' });
+        const serial = client.sessionSerial!()!;
+        await client.set('/ppp/secret', id, { password: 'two' }, { session: serial });
+        expect(router.sim.store.list('/ppp/secret').find((r) => r.name === 'guarded')).to.include({ password: 'two' });
+        const error = await client.set('/ppp/secret', id, { password: 'three' }, { session: serial - 1 }).then(() => undefined, (e: RouterError) => e);
+        expect(error).to.include({ category: 'unreachable', retryable: true });
+        expect(router.sim.store.list('/ppp/secret').find((r) => r.name === 'guarded')).to.include({ password: 'two' });
+      } finally {
+        await client.close();
+        await router.sim.stop();
+      }
+    });
+  }
+});
 
 describe('the hot path: one round trip to the router (issue 13)', () => {
   let router: Router;

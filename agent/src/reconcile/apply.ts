@@ -220,7 +220,9 @@ async function updateFromKnown(w: Writer, known: KnownEntries, spec: CustomerSpe
   const users = new Set<string>();
   if (spec.status !== 'active' || [...changed].some((f) => SESSION_FIELDS.has(f))) users.add(spec.username);
   if (changed.has('name') && previous) users.add(previous);
-  const writes = entries.map((e, i) => (Object.keys(diffs[i]!).length > 0 ? w.set(e.menu, last.get(e.menu)!, diffs[i]!) : Promise.resolve()));
+  // the ids are only good on the session they were learnt on: the driver refuses the write on another
+  const onSession = known.serial === undefined ? {} : { session: known.serial };
+  const writes = entries.map((e, i) => (Object.keys(diffs[i]!).length > 0 ? w.set(e.menu, last.get(e.menu)!, diffs[i]!, 'set', onSession) : Promise.resolve()));
   const reads = entries.map((e) => w.client.print(e.menu, { where: { comment: marker } }));
   const [wrote, read, sessions] = await Promise.all([
     Promise.allSettled(writes),

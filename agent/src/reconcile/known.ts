@@ -4,7 +4,9 @@
  * the difference from the last known state by item id and reads the entry back on the same round.
  *
  * An entry's item id is only trusted on the router session it was learnt on: a reboot (the only
- * time RouterOS hands ids out again) drops the session, so a new session forgets everything. A
+ * time RouterOS hands ids out again) drops the session, so a new session forgets everything, and
+ * a write by a known id names its session, which the driver checks as it sends (a session that
+ * changed in between refuses the write, and the slow way takes over). A
  * client that cannot tell its sessions apart (no `sessionSerial()`) keeps nothing. Whatever the agent
  * does not know, or finds different on the router, goes the slow way (read, check the marker,
  * diff, write); a reconcile forgets everything, since it may have changed anything.
@@ -31,6 +33,11 @@ export class KnownEntries {
       this.profiles.clear();
     }
     return now !== undefined;
+  }
+
+  /** The router session what is known was learnt on (undefined: nothing is known). */
+  get serial(): number | undefined {
+    return this.session;
   }
 
   customer(marker: string): KnownCustomer | undefined {

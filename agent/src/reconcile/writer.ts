@@ -3,7 +3,7 @@
  * never values: a line must not carry a password) and counted for the summary.
  */
 import type { ApplyResult } from '@mtandao/protocol';
-import { RouterError, type RouterClient, type RouterRow } from '../drivers/types.ts';
+import { RouterError, type RouterClient, type RouterRow, type WriteOptions } from '../drivers/types.ts';
 import { label } from './model.ts';
 
 const MAX_LINES = 200;
@@ -49,8 +49,8 @@ export class Writer {
     return id;
   }
 
-  async set(menu: string, row: RouterRow, props: Record<string, string>, why = 'set'): Promise<void> {
-    await this.client.set(menu, row['.id'] ?? '', props);
+  async set(menu: string, row: RouterRow, props: Record<string, string>, why = 'set', options: WriteOptions = {}): Promise<void> {
+    await this.client.set(menu, row['.id'] ?? '', props, options);
     this.summary.updated++;
     this.note(`${why} ${menu} ${label(menu, { ...row, ...props })}: ${Object.keys(props).join(', ')}`);
   }
