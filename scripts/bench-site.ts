@@ -1,6 +1,7 @@
 // A bench "site" in its own process: an emulated router (or several) and enrolled agents, reporting
 // every secret and profile change to the parent over IPC with its time of arrival.
 import { startAgent, type AgentHandle } from '@mtandao/agent';
+import { RouterOsApiClient } from '@mtandao/agent/drivers';
 import { RouterOsSim } from '@mtandao/routeros-sim';
 
 interface SiteSpec {
@@ -35,8 +36,30 @@ for (let i = 0; i < spec.agents.length; i += spec.agentsPerRouter) {
 }
 await Promise.all(agents.map((a) => a.whenConnected()));
 process.send?.({ t: 'ready' });
-process.on('message', async (m: { t: string }) => {
-  if (m.t === 'stop') {
+/** The router's own floor: `n` adds pipelined on one fresh API connection, timed to the last reply. */
+async function floor(n: number): Promise<number> {
+  const sim = sims[0]!;
+  const client = new RouterOsApiClient({ name: 'floor', host: '127.0.0.1', port: sim.ports!.apiPort, transport: 'api', username: 'bench', password: 'bench' });
+  await client.print('/system/identity');
+  const tag = `floor${Date.now()}-`;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, (_, i) => client.add('/ppp/secret', { name: `${tag}${i}`, password: 'x', service: 'pppoe', comment: 'bench floor' })));
+  const elapsed = performance.now() - t0;
+  await client.close();
+  const ids = sim.store.list('/ppp/secret').filter((r) => r.comment === 'bench floor').map((r) => r['.id']!);
+  sim.store.remove('/ppp/secret', ids);
+  return elapsed;
+}
+
+process.on('message', async (m: { t: string; ms?: number; n?: number }) => {
+  if (m.t === 'latency') {
+    for (const s of sims) s.setLatency(m.ms ?? 0);
+    process.send?.({ t: 'latency' });
+  } else if (m.t === 'floor') {
+    process.send?.({ t: 'floor', ms: await floor(m.n ?? 500) });
+  } else if (m.t === 'sim-stats') {
+    process.send?.({ t: 'sim-stats', stats: sims[0]!.stats });
+  } else if (m.t === 'stop') {
     await Promise.all(agents.map((a) => a.stop()));
     await Promise.all(sims.map((s) => s.stop()));
     process.exit(0);

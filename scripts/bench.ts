@@ -396,6 +396,7 @@ async function main(): Promise<void> {
   try {
     if (want('ipam')) await benchIpSearch(c, api);
     if (want('adds')) await benchAdds(c, api);
+    if (want('hotpath')) figures.push(...(await inOwnProcess<Figure[]>('bench-hotpath.ts')));
     if (want('reconcile')) figures.push(...(await inOwnProcess<Figure[]>('bench-reconcile.ts')));
     if (want('import')) figures.push(...(await inOwnProcess<Figure[]>('bench-import.ts')));
     if (want('fanout')) await benchFanout(c, api);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, agentAuthChallenge, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage } from '@mtandao/protocol';
+import { AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, CAPABILITY_VERSION, agentAuthChallenge, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage } from '@mtandao/protocol';
 import { generateSigningKeys, loadPrivateKey, loadPublicKey, signEnvelope, verifyText } from '@mtandao/protocol/signing';
 import type { AgentHandle } from '../src/agent.ts';
 import { backoffDelay, jittered } from '../src/channel/backoff.ts';
@@ -52,7 +52,7 @@ describe('agent channel', () => {
       const hello = await controller.waitFor(isHello);
       expect(controller.messages[0]!.msg.type).to.equal('hello');
       expect(controller.messages.every((m) => m.verified)).to.equal(true);
-      expect(hello).to.include({ agentId, agentVersion: AGENT_VERSION, capability: 1, lastSeq: 0 });
+      expect(hello).to.include({ agentId, agentVersion: AGENT_VERSION, capability: CAPABILITY_VERSION, lastSeq: 0 });
       expect(hello.routers).to.deep.equal([{ name: 'core-1', transport: 'api', host: '10.0.0.1' }]);
       expect(JSON.stringify(controller.messages)).not.to.contain(ROUTER_PASSWORD);
     });

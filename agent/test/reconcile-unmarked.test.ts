@@ -13,6 +13,8 @@ interface Case {
   unmarked: Record<string, string>;
   /** The desired state that needs the same name. */
   apply: (client: RouterClient) => Promise<unknown>;
+  /** The same for a customer the controller says is new (its entries are added straight away). */
+  fresh?: (client: RouterClient) => Promise<unknown>;
   desired: { plans: PlanSpec[]; customers: CustomerSpec[] };
   message: string;
 }
@@ -26,6 +28,7 @@ const CASES: Case[] = [
     menu: '/ppp/secret',
     unmarked: { name: 'alice', password: 'theirs', service: 'pppoe' },
     apply: (c) => applyCustomer(c, alicePpp),
+    fresh: (c) => applyCustomer(c, alicePpp, { fresh: true }),
     desired: { plans: [pppoePlan()], customers: [alicePpp] },
     message: '/ppp/secret alice exists on the router but is not managed by Mtandao',
   },
@@ -40,6 +43,7 @@ const CASES: Case[] = [
     menu: '/ip/hotspot/user',
     unmarked: { name: 'alice', password: 'theirs' },
     apply: (c) => applyCustomer(c, aliceHs),
+    fresh: (c) => applyCustomer(c, aliceHs, { fresh: true }),
     desired: { plans: [hotspotPlan()], customers: [aliceHs] },
     message: '/ip/hotspot/user alice exists on the router but is not managed by Mtandao',
   },
@@ -54,6 +58,7 @@ const CASES: Case[] = [
     menu: '/queue/simple',
     unmarked: { name: 'shop', target: '10.65.0.99/32', 'max-limit': '1M/1M' },
     apply: (c) => applyCustomer(c, bizQueue),
+    fresh: (c) => applyCustomer(c, bizQueue, { fresh: true }),
     desired: { plans: [staticPlan()], customers: [bizQueue] },
     message: '/queue/simple shop exists on the router but is not managed by Mtandao',
   },
@@ -61,6 +66,7 @@ const CASES: Case[] = [
     menu: '/ip/firewall/address-list',
     unmarked: { list: 'mtandao-active', address: '10.65.0.3' },
     apply: (c) => applyCustomer(c, bizQueue),
+    fresh: (c) => applyCustomer(c, bizQueue, { fresh: true }),
     desired: { plans: [staticPlan()], customers: [bizQueue] },
     message: '/ip/firewall/address-list 10.65.0.3 exists on the router but is not managed by Mtandao',
   },
@@ -102,6 +108,21 @@ for (const transport of ['api', 'ssh'] as const) {
         expect((error as RouterError).retryable).to.equal(false);
         expect(rows(router, c.menu)).to.deep.equal(before);
       });
+
+      if (c.fresh) {
+        const fresh = c.fresh;
+        it(`fails a new customer's one-round add on an unmarked ${c.menu} entry, leaving it as it was and nothing of the customer behind`, async () => {
+          await applyPlan(client, c.desired.plans[0]!); // the profile is known: the add goes straight out
+          router.sim.store.add(c.menu, c.unmarked);
+          const before = rows(router, c.menu);
+          let error: unknown;
+          await fresh(client).catch((e: unknown) => (error = e));
+          expect((error as RouterError | undefined)?.message).to.equal(c.message);
+          expect(rows(router, c.menu)).to.deep.equal(before);
+          const id = c.desired.customers[0]!.customerId;
+          for (const menu of ['/ppp/secret', '/ip/hotspot/user', '/queue/simple', '/ip/firewall/address-list']) expect(router.sim.store.list(menu).filter((r) => r.comment === `mtandao:${id}`), menu).to.deep.equal([]);
+        });
+      }
 
       it(`reconcile leaves an unmarked ${c.menu} entry alone and reports the conflict`, async () => {
         router.sim.store.add(c.menu, c.unmarked);

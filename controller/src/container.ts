@@ -109,7 +109,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   };
   const audit = new AuditService(repos.audit);
   const provisioning = new ProvisioningService(repos.jobs, config.jobTtlMs);
-  const reconciles = new ReconcileQueue(db, provisioning, (routerId, tx) => desiredState.chunksFor(routerId, tx));
+  const reconciles = new ReconcileQueue(db, repos.jobs, provisioning, (routerId, tx) => desiredState.chunksFor(routerId, tx));
   const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning, reconciles);
   const ipam = new IpamService(repos.pools);
   const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
@@ -136,7 +136,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     daraja,
   };
   const importsRepo = new ImportsRepository(db);
-  const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
+  const desiredState = new DesiredStateBuilder(repos.customers, repos.plans, (c) => customers.passwordOf(c));
   return {
     config,
     logger,

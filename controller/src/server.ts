@@ -72,16 +72,17 @@ export async function startController(config: Config, logger: Logger): Promise<C
     if (config.port === 0 && config.publicUrl.endsWith(':0')) config.publicUrl = `http://127.0.0.1:${port}`;
     const hub = new AgentHub(services.repos.sites, logger, config.heartbeatMs, config.instanceId);
     const dispatcher = new Dispatcher(
-      services.db,
-      hub,
-      new OutboxRepository(services.db),
-      services.repos.jobs,
-      services.repos.sites,
-      services.repos.routers,
-      services.desiredState,
-      services.provisioning,
-      keys.signingKey,
-      logger,
+      {
+        hub,
+        outbox: new OutboxRepository(services.db),
+        jobs: services.repos.jobs,
+        sites: services.repos.sites,
+        routers: services.repos.routers,
+        builder: services.desiredState,
+        provisioning: services.provisioning,
+        signingKey: keys.signingKey,
+        logger,
+      },
       {
         pollMs: config.dispatchPollMs,
         databaseUrl: url,

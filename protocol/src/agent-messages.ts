@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApplyResult, RouterHealth } from './commands.ts';
 import { RouterTransport } from './enums.ts';
+import { CommandIdentity } from './identity.ts';
 import { RouterName } from './validation.ts';
 
 /** First message on a new connection: who the agent is and how far it has got. */
@@ -29,6 +30,8 @@ export const AckMessage = z
     type: z.literal('ack'),
     agentId: z.string().min(1).max(64),
     commandId: z.string().min(1).max(64),
+    /** The command's `job`, echoed when its envelope carried one. */
+    job: CommandIdentity.optional(),
     seq: z.number().int().min(0),
     status: AckStatus,
     result: ApplyResult.optional(),
@@ -49,6 +52,22 @@ export const AckMessage = z
   .strict();
 /** An ack. */
 export type AckMessage = z.infer<typeof AckMessage>;
+
+/**
+ * Several acks in one signed message (one signature to make and check instead of one per ack):
+ * what an agent sends when acks finish together, to a controller of capability 2 and up
+ * ({@link CONTROLLER_CAPABILITY_HEADER}). Each ack stays whole: its own command, status, result.
+ */
+export const AcksMessage = z
+  .object({ type: z.literal('acks'), agentId: z.string().min(1).max(64), acks: z.array(AckMessage).min(1).max(256), at: z.iso.datetime() })
+  .strict();
+/** A batch of acks. */
+export type AcksMessage = z.infer<typeof AcksMessage>;
+
+/** Response header of the controller's WebSocket upgrade: the capability version it speaks (absent: 1). */
+export const CONTROLLER_CAPABILITY_HEADER = 'x-mtandao-capability';
+/** The first controller capability that takes {@link AcksMessage}. */
+export const ACKS_CAPABILITY = 2;
 
 /** Periodic router health from the agent. */
 export const HealthMessage = z
@@ -72,7 +91,7 @@ export const LogMessage = z
 export type LogMessage = z.infer<typeof LogMessage>;
 
 /** Every message an agent sends. */
-export const AgentMessage = z.discriminatedUnion('type', [HelloMessage, AckMessage, HealthMessage, LogMessage]);
+export const AgentMessage = z.discriminatedUnion('type', [HelloMessage, AckMessage, AcksMessage, HealthMessage, LogMessage]);
 /** An agent message. */
 export type AgentMessage = z.infer<typeof AgentMessage>;
 

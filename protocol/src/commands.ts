@@ -3,7 +3,14 @@ import { CustomerRef, CustomerSpec, PlanSpec } from './desired-state.ts';
 import { MarkerId, RouterName } from './validation.ts';
 
 /** Apply a customer's desired state (idempotent). */
-export const CustomerApplyPayload = z.object({ router: RouterName, customer: CustomerSpec }).strict();
+export const CustomerApplyPayload = z
+  .object({
+    router: RouterName,
+    customer: CustomerSpec,
+    /** The customer was never on this router (its first job): the agent adds its entries straight away, one round trip, and looks only if the router says they exist. Sent to agents of capability 2 and up. */
+    fresh: z.literal(true).optional(),
+  })
+  .strict();
 /** Remove a customer's entries and sessions. */
 export const CustomerRemovePayload = z.object({ router: RouterName, customer: CustomerRef }).strict();
 /** Drop a customer's live session now. */

@@ -1,10 +1,20 @@
 import { z } from 'zod';
 import { CommandTypeSchema, commandPayloads, type CommandType } from './commands.ts';
+import { CommandIdentity } from './identity.ts';
 
 /** The protocol version of command envelopes. */
 export const ENVELOPE_VERSION = 1;
-/** The capability version this build of the protocol speaks; agents announce theirs in `hello`. */
-export const CAPABILITY_VERSION = 1;
+/**
+ * The capability version this build of the protocol speaks; agents announce theirs in `hello` and
+ * the controller sends nothing an agent's version does not know (the envelope and payloads are
+ * strict: an unknown field is refused).
+ * - 1: the commands of SPEC section 6.
+ * - 2: `customer.apply` may carry `fresh` (see {@link FRESH_APPLY_CAPABILITY}); envelopes carry
+ *   `job` (the job, attempt and chunk) and acks echo it (see identity.ts).
+ */
+export const CAPABILITY_VERSION = 2;
+/** The first capability whose agents take `fresh` on `customer.apply`. */
+export const FRESH_APPLY_CAPABILITY = 2;
 /** Largest frame an agent accepts from the controller. */
 export const AGENT_MAX_PAYLOAD = 1024 * 1024;
 /** Largest frame the controller accepts from an agent. */
@@ -21,6 +31,8 @@ export const CommandEnvelope = z
     expiresAt: z.iso.datetime(),
     type: CommandTypeSchema,
     payload: z.unknown(),
+    /** The job, attempt and chunk this command carries out (capability 2 and up). */
+    job: CommandIdentity.optional(),
   })
   .strict();
 /** A command envelope before its payload is checked against its type. */

@@ -6,3 +6,4 @@ export * from './commands.ts';
 export * from './envelope.ts';
 export * from './agent-messages.ts';
 export * from './canonical.ts';
+export * from './identity.ts';

@@ -67,3 +67,4 @@ export function verifyText(text: string, sig: string, key: KeyObject): boolean {
   return signature.length === 64 && verify(null, Buffer.from(text), key, signature);
 }
 export * from './verify.ts';
+export * from './agent-auth.ts';

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { COMMAND_TYPES, type CommandType } from './commands.ts';
 import { CommandEnvelope, CommandFrame, ENVELOPE_VERSION, parsePayload, type TypedEnvelope } from './envelope.ts';
+import type { CommandIdentity } from './identity.ts';
 import { signEnvelope, verifyEnvelope } from './signing.ts';
 
 /** Why an agent refused a command frame. */
@@ -67,7 +68,7 @@ export function openCommandFrame(raw: unknown, ctx: OpenContext): OpenResult {
 
 /** Builds and signs a command frame (the controller's side, and tests). */
 export function sealCommand<T extends CommandType>(
-  fields: { id: string; agentId: string; seq: number; issuedAt: Date; expiresAt: Date; type: T; payload: unknown },
+  fields: { id: string; agentId: string; seq: number; issuedAt: Date; expiresAt: Date; type: T; payload: unknown; job?: CommandIdentity },
   key: KeyObject,
 ): CommandFrame {
   const envelope = {
@@ -79,6 +80,7 @@ export function sealCommand<T extends CommandType>(
     expiresAt: fields.expiresAt.toISOString(),
     type: fields.type,
     payload: fields.payload,
+    ...(fields.job ? { job: fields.job } : {}),
   };
   return { kind: 'command', envelope, sig: signEnvelope(envelope, key) };
 }

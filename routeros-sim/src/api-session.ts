@@ -83,6 +83,7 @@ export class ApiSession {
     for (const s of sentences) {
       if (this.closed) return;
       this.ctx.counters.commands++;
+      if (this.pending.size === 0 && this.user !== undefined) this.ctx.counters.rounds++;
       this.handle(parseSentence(s));
     }
   }

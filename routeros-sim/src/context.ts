@@ -19,6 +19,12 @@ export interface SimCounters {
   inFlight: number;
   /** The most API commands ever in flight on one connection at once. */
   maxInFlightPerConnection: number;
+  /**
+   * API round trips: commands that arrived while their connection had nothing unanswered. Commands
+   * pipelined behind one still in flight ride on its round trip; a client that waits for a reply
+   * before sending the next starts a new one.
+   */
+  rounds: number;
 }
 
 /** What the API and SSH front ends share. */

@@ -78,6 +78,7 @@ const zeroCounters = (): SimCounters => ({
   cliCommands: 0,
   inFlight: 0,
   maxInFlightPerConnection: 0,
+  rounds: 0,
 });
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import { AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, CONTROLLER_MAX_PAYLOAD, agentAuthChallenge, type AgentMessage, type HelloMessage } from '@mtandao/protocol';
+import { ACKS_CAPABILITY, AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, CONTROLLER_CAPABILITY_HEADER, CONTROLLER_MAX_PAYLOAD, agentAuthChallenge, type AckMessage, type AgentMessage, type HelloMessage } from '@mtandao/protocol';
 import { signAgentMessage, signText } from '@mtandao/protocol/signing';
 import type { Logger } from '../logger.ts';
 import { backoffDelay, jittered } from './backoff.ts';
@@ -59,6 +59,8 @@ interface Queued {
 
 /** Above this many bytes waiting in the socket, the outbox stops writing until it drains below `LOW_WATER`. */
 const HIGH_WATER = 1024 * 1024;
+/** Largest batch of acks in one message (well under the controller's frame limit). */
+const ACKS_BATCH_BYTES = 64 * 1024;
 const LOW_WATER = 256 * 1024;
 
 /** The signed upgrade headers: a fresh timestamp and nonce bound to the agent id (protocol/README.md). */
@@ -124,6 +126,9 @@ export class ControllerChannel {
   private watchdog: NodeJS.Timeout | undefined;
   private queue: Queued[] = [];
   private pumping = false;
+  private pumpScheduled = false;
+  /** What the controller said it takes on the upgrade (1 when it said nothing). */
+  private controllerCapability = 1;
   private connectedWaiters: (() => void)[] = [];
   private closedWaiters: (() => void)[] = [];
   private dropped = 0;
@@ -193,7 +198,13 @@ export class ControllerChannel {
       this.queue.splice(0, this.queue.length - max);
       if (this.dropped++ % 1000 === 0) this.log.warn({ max }, 'outbox full while the controller is away; dropping the oldest acks');
     }
-    void this.pump();
+    // written once the current turn of the event loop ends, so acks finishing together leave together
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
   }
 
   /** Stops (or restarts) reading frames from the controller: backpressure when work piles up. */
@@ -247,6 +258,10 @@ export class ControllerChannel {
         else this.log.warn({ status: res.statusCode, reason }, 'the controller refused the WebSocket upgrade');
         ws.terminate();
       });
+    });
+    ws.on('upgrade', (res) => {
+      const said = Number(res.headers[CONTROLLER_CAPABILITY_HEADER]);
+      this.controllerCapability = Number.isSafeInteger(said) && said >= 1 ? said : 1;
     });
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -329,6 +344,24 @@ export class ControllerChannel {
     ws.send(text);
   }
 
+  /**
+   * The next message to write: acks waiting side by side go as one `acks` message (one signature)
+   * when the controller takes it, up to 256 of them or about 64 KB.
+   */
+  private nextMessage(): AgentMessage {
+    const first = this.queue.shift()!.msg;
+    if (first.type !== 'ack' || this.controllerCapability < ACKS_CAPABILITY || this.queue[0]?.msg.type !== 'ack') return first;
+    const acks = [first];
+    let bytes = JSON.stringify(first).length;
+    while (acks.length < 256 && this.queue[0]?.msg.type === 'ack') {
+      const size = JSON.stringify(this.queue[0].msg).length;
+      if (bytes + size > ACKS_BATCH_BYTES) break;
+      bytes += size;
+      acks.push(this.queue.shift()!.msg as AckMessage);
+    }
+    return { type: 'acks', agentId: this.options.agentId, acks, at: new Date().toISOString() };
+  }
+
   /** Writes queued messages while the socket is open, waiting whenever its buffer is full. */
   private async pump(): Promise<void> {
     if (this.pumping) return;
@@ -340,7 +373,7 @@ export class ControllerChannel {
           await this.drained(ws);
           continue;
         }
-        this.write(ws, this.queue.shift()!.msg);
+        this.write(ws, this.nextMessage());
       }
     } finally {
       this.pumping = false;

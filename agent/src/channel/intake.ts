@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { ApplyResult, CONTROLLER_MAX_PAYLOAD, type AckMessage, type AgentMessage, type TypedEnvelope } from '@mtandao/protocol';
+import { ApplyResult, CONTROLLER_MAX_PAYLOAD, identityOf, type AckMessage, type AgentMessage, type TypedEnvelope } from '@mtandao/protocol';
 import { openCommandFrame, verifyEnvelope } from '@mtandao/protocol/signing';
 import { RouterError, type RouterConfig } from '../drivers/types.ts';
 import type { Logger } from '../logger.ts';
@@ -45,10 +45,10 @@ function subjectOf(envelope: TypedEnvelope): { customerId: string } | { planId: 
   return undefined;
 }
 
-/** The controller's job behind a command: its command ids start `j<jobId>-`, so a job can be followed into agent logs. */
-function jobOf(commandId: string | undefined): { jobId: string } | undefined {
-  const m = commandId ? /^j(\d+)-/.exec(commandId) : null;
-  return m ? { jobId: m[1]! } : undefined;
+/** The controller's job behind a command (its envelope's `job`, or read from an older controller's id), so a job can be followed into agent logs. */
+function jobOf(commandId: string | undefined, envelope?: TypedEnvelope): { jobId: string } | undefined {
+  const id = commandId ? identityOf(commandId, envelope?.job) : undefined;
+  return id ? { jobId: id.jobId } : undefined;
 }
 
 /** Where a command sits in its router's lane: read-only ones are free, whole-router or unknown ones are barriers. */
@@ -138,7 +138,7 @@ export class CommandIntake {
     }
     const unfinished = journal.unfinished();
     for (const envelope of unfinished) {
-      logger.info({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router }, 're-running a command accepted before a restart');
+      logger.info({ commandId: envelope.id, ...jobOf(envelope.id, envelope), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router }, 're-running a command accepted before a restart');
       this.track(envelope, Promise.resolve());
     }
     return unfinished.length;
@@ -201,7 +201,7 @@ export class CommandIntake {
   /** Runs an accepted command once its journal record is durable, then journals and acks its outcome. */
   private track(envelope: TypedEnvelope, durable: Promise<void>): void {
     const started = Date.now();
-    const log = this.options.logger.child({ commandId: envelope.id, ...jobOf(envelope.id), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router, ...subjectOf(envelope) });
+    const log = this.options.logger.child({ commandId: envelope.id, ...jobOf(envelope.id, envelope), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router, ...subjectOf(envelope) });
     const run = durable
       .then(
         () => this.execute(envelope, log),
@@ -209,7 +209,7 @@ export class CommandIntake {
       )
       .catch((err: unknown): Outcome => ({ status: 'failed', error: describeFailure(err) }));
     const acked = run.then(async (outcome) => {
-      const ack = this.ack(envelope.id, envelope.seq, outcome.status, outcome, Date.now() - started);
+      const ack = { ...this.ack(envelope.id, envelope.seq, outcome.status, outcome, Date.now() - started), ...(envelope.job ? { job: envelope.job } : {}) };
       if (outcome.status === 'failed') log.warn({ status: ack.status, durationMs: ack.durationMs, error: ack.error }, 'command failed');
       else log.info({ status: ack.status, durationMs: ack.durationMs, changes: ack.result?.changes.length }, 'command applied');
       await this.options.journal.finish(envelope.id, ack).catch((err: unknown) => log.error({ err }, 'could not journal the outcome; the command will run again after a restart'));

@@ -26,6 +26,11 @@ export class SessionKeeper<S> {
     return this.opening;
   }
 
+  /** The live session, if there is one now (never opens one). */
+  live(): S | undefined {
+    return this.current !== undefined && this.alive(this.current) ? this.current : undefined;
+  }
+
   /** Forgets a session that ended (the next {@link get} opens a new one). */
   forget(session: S): void {
     if (this.current === session) this.current = undefined;

@@ -35,6 +35,15 @@ export interface PrintOptions {
   proplist?: string[];
 }
 
+/** Conditions of a write. */
+export interface WriteOptions {
+  /** The {@link RouterClient.sessionSerial} the item id was learnt on: on any other session the write is refused (`unreachable`, retryable) and nothing is sent. */
+  session?: number;
+}
+
+/** The refusal of a write whose item id belongs to an earlier router session. */
+export const sessionChanged = (): RouterError => new RouterError('unreachable', 'the router session changed since the item id was read; not written', { retryable: true });
+
 /**
  * The transport-neutral operations every driver offers. The desired-state logic in
  * `reconcile/` is written once on top of this, so the API and SSH paths land the same state.
@@ -45,10 +54,17 @@ export interface RouterClient {
   print(menu: string, options?: PrintOptions): Promise<RouterRow[]>;
   /** Adds an entry and returns its id (`=ret=` in the API). */
   add(menu: string, props: Record<string, string>): Promise<string>;
-  set(menu: string, id: string, props: Record<string, string>): Promise<void>;
+  /** `options.session`: write only on that router session (an item id is only good on the session it was read on). */
+  set(menu: string, id: string, props: Record<string, string>, options?: WriteOptions): Promise<void>;
   remove(menu: string, id: string): Promise<void>;
   /** RouterOS version, identity and uptime. */
   health(): Promise<RouterHealthInfo>;
+  /**
+   * Which session with the router is live: a number that changes whenever the driver opens a new
+   * one (a router reboot ends every session), undefined while there is none. Item ids learnt on
+   * one session are only trusted on it. Optional: without it the agent keeps no ids between commands.
+   */
+  sessionSerial?(): number | undefined;
   close(): Promise<void>;
 }
 

@@ -37,7 +37,7 @@ export async function executeCommand(client: RouterClient, envelope: TypedEnvelo
   }
   switch (env.type) {
     case 'customer.apply':
-      return applyCustomer(client, env.payload.customer);
+      return applyCustomer(client, env.payload.customer, { fresh: env.payload.fresh === true });
     case 'customer.remove':
       return removeCustomer(client, env.payload.customer);
     case 'customer.disconnect':

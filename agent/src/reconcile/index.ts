@@ -3,7 +3,8 @@
  * SSH drivers land the same entries.
  *
  * - `applyPlan(client, plan)` / `removePlan(client, planId, connectionType)`: a plan's profile.
- * - `applyCustomer(client, customer)`: profile, then the customer's entries; sessions dropped on
+ * - `applyCustomer(client, customer, { fresh })`: profile, then the customer's entries (one round trip
+ *   when the customer is new or known, ./known.ts); sessions dropped on
  *   change and whenever the customer is not active; entries of a former connection type removed.
  * - `removeCustomer(client, ref)` / `disconnectCustomer(client, ref)`: idempotent.
  * - `reconcileRouter(client, { plans, customers }, { prune })`: a whole router, pipelined, with a
@@ -12,7 +13,8 @@
  * - `executeCommand(client, envelope)`: dispatches every allow-listed command type.
  * - `checkHealth(client)`: a RouterHealth report that never throws.
  */
-export { applyCustomer, applyPlan, disconnectCustomer, removeCustomer, removePlan } from './apply.ts';
+export { applyCustomer, applyPlan, disconnectCustomer, removeCustomer, removePlan, type ApplyCustomerOptions } from './apply.ts';
+export { knownOf, KnownEntries } from './known.ts';
 export { checkHealth, executeCommand, type AnyEnvelope } from './execute.ts';
 export { customerEntries, difference, managedProps, profileEntry, MENU, type DesiredEntry } from './model.ts';
 export { readback, reconcileRouter, ReconcileError, type DesiredState, type ReconcileOptions } from './router.ts';

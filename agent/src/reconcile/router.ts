@@ -27,6 +27,7 @@ import {
   profileEntry,
   type DesiredEntry,
 } from './model.ts';
+import { knownOf } from './known.ts';
 import { Writer } from './writer.ts';
 
 /** Everything a router should hold. */
@@ -103,6 +104,8 @@ interface Outcome {
  */
 export async function reconcileRouter(client: RouterClient, desired: DesiredState, options: ReconcileOptions = {}): Promise<ApplyResult> {
   const prune = options.prune ?? true;
+  // it may change anything: what the agent knew of single entries no longer holds
+  knownOf(client).clear();
   const w = new Writer(client);
   const failures: unknown[] = [];
   const attempt = async <T>(op: () => Promise<T>): Promise<T | undefined> => {

@@ -3,7 +3,7 @@
  * never values: a line must not carry a password) and counted for the summary.
  */
 import type { ApplyResult } from '@mtandao/protocol';
-import { RouterError, type RouterClient, type RouterRow } from '../drivers/types.ts';
+import { RouterError, type RouterClient, type RouterRow, type WriteOptions } from '../drivers/types.ts';
 import { label } from './model.ts';
 
 const MAX_LINES = 200;
@@ -28,6 +28,8 @@ export const isAlreadyExists = (e: unknown): boolean => e instanceof RouterError
 /** Writes through a client and keeps the record of what was written. */
 export class Writer {
   readonly summary: Summary = { created: 0, updated: 0, removed: 0, unchanged: 0, kicked: 0, conflicts: 0, failed: 0 };
+  /** What {@link add} created, so a command that fails afterwards can take it back. */
+  readonly created: { menu: string; props: Record<string, string>; id: string }[] = [];
   private readonly lines: string[] = [];
   private dropped = 0;
 
@@ -41,13 +43,14 @@ export class Writer {
 
   async add(menu: string, props: Record<string, string>): Promise<string> {
     const id = await this.client.add(menu, props);
+    this.created.push({ menu, props, id });
     this.summary.created++;
     this.note(`add ${menu} ${label(menu, props)}`);
     return id;
   }
 
-  async set(menu: string, row: RouterRow, props: Record<string, string>, why = 'set'): Promise<void> {
-    await this.client.set(menu, row['.id'] ?? '', props);
+  async set(menu: string, row: RouterRow, props: Record<string, string>, why = 'set', options: WriteOptions = {}): Promise<void> {
+    await this.client.set(menu, row['.id'] ?? '', props, options);
     this.summary.updated++;
     this.note(`${why} ${menu} ${label(menu, { ...row, ...props })}: ${Object.keys(props).join(', ')}`);
   }

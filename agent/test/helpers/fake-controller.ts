@@ -8,13 +8,12 @@ import {
   AgentMessage,
   CONTROLLER_MAX_PAYLOAD,
   EnrollRequest,
-  agentAuthChallenge,
   type AckMessage,
   type CommandFrame,
   type CommandType,
   type EnrollResponse,
 } from '@mtandao/protocol';
-import { generateSigningKeys, loadPrivateKey, loadPublicKey, sealCommand, verifyAgentMessage, verifyText } from '@mtandao/protocol/signing';
+import { generateSigningKeys, loadPrivateKey, loadPublicKey, readAgentAuth, sealCommand, verifyAgentMessage } from '@mtandao/protocol/signing';
 
 /** One upgrade attempt as the fake controller saw it. */
 export interface UpgradeRecord {
@@ -216,21 +215,14 @@ export class FakeController {
 
   private checkAuth(req: IncomingMessage): string | undefined {
     if (req.url !== '/agent') return 'wrong path';
-    const header = (name: string): string | undefined => {
-      const value = req.headers[name];
-      return typeof value === 'string' ? value : undefined;
-    };
-    const agentId = header(AGENT_AUTH_HEADERS.agentId);
-    const timestamp = header(AGENT_AUTH_HEADERS.timestamp);
-    const nonce = header(AGENT_AUTH_HEADERS.nonce);
-    const signature = header(AGENT_AUTH_HEADERS.signature);
-    if (!agentId || !timestamp || !nonce || !signature) return 'missing auth headers';
-    const key = this.agents.get(agentId);
-    if (!key) return 'unknown agent';
-    if (Math.abs(Date.now() - Date.parse(timestamp)) > 60_000) return 'stale timestamp';
-    if (Buffer.from(nonce, 'base64url').length < 16 || this.nonces.has(nonce)) return 'bad or reused nonce';
-    if (!verifyText(agentAuthChallenge(agentId, timestamp, nonce), signature, key)) return 'bad signature';
-    this.nonces.add(nonce);
+    // the controller's own check (protocol/src/agent-auth.ts); only the key store and nonce memory are the double's
+    const read = readAgentAuth(req.headers);
+    if (!read.ok) return read.reason;
+    const key = this.agents.get(read.claim.agentId);
+    if (!key) return 'unknown or retired agent';
+    if (!read.claim.verify(key)) return 'bad signature';
+    if (this.nonces.has(read.claim.nonce)) return 'replayed challenge';
+    this.nonces.add(read.claim.nonce);
     return undefined;
   }
 

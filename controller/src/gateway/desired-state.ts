@@ -1,9 +1,8 @@
-import { CustomerRef, CustomerSpec, PlanSpec, RouterAdoptMarkPayload, type CommandType } from '@mtandao/protocol';
+import { CustomerRef, CustomerSpec, FRESH_APPLY_CAPABILITY, PlanSpec, RouterAdoptMarkPayload, type CommandType } from '@mtandao/protocol';
 import type { ClaimedJob } from '../repositories/jobs.repository.ts';
 import type { CustomersRepository, DesiredCustomerRow } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { Transaction } from 'sequelize';
-import type { Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
 
 /** Customers per reconcile chunk: keeps frames well under the agent's maxPayload. */
@@ -25,7 +24,6 @@ export type BuildOutcome = { commands: BuiltCommand[] } | { skip: string } | { f
  */
 export class DesiredStateBuilder {
   constructor(
-    private readonly db: Database,
     private readonly customers: CustomersRepository,
     private readonly plans: PlansRepository,
     private readonly decryptPassword: (c: Customer) => string,
@@ -73,13 +71,21 @@ export class DesiredStateBuilder {
     });
   }
 
-  /** Builds the commands of a batch of jobs, loading what they share once. */
-  async build(jobs: ClaimedJob[], routerNames: Map<string, string>): Promise<Map<string, BuildOutcome>> {
+  /**
+   * Builds the commands of a batch of jobs, loading what they share once. `capability` is the
+   * receiving agent's: a customer's first job is marked `fresh` (added in one round trip) only for
+   * agents that know the field.
+   */
+  async build(jobs: ClaimedJob[], routerNames: Map<string, string>, capability = 1): Promise<Map<string, BuildOutcome>> {
+    const freshOk = capability >= FRESH_APPLY_CAPABILITY;
     const out = new Map<string, BuildOutcome>();
     // customer.apply, the bulk of the traffic: one query for the whole batch
     const applies = jobs.filter((j) => j.type === 'customer.apply' && j.customer_id);
     if (applies.length > 0) {
-      const rows = await this.customers.desiredRows(applies.map((j) => String(j.customer_id)), applies.map((j) => String(j.router_id)));
+      // the claim read them already; redeliveries (and older callers) read them here
+      const missing = applies.filter((j) => j.desired === undefined);
+      const rows = missing.length > 0 ? await this.customers.desiredRows(missing.map((j) => String(j.customer_id)), missing.map((j) => String(j.router_id))) : [];
+      for (const j of applies) if (j.desired) rows.push(j.desired);
       const byKey = new Map(rows.map((r) => [`${r.customer_id}:${r.router_id}`, r]));
       for (const job of applies) {
         const router = routerNames.get(String(job.router_id));
@@ -97,7 +103,8 @@ export class DesiredStateBuilder {
               ...(r.ip_address ? { ipAddress: r.ip_address } : {}),
               plan: this.planOfRow(r),
             });
-            out.set(String(job.id), { commands: [{ type: 'customer.apply', payload: { router, customer } }] });
+            const fresh = freshOk && job.payload?.fresh === true ? { fresh: true } : {};
+            out.set(String(job.id), { commands: [{ type: 'customer.apply', payload: { router, customer, ...fresh } }] });
           } catch (err) {
             out.set(String(job.id), { fail: `could not build the command: ${(err as Error).message}` });
           }
@@ -187,26 +194,13 @@ export class DesiredStateBuilder {
 
   /** Customers that belong on a router (every status but inactive) and the plans it carries. */
   async routerState(routerId: string): Promise<{ customers: Customer[]; planIds: string[] }> {
-    const ids = await this.db.rows<{ id: string }>(
-      `SELECT c.id FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
-        WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))
-        ORDER BY c.id`,
-      [routerId],
-    );
-    const planRows = await this.db.rows<{ plan_id: string }>('SELECT plan_id FROM plan_routers WHERE router_id = $1', [routerId]);
-    const customers = await this.customers.findByIds(ids.map((r) => String(r.id)));
-    return { customers, planIds: planRows.map((r) => String(r.plan_id)) };
+    const [ids, planIds] = await Promise.all([this.customers.idsOnRouter(routerId), this.plans.idsOnRouter(routerId)]);
+    return { customers: await this.customers.findByIds(ids), planIds };
   }
 
   /** Chunks to reserve for a reconcile of a router (with headroom for customers added meanwhile). */
   async chunksFor(routerId: string, tx?: Transaction): Promise<number> {
-    const rows = await this.db.rows<{ n: string }>(
-      `SELECT count(*) AS n FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
-        WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))`,
-      [routerId],
-      tx,
-    );
-    return Math.ceil(Number(rows[0]?.n ?? 0) / RECONCILE_CHUNK) + 1;
+    return Math.ceil((await this.customers.countOnRouter(routerId, tx)) / RECONCILE_CHUNK) + 1;
   }
 }
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { AckMessage, AgentMessage, HealthMessage, HelloMessage, LogMessage } from '@mtandao/protocol';
+import { chunkCommandId, identityOf, JOB_IDENTITY_CAPABILITY, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type LogMessage } from '@mtandao/protocol';
 import { sealCommand } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
@@ -7,7 +7,6 @@ import type { ClaimedJob, JobsRepository, OutboxRepository } from '../repositori
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 import type { ProvisioningService } from '../services/provisioning.service.ts';
-import type { Database } from '../db/database.ts';
 import type { BuildOutcome, DesiredStateBuilder } from './desired-state.ts';
 import type { AgentHub, AgentSession } from './hub.ts';
 import type { RouterWatch } from './router-watch.ts';
@@ -30,12 +29,41 @@ export function retryDelayMs(attempts: number): number {
 }
 
 interface SessionState {
+  /** What the agent said it speaks in its hello (1 until then). */
+  capability: number;
   running: boolean;
   again: boolean;
   inFlight: number;
   /** Successful acks waiting to be written together. */
   applied: { commandId: string; result: Record<string, unknown> | null; event: string; seq: number }[];
   flushing: boolean;
+}
+
+/** What the dispatcher works with. */
+export interface DispatcherDeps {
+  hub: AgentHub;
+  outbox: OutboxRepository;
+  jobs: JobsRepository;
+  sites: SitesRepository;
+  routers: RoutersRepository;
+  builder: DesiredStateBuilder;
+  /** Its `wake` event says which routers have new jobs (in-process writes). */
+  provisioning: ProvisioningService;
+  signingKey: KeyObject;
+  logger: Logger;
+}
+
+/** How the dispatcher runs. */
+export interface DispatcherOptions {
+  /** Polling backstop for new jobs. */
+  pollMs: number;
+  /** For the LISTEN connection (when `listen`). */
+  databaseUrl: string;
+  /** LISTEN for other instances' jobs (not on the embedded database: it cannot deliver across connections). */
+  listen: boolean;
+  watch: RouterWatch;
+  /** Extra housekeeping run every 30 s. */
+  sweep?: () => Promise<void>;
 }
 
 /**
@@ -52,19 +80,21 @@ export class Dispatcher {
   private listener?: pg.Client;
   private stopped = false;
 
-  constructor(
-    private readonly db: Database,
-    private readonly hub: AgentHub,
-    private readonly outbox: OutboxRepository,
-    private readonly jobs: JobsRepository,
-    private readonly sites: SitesRepository,
-    private readonly routers: RoutersRepository,
-    private readonly builder: DesiredStateBuilder,
-    private readonly provisioning: ProvisioningService,
-    private readonly signingKey: KeyObject,
-    private readonly logger: Logger,
-    private readonly options: { pollMs: number; databaseUrl: string; listen: boolean; watch: RouterWatch; sweep?: () => Promise<void> },
-  ) {}
+  private readonly hub: AgentHub;
+  private readonly outbox: OutboxRepository;
+  private readonly jobs: JobsRepository;
+  private readonly sites: SitesRepository;
+  private readonly routers: RoutersRepository;
+  private readonly builder: DesiredStateBuilder;
+  private readonly provisioning: ProvisioningService;
+  private readonly signingKey: KeyObject;
+  private readonly logger: Logger;
+  private readonly options: DispatcherOptions;
+
+  constructor(deps: DispatcherDeps, options: DispatcherOptions) {
+    ({ hub: this.hub, outbox: this.outbox, jobs: this.jobs, sites: this.sites, routers: this.routers, builder: this.builder, provisioning: this.provisioning, signingKey: this.signingKey, logger: this.logger } = deps);
+    this.options = options;
+  }
 
   async start(): Promise<void> {
     this.provisioning.wake.on('jobs', (routerIds: string[]) => void this.wakeRouters(routerIds));
@@ -143,7 +173,7 @@ export class Dispatcher {
   private stateOf(session: AgentSession): SessionState {
     let st = this.state.get(session.agentId);
     if (!st) {
-      st = { running: false, again: false, inFlight: 0, applied: [], flushing: false };
+      st = { capability: 1, running: false, again: false, inFlight: 0, applied: [], flushing: false };
       this.state.set(session.agentId, st);
     }
     return st;
@@ -168,7 +198,7 @@ export class Dispatcher {
   /** Builds, signs and sends claimed (or redelivered) jobs in seq order. */
   private async deliver(session: AgentSession, st: SessionState, claimed: ClaimedJob[], log: Logger): Promise<void> {
     if (claimed.some((j) => !this.routerNames.has(String(j.router_id)))) await this.refreshRouters();
-    const built = await this.builder.build(claimed, this.routerNames);
+    const built = await this.builder.build(claimed, this.routerNames, st.capability);
     for (const job of claimed) {
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
       const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), routerName: this.routerNames.get(String(job.router_id)), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
@@ -185,10 +215,12 @@ export class Dispatcher {
       const expiresAt = new Date(Math.min(now.getTime() + ENVELOPE_TTL_MS, new Date(job.expires_at).getTime()));
       const n = outcome.commands.length;
       const lastSeq = Number(job.seq);
+      const explicit = st.capability >= JOB_IDENTITY_CAPABILITY;
       outcome.commands.forEach((cmd, i) => {
         // chunks take the seqs reserved before the job's own; the last chunk carries the job's command id
-        const id = i === n - 1 ? job.command_id : `${job.command_id}.${i}`;
-        const frame = sealCommand({ id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload }, this.signingKey);
+        const id = chunkCommandId(job.command_id, i, n);
+        const identity = explicit ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}) } } : {};
+        const frame = sealCommand({ id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload, ...identity }, this.signingKey);
         session.send(frame);
       });
       st.inFlight += 1;
@@ -213,6 +245,11 @@ export class Dispatcher {
         return this.onHello(session, msg);
       case 'ack':
         return this.onAck(session, msg);
+      case 'acks': {
+        // each ack as if it came alone; the successful ones settle together in one statement
+        for (const ack of msg.acks) if (ack.agentId === session.agentId) await this.onAck(session, ack, false);
+        return this.flushApplied(session, this.stateOf(session));
+      }
       case 'health':
         return this.onHealth(session, msg);
       case 'log':
@@ -224,13 +261,13 @@ export class Dispatcher {
   private async onHello(session: AgentSession, hello: HelloMessage): Promise<void> {
     const log = this.logger.child({ agentId: session.agentId });
     await this.sites.markConnected(session.agentId, this.hub.instanceId, { version: hello.agentVersion, capability: hello.capability });
-    // never hand out a seq the agent would take for a replay (a restored database, say)
-    await this.db.exec('UPDATE agents SET next_seq = GREATEST(next_seq, $2) WHERE id = $1', [session.agentId, hello.lastSeq]);
+    await this.sites.raiseNextSeq(session.agentId, hello.lastSeq);
     const orphans = await this.outbox.requeueOrphans(session.siteId, session.agentId);
     if (orphans > 0) log.info({ orphans }, 'requeued jobs sent to a retired agent of this site');
     await this.options.watch.onConnected(session.siteId, log);
     session.helloReceived = true;
     const st = this.stateOf(session);
+    st.capability = hello.capability;
     st.running = true;
     try {
       const pending = await this.outbox.unacknowledged(session.agentId);
@@ -245,22 +282,24 @@ export class Dispatcher {
     this.kick(session);
   }
 
-  private async onAck(session: AgentSession, ack: AckMessage): Promise<void> {
+  private async onAck(session: AgentSession, ack: AckMessage, flush = true): Promise<void> {
     const log = this.logger.child({ agentId: session.agentId, commandId: ack.commandId });
-    const chunk = /^(.*)\.(\d+)$/.exec(ack.commandId);
+    // a chunk before a reconcile's last is progress; the last one (the job's own id) settles the job
+    const chunk = identityOf(ack.commandId, ack.job)?.chunk;
+    const partial = chunk && (chunk.count === 0 || chunk.index < chunk.count - 1) && ack.commandId.endsWith(`.${chunk.index}`);
     const failed = ack.status === 'failed' || ack.status === 'rejected' || (ack.status === 'duplicate' && ack.error);
-    if (chunk && !failed) {
-      const jobId = await this.outbox.jobOfCommand(chunk[1]!, session.agentId);
-      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: `reconcile chunk ${Number(chunk[2]) + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId }]);
+    const commandId = partial ? ack.commandId.slice(0, -`.${chunk.index}`.length) : ack.commandId;
+    if (partial && !failed) {
+      const jobId = await this.outbox.jobOfCommand(commandId, session.agentId);
+      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: `reconcile chunk ${chunk.index + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId }]);
       return;
     }
-    const commandId = chunk ? chunk[1]! : ack.commandId;
     const st = this.stateOf(session);
     if (!failed) {
       const changes = ack.result?.changes ?? [];
       const event = `applied on the router in ${ack.durationMs} ms${ack.status === 'duplicate' ? ' (already applied: acknowledged again)' : ''}${changes.length ? `: ${changes.slice(0, 5).join('; ')}${changes.length > 5 ? ` … (+${changes.length - 5})` : ''}` : ': nothing to change'}`;
       st.applied.push({ commandId, result: (ack.result as Record<string, unknown> | undefined) ?? null, event, seq: ack.seq });
-      return this.flushApplied(session, st);
+      return flush ? this.flushApplied(session, st) : undefined;
     }
     const err = ack.error;
     let settled;

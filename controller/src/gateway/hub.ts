@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AGENT_AUTH_HEADERS, AgentFrame, AgentMessage, CONTROLLER_MAX_PAYLOAD, agentAuthChallenge, type CommandFrame } from '@mtandao/protocol';
-import { loadPublicKey, verifyAgentMessage, verifyText } from '@mtandao/protocol/signing';
+import { AGENT_AUTH_HEADERS, AgentFrame, AgentMessage, CAPABILITY_VERSION, CONTROLLER_CAPABILITY_HEADER, CONTROLLER_MAX_PAYLOAD, type CommandFrame } from '@mtandao/protocol';
+import { AGENT_AUTH_SKEW_MS, loadPublicKey, readAgentAuth, verifyAgentMessage } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 
-const CLOCK_SKEW_MS = 60_000;
 /** Above this much unsent data the dispatcher waits for the socket to drain. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -29,7 +28,20 @@ export class AgentSession {
     return this.ws.readyState === this.ws.OPEN;
   }
 
+  private corked = false;
+
+  /** Sends a command; frames sent in the same turn (a claimed batch) leave in one TCP write. */
   send(frame: CommandFrame): void {
+    // ws keeps its socket as `_socket` (ws 8): corking it merges the frames' writes
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
     this.ws.send(JSON.stringify(frame));
   }
 
@@ -70,6 +82,8 @@ export class AgentHub {
 
   attach(server: Server, events: HubEvents): void {
     this.events = events;
+    // tells the agent what this controller takes (batched acks from capability 2)
+    this.wss.on('headers', (headers) => headers.push(`${CONTROLLER_CAPABILITY_HEADER}: ${CAPABILITY_VERSION}`));
     server.on('upgrade', (req, socket, head) => {
       void this.upgrade(req, socket, head);
     });
@@ -126,18 +140,9 @@ export class AgentHub {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== '/agent') return this.refuse(socket, 404, 'no such endpoint', req);
-    const header = (name: string) => {
-      const v = req.headers[name];
-      return typeof v === 'string' ? v : undefined;
-    };
-    const agentId = header(AGENT_AUTH_HEADERS.agentId);
-    const timestamp = header(AGENT_AUTH_HEADERS.timestamp);
-    const nonce = header(AGENT_AUTH_HEADERS.nonce);
-    const signature = header(AGENT_AUTH_HEADERS.signature);
-    if (!agentId || !timestamp || !nonce || !signature) return this.refuse(socket, 401, 'missing agent credentials', req);
-    if (!/^[\w-]{16,128}$/.test(nonce) || agentId.length > 64) return this.refuse(socket, 401, 'malformed agent credentials', req);
-    const at = Date.parse(timestamp);
-    if (!Number.isFinite(at) || Math.abs(Date.now() - at) > CLOCK_SKEW_MS) return this.refuse(socket, 401, 'stale or future timestamp (check the clock)', req);
+    const read = readAgentAuth(req.headers);
+    if (!read.ok) return this.refuse(socket, 401, read.reason, req);
+    const { agentId, nonce, at } = read.claim;
     let agent;
     try {
       agent = await this.sites.findAgent(agentId);
@@ -147,8 +152,8 @@ export class AgentHub {
     }
     if (!agent || agent.revokedAt) return this.refuse(socket, 401, 'unknown or retired agent', req);
     const key = loadPublicKey(agent.publicKey);
-    if (!verifyText(agentAuthChallenge(agentId, timestamp, nonce), signature, key)) return this.refuse(socket, 401, 'bad signature', req);
-    if (!(await this.sites.useNonce(nonce, agentId, new Date(at + CLOCK_SKEW_MS * 2)).catch(() => false))) return this.refuse(socket, 401, 'replayed challenge', req);
+    if (!read.claim.verify(key)) return this.refuse(socket, 401, 'bad signature', req);
+    if (!(await this.sites.useNonce(nonce, agentId, new Date(at + AGENT_AUTH_SKEW_MS * 2)).catch(() => false))) return this.refuse(socket, 401, 'replayed challenge', req);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, agentId, String(agent.siteId), key));
   }
 

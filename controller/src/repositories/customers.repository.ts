@@ -63,6 +63,17 @@ export interface DesiredCustomerRow {
   gateway: string | null;
 }
 
+/**
+ * The columns of a {@link DesiredCustomerRow} over `x(customer_id, router_id)` joined with
+ * {@link DESIRED_JOIN}; also read by the outbox claim, so a claimed customer.apply needs no second query.
+ */
+export const DESIRED_COLUMNS = `x.customer_id::text AS customer_id, x.router_id::text AS router_id, c.id::text AS id, c.connection_type, c.username, c.password_enc, c.status,
+  host(c.ip_address) AS ip_address, p.id::text AS plan_id, p.name AS plan_name, p.connection_type AS plan_type, p.download_speed, p.upload_speed,
+  p.shared_users, p.data_limit_bytes::text AS data_limit_bytes,
+  (SELECT host(po.gateway) FROM plan_pools pp JOIN pools po ON po.id = pp.pool_id
+    WHERE pp.plan_id = p.id AND po.router_id = x.router_id AND po.gateway IS NOT NULL ORDER BY po.id LIMIT 1) AS gateway`;
+export const DESIRED_JOIN = 'JOIN customers c ON c.id = x.customer_id JOIN plans p ON p.id = c.plan_id';
+
 /** What Add Customer reads before it decides. */
 export interface AddContext {
   plan: {
@@ -105,6 +116,10 @@ export interface NewCustomerRow {
   balanceMinor: string;
   createdBy: string | null;
 }
+
+/** Customers a router carries: on one of its pools, or without an address on a plan it carries. */
+const ON_ROUTER = `FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
+  WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))`;
 
 export class CustomersRepository {
   constructor(private readonly db: Database) {}
@@ -191,7 +206,7 @@ export class CustomersRepository {
           ORDER BY x.ord),
        j AS (
          INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, payload, created_by, expires_at)
-         SELECT x.router_id, 'customer.apply', x.reason, c.id, jsonb_build_object('username', $9::text), $17, x.expires_at FROM c,
+         SELECT x.router_id, 'customer.apply', x.reason, c.id, jsonb_build_object('username', $9::text, 'fresh', true), $17, x.expires_at FROM c,
                 unnest($28::bigint[], $29::text[], $30::timestamptz[]) AS x(router_id, reason, expires_at)
          RETURNING id, router_id, reason),
        e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j),
@@ -220,17 +235,22 @@ export class CustomersRepository {
    * gateway of the plan's pool on the router (a PPPoE profile's local-address).
    */
   desiredRows(customerIds: string[], routerIds: string[]): Promise<DesiredCustomerRow[]> {
-    return this.db.prepared<DesiredCustomerRow>(
-      'customers.desired-rows',
-      `SELECT x.customer_id::text AS customer_id, x.router_id::text AS router_id, c.id::text AS id, c.connection_type, c.username, c.password_enc, c.status,
-              host(c.ip_address) AS ip_address, p.id::text AS plan_id, p.name AS plan_name, p.connection_type AS plan_type, p.download_speed, p.upload_speed,
-              p.shared_users, p.data_limit_bytes::text AS data_limit_bytes,
-              (SELECT host(po.gateway) FROM plan_pools pp JOIN pools po ON po.id = pp.pool_id
-                WHERE pp.plan_id = p.id AND po.router_id = x.router_id AND po.gateway IS NOT NULL ORDER BY po.id LIMIT 1) AS gateway
-         FROM unnest($1::bigint[], $2::bigint[]) AS x(customer_id, router_id)
-         JOIN customers c ON c.id = x.customer_id JOIN plans p ON p.id = c.plan_id`,
-      [customerIds, routerIds],
-    );
+    return this.db.prepared<DesiredCustomerRow>('customers.desired-rows', `SELECT ${DESIRED_COLUMNS} FROM unnest($1::bigint[], $2::bigint[]) AS x(customer_id, router_id) ${DESIRED_JOIN}`, [
+      customerIds,
+      routerIds,
+    ]);
+  }
+
+  /** Customers that belong on a router (every status but inactive), by id. */
+  async idsOnRouter(routerId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(`SELECT c.id ${ON_ROUTER} ORDER BY c.id`, [routerId]);
+    return rows.map((r) => String(r.id));
+  }
+
+  /** How many customers belong on a router. */
+  async countOnRouter(routerId: string, tx?: Transaction): Promise<number> {
+    const rows = await this.db.rows<{ n: string }>(`SELECT count(*) AS n ${ON_ROUTER}`, [routerId], tx);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async usernameTaken(username: string, exceptId?: string, tx?: Transaction): Promise<boolean> {

@@ -37,6 +37,16 @@ export const PLAN_INTERVAL = (p: string) =>
 export class ExpiryRepository {
   constructor(private readonly db: Database) {}
 
+  /** Milliseconds until the next active customer is due (expiry + grace); undefined when none is active. */
+  async msUntilNextDue(graceSeconds: number): Promise<number | undefined> {
+    const rows = await this.db.rows<{ ms: string | null }>(
+      `SELECT (extract(epoch FROM (min(expires_at) + make_interval(secs => $1) - now())) * 1000)::bigint AS ms FROM customers WHERE status = 'active'`,
+      [graceSeconds],
+    );
+    const ms = rows[0]?.ms;
+    return ms === null || ms === undefined ? undefined : Number(ms);
+  }
+
   /**
    * Serialises sweeps across instances for the length of the transaction (the leader's session lock
    * is the first guard; this one also holds if two instances each believe they lead for a moment).

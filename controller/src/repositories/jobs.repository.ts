@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { JobEvent } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
+import { DESIRED_COLUMNS, DESIRED_JOIN, type DesiredCustomerRow } from './customers.repository.ts';
 
 /** A job to write into the outbox. */
 export interface NewJob {
@@ -75,6 +76,20 @@ export interface JobFilter {
 
 export class JobsRepository {
   constructor(private readonly db: Database) {}
+
+  /** Of these routers, those without a reconcile waiting (or, per the gate, sent or recent). */
+  async routersDueReconcile(routerIds: string[], gate: ReconcileGate, tx: Transaction): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      `SELECT r.id FROM routers r WHERE r.id = ANY($1::bigint[]) AND NOT EXISTS (
+         SELECT 1 FROM provisioning_jobs j WHERE j.router_id = r.id AND j.type = 'router.reconcile'
+            AND (j.status = 'pending' OR ($2::boolean AND j.status = 'sent') OR j.created_at > now() - $3::bigint * interval '1 millisecond'))
+       ORDER BY r.id`,
+      [routerIds, gate.skipSent ?? false, gate.minGapMs ?? 0],
+      tx,
+    );
+    return rows.map((r) => String(r.id));
+  }
+
 
   /**
    * Writes jobs, their `created` events and the NOTIFY that wakes dispatchers in one statement (the
@@ -158,17 +173,19 @@ export class JobsRepository {
 }
 
 /** A job claimed for delivery, with its seq and command id. */
-export interface ClaimedJob {
-  id: string;
-  router_id: string;
-  customer_id: string | null;
-  plan_id: string | null;
-  type: string;
-  payload: Record<string, unknown>;
-  attempts: number;
-  expires_at: Date;
+export type ClaimedJob = Pick<JobRow, 'id' | 'router_id' | 'customer_id' | 'plan_id' | 'type' | 'payload' | 'attempts' | 'expires_at'> & {
   command_id: string;
   seq: string;
+  /** A claimed customer.apply comes with what it needs (read in the same statement); null when the customer is gone. */
+  desired?: DesiredCustomerRow | null;
+};
+
+/** When to leave a router out of a new reconcile. */
+export interface ReconcileGate {
+  /** Also skip a router whose last reconcile was queued less than this long ago (flapping links). */
+  minGapMs?: number;
+  /** Also skip a router with a reconcile already sent (its envelope carries the state of then). */
+  skipSent?: boolean;
 }
 
 /** The outbox as the dispatcher sees it. */
@@ -205,7 +222,9 @@ export class OutboxRepository {
        ev AS (
          INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
          SELECT id, 'sent', 'sent to agent ' || $2 || ' (attempt ' || attempts || ', seq ' || seq || ')', $2, command_id FROM upd)
-       SELECT * FROM upd ORDER BY seq`,
+       SELECT upd.*, CASE WHEN upd.type = 'customer.apply' THEN (
+                SELECT to_jsonb(d) FROM (SELECT ${DESIRED_COLUMNS} FROM (SELECT upd.customer_id, upd.router_id) AS x ${DESIRED_JOIN}) d) END AS desired
+         FROM upd ORDER BY seq`,
       [siteId, agentId, limit],
     );
   }
@@ -310,10 +329,9 @@ export class OutboxRepository {
     return rows.map((r) => r.command_id);
   }
 
-  /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`). */
+  /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`: job command ids hold no dot). */
   async jobOfCommand(commandId: string, agentId: string): Promise<string | undefined> {
-    const base = commandId.replace(/\.\d+$/, '');
-    const rows = await this.db.rows<{ id: string }>('SELECT id FROM provisioning_jobs WHERE command_id = $1 AND agent_id = $2', [base, agentId]);
+    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM provisioning_jobs WHERE command_id = split_part($1, '.', 1) AND agent_id = $2`, [commandId, agentId]);
     return rows[0] ? String(rows[0].id) : undefined;
   }
 

@@ -21,6 +21,12 @@ export interface PlanWithLinks {
 export class PlansRepository {
   constructor(private readonly db: Database) {}
 
+  /** The plans a router carries. */
+  async idsOnRouter(routerId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ plan_id: string }>('SELECT plan_id FROM plan_routers WHERE router_id = $1', [routerId]);
+    return rows.map((r) => String(r.plan_id));
+  }
+
   list(filter: { connectionType?: string | undefined } = {}): Promise<Plan[]> {
     return Plan.findAll({ where: filter.connectionType ? { connectionType: filter.connectionType } : {}, order: [['name', 'ASC']] });
   }

@@ -85,6 +85,11 @@ export class SitesRepository {
   async markDisconnected(agentId: string, instanceId: string): Promise<void> {
     await Agent.update({ connectedInstance: null }, { where: { id: agentId, connectedInstance: instanceId } });
   }
+  /** Never hands out a seq the agent would take for a replay (a restored database, say). */
+  async raiseNextSeq(agentId: string, lastSeq: number): Promise<void> {
+    await this.db.exec('UPDATE agents SET next_seq = GREATEST(next_seq, $2) WHERE id = $1', [agentId, lastSeq]);
+  }
+
   async setAckedSeq(agentId: string, seq: number): Promise<void> {
     await this.db.exec('UPDATE agents SET last_acked_seq = GREATEST(last_acked_seq, $2) WHERE id = $1', [agentId, seq]);
   }

@@ -120,11 +120,7 @@ export class ExpiryEngine {
   /** Milliseconds until the next active customer is due (expiry + grace), capped by the interval. */
   private async untilNextDue(cap: number): Promise<number> {
     const billing = await this.billing();
-    const rows = await this.db.rows<{ ms: string | null }>(
-      `SELECT (extract(epoch FROM (min(expires_at) + make_interval(secs => $1) - now())) * 1000)::bigint AS ms FROM customers WHERE status = 'active'`,
-      [billing.graceHours * 3600],
-    );
-    const ms = rows[0]?.ms === null || rows[0]?.ms === undefined ? cap : Number(rows[0].ms);
+    const ms = (await this.repo.msUntilNextDue(billing.graceHours * 3600)) ?? cap;
     // a little after the moment, so the customer is due when the sweep looks
     return Math.max(50, Math.min(cap, ms + 50));
   }

@@ -57,7 +57,7 @@ export class MpesaSettingsService {
     let token = all.get('mpesa.token');
     if (typeof token !== 'string') {
       // the first read makes the token; two racing controllers keep whichever landed first
-      await this.db.exec(`INSERT INTO settings (key, value) VALUES ('mpesa.token', to_jsonb($1::text)) ON CONFLICT (key) DO NOTHING`, [randomToken('', 24)]);
+      await this.repo.setIfAbsent('mpesa.token', randomToken('', 24));
       all = await this.repo.all();
       token = all.get('mpesa.token');
     }

@@ -23,7 +23,7 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { SessionKeeper } from '../session.ts';
-import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow } from '../types.ts';
+import { RouterError, sessionChanged, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow, type WriteOptions } from '../types.ts';
 import { parseDuration } from '../values.ts';
 import { checkId, checkMenu, checkName, withId } from '../validate.ts';
 import { ApiConnection, unreachable, type Reply } from './connection.ts';
@@ -53,6 +53,7 @@ export function apiSslOptions(config: RouterConfig): { rejectUnauthorized: boole
 
 interface Job {
   words: string[];
+  session: number | undefined;
   resolve: (r: Reply) => void;
   reject: (e: unknown) => void;
 }
@@ -105,12 +106,17 @@ export class RouterOsApiClient implements RouterClient {
     return id;
   }
 
-  async set(menu: string, id: string, props: Record<string, string>): Promise<void> {
-    await this.run([`${checkMenu(menu)}/set`, `=.id=${checkId(id)}`, ...attrs(props)]);
+  async set(menu: string, id: string, props: Record<string, string>, options: WriteOptions = {}): Promise<void> {
+    await this.run([`${checkMenu(menu)}/set`, `=.id=${checkId(id)}`, ...attrs(props)], options.session);
   }
 
   async remove(menu: string, id: string): Promise<void> {
     await this.run([`${checkMenu(menu)}/remove`, `=.id=${checkId(id)}`]);
+  }
+
+  /** The serial of the live router session, or undefined between sessions. */
+  sessionSerial(): number | undefined {
+    return this.session.live() ? this.stats.connects : undefined;
   }
 
   async health(): Promise<RouterHealthInfo> {
@@ -126,10 +132,10 @@ export class RouterOsApiClient implements RouterClient {
   }
 
   /** Queues a command; at most `maxInFlight` run at once. */
-  private run(words: string[]): Promise<Reply> {
+  private run(words: string[], session?: number): Promise<Reply> {
     if (this.closed) return Promise.reject(unreachable('driver closed'));
     return new Promise<Reply>((resolve, reject) => {
-      this.queue.push({ words, resolve, reject });
+      this.queue.push({ words, session, resolve, reject });
       this.pump();
     });
   }
@@ -139,7 +145,7 @@ export class RouterOsApiClient implements RouterClient {
       const job = this.queue.shift() as Job;
       this.running++;
       this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.running);
-      this.execute(job.words)
+      this.execute(job.words, job.session)
         .then(job.resolve, job.reject)
         .finally(() => {
           this.running--;
@@ -148,7 +154,7 @@ export class RouterOsApiClient implements RouterClient {
     }
   }
 
-  private async execute(words: string[]): Promise<Reply> {
+  private async execute(words: string[], session: number | undefined): Promise<Reply> {
     let conn: ApiConnection;
     try {
       conn = await this.session.get();
@@ -158,6 +164,7 @@ export class RouterOsApiClient implements RouterClient {
       for (const job of this.queue.splice(0)) job.reject(e);
       throw e;
     }
+    if (session !== undefined && session !== this.stats.connects) throw sessionChanged();
     this.stats.commands++;
     return conn.command(words, this.timeoutMs);
   }

@@ -147,8 +147,23 @@ export class ApiConnection extends EventEmitter {
       const entry: InFlight = { rows: [], empty: false, resolve, reject, sentAt: Date.now() };
       if (timeoutMs > 0) entry.timer = setTimeout(() => this.timeout(tag, entry, timeoutMs), timeoutMs);
       this.inFlight.set(tag, entry);
-      this.socket.write(bytes);
+      this.writeSoon(bytes);
     });
+  }
+
+  private corked = false;
+
+  /** Writes, gathering every command issued in the same turn into one TCP write (a pipelined round is one segment, one syscall). */
+  private writeSoon(bytes: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(bytes);
   }
 
   /** Closes the session; commands in flight reject with `unreachable`. */

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { decodeWin1252 } from '../encoding.ts';
-import { RouterError, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow } from '../types.ts';
+import { RouterError, sessionChanged, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow, type WriteOptions } from '../types.ts';
 import { parseDuration } from '../values.ts';
 import type { HostKeyPins } from '../../state/host-keys.ts';
 import { SessionKeeper } from '../session.ts';
@@ -112,12 +112,17 @@ export class RouterOsSshClient implements RouterClient {
     return output;
   }
 
-  async set(menu: string, id: string, props: Record<string, string>): Promise<void> {
-    await this.silent(`${cliPath(menu)} set ${checkId(id)} ${cliArgs(props)}`);
+  async set(menu: string, id: string, props: Record<string, string>, options: WriteOptions = {}): Promise<void> {
+    await this.silent(`${cliPath(menu)} set ${checkId(id)} ${cliArgs(props)}`, options.session);
   }
 
   async remove(menu: string, id: string): Promise<void> {
     await this.silent(`${cliPath(menu)} remove ${checkId(id)}`);
+  }
+
+  /** The serial of the live router session, or undefined between sessions. */
+  sessionSerial(): number | undefined {
+    return this.session.live() ? this.stats.connects : undefined;
   }
 
   async health(): Promise<RouterHealthInfo> {
@@ -133,17 +138,18 @@ export class RouterOsSshClient implements RouterClient {
   }
 
   /** A command that prints nothing when it works. */
-  private async silent(command: string): Promise<void> {
-    const output = await this.exec(command);
+  private async silent(command: string, onSession?: number): Promise<void> {
+    const output = await this.exec(command, onSession);
     if (output.trim() !== '') throw consoleError(output, command);
   }
 
   /** Runs one command line on its own channel; resolves with what it printed. */
-  private async exec(command: string): Promise<string> {
+  private async exec(command: string, onSession?: number): Promise<string> {
     if (this.closed) throw unreachable('driver closed');
     await this.slot();
     try {
       const session = await this.session.get();
+      if (onSession !== undefined && onSession !== this.stats.connects) throw sessionChanged();
       this.stats.commands++;
       return await this.execOn(session, command);
     } finally {

@@ -1,0 +1,255 @@
+// The hot path (issue 13): add customer → applied on the router, one at a time at 0 ms and 20 ms
+// agent↔router round trip, a burst of 500 adds from 16 client processes until all are on the
+// router, the router's own floor (500 adds pipelined on one connection) in the same run, and the
+// CPU the controller and its database spend per customer. The controller runs in a process of its
+// own (bench-hotpath-controller.ts), the site (emulator + agent) in another, each client in its own.
+// Run alone: `node --import tsx scripts/bench-hotpath.ts` (prints a table on stderr, figures as the
+// last stdout line), or through `npm run bench hotpath`.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { enrollAgent } from '@mtandao/agent';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const log = (msg: string) => process.stderr.write(`[hotpath] ${msg}\n`);
+type Body = Record<string, unknown>;
+interface Figure {
+  figure: string;
+  value: string;
+  target: string;
+  pass: boolean | null;
+  detail?: Record<string, unknown>;
+}
+
+const SINGLES = Number(process.env.BENCH_SINGLES ?? 100);
+const BURST = Number(process.env.BENCH_BURST ?? 500);
+const CLIENTS = 16;
+const RTT_MS = 20;
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** A child process answering `{t}` messages with `{t}` messages of the same kind. */
+function child(module: string, env: Record<string, string>): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; ask<T>(m: Body): Promise<T> }> {
+  const prof = process.env.BENCH_CPU_PROF && module.includes('controller') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc = fork(path.join(here, module), [], { execArgv: ['--import', 'tsx', ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <T>(m: Body) =>
+    new Promise<T>((resolve, reject) => {
+      const on = (r: { t: string; message?: string }) => {
+        if (r.t === 'change') return;
+        proc.off('message', on);
+        if (r.t === 'error') reject(new Error(r.message));
+        else resolve(r as T);
+      };
+      proc.on('message', on);
+      proc.send(m);
+    });
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`${module} exited ${code}`)));
+    const on = (m: { t: string }) => {
+      if (m.t !== 'ready') return;
+      proc.off('message', on);
+      proc.removeAllListeners('exit');
+      resolve({ proc, ready: m, ask });
+    };
+    proc.on('message', on);
+  });
+}
+
+/** utime + stime of a process in ms (0 when it is gone). */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** Direct children of a process (the embedded database is the controller's). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function freshDatabase(): Promise<{ url?: string; drop(): Promise<void>; backends(): Promise<number[]> }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return { drop: async () => undefined, backends: async () => [] };
+  const name = `mtandao_hotpath_${process.pid}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    backends: async () => (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((r) => r.pid),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+class Api {
+  cookie = '';
+  constructor(readonly base: string) {}
+  async ok<T = Body>(method: string, p: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.base}/api/v1${p}`, { method, headers: { 'content-type': 'application/json', cookie: this.cookie }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const set = res.headers.get('set-cookie');
+    if (set) this.cookie = set.split(';')[0]!;
+    const out = (await res.json()) as T;
+    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(out)}`);
+    return out;
+  }
+}
+
+async function main(): Promise<Figure[]> {
+  const db = await freshDatabase();
+  const kind = db.url ? 'PostgreSQL' : 'embedded';
+  log(`database: ${kind}; load ${load()}`);
+  const controller = await child('bench-hotpath-controller.ts', db.url ? { BENCH_DATABASE_URL: db.url } : {});
+  const controllerPid = controller.ready.pid as number;
+  const url = controller.ready.url as string;
+  const api = new Api(url);
+  await api.ok('POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
+  const site = await api.ok('POST', '/sites', { name: 'Hot path' });
+  const router = await api.ok('POST', '/routers', { name: 'hot-router', siteId: site.id });
+  const pool = await api.ok<{ id: string; networks: Body[] }>('POST', '/pools', { name: 'hot pool', routerId: router.id, networks: ['100.64.0.0/12'], gateway: '100.64.0.1' });
+  const plan = await api.ok('POST', '/plans', { name: 'Hot plan', connectionType: 'pppoe', price: '1500', downloadSpeed: '10M', uploadSpeed: '5M', validity: { count: 30, unit: 'days' }, poolIds: [pool.id] });
+  const networkId = pool.networks[0]!.id as string;
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-hotpath-agent-'));
+  const { token } = await api.ok<{ token: string }>('POST', `/sites/${site.id}/enrollment-tokens`);
+  await enrollAgent({ controllerUrl: url, token, stateDir });
+  const siteProc = await child('bench-site.ts', { BENCH_SITE: JSON.stringify({ latencyMs: 0, agents: [{ stateDir, routerName: 'hot-router' }], agentsPerRouter: 1 }) });
+
+  const landed = new Map<string, number>();
+  const waiting = new Map<string, () => void>();
+  siteProc.proc.on('message', (m: { t: string; path: string; name: string; at: number }) => {
+    if (m.t !== 'change' || m.path !== '/ppp/secret') return;
+    landed.set(m.name, m.at);
+    waiting.get(m.name)?.();
+  });
+  const landing = (name: string) => new Promise<void>((resolve) => (landed.has(name) ? resolve() : waiting.set(name, resolve)));
+  let ipCounter = 1 << 8;
+  const nextIp = () => {
+    const n = ipCounter++;
+    return `100.${64 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+  };
+  const body = (username: string) => ({ connectionType: 'pppoe', planId: plan.id, networkId, ipAddress: nextIp(), fullName: 'Bench Customer', phone: '0712345678', username, payment: { method: 'cash' }, autoActivate: true });
+
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => child('bench-client.ts', {})));
+  const answered: number[] = [];
+  const postOne = async (name: string) => {
+    const wait = landing(name);
+    const { sentAt } = await clients[0]!.ask<{ sentAt: number }>({ t: 'post', base: url, cookie: api.cookie, path: '/api/v1/customers', body: body(name) });
+    answered.push(performance.timeOrigin + performance.now() - sentAt);
+    await wait;
+    return landed.get(name)! - sentAt;
+  };
+  await new Promise((r) => setTimeout(r, 300)); // the plan's profile lands first
+  for (let i = 0; i < 100; i++) await postOne(`warm${i}`); // the JIT warms up on the whole path
+
+  const figures: Figure[] = [];
+  const floors: Record<number, number> = {};
+  const floor = async (rtt: number) => {
+    const { ms: elapsed } = await siteProc.ask<{ ms: number }>({ t: 'floor', n: BURST });
+    floors[rtt] = (BURST / elapsed) * 1000;
+    return elapsed;
+  };
+  const simStats = async () => (await siteProc.ask<{ stats: Record<string, number> }>({ t: 'sim-stats' })).stats;
+
+  // one at a time, next to the router and 20 ms away
+  for (const rtt of [0, RTT_MS]) {
+    await siteProc.ask({ t: 'latency', ms: rtt });
+    if (rtt) for (let i = 0; i < 5; i++) await postOne(`warm${rtt}-${i}`);
+    const s0 = await simStats();
+    const lat: number[] = [];
+    answered.length = 0;
+    const n = rtt ? Math.ceil(SINGLES / 2) : SINGLES;
+    for (let i = 0; i < n; i++) lat.push(await postOne(`one${rtt}-${i}`));
+    const s1 = await simStats();
+    await floor(rtt);
+    const p50 = quantile(lat, 0.5);
+    const target = rtt ? RTT_MS + 15 : 10;
+    figures.push({
+      figure: `${kind}: single add → applied p50 (p95), router ${rtt} ms away`,
+      value: `${ms(p50)} (${ms(quantile(lat, 0.95))})`,
+      target: `≤ ${target} ms`,
+      pass: db.url ? p50 <= target : null,
+      detail: { adds: n, postAnsweredP50: ms(quantile(answered, 0.5)), apiCommandsPerAdd: +((s1.commands! - s0.commands!) / n).toFixed(2), ...(s1.rounds !== undefined ? { roundTripsPerAdd: +((s1.rounds! - s0.rounds!) / n).toFixed(2) } : {}), load: load() },
+    });
+  }
+
+  // the burst: 500 adds from 16 client processes, next to the router
+  await siteProc.ask({ t: 'latency', ms: 0 });
+  const names = Array.from({ length: BURST }, (_, i) => `burst${i}`);
+  const all = Promise.all(names.map(landing));
+  const before = await controller.ask<{ cpu: NodeJS.CpuUsage; statements: number }>({ t: 'stats' });
+  const dbPids = db.url ? await db.backends() : childrenOf(controllerPid);
+  const dbBefore = new Map(dbPids.map((p) => [p, processCpuMs(p)]));
+  const slices = clients.map((_, k) => names.filter((_, i) => i % CLIENTS === k).map(body));
+  const started = await Promise.all(clients.map((c, k) => c.ask<{ startedAt: number; acceptedAt: number }>({ t: 'load', base: url, cookie: api.cookie, path: '/api/v1/customers', bodies: slices[k], concurrency: 1 })));
+  await all;
+  const t0 = Math.min(...started.map((s) => s.startedAt));
+  const elapsed = Math.max(...names.map((n) => landed.get(n)!)) - t0;
+  const accepted = Math.max(...started.map((s) => s.acceptedAt)) - t0;
+  // every ack settled too: the CPU of a customer includes recording that it was applied
+  let after = await controller.ask<{ cpu: NodeJS.CpuUsage; statements: number; pending: number; top: [string, number][] }>({ t: 'stats' });
+  while (after.pending > 0) {
+    await new Promise((r) => setTimeout(r, 20));
+    after = await controller.ask({ t: 'stats' });
+  }
+  const dbPidsAfter = db.url ? await db.backends() : childrenOf(controllerPid);
+  const dbMs = dbPidsAfter.reduce((sum, p) => sum + processCpuMs(p) - (dbBefore.get(p) ?? 0), 0);
+  const ctlMs = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000;
+  await floor(0);
+  const rate = (BURST / elapsed) * 1000;
+  const cpu = (ctlMs + dbMs) / BURST;
+  const rateTarget = db.url ? 600 : 250;
+  const cpuTarget = db.url ? 2 : 5;
+  figures.push({
+    figure: `${kind}: burst of ${BURST} adds, ${CLIENTS} client processes, until all on the router`,
+    value: `${rate.toFixed(0)} customers/s`,
+    target: `≥ ${rateTarget}/s`,
+    pass: rate >= rateTarget,
+    detail: { seconds: +(elapsed / 1000).toFixed(2), apiAcceptedPerSecond: Math.round((BURST / accepted) * 1000), load: load() },
+  });
+  figures.push({
+    figure: `${kind}: controller + database CPU per customer (burst)`,
+    value: `${cpu.toFixed(2)} ms`,
+    target: `≤ ${cpuTarget} ms`,
+    pass: cpu <= cpuTarget,
+    detail: { controllerMs: +(ctlMs / BURST).toFixed(2), databaseMs: +(dbMs / BURST).toFixed(2), statementsPerAdd: +((after.statements - before.statements) / BURST).toFixed(1), databaseProcesses: dbPidsAfter.length },
+  });
+  if (process.env.BENCH_COUNT_TEXT) for (const [text, n] of after.top) log(`${String(n).padStart(6)}  ${text}`);
+  for (const rtt of [0, RTT_MS]) {
+    figures.push({ figure: `${kind}: the router's floor, ${BURST} adds pipelined on one connection, ${rtt} ms away`, value: `${floors[rtt]!.toFixed(0)} adds/s`, target: 'reference', pass: null });
+  }
+
+  for (const c of clients) c.proc.kill();
+  siteProc.proc.send({ t: 'stop' });
+  await new Promise((r) => siteProc.proc.once('exit', r));
+  controller.proc.send({ t: 'stop' });
+  await new Promise((r) => controller.proc.once('exit', r));
+  await db.drop();
+  return figures;
+}
+
+const figures = await main();
+for (const f of figures) log(`${f.figure.padEnd(90)} ${f.value.padEnd(22)} ${f.target.padEnd(10)} ${f.pass === null ? '' : f.pass ? 'PASS' : 'MISS'} ${f.detail ? JSON.stringify(f.detail) : ''}`);
+process.stdout.write(`${JSON.stringify(figures)}\n`);
+process.exit(0);
