@@ -3,7 +3,7 @@
 // router, the router's own floor (500 adds pipelined on one connection) in the same run, and the
 // CPU the controller and its database spend per customer. The controller runs in a process of its
 // own (bench-hotpath-controller.ts), the site (emulator + agent) in another, each client in its own.
-// Run alone: `node --import tsx scripts/bench-hotpath.ts` (prints a table on stderr, figures as the
+// Run alone: `node --conditions=mtandao-source --import tsx scripts/bench-hotpath.ts` (prints a table on stderr, figures as the
 // last stdout line), or through `npm run bench hotpath`.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 /** A child process answering `{t}` messages with `{t}` messages of the same kind. */
 function child(module: string, env: Record<string, string>): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; ask<T>(m: Body): Promise<T> }> {
   const prof = process.env.BENCH_CPU_PROF && module.includes('controller') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc = fork(path.join(here, module), [], { execArgv: ['--import', 'tsx', ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(path.join(here, module), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx', ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ask = <T>(m: Body) =>
     new Promise<T>((resolve, reject) => {
       const on = (r: { t: string; message?: string }) => {

@@ -62,7 +62,7 @@ try {
   const { token } = (await post(`/sites/${s.id}/enrollment-tokens`, {})) as { token: string };
   await enrollAgent({ controllerUrl: c.url, token, stateDir });
   const spec = { latencyMs: 0, agents: [{ stateDir, routerName: 'import-router' }], agentsPerRouter: 1 };
-  const child = fork(path.join(here, 'bench-site.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SITE: JSON.stringify(spec) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'bench-site.ts'), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx'], env: { ...process.env, BENCH_SITE: JSON.stringify(spec) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   site = child;
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench site exited ${code}`)));

@@ -3,7 +3,7 @@
  * file, journal, channel) with an executor that takes `delayMs` per command and writes
  * `start <id>` / `end <id>` lines, fsynced, to an effects file so the parent can see what ran.
  *
- *   node --import tsx test/helpers/slow-agent.ts STATE_DIR CONFIG_FILE EFFECTS_FILE DELAY_MS
+ *   node --conditions=mtandao-source --import tsx test/helpers/slow-agent.ts STATE_DIR CONFIG_FILE EFFECTS_FILE DELAY_MS
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { runCli } from '../../src/cli.ts';
