@@ -10,13 +10,11 @@ const RTT = 25;
 const marked = (router: Router, menu: string, id: string) => router.sim.store.list(menu).filter((r) => r.comment === `mtandao:${id}`);
 
 /** Runs `op` and tells how many API round trips and commands it cost on the emulator. */
-async function cost<T>(router: Router, op: () => Promise<T>): Promise<{ result: T; rounds: number; commands: number; ms: number }> {
+async function cost<T>(router: Router, op: () => Promise<T>): Promise<{ result: T; rounds: number; commands: number }> {
   const before = router.sim.stats;
-  const t0 = performance.now();
   const result = await op();
-  const ms = performance.now() - t0;
   const after = router.sim.stats;
-  return { result, rounds: after.rounds - before.rounds, commands: after.commands - before.commands, ms };
+  return { result, rounds: after.rounds - before.rounds, commands: after.commands - before.commands };
 }
 
 describe('a write by item id is refused on another router session than the id was read on', () => {
@@ -58,9 +56,8 @@ describe('the hot path: one round trip to the router (issue 13)', () => {
 
   it('adds a new PPPoE customer in one round trip and one command', async () => {
     const c = customer('1', pppoePlan(), { ipAddress: '10.64.0.5' });
-    const { result, rounds, commands, ms } = await cost(router, () => applyCustomer(client, c, { fresh: true }));
+    const { result, rounds, commands } = await cost(router, () => applyCustomer(client, c, { fresh: true }));
     expect({ rounds, commands }).to.deep.equal({ rounds: 1, commands: 1 });
-    expect(ms).to.be.below(2 * RTT);
     expect(result.changes).to.deep.equal(['add /ppp/secret user-1']);
     expect(marked(router, '/ppp/secret', '1')).to.have.length(1).and.to.have.nested.property('[0].password', 'pw-1');
   });
