@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DESKTOP, screenshot, type Session } from './helpers/browser.ts';
+import { DESKTOP, screenshot, signIn, type Session } from './helpers/browser.ts';
 import { run } from './helpers/run.ts';
 import { USERS } from './helpers/stack.ts';
 import { activeCustomer } from './helpers/world.ts';
@@ -20,6 +20,17 @@ describe('SMS: templates with a live preview, bulk SMS with a confirmed count', 
     Object.assign(s, { context, page });
   });
   afterEach(async () => s.context?.close());
+
+  it('shows the saved templates and their previews from the server, without JavaScript', async () => {
+    const plain = await signIn(run.browser, run.stack, 'admin', { javaScriptEnabled: false });
+    try {
+      await plain.page.goto('/settings/sms');
+      expect(await plain.page.getByTestId('template-expired').getByLabel('Text').inputValue()).to.match(/\{name\}/);
+      expect(await plain.page.getByTestId('preview-expired').textContent()).to.match(/^Hi Achieng|Achieng/);
+    } finally {
+      await plain.context.close();
+    }
+  });
 
   it('edits a template with its preview following the text, and keeps it after saving', async () => {
     const { page } = s;
