@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CustomerRef, CustomerSpec, PlanSpec } from './desired-state.ts';
+import { HotspotReadPayload, HotspotSetupPayload, VouchersApplyPayload } from './hotspot.ts';
 import { MarkerId, RouterName } from './validation.ts';
 
 /** Apply a customer's desired state (idempotent). */
@@ -42,6 +43,9 @@ export const commandPayloads = {
   'router.reconcile': RouterReconcilePayload,
   'router.readback': RouterReadbackPayload,
   'router.health': RouterHealthPayload,
+  'vouchers.apply': VouchersApplyPayload,
+  'hotspot.setup': HotspotSetupPayload,
+  'hotspot.read': HotspotReadPayload,
 } as const;
 
 /** An allow-listed command type. */
