@@ -46,6 +46,10 @@ import { MpesaC2bService } from './services/mpesa-c2b.service.ts';
 import { MpesaSettingsService } from './services/mpesa-settings.service.ts';
 import { MpesaStkService } from './services/mpesa-stk.service.ts';
 import type { PaymentReceiver } from './services/payment-receiver.ts';
+import { VouchersRepository } from './repositories/vouchers.repository.ts';
+import { VouchersService } from './services/vouchers.service.ts';
+import { VoucherPrint } from './services/voucher-print.ts';
+import { HotspotService } from './services/hotspot.service.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -83,6 +87,9 @@ export interface Services {
   idempotency: IdempotencyService;
   reconciles: ReconcileQueue;
   mpesa: { settings: MpesaSettingsService; c2b: MpesaC2bService; stk: MpesaStkService; daraja: DarajaClient };
+  vouchers: VouchersService;
+  voucherPrint: VoucherPrint;
+  hotspot: HotspotService;
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; databaseUrl?: string; onPaymentReceived?: PaymentHook } = {}): Services {
@@ -130,7 +137,20 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     daraja,
   };
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
+  const vouchersRepo = new VouchersRepository(db);
+  const vouchers = new VouchersService(db, vouchersRepo, repos.plans, provisioning, audit);
+  desiredState.vouchers = (job, router, plan) => vouchers.build(job, router, plan);
+  const portalOfPlan = async (planId: string): Promise<string | null> => {
+    const [routerId] = await vouchersRepo.routersOfPlan(planId);
+    const router = routerId ? await repos.routers.get(routerId) : undefined;
+    return router ? `${config.publicUrl.replace(/\/+$/, '')}/portal/${router.site_id}` : null;
+  };
+  const voucherPrint = new VoucherPrint(vouchersRepo, async () => (await settings.sms()).companyName, portalOfPlan, config.currency);
+  const hotspot = new HotspotService(db, vouchersRepo, repos.routers, provisioning, audit, logger, () => config.publicUrl);
   return {
+    vouchers,
+    voucherPrint,
+    hotspot,
     config,
     logger,
     db,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CustomerRef, CustomerSpec, PlanSpec } from './desired-state.ts';
-import { HotspotReadPayload, HotspotSetupPayload, VouchersApplyPayload } from './hotspot.ts';
+import { HotspotReadPayload, HotspotRouterReport, HotspotSetupPayload, VouchersApplyPayload } from './hotspot.ts';
 import { MarkerId, RouterName } from './validation.ts';
 
 /** Apply a customer's desired state (idempotent). */
@@ -89,6 +89,8 @@ export const ApplyResult = z
     total: z.number().int().optional(),
     /** Health only. */
     health: z.lazy(() => RouterHealth).optional(),
+    /** `hotspot.read` only: the agent sends these as `hotspot` messages and leaves them out of the ack. */
+    hotspot: z.array(z.lazy(() => HotspotRouterReport)).max(1000).optional(),
   })
   .strict();
 /** The result of a command. */

@@ -9,8 +9,9 @@ import { planRoutes } from './plans.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
 import { smsRoutes } from './sms.routes.ts';
 import { mpesaRoutes } from './mpesa.routes.ts';
+import { voucherRoutes } from './vouchers.routes.ts';
 
 /** The whole API v1 route table: Express, OpenAPI and the role-matrix test all read it. */
 export function apiRoutes(s: Services): RouteDef[] {
-  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s), ...mpesaRoutes(s)];
+  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s), ...mpesaRoutes(s), ...voucherRoutes(s)];
 }

@@ -11,3 +11,4 @@ export * from './settings.ts';
 export * from './sms.ts';
 export * from './billing.ts';
 export * from './mpesa.ts';
+export * from './vouchers.ts';
