@@ -50,6 +50,8 @@ import { VouchersRepository } from './repositories/vouchers.repository.ts';
 import { VouchersService } from './services/vouchers.service.ts';
 import { VoucherPrint } from './services/voucher-print.ts';
 import { HotspotService } from './services/hotspot.service.ts';
+import { PortalRepository } from './repositories/portal.repository.ts';
+import { PortalService } from './services/portal.service.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -90,6 +92,7 @@ export interface Services {
   vouchers: VouchersService;
   voucherPrint: VoucherPrint;
   hotspot: HotspotService;
+  portal: PortalService;
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; databaseUrl?: string; onPaymentReceived?: PaymentHook } = {}): Services {
@@ -147,7 +150,9 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   };
   const voucherPrint = new VoucherPrint(vouchersRepo, async () => (await settings.sms()).companyName, portalOfPlan, config.currency);
   const hotspot = new HotspotService(db, vouchersRepo, repos.routers, provisioning, audit, logger, () => config.publicUrl);
+  const portal = new PortalService(new PortalRepository(db), repos.customers, customers, registration, mpesa.stk);
   return {
+    portal,
     vouchers,
     voucherPrint,
     hotspot,

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { apiRoutes } from '../routes/index.ts';
 import { buildOpenApi } from './openapi.ts';
 import { mpesaCallbacks } from './mpesa-callbacks.ts';
+import { portalRouter } from './portal.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
 
@@ -57,6 +58,7 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
 
   // Daraja's callbacks: public, before the Origin check and the JSON parser of the API
   app.use('/api/v1/mpesa', mpesaCallbacks(s));
+  app.use('/portal', portalRouter(s));
 
   const api = express.Router();
   // Cross-site requests are refused on every state-changing route (SameSite cookies are the first
