@@ -74,6 +74,8 @@ export class VouchersService {
     private readonly plans: PlansRepository,
     private readonly provisioning: ProvisioningService,
     private readonly audit: AuditService,
+    /** The portal's host, kept in each router's walled garden so devices reach it before login. */
+    private readonly portalHost: () => string,
   ) {}
 
   async createBatch(meta: RequestMeta, input: CreateVoucherBatchRequest): Promise<VoucherBatchView & { jobs: number }> {
@@ -102,6 +104,7 @@ export class VouchersService {
       if (input.validityFrom === 'sale') await this.repo.startValidity(batchId, tx);
       const ids = await this.repo.idsOfBatch(batchId, tx);
       const jobs = await this.enqueue(tx, input.planId, routers, ids, `voucher batch ${batchId}`, meta.actor.userId);
+      await this.provisioning.enqueue(tx, routers.map((routerId) => ({ routerId, type: 'hotspot.setup', reason: 'portal host in the walled garden', payload: { portalHosts: [this.portalHost()] } })), meta.actor.userId);
       await this.audit.record(meta, 'voucher.batch', 'voucher_batch', batchId, { planId: input.planId, count: input.count, prefix, length, charset }, tx);
       return { batchId, jobs };
     });

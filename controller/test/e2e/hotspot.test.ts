@@ -25,6 +25,8 @@ describe('Hotspot vouchers end to end', () => {
     const users = voucherUsers();
     expect(users.map((u) => u.name).sort()).to.deep.equal(list.items.map((v) => v.code).sort());
     expect(users[0]).to.include({ profile: world.hotspot.name, 'limit-uptime': '1d' });
+    // the portal's host is let through the walled garden, as a marked entry
+    expect(stack.sim.store.list('/ip/hotspot/walled-garden').map((w) => [w['dst-host'], w.comment])).to.deep.equal([['127.0.0.1', 'mtandao-portal']]);
   });
 
   it('refuses a non-hotspot plan, a count beyond 10 000 and codes too short for the batch, naming the field', async () => {
