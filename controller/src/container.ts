@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { Database } from './db/database.ts';
+import { afterCommit, Database } from './db/database.ts';
 import type { ControllerKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
@@ -122,7 +122,11 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, audit, provisioning, customerJobs, keys.secretBox);
   const customerView = (id: string) => customers.get(id);
   const registration = new CustomerRegistrationService(repos.customers, provisioning, keys.secretBox);
-  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived ?? ((customerId, entryId, tx) => sms.paymentReceived(customerId, entryId, tx)));
+  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived ?? (async (customerId, entryId, tx) => {
+    await sms.paymentReceived(customerId, entryId, tx);
+    // a hotspot buyer (the portal) also gets the login details, once the payment is committed
+    afterCommit(() => void sms.hotspotLogin(customerId).catch((err: unknown) => logger.warn({ err, customerId }, 'hotspot login SMS failed')), tx);
+  }));
   const lifecycle = new CustomerLifecycleService({ db, customers: repos.customers, plans: repos.plans, pools: repos.pools, ledger: repos.ledger, settings, audit, provisioning, jobs: customerJobs, customerView });
   const customerListRepo = new CustomerListRepository(db);
   const sms: SmsService = new SmsService(db, repos.sms, repos.customers, customerListRepo, repos.plans, customers, settings, audit, config);

@@ -30,7 +30,9 @@ export function portalPage(site: string, siteId: string, plans: PortalPlanRow[],
 <label>M-Pesa phone number<input type="tel" name="phone" inputmode="tel" autocomplete="tel" placeholder="0712 345 678" value="${esc(message.phone ?? '')}" required></label><button>Pay with M-Pesa</button>
 <small>You will get a prompt on your phone. Enter your M-Pesa PIN to pay.</small></form>
 <form method="post" action="/portal/${esc(siteId)}/voucher">${hidden(vars)}<h2>Have a voucher?</h2>
-<label>Voucher code<input type="text" name="code" autocapitalize="characters" autocomplete="off" value="${esc(message.code ?? '')}" required></label><button>Connect</button></form>`,
+<label>Voucher code<input type="text" name="code" autocapitalize="characters" autocomplete="off" value="${esc(message.code ?? '')}" required></label><button>Connect</button></form>
+<form method="post" action="/portal/${esc(siteId)}/account">${hidden(vars)}<h2>Paid already?</h2><small>Log in with the username and password we sent you by SMS.</small>
+<label>Username<input type="text" name="username" autocapitalize="none" autocomplete="username" required></label><label>Password<input type="password" name="password" autocomplete="current-password" required></label><button>Log in</button></form>`,
   );
 }
 

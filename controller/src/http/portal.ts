@@ -77,6 +77,21 @@ export function portalRouter(s: Services): express.Router {
     }
   });
 
+  router.post('/:siteId/account', async (req, res, next) => {
+    try {
+      const siteId = String(req.params.siteId);
+      if (!(await s.portal.siteName(siteId))) return html(res, 404, notFoundPage());
+      const vars = varsOf(req);
+      if (!hasHotspot(vars)) return show(req, res, 400);
+      const field = (k: string) => (typeof req.body?.[k] === 'string' ? (req.body[k] as string).slice(0, 64) : '');
+      const r = await s.portal.account(siteId, { username: field('username').trim(), password: field('password') }, { ip: req.ip ?? '?', mac: vars.mac! }, vars);
+      if ('error' in r) return show(req, res, r.status, { error: r.error });
+      return html(res, 200, loginPage(r.login, String(res.locals.nonce)));
+    } catch (err) {
+      next(err);
+    }
+  });
+
   router.post('/:siteId/buy', async (req, res, next) => {
     const phone = typeof req.body?.phone === 'string' ? req.body.phone.slice(0, 30) : '';
     try {

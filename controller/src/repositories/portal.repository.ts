@@ -62,6 +62,17 @@ export class PortalRepository {
     await this.db.exec("UPDATE customers SET plan_id = $2, updated_at = now() WHERE id = $1 AND status <> 'active'", [customerId, planId]);
   }
 
+  /** A purchase of this customer whose prompt is still open (a second tap must not send a second prompt). */
+  async openPurchase(siteId: string, customerId: string): Promise<string | undefined> {
+    const [row] = await this.db.rows<{ token: string }>(
+      `SELECT pp.token FROM portal_purchases pp JOIN mpesa_stk_requests s ON s.checkout_request_id = pp.checkout_request_id
+        WHERE pp.site_id = $1 AND pp.customer_id = $2 AND s.status = 'pending' AND pp.created_at > now() - interval '2 minutes'
+        ORDER BY pp.id DESC LIMIT 1`,
+      [siteId, customerId],
+    );
+    return row?.token;
+  }
+
   async createPurchase(p: { token: string; siteId: string; planId: string; customerId: string; checkoutRequestId: string; mac: string; ip: string | null; login: Record<string, string> }): Promise<void> {
     await this.db.exec(
       'INSERT INTO portal_purchases (token, site_id, plan_id, customer_id, checkout_request_id, mac_address, ip_address, login) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)',
@@ -77,6 +88,17 @@ export class PortalRepository {
          FROM portal_purchases pp JOIN mpesa_stk_requests s ON s.checkout_request_id = pp.checkout_request_id JOIN customers c ON c.id = pp.customer_id
         WHERE pp.site_id = $1 AND pp.token = $2`,
       [siteId, token],
+    );
+    return row;
+  }
+
+  /** An active hotspot customer of a site's plans, by username. */
+  async customerAt(siteId: string, username: string): Promise<{ id: string } | undefined> {
+    const [row] = await this.db.rows<{ id: string }>(
+      `SELECT c.id FROM customers c
+        WHERE lower(c.username) = lower($2) AND c.connection_type = 'hotspot' AND c.status = 'active'
+          AND EXISTS (SELECT 1 FROM plan_routers pr JOIN routers r ON r.id = pr.router_id WHERE pr.plan_id = c.plan_id AND r.site_id = $1)`,
+      [siteId, username],
     );
     return row;
   }

@@ -94,6 +94,24 @@ export class PortalService {
     return { login: loginForm(vars, v.code, v.code) };
   }
 
+  /**
+   * A buyer back with the details we sent by SMS (another day, another phone): checked here, so a
+   * CHAP router gets the hash; wrong ones count like wrong voucher codes.
+   */
+  async account(siteId: string, input: { username: string; password: string }, who: { ip: string; mac: string }, vars: LoginVars): Promise<{ login: LoginForm } | { error: string; status: number }> {
+    const locked = Math.max(this.byIp.lockedFor(who.ip), this.byMac.lockedFor(who.mac.toUpperCase()));
+    if (locked > 0) return { error: `Too many wrong attempts. Try again in ${Math.ceil(locked / 60)} minutes.`, status: 429 };
+    const row = /^[A-Za-z0-9._@-]{3,64}$/.test(input.username) ? await this.repo.customerAt(siteId, input.username) : undefined;
+    const c = row ? await this.customersRepo.findById(String(row.id)) : null;
+    const password = c ? this.customers.passwordOf(c) : undefined;
+    if (!c || password === undefined || password !== input.password) {
+      this.byIp.fail(who.ip);
+      this.byMac.fail(who.mac.toUpperCase());
+      return { error: 'Wrong username or password, or no package running. Buy one below.', status: 422 };
+    }
+    return { login: loginForm(vars, c.username, password) };
+  }
+
   /** Starts an M-Pesa purchase: the buyer's hotspot customer (made on first purchase), then the prompt. */
   async buy(siteId: string, input: { planId: string; phone: string; vars: LoginVars }, requestId: string, ip: string | undefined): Promise<string> {
     const phone = normaliseKenyanMobile(input.phone);
@@ -105,6 +123,10 @@ export class PortalService {
     let customer = await this.repo.customerOf(phone, mac);
     if (customer?.status === 'active' && String(customer.plan_id) !== input.planId) {
       throw new AppError(409, `You already have a package running until ${customer.expires_at ? new Date(customer.expires_at).toUTCString().slice(5, 22) : 'later'}. Log in with the details we sent by SMS.`, { field: 'planId' });
+    }
+    if (customer) {
+      const open = await this.repo.openPurchase(siteId, String(customer.id));
+      if (open) return open;
     }
     if (customer && customer.status !== 'active') await this.repo.setPlan(String(customer.id), input.planId);
     if (!customer) {

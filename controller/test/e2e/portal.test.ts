@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { unzipSync, strFromU8 } from 'fflate';
 import type { DarajaFake } from '../../src/mpesa/fake/daraja-fake.ts';
 import { expectStatus } from '../helpers/client.ts';
-import { setUpMpesa, startFake } from '../helpers/mpesa.ts';
+import { callback, setUpMpesa, startFake } from '../helpers/mpesa.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 type Body = Record<string, unknown>;
@@ -13,11 +13,12 @@ describe('Captive portal end to end', () => {
   let fake: DarajaFake;
   let stack: Stack;
   let siteId: string;
+  let urls: { stkCallback: string };
   before(async () => {
     fake = await startFake();
     stack = await startStack({ env: { MTANDAO_DARAJA_URL: fake.url } });
     await stack.startAgentInProcess({ hotspotIntervalMs: 300 });
-    await setUpMpesa(stack.api);
+    ({ urls } = await setUpMpesa(stack.api));
     siteId = stack.world.site.id as string;
     await stack.sim.hotspotHttp.start('127.0.0.1', 0);
     // the operator uploads the login.html of hotspot-files.zip to the router
@@ -40,7 +41,7 @@ describe('Captive portal end to end', () => {
     const res = await fetch(url);
     return { res, html: await res.text(), vars: inputs(loginHtml) };
   };
-  const post = (path: string, form: Record<string, string>) => fetch(`${stack.controller.url}${path}`, { method: 'POST', body: new URLSearchParams(form), redirect: 'manual' });
+  const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) => fetch(`${stack.controller.url}${path}`, { method: 'POST', body: new URLSearchParams(form), redirect: 'manual', headers });
 
   it('lists the site\u2019s hotspot plans with prices, under a strict CSP and small', async () => {
     const { res, html } = await arrive('02:00:00:00:10:01', '10.5.50.31');
@@ -83,12 +84,38 @@ describe('Captive portal end to end', () => {
     // the buyer is a hotspot customer now, recognised by phone next time
     const customers = expectStatus(await stack.api.get('/customers?search=0712000111'), 200) as { items: Body[] };
     expect(customers.items[0]).to.include({ connectionType: 'hotspot', status: 'active' });
+    // the receipt and the login details reach the phone; the stored copy hides the password
+    const sms = await eventually(async () => {
+      const got = expectStatus(await stack.api.get(`/sms?customerId=${customers.items[0]!.id}`), 200) as { items: Body[] };
+      return got.items.find((m) => String(m.body).includes('log in with username')) ? got.items : undefined;
+    }, 'the login SMS');
+    expect(sms.find((m) => String(m.body).includes('log in with username'))!.body).to.contain('••••••');
+
+    // back another day on another phone: the details from the SMS log it in
+    const buyer = customers.items[0]!;
+    const password = (expectStatus(await stack.api.get(`/customers/${buyer.id}/password`), 200) as { password: string }).password;
+    const other = await arrive('02:00:00:00:10:07', '10.5.50.37');
+    const wrong = await post(`/portal/${siteId}/account`, { ...other.vars, username: buyer.username as string, password: 'nope' });
+    expect(wrong.status).to.equal(422);
+    const back = await (await post(`/portal/${siteId}/account`, { ...other.vars, username: buyer.username as string, password })).text();
+    expect(inputs(back)).to.include({ username: buyer.username });
+    expect(inputs(back).password).to.match(/^[0-9a-f]{32}$/);
   });
 
-  it('an abandoned prompt ends the waiting page with a clear message and charges nothing', async () => {
+  it('an abandoned prompt ends the waiting page with a clear message and charges nothing; a second tap sends no second prompt', async () => {
     const { vars } = await arrive('02:00:00:00:10:03', '10.5.50.33');
+    fake.nextStk.push({ resultCode: 1032, callback: false });
     const buy = await post(`/portal/${siteId}/buy`, { ...vars, planId: stack.world.hotspot.id as string, phone: '0712001032' });
+    const again = await post(`/portal/${siteId}/buy`, { ...vars, planId: stack.world.hotspot.id as string, phone: '0712001032' });
+    expect(again.headers.get('location')).to.equal(buy.headers.get('location'));
     const purchaseUrl = `${stack.controller.url}${buy.headers.get('location')}`;
+    expect(await (await fetch(purchaseUrl)).text()).to.contain('Check your phone');
+    // the customer cancels on the phone: Daraja calls back with 1032
+    const [buyer] = (expectStatus(await stack.api.get('/customers?search=0712001032'), 200) as { items: Body[] }).items;
+    const pushes = (expectStatus(await stack.api.get(`/customers/${buyer!.id}/stk-pushes`), 200) as { items: Body[] }).items;
+    expect(pushes).to.have.length(1);
+    const cb = await callback(stack.controller.url, new URL(urls.stkCallback).pathname.replace('/api/v1/mpesa', ''), { Body: { stkCallback: { MerchantRequestID: pushes[0]!.merchantRequestId, CheckoutRequestID: pushes[0]!.checkoutRequestId, ResultCode: 1032, ResultDesc: 'Request cancelled by user' } } });
+    expect(cb.status).to.equal(200);
     const html = await eventually(async () => {
       const h = await (await fetch(purchaseUrl)).text();
       return h.includes('not completed') ? h : undefined;
@@ -115,11 +142,16 @@ describe('Captive portal end to end', () => {
     expect(await back.text()).to.contain('already in use on another device');
   });
 
-  it('locks a device out after five wrong codes', async () => {
+  it('locks out an address after five wrong codes, and a MAC whatever address it moves to', async () => {
     const { vars } = await arrive('02:00:00:00:10:06', '10.5.50.36');
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await post(`/portal/${siteId}/voucher`, { ...vars, code: `ZZZZ${i}WRONG` })).status);
-    expect(statuses.slice(0, 5)).to.deep.equal([422, 422, 422, 422, 422]);
-    expect(statuses[5]).to.equal(429);
+    // the portal sits behind a loopback proxy here: X-Forwarded-For is the device's address
+    for (let i = 0; i < 6; i++) statuses.push((await post(`/portal/${siteId}/voucher`, { ...vars, code: `ZZZZ${i}WRONG` }, { 'x-forwarded-for': '10.9.9.9' })).status);
+    expect(statuses).to.deep.equal([422, 422, 422, 422, 422, 429]);
+    const moved = await post(`/portal/${siteId}/voucher`, { ...vars, code: 'ZZZZWRONG' }, { 'x-forwarded-for': '10.9.9.10' });
+    expect(moved.status).to.equal(429);
+    expect(await moved.text()).to.contain('Too many wrong codes');
+    const other = await arrive('02:00:00:00:10:08', '10.5.50.38');
+    expect((await post(`/portal/${siteId}/voucher`, { ...other.vars, code: 'ZZZZWRONG' }, { 'x-forwarded-for': '10.9.9.11' })).status).to.equal(422);
   });
 });
