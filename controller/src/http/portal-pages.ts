@@ -7,7 +7,7 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
 const CSS = `body{font:16px/1.4 system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b1f23}main{max-width:28rem;margin:auto;padding:1rem}
 h1{font-size:1.3rem;margin:.2rem 0 1rem}form{background:#fff;border-radius:.6rem;padding:1rem;margin:0 0 1rem;box-shadow:0 1px 2px #0002}
 label{display:block;margin:.4rem 0}.plan{display:flex;gap:.6rem;align-items:center;border:1px solid #d0d7de;border-radius:.5rem;padding:.6rem;margin:.4rem 0}
-.plan b{flex:1}input[type=tel],input[type=text]{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;border:1px solid #8c959f;border-radius:.4rem}
+.plan b{flex:1}input[type=tel],input[type=text],input[type=password]{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;border:1px solid #8c959f;border-radius:.4rem}
 button{width:100%;font-size:1.1rem;padding:.7rem;margin-top:.6rem;border:0;border-radius:.4rem;background:#1f7a3a;color:#fff}
 .err{background:#ffebe9;border:1px solid #cf222e;padding:.6rem;border-radius:.4rem}.ok{background:#dafbe1;padding:.6rem;border-radius:.4rem}small{color:#57606a}`;
 

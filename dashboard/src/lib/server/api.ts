@@ -9,6 +9,7 @@ import {
   BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
   MpesaRegisterResult, MpesaSettingsView, MpesaTransactionView, StkView, UpdateMpesaSettingsRequest,
   AccountView, ActivateRequest, BillingSettingsView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView, ReverseRequest,
+  CreateVoucherBatchRequest, HotspotSessionView, VoucherBatchView, VoucherView, type VoucherStatus,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus, PaymentMethod } from '@mtandao/protocol';
 import { config } from './config';
@@ -182,6 +183,19 @@ export class Controller {
     stkPush: (customerId: string, body: { amount?: string; phone?: string }) => this.call('POST', `/customers/${enc(customerId)}/stk-push`, StkView.extend({ customerMessage: z.string().nullable() }), body),
     stkPushes: (customerId: string) => this.read(`/customers/${enc(customerId)}/stk-pushes`, listOf(StkView)),
     stk: (checkoutRequestId: string) => this.read(`/mpesa/stk/${enc(checkoutRequestId)}`, StkView),
+  };
+
+  vouchers = {
+    batches: (query: { page?: number; pageSize?: number } = {}) => this.read(`/vouchers/batches${qs(query)}`, listOf(VoucherBatchView)),
+    createBatch: (body: Draft<In<typeof CreateVoucherBatchRequest>>) => this.call('POST', '/vouchers/batches', VoucherBatchView.extend({ jobs: z.number() }), body),
+    list: (query: { batchId?: string; status?: VoucherStatus; search?: string; page?: number; pageSize?: number }) => this.read(`/vouchers${qs(query)}`, listOf(VoucherView)),
+    revoke: (id: string) => this.call('POST', `/vouchers/${enc(id)}/revoke`, VoucherView),
+    print: (batchId: string, format?: 'csv') => this.download(`/vouchers/batches/${enc(batchId)}/print`, { format }),
+  };
+
+  hotspot = {
+    active: (routerId: string) => this.read(`/routers/${enc(routerId)}/hotspot/active`, listOf(HotspotSessionView)),
+    refresh: (routerId: string) => this.call('POST', `/routers/${enc(routerId)}/hotspot/refresh`, JobView),
   };
 
   users = {
