@@ -22,7 +22,7 @@ export function voucherRoutes(s: Services) {
       handler: async (ctx) =>
         ctx.query.format === 'csv'
           ? new FileResult(await s.voucherPrint.csv(ctx.params.id), 'text/csv; charset=utf-8', `vouchers-${ctx.params.id}.csv`)
-          : new HttpResult(await s.voucherPrint.html(ctx.params.id), { contentType: 'text/html; charset=utf-8' }),
+          : new HttpResult(await s.voucherPrint.html(ctx.params.id, ctx.query.page ?? 1), { contentType: 'text/html; charset=utf-8' }),
     }),
     route({ method: 'get', path: '/vouchers', tag: 'Vouchers', access: 'read', summary: 'Vouchers; filter by batch, status, or part of the code', query: VoucherQuery, response: listOf(VoucherView), handler: async (ctx) => s.vouchers.list(ctx.query) }),
     route({ method: 'get', path: '/vouchers/:id', tag: 'Vouchers', access: 'read', summary: 'One voucher', params: IdParams, response: VoucherView, handler: async (ctx) => s.vouchers.get(ctx.params.id) }),

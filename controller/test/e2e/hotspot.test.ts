@@ -29,6 +29,18 @@ describe('Hotspot vouchers end to end', () => {
     expect(stack.sim.store.list('/ip/hotspot/walled-garden').map((w) => [w['dst-host'], w.comment])).to.deep.equal([['127.0.0.1', 'mtandao-portal']]);
   });
 
+  it('a retried batch with the same Idempotency-Key makes one batch', async () => {
+    const { api, world } = stack;
+    const key = { 'idempotency-key': `batch-${Date.now()}` };
+    const first = expectStatus(await api.post('/vouchers/batches', { planId: world.hotspot.id, count: 3 }, key), 201) as Body;
+    const again = await api.post('/vouchers/batches', { planId: world.hotspot.id, count: 3 }, key);
+    expect(again.status).to.equal(201);
+    expect(again.headers.get('idempotent-replayed')).to.equal('true');
+    expect((again.body as Body).id).to.equal(first.id);
+    expect((expectStatus(await api.get(`/vouchers?batchId=${first.id}`), 200) as { total: number }).total).to.equal(3);
+    await stack.controller.services.db.exec('DELETE FROM voucher_batches WHERE id = $1', [first.id]);
+  });
+
   it('refuses a non-hotspot plan, a count beyond 10 000 and codes too short for the batch, naming the field', async () => {
     const { api, world } = stack;
     const pppoe = await api.post('/vouchers/batches', { planId: world.pppoe.id, count: 5 });
@@ -83,6 +95,7 @@ describe('Hotspot vouchers end to end', () => {
     expect(sheet.status).to.equal(200);
     const html = String(sheet.body);
     expect((html.match(/<svg/g) ?? []).length).to.equal(25);
+    expect((await api.get(`/vouchers/batches/${batch!.id}/print?page=2`)).status).to.equal(404);
     expect(html).to.contain('size:A4');
     const csv = await api.get(`/vouchers/batches/${batch!.id}/print?format=csv`);
     expect(String(csv.body).trim().split('\r\n')).to.have.length(26);

@@ -66,7 +66,11 @@ export const VoucherQuery = PageQuery.extend({
 });
 
 /** `GET /vouchers/batches/:id/print` format. */
-export const VoucherPrintQuery = z.object({ format: blankAsAbsent(z.enum(['html', 'csv'], { error: 'Format must be html or csv' })) });
+export const VoucherPrintQuery = z.object({
+  format: blankAsAbsent(z.enum(['html', 'csv'], { error: 'Format must be html or csv' })),
+  /** The sheet comes in pages of 240 vouchers (ten A4 pages); the CSV is always whole. */
+  page: blankAsAbsent(z.coerce.number({ error: 'page must be a number' }).int('page must be a whole number').min(1, 'page starts at 1').max(1000)),
+});
 
 /** One device online on a router's hotspot. */
 export const HotspotSessionView = z.object({

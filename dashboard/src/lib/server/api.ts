@@ -190,7 +190,7 @@ export class Controller {
     createBatch: (body: Draft<In<typeof CreateVoucherBatchRequest>>) => this.call('POST', '/vouchers/batches', VoucherBatchView.extend({ jobs: z.number() }), body),
     list: (query: { batchId?: string; status?: VoucherStatus; search?: string; page?: number; pageSize?: number }) => this.read(`/vouchers${qs(query)}`, listOf(VoucherView)),
     revoke: (id: string) => this.call('POST', `/vouchers/${enc(id)}/revoke`, VoucherView),
-    print: (batchId: string, format?: 'csv') => this.download(`/vouchers/batches/${enc(batchId)}/print`, { format }),
+    print: (batchId: string, format?: 'csv', page?: string) => this.download(`/vouchers/batches/${enc(batchId)}/print`, { format, page }),
   };
 
   hotspot = {
