@@ -51,6 +51,29 @@ describe('Captive portal end to end', () => {
     expect(Buffer.byteLength(html)).to.be.below(30 * 1024);
   });
 
+  it('answers bad input of any shape with a 4xx page, never a 500', async () => {
+    const { vars } = await arrive('02:00:00:00:10:09', '10.5.50.39');
+    const base = stack.controller.url;
+    const bad: [string, RequestInit][] = [
+      [`/portal/abc`, {}],
+      [`/portal/99999999999999999999`, {}],
+      [`/portal/${siteId}?mac=zz&link-login-only=javascript:alert(1)`, {}],
+      [`/portal/${siteId}?mac=02:00:00:00:10:09&mac=02:00:00:00:10:10&link-login-only=http://x/`, {}],
+      [`/portal/${siteId}/purchase/not-a-token`, {}],
+      [`/portal/${siteId}/buy`, { method: 'POST', body: new URLSearchParams({ ...vars, planId: '1e99', phone: '12' }) }],
+      [`/portal/${siteId}/buy`, { method: 'POST', body: new URLSearchParams({ ...vars, planId: stack.world.hotspot.id as string, phone: '0712\u0000' }) }],
+      [`/portal/${siteId}/buy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"planId":[1]}' }],
+      [`/portal/${siteId}/voucher`, { method: 'POST', body: new URLSearchParams({ ...vars, code: 'x'.repeat(5000) }) }],
+      [`/portal/${siteId}/voucher`, { method: 'POST', body: 'code[a]=1&code[b]=2' }],
+      [`/portal/${siteId}/account`, { method: 'POST', body: new URLSearchParams({ ...vars, username: "a' OR 1=1 --", password: '' }) }],
+    ];
+    for (const [path, init] of bad) {
+      const res = await fetch(`${base}${path}`, { redirect: 'manual', ...init, headers: { 'x-forwarded-for': '10.8.8.8', ...(init.headers as Record<string, string> | undefined) } });
+      expect(res.status, `${init.method ?? 'GET'} ${path}`).to.be.within(400, 499);
+      await res.text();
+    }
+  });
+
   it('explains to connect through the hotspot when opened without MikroTik\u2019s variables', async () => {
     const res = await fetch(`${stack.controller.url}/portal/${siteId}`);
     expect(res.status).to.equal(400);
