@@ -145,7 +145,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   };
   const desiredState = new DesiredStateBuilder(db, repos.customers, repos.plans, (c) => customers.passwordOf(c));
   const vouchersRepo = new VouchersRepository(db);
-  const vouchers = new VouchersService(db, vouchersRepo, repos.plans, provisioning, audit, () => new URL(config.publicUrl).hostname);
+  const vouchers = new VouchersService(db, vouchersRepo, repos.plans, provisioning, audit, () => new URL(config.publicUrl).hostname, repos.settings);
   desiredState.vouchers = (job, router, plan) => vouchers.build(job, router, plan);
   const portalOfPlan = async (planId: string): Promise<string | null> => {
     const [routerId] = await vouchersRepo.routersOfPlan(planId);

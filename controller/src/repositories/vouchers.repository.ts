@@ -201,11 +201,11 @@ export class VouchersRepository {
     );
   }
 
-  /** Marks active vouchers past their expiry expired; returns them (their users come off the routers). */
+  /** Marks vouchers past their expiry (sold ones may expire unused) or their data expired; returns them (their users come off the routers). */
   async expireDue(tx: Transaction): Promise<{ id: string; plan_id: string }[]> {
     return this.db.rows(
       `UPDATE vouchers v SET status = 'expired', removal_queued_at = now() FROM plans p
-        WHERE p.id = v.plan_id AND v.status = 'active'
+        WHERE p.id = v.plan_id AND v.status IN ('active', 'unused')
           AND (v.expires_at <= now() OR (p.data_limit_bytes IS NOT NULL AND v.bytes_in + v.bytes_out >= p.data_limit_bytes))
         RETURNING v.id, v.plan_id`,
       [],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateVoucherBatchRequest, HotspotSessionView, JobView, PageQuery, VoucherBatchView, VoucherPrintQuery, VoucherQuery, VoucherView, listOf } from '@mtandao/protocol/api';
+import { CreateVoucherBatchRequest, HotspotSessionView, VoucherSettings, JobView, PageQuery, VoucherBatchView, VoucherPrintQuery, VoucherQuery, VoucherView, listOf } from '@mtandao/protocol/api';
 import type { Services } from '../container.ts';
 import { FileResult, HttpResult, route } from '../http/route.ts';
 import { IdParams, meta } from './helpers.ts';
@@ -13,6 +13,8 @@ export function voucherRoutes(s: Services) {
       body: CreateVoucherBatchRequest, response: VoucherBatchView.extend({ jobs: z.number() }),
       handler: async (ctx) => s.vouchers.createBatch(meta(ctx), ctx.body),
     }),
+    route({ method: 'get', path: '/settings/vouchers', tag: 'Vouchers', access: 'read', summary: 'Where a voucher\u2019s time runs from unless its batch says: first-login or sale', response: VoucherSettings, handler: async () => s.vouchers.settings() }),
+    route({ method: 'put', path: '/settings/vouchers', tag: 'Vouchers', access: 'admin', summary: 'Set where a voucher\u2019s time runs from by default', body: VoucherSettings, response: VoucherSettings, handler: async (ctx) => s.vouchers.updateSettings(meta(ctx), ctx.body) }),
     route({ method: 'get', path: '/vouchers/batches', tag: 'Vouchers', access: 'read', summary: 'Voucher batches, newest first', query: PageQuery, response: listOf(VoucherBatchView), handler: async (ctx) => s.vouchers.batches(ctx.query) }),
     route({ method: 'get', path: '/vouchers/batches/:id', tag: 'Vouchers', access: 'read', summary: 'One voucher batch', params: IdParams, response: VoucherBatchView, handler: async (ctx) => s.vouchers.batch(ctx.params.id) }),
     route({

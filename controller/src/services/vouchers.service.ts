@@ -1,4 +1,5 @@
-import type { CreateVoucherBatchRequest, VoucherBatchView, VoucherView } from '@mtandao/protocol/api';
+import type { CreateVoucherBatchRequest, VoucherBatchView, VoucherSettings, VoucherView } from '@mtandao/protocol/api';
+import type { SettingsRepository } from '../repositories/settings.repository.ts';
 import type { PlanSpec } from '@mtandao/protocol';
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db/database.ts';
@@ -76,7 +77,21 @@ export class VouchersService {
     private readonly audit: AuditService,
     /** The portal's host, kept in each router's walled garden so devices reach it before login. */
     private readonly portalHost: () => string,
+    private readonly settingsRepo: SettingsRepository,
   ) {}
+
+  /** Where a batch's time runs from when the batch does not say: the first login unless set. */
+  async settings(): Promise<VoucherSettings> {
+    return { validityFrom: (await this.settingsRepo.all()).get('vouchers.validityFrom') === 'sale' ? 'sale' : 'first-login' };
+  }
+
+  async updateSettings(meta: RequestMeta, input: VoucherSettings): Promise<VoucherSettings> {
+    await this.db.transaction(async (tx) => {
+      await this.settingsRepo.set('vouchers.validityFrom', input.validityFrom, meta.actor.userId, tx);
+      await this.audit.record(meta, 'settings.vouchers', 'settings', 'vouchers', { ...input }, tx);
+    });
+    return this.settings();
+  }
 
   async createBatch(meta: RequestMeta, input: CreateVoucherBatchRequest): Promise<VoucherBatchView & { jobs: number }> {
     const plan = await this.plans.findById(input.planId);
@@ -91,8 +106,9 @@ export class VouchersService {
     const routers = await this.repo.routersOfPlan(input.planId);
     if (routers.length === 0) throw invalid('planId', 'This plan is on no router yet: add a router to the plan first');
     const prefix = input.prefix ?? '';
+    const validityFrom = input.validityFrom ?? (await this.settings()).validityFrom;
     const result = await this.db.transaction(async (tx) => {
-      const batchId = await this.repo.createBatch({ planId: input.planId, count: input.count, prefix, length, charset, validityFrom: input.validityFrom ?? 'first-login', createdBy: meta.actor.userId }, tx);
+      const batchId = await this.repo.createBatch({ planId: input.planId, count: input.count, prefix, length, charset, validityFrom, createdBy: meta.actor.userId }, tx);
       let made = 0;
       // a collision with an existing code (rare) is simply drawn again
       for (let round = 0; made < input.count; round++) {
@@ -101,7 +117,7 @@ export class VouchersService {
         while (codes.size < input.count - made) codes.add(voucherCode(prefix, length, charset));
         made += (await this.repo.insertCodes(batchId, input.planId, [...codes], tx)).length;
       }
-      if (input.validityFrom === 'sale') await this.repo.startValidity(batchId, tx);
+      if (validityFrom === 'sale') await this.repo.startValidity(batchId, tx);
       const ids = await this.repo.idsOfBatch(batchId, tx);
       const jobs = await this.enqueue(tx, input.planId, routers, ids, `voucher batch ${batchId}`, meta.actor.userId);
       await this.provisioning.enqueue(tx, routers.map((routerId) => ({ routerId, type: 'hotspot.setup', reason: 'portal host in the walled garden', payload: { portalHosts: [this.portalHost()] } })), meta.actor.userId);

@@ -41,6 +41,22 @@ describe('Hotspot vouchers end to end', () => {
     await stack.controller.services.db.exec('DELETE FROM voucher_batches WHERE id = $1', [first.id]);
   });
 
+  it('validity from sale (the setting, admin only): the expiry is set when the batch is made', async () => {
+    const { api, world } = stack;
+    expect(expectStatus(await api.get('/settings/vouchers'), 200)).to.deep.equal({ validityFrom: 'first-login' });
+    expect(expectStatus(await api.request('PUT', '/settings/vouchers', { validityFrom: 'sale' }), 200)).to.deep.equal({ validityFrom: 'sale' });
+    try {
+      const b = expectStatus(await api.post('/vouchers/batches', { planId: world.hotspot.id, count: 2 }), 201) as Body;
+      expect(b.validityFrom).to.equal('sale');
+      const [v] = (expectStatus(await api.get(`/vouchers?batchId=${b.id}`), 200) as { items: Body[] }).items;
+      expect(Date.parse(v!.expiresAt as string)).to.be.closeTo(Date.now() + 86_400_000, 60_000);
+      expect(v!.status).to.equal('unused');
+      await stack.controller.services.db.exec('DELETE FROM voucher_batches WHERE id = $1', [b.id]);
+    } finally {
+      expectStatus(await api.request('PUT', '/settings/vouchers', { validityFrom: 'first-login' }), 200);
+    }
+  });
+
   it('refuses a non-hotspot plan, a count beyond 10 000 and codes too short for the batch, naming the field', async () => {
     const { api, world } = stack;
     const pppoe = await api.post('/vouchers/batches', { planId: world.pppoe.id, count: 5 });

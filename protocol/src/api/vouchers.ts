@@ -86,3 +86,8 @@ export const HotspotSessionView = z.object({
 });
 /** A hotspot session. */
 export type HotspotSessionView = z.infer<typeof HotspotSessionView>;
+
+/** `GET/PUT /settings/vouchers`: where a batch's time runs from unless the batch says. */
+export const VoucherSettings = z.object({ validityFrom: z.enum(['first-login', 'sale'], { error: 'Validity must run from first-login or sale' }) }).strict();
+/** Voucher settings. */
+export type VoucherSettings = z.infer<typeof VoucherSettings>;

@@ -9,7 +9,7 @@ import {
   BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
   MpesaRegisterResult, MpesaSettingsView, MpesaTransactionView, StkView, UpdateMpesaSettingsRequest,
   AccountView, ActivateRequest, BillingSettingsView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView, ReverseRequest,
-  CreateVoucherBatchRequest, HotspotSessionView, VoucherBatchView, VoucherView, type VoucherStatus,
+  CreateVoucherBatchRequest, HotspotSessionView, VoucherBatchView, VoucherSettings, VoucherView, type VoucherStatus,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus, PaymentMethod } from '@mtandao/protocol';
 import { config } from './config';
@@ -190,6 +190,7 @@ export class Controller {
     createBatch: (body: Draft<In<typeof CreateVoucherBatchRequest>>) => this.call('POST', '/vouchers/batches', VoucherBatchView.extend({ jobs: z.number() }), body),
     list: (query: { batchId?: string; status?: VoucherStatus; search?: string; page?: number; pageSize?: number }) => this.read(`/vouchers${qs(query)}`, listOf(VoucherView)),
     revoke: (id: string) => this.call('POST', `/vouchers/${enc(id)}/revoke`, VoucherView),
+    settings: () => this.read('/settings/vouchers', VoucherSettings),
     print: (batchId: string, format?: 'csv', page?: string) => this.download(`/vouchers/batches/${enc(batchId)}/print`, { format, page }),
   };
 

@@ -8,12 +8,13 @@ export const load: PageServerLoad = async ({ locals, url, depends }) => {
   const search = url.searchParams.get('search')?.trim() || undefined;
   const batchId = url.searchParams.get('batchId') || undefined;
   const page = Math.max(1, Number(url.searchParams.get('page')) || 1);
-  const [plans, batches, vouchers] = await Promise.all([
+  const [plans, batches, vouchers, settings] = await Promise.all([
     locals.api.plans.list({ connectionType: 'hotspot' }),
     locals.api.vouchers.batches({ pageSize: 10 }),
     locals.api.vouchers.list({ status, search, batchId, page, pageSize: 50 }),
+    locals.api.vouchers.settings(),
   ]);
-  return { plans: plans.items.filter((p) => !p.archived), batches: batches.items, vouchers, filters: { status: status ?? '', search: search ?? '', batchId: batchId ?? '' }, page };
+  return { plans: plans.items.filter((p) => !p.archived), batches: batches.items, vouchers, filters: { status: status ?? '', search: search ?? '', batchId: batchId ?? '' }, page, validityFrom: settings.validityFrom };
 };
 
 export const actions: Actions = {
