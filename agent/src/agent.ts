@@ -198,7 +198,8 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     }, jittered(healthIntervalMs, 0.1));
   };
   scheduleHealth();
-  const hotspotIntervalMs = timing.hotspotIntervalMs ?? 60_000;
+  // a test's own executor is not asked to read hotspots unless the test says so
+  const hotspotIntervalMs = timing.hotspotIntervalMs ?? (options.executor ? 0 : 60_000);
   let hotspotTimer: NodeJS.Timeout | undefined;
   const scheduleHotspot = (): void => {
     if (stopping || hotspotIntervalMs <= 0) return;

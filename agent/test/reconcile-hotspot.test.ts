@@ -32,7 +32,7 @@ for (const transport of ['api', 'ssh'] as const) {
     it('adds a batch of vouchers with the plan profile and limits, and a second apply writes nothing', async () => {
       const first = await applyVouchers(client, batch([1, 2, 3, 4, 5]));
       expect(first.summary).to.include({ created: 5 });
-      expect(first.changes).to.include('add /ip/hotspot/user/profile Day pass');
+      expect(first.changes).to.deep.equal(['add /ip/hotspot/user/profile Day pass', 'add 5 voucher users to /ip/hotspot/user']);
       expect(users().find((u) => u.name === 'V0000001')).to.include({ password: 'V0000001', profile: 'Day pass', 'limit-uptime': '1d', comment: 'mtandao-voucher:1' });
       const writes = router.sim.stats.writes;
       const again = await applyVouchers(client, batch([1, 2, 3, 4, 5]));

@@ -21,10 +21,7 @@ const secs = (v: string | undefined): number => (v ? (parseDuration(v) ?? 0) : 0
  */
 export async function applyVouchers(client: RouterClient, p: VouchersApplyPayload): Promise<ApplyResult> {
   const w = new Writer(client);
-  if (p.add.length > 0) {
-    const profile = await applyPlan(client, p.plan);
-    for (const line of profile.changes) w.note(line);
-  }
+  const profileLines = p.add.length > 0 ? (await applyPlan(client, p.plan)).changes : [];
   const want = (v: VouchersApplyPayload['add'][number]): Record<string, string> => ({
     name: v.code,
     password: v.code,
@@ -53,7 +50,16 @@ export async function applyVouchers(client: RouterClient, p: VouchersApplyPayloa
       await Promise.all([...rows.map((r) => w.remove(MENU.hotspotUser, r)), ...sessions.map((s) => w.remove(MENU.hotspotActive, s, 'kick'))]);
     }),
   ]);
-  return { ...w.result(), summary: { ...w.summary } };
+  // a voucher's name is its password: the change lines count them instead of naming them
+  const { created, updated, removed, kicked, unchanged } = w.summary;
+  const changes = [
+    ...profileLines,
+    ...(created ? [`add ${created} voucher users to ${MENU.hotspotUser}`] : []),
+    ...(updated ? [`correct ${updated} voucher users`] : []),
+    ...(removed ? [`remove ${removed} voucher users`] : []),
+    ...(kicked ? [`drop ${kicked} sessions of removed vouchers`] : []),
+  ];
+  return { changes, summary: { created, updated, removed, kicked, unchanged } };
 }
 
 /** Keeps exactly the portal's hosts among the walled-garden entries marked as Mtandao's. */
