@@ -80,6 +80,7 @@ for (const transport of ['api', 'ssh'] as const) {
       const [report, ...more] = await readHotspot(client);
       expect(more).to.have.length(0);
       expect(report!.active).to.have.length(1);
+      expect(report!.vouchersOnRouter).to.equal(4);
       expect(report!.active[0]).to.deep.include({ user: 'V0000003', macAddress: '02:00:00:00:00:32', address: '10.5.50.32', bytesIn: 2048, bytesOut: 512 });
       expect(report!.active[0]!.uptimeSeconds).to.be.at.least(120);
       // only users that were used are reported

@@ -153,7 +153,7 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     return router ? `${config.publicUrl.replace(/\/+$/, '')}/portal/${router.site_id}` : null;
   };
   const voucherPrint = new VoucherPrint(vouchersRepo, async () => (await settings.sms()).companyName, portalOfPlan, config.currency);
-  const hotspot = new HotspotService(db, vouchersRepo, repos.routers, provisioning, audit, logger, () => config.publicUrl);
+  const hotspot = new HotspotService(db, vouchersRepo, repos.routers, provisioning, audit, logger, () => config.publicUrl, (routerId, live) => vouchers.resend(routerId, live));
   const portal = new PortalService(new PortalRepository(db), repos.customers, customers, registration, mpesa.stk);
   return {
     portal,

@@ -77,6 +77,8 @@ export const HotspotRouterReport = z
     parts: z.number().int().min(1).max(1000),
     active: z.array(HotspotSession).max(HOTSPOT_REPORT_MAX),
     users: z.array(HotspotUserUse).max(HOTSPOT_REPORT_MAX),
+    /** Voucher users on the router (part 0): fewer than the controller expects means it lost some (a reset). */
+    vouchersOnRouter: z.number().int().min(0).optional(),
     readAt: z.iso.datetime(),
   })
   .strict();

@@ -97,6 +97,7 @@ export async function readHotspot(client: RouterClient): Promise<HotspotRouterRe
   const used: HotspotUserUse[] = users
     .filter((r) => (r.comment ?? '').startsWith('mtandao') && (secs(r.uptime) > 0 || num(r['bytes-in']) + num(r['bytes-out']) > 0))
     .map((r) => ({ name: (r.name ?? '').slice(0, 64), comment: (r.comment ?? '').slice(0, 80), uptimeSeconds: secs(r.uptime), bytesIn: num(r['bytes-in']), bytesOut: num(r['bytes-out']) }));
+  const vouchersOnRouter = users.filter((r) => isVoucher(r.comment)).length;
   const parts = Math.max(1, Math.ceil(Math.max(sessions.length, used.length) / HOTSPOT_REPORT_MAX));
   return Array.from({ length: parts }, (_, part) => ({
     name: client.name,
@@ -104,6 +105,7 @@ export async function readHotspot(client: RouterClient): Promise<HotspotRouterRe
     parts,
     active: sessions.slice(part * HOTSPOT_REPORT_MAX, (part + 1) * HOTSPOT_REPORT_MAX),
     users: used.slice(part * HOTSPOT_REPORT_MAX, (part + 1) * HOTSPOT_REPORT_MAX),
+    ...(part === 0 ? { vouchersOnRouter } : {}),
     readAt,
   }));
 }

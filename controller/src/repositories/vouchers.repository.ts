@@ -240,6 +240,25 @@ export class VouchersRepository {
     );
   }
 
+  /**
+   * Live vouchers that belong on a router (its plans'), unless their delivery is still under way or
+   * failed within the hour (a router that refuses them is not sent them again every minute).
+   */
+  async liveOnRouter(routerId: string): Promise<{ planId: string; ids: string[] }[] | undefined> {
+    const busy = await this.db.rows(
+      `SELECT 1 FROM provisioning_jobs WHERE router_id = $1 AND type = 'vouchers.apply'
+          AND (status IN ('pending','sent') OR (status = 'failed' AND updated_at > now() - interval '1 hour')) LIMIT 1`,
+      [routerId],
+    );
+    if (busy.length > 0) return undefined;
+    const rows = await this.db.rows<{ plan_id: string; ids: string[] }>(
+      `SELECT v.plan_id, array_agg(v.id ORDER BY v.id) AS ids FROM vouchers v JOIN plan_routers pr ON pr.plan_id = v.plan_id
+        WHERE pr.router_id = $1 AND v.status IN ('unused','active') GROUP BY v.plan_id`,
+      [routerId],
+    );
+    return rows.map((r) => ({ planId: String(r.plan_id), ids: r.ids.map(String) }));
+  }
+
   /** The router id of a router name at an agent's site. */
   async routerAt(siteId: string, name: string): Promise<string | undefined> {
     const [row] = await this.db.rows<{ id: string }>('SELECT id FROM routers WHERE site_id = $1 AND lower(name) = lower($2)', [siteId, name]);

@@ -41,6 +41,8 @@ export class HotspotService {
     private readonly audit: AuditService,
     private readonly logger: Logger,
     private readonly publicUrl: () => string,
+    /** Queues vouchers for a router again (the vouchers service). */
+    private readonly resend: (routerId: string, live: { planId: string; ids: string[] }[]) => Promise<void>,
   ) {}
 
   /** An agent's hotspot report: the router's online list replaced, voucher use recorded. */
@@ -63,6 +65,15 @@ export class HotspotService {
     await this.repo.recordUse(uses, readAt);
     if (online.size > 0) await this.repo.recordOnline([...online], readAt);
     this.logger.debug({ routerId, sessions: report.active.length, vouchers: uses.length }, 'hotspot report');
+    // a router holding fewer voucher users than are live lost some (reset, replaced): send them again
+    if (report.part === 0 && report.vouchersOnRouter !== undefined) {
+      const live = await this.repo.liveOnRouter(routerId);
+      const expected = live?.reduce((n, p) => n + p.ids.length, 0) ?? 0;
+      if (live && report.vouchersOnRouter < expected) {
+        this.logger.warn({ routerId, onRouter: report.vouchersOnRouter, expected }, 'the router lost voucher users; sending them again');
+        await this.resend(routerId, live);
+      }
+    }
   }
 
   async sessions(routerId: string): Promise<{ items: HotspotSessionView[]; total: number }> {

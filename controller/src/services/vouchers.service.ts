@@ -175,6 +175,13 @@ export class VouchersService {
     return this.get(id);
   }
 
+  /** Sends a router its live vouchers again (they are re-applied idempotently: only missing ones are written). */
+  async resend(routerId: string, live: { planId: string; ids: string[] }[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      for (const p of live) await this.enqueue(tx, p.planId, [routerId], p.ids, 'the router lost voucher users', null);
+    });
+  }
+
   /** Marks used-up and timed-out vouchers expired and queues their removal from the routers. */
   async sweep(): Promise<number> {
     return this.db.transaction(async (tx) => {

@@ -29,6 +29,14 @@ describe('Hotspot vouchers end to end', () => {
     expect(stack.sim.store.list('/ip/hotspot/walled-garden').map((w) => [w['dst-host'], w.comment])).to.deep.equal([['127.0.0.1', 'mtandao-portal']]);
   });
 
+  it('a router that lost its voucher users (a reset) gets them again from the next hotspot read', async () => {
+    const { sim } = stack;
+    const before = voucherUsers().map((u) => u.name).sort();
+    sim.store.remove('/ip/hotspot/user', voucherUsers().slice(0, 10).map((u) => u['.id']!));
+    await eventually(async () => (voucherUsers().length === before.length ? true : undefined), 'the vouchers back on the router');
+    expect(voucherUsers().map((u) => u.name).sort()).to.deep.equal(before);
+  });
+
   it('a retried batch with the same Idempotency-Key makes one batch', async () => {
     const { api, world } = stack;
     const key = { 'idempotency-key': `batch-${Date.now()}` };
