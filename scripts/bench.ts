@@ -403,6 +403,7 @@ async function main(): Promise<void> {
     if (want('overview')) figures.push(...(await inOwnProcess<Figure[]>('bench-overview.ts')));
     if (want('expiry')) await benchExpiry(c, api);
     if (want('mpesa')) await benchMpesa(c, api);
+    if (want('hotspot')) figures.push(...(await inOwnProcess<Figure[]>('bench-hotspot.ts')));
   } finally {
     await c.stop();
   }

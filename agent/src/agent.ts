@@ -1,4 +1,4 @@
-import { CAPABILITY_VERSION, type HelloMessage, type RouterHealth } from '@mtandao/protocol';
+import { CAPABILITY_VERSION, type HelloMessage, type HotspotRouterReport, type RouterHealth, type TypedEnvelope } from '@mtandao/protocol';
 import type { AgentConfig } from './config.ts';
 import { jittered } from './channel/backoff.ts';
 import { ControllerChannel, type ChannelTiming } from './channel/connection.ts';
@@ -29,6 +29,8 @@ export interface AgentTiming extends ChannelTiming {
   reconcileStaleMs: number;
   /** How long `stop()` lets running commands finish. */
   stopGraceMs: number;
+  /** How often the hotspot (who is online, voucher use) is read and reported; default 60 s, 0 turns it off. */
+  hotspotIntervalMs: number;
 }
 
 /** How to start an agent in-process (the CLI, tests, benchmarks, the demo). */
@@ -121,7 +123,25 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
       lastReachable.delete(router.name);
       void reportHealth([router]);
     }
+    // a hotspot read travels as its own messages; the ack only says how many sessions it saw
+    if (result.hotspot) {
+      const { hotspot, ...rest } = result;
+      sendHotspot(hotspot);
+      return { ...rest, summary: { sessions: hotspot.reduce((n, r) => n + r.active.length, 0) } };
+    }
     return result;
+  };
+  const sendHotspot = (reports: readonly HotspotRouterReport[]): void => {
+    for (const report of reports) channel.send({ type: 'hotspot', agentId: identity.agentId, report, at: new Date().toISOString() });
+  };
+  const readHotspots = async (): Promise<void> => {
+    await Promise.all(
+      config.routers.map(async (router) => {
+        if (lastReachable.get(router.name) === false) return;
+        const envelope = { id: 'hotspot-poll', type: 'hotspot.read', payload: { router: router.name } } as TypedEnvelope;
+        await executor(router, envelope).catch((err: unknown) => logger.debug({ routerName: router.name, err: (err as Error).message }, 'hotspot read failed'));
+      }),
+    );
   };
 
   const unlock = await lockStateDir(stateDir);
@@ -186,6 +206,14 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     }, jittered(healthIntervalMs, 0.1));
   };
   scheduleHealth();
+  // a test's own executor is not asked to read hotspots unless the test says so
+  const hotspotIntervalMs = timing.hotspotIntervalMs ?? (options.executor ? 0 : 60_000);
+  let hotspotTimer: NodeJS.Timeout | undefined;
+  const scheduleHotspot = (): void => {
+    if (stopping || hotspotIntervalMs <= 0) return;
+    hotspotTimer = setTimeout(() => void (channel.connected ? readHotspots() : Promise.resolve()).finally(scheduleHotspot), jittered(hotspotIntervalMs, 0.1));
+  };
+  scheduleHotspot();
   const sweepTimer = setInterval(() => void intake.sweepStaleReconciles(), Math.min(60_000, Math.max(1000, (timing.reconcileStaleMs ?? 600_000) / 4)));
   channel.start();
   logger.info({ version: AGENT_VERSION, routers: config.routers.map((r) => r.name), lastSeq: journal.lastSeq, controllers: channel.urls }, 'agent started');
@@ -196,6 +224,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     stopping = true;
     intake.stopAccepting();
     clearTimeout(healthTimer);
+    clearTimeout(hotspotTimer);
     clearInterval(sweepTimer);
     await Promise.race([intake.idle(), sleep(timing.stopGraceMs ?? 10_000)]);
     await channel.stop();

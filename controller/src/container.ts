@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { Database } from './db/database.ts';
+import { afterCommit, Database } from './db/database.ts';
 import type { ControllerKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
@@ -50,6 +50,12 @@ import { ImportsRepository } from './repositories/imports.repository.ts';
 import { CustomerImportService } from './services/customer-import.service.ts';
 import { AdoptionRepository } from './repositories/adoption.repository.ts';
 import { AdoptionService } from './services/adoption.service.ts';
+import { VouchersRepository } from './repositories/vouchers.repository.ts';
+import { VouchersService } from './services/vouchers.service.ts';
+import { VoucherPrint } from './services/voucher-print.ts';
+import { HotspotService } from './services/hotspot.service.ts';
+import { PortalRepository } from './repositories/portal.repository.ts';
+import { PortalService } from './services/portal.service.ts';
 
 /** Every service, wired once; each gets only the repositories it needs. */
 export interface Services {
@@ -89,6 +95,10 @@ export interface Services {
   imports: CustomerImportService;
   adoption: AdoptionService;
   mpesa: { settings: MpesaSettingsService; c2b: MpesaC2bService; stk: MpesaStkService; daraja: DarajaClient };
+  vouchers: VouchersService;
+  voucherPrint: VoucherPrint;
+  hotspot: HotspotService;
+  portal: PortalService;
 }
 
 export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; databaseUrl?: string; onPaymentReceived?: PaymentHook } = {}): Services {
@@ -118,7 +128,11 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, audit, provisioning, customerJobs, keys.secretBox);
   const customerView = (id: string) => customers.get(id);
   const registration = new CustomerRegistrationService(repos.customers, provisioning, keys.secretBox);
-  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived ?? ((customerId, entryId, tx) => sms.paymentReceived(customerId, entryId, tx)));
+  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived ?? (async (customerId, entryId, tx) => {
+    await sms.paymentReceived(customerId, entryId, tx);
+    // a hotspot buyer (the portal) also gets the login details, once the payment is committed
+    afterCommit(() => void sms.hotspotLogin(customerId).catch((err: unknown) => logger.warn({ err, customerId }, 'hotspot login SMS failed')), tx);
+  }));
   const lifecycle = new CustomerLifecycleService({ db, customers: repos.customers, plans: repos.plans, pools: repos.pools, ledger: repos.ledger, settings, audit, provisioning, jobs: customerJobs, customerView });
   const customerListRepo = new CustomerListRepository(db);
   const sms: SmsService = new SmsService(db, repos.sms, repos.customers, customerListRepo, repos.plans, customers, settings, audit, config);
@@ -137,7 +151,22 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   };
   const importsRepo = new ImportsRepository(db);
   const desiredState = new DesiredStateBuilder(repos.customers, repos.plans, (c) => customers.passwordOf(c));
+  const vouchersRepo = new VouchersRepository(db);
+  const vouchers = new VouchersService(db, vouchersRepo, repos.plans, provisioning, audit, () => new URL(config.publicUrl).hostname, repos.settings);
+  desiredState.vouchers = (job, router, plan) => vouchers.build(job, router, plan);
+  const portalOfPlan = async (planId: string): Promise<string | null> => {
+    const [routerId] = await vouchersRepo.routersOfPlan(planId);
+    const router = routerId ? await repos.routers.get(routerId) : undefined;
+    return router ? `${config.publicUrl.replace(/\/+$/, '')}/portal/${router.site_id}` : null;
+  };
+  const voucherPrint = new VoucherPrint(vouchersRepo, async () => (await settings.sms()).companyName, portalOfPlan, config.currency);
+  const hotspot = new HotspotService(db, vouchersRepo, repos.routers, provisioning, audit, logger, () => config.publicUrl, (routerId, live) => vouchers.resend(routerId, live));
+  const portal = new PortalService(new PortalRepository(db), repos.customers, customers, registration, mpesa.stk);
   return {
+    portal,
+    vouchers,
+    voucherPrint,
+    hotspot,
     config,
     logger,
     db,

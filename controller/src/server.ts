@@ -90,6 +90,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         watch: new RouterWatch(services.reconciles, services.repos.routers, hub, logger, { reconcileOnConnect: config.reconcileOnConnect, driftCheckMs: config.driftCheckMs, throttleMs: config.reconcileThrottleMs }),
       },
     );
+    dispatcher.onHotspot = (siteId, m) => services.hotspot.report(siteId, m.report);
     services.sites.onAgentsRetired((ids) => hub.drop(ids, 'agent retired'));
     hub.attach(server, {
       connected: (s) => void dispatcher.onConnected(s),
@@ -115,7 +116,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const mpesaSweep = setInterval(() => {
       if (sweeping) return;
       sweeping = true;
-      Promise.all([services.mpesa.c2b.sweep(), services.mpesa.stk.sweep()])
+      Promise.all([services.mpesa.c2b.sweep(), services.mpesa.stk.sweep(), services.vouchers.sweep()])
         .catch((err: unknown) => logger.warn({ err }, 'M-Pesa sweep failed'))
         .finally(() => (sweeping = false));
     }, config.mpesaSweepMs);

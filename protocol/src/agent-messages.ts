@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApplyResult, RouterHealth } from './commands.ts';
 import { RouterTransport } from './enums.ts';
 import { CommandIdentity } from './identity.ts';
+import { HotspotMessage } from './hotspot.ts';
 import { RouterName } from './validation.ts';
 
 /** First message on a new connection: who the agent is and how far it has got. */
@@ -91,7 +92,7 @@ export const LogMessage = z
 export type LogMessage = z.infer<typeof LogMessage>;
 
 /** Every message an agent sends. */
-export const AgentMessage = z.discriminatedUnion('type', [HelloMessage, AckMessage, AcksMessage, HealthMessage, LogMessage]);
+export const AgentMessage = z.discriminatedUnion('type', [HelloMessage, AckMessage, AcksMessage, HealthMessage, LogMessage, HotspotMessage]);
 /** An agent message. */
 export type AgentMessage = z.infer<typeof AgentMessage>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CustomerRef, CustomerSpec, PlanSpec } from './desired-state.ts';
+import { HotspotReadPayload, HotspotRouterReport, HotspotSetupPayload, VouchersApplyPayload } from './hotspot.ts';
 import { MarkerId, RouterName } from './validation.ts';
 
 /** Apply a customer's desired state (idempotent). */
@@ -72,6 +73,9 @@ export const commandPayloads = {
   'router.health': RouterHealthPayload,
   'router.adoption-scan': RouterAdoptionScanPayload,
   'router.adopt-mark': RouterAdoptMarkPayload,
+  'vouchers.apply': VouchersApplyPayload,
+  'hotspot.setup': HotspotSetupPayload,
+  'hotspot.read': HotspotReadPayload,
 } as const;
 
 /** An allow-listed command type. */
@@ -127,6 +131,8 @@ export const ApplyResult = z
     found: z.array(FoundEntry).max(300).optional(),
     /** Health only. */
     health: z.lazy(() => RouterHealth).optional(),
+    /** `hotspot.read` only: the agent sends these as `hotspot` messages and leaves them out of the ack. */
+    hotspot: z.array(z.lazy(() => HotspotRouterReport)).max(1000).optional(),
   })
   .strict();
 /** The result of a command. */

@@ -12,6 +12,7 @@ const USAGE = `usage: mtandao-routeros-sim [options]
   --api-port N           API port (8728; 0 picks a free one)
   --api-ssl-port N       api-ssl port (off unless given)
   --ssh-port N           SSH port (2222; "off" disables SSH)
+  --hotspot-port N       hotspot web server: login page, POST /login, status (off unless given)
   --username NAME        login name (admin)
   --password TEXT        login password (empty)
   --identity NAME        /system identity (MikroTik)
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       'api-port': { type: 'string' },
       'api-ssl-port': { type: 'string' },
       'ssh-port': { type: 'string' },
+      'hotspot-port': { type: 'string' },
       username: { type: 'string' },
       password: { type: 'string' },
       identity: { type: 'string' },
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     apiPort: port(values['api-port'], 8728) ?? 8728,
     apiSslPort: port(values['api-ssl-port'], null),
     sshPort: port(values['ssh-port'], 2222),
+    hotspotPort: port(values['hotspot-port'], null),
     username: values.username ?? 'admin',
     password: values.password ?? '',
     identity: values.identity ?? 'MikroTik',
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
   });
   const ports = await sim.start();
   const host = values.host ?? '127.0.0.1';
-  const where = [`api ${host}:${ports.apiPort}`, ...(ports.apiSslPort ? [`api-ssl ${host}:${ports.apiSslPort}`] : []), ...(ports.sshPort ? [`ssh ${host}:${ports.sshPort}`] : [])];
+  const where = [`api ${host}:${ports.apiPort}`, ...(ports.apiSslPort ? [`api-ssl ${host}:${ports.apiSslPort}`] : []), ...(ports.sshPort ? [`ssh ${host}:${ports.sshPort}`] : []), ...(ports.hotspotPort ? [`hotspot http://${host}:${ports.hotspotPort}/login`] : [])];
   process.stdout.write(`RouterOS ${values.version ?? '7.18.2'} emulator "${values.identity ?? 'MikroTik'}" listening: ${where.join(', ')} (login ${values.username ?? 'admin'})\n`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -14,10 +14,13 @@ import type { SimContext, SimCounters } from './context.ts';
 import { RouterCpu } from './cpu.ts';
 import { SimSshServer } from './ssh-server.ts';
 import { RouterStore } from './store.ts';
+import { Hotspot } from './hotspot.ts';
+import { HotspotHttp } from './hotspot-http.ts';
 import { ADH_CIPHERS, dhParamsPem } from './tls.ts';
 
 export { RouterStore, RosError, formatId, type Row } from './store.ts';
 export type { SimCounters } from './context.ts';
+export { Hotspot, LOGIN_ERRORS, octalEscape, type Device } from './hotspot.ts';
 
 /** How to build an emulated router. */
 export interface RouterOsSimOptions {
@@ -42,6 +45,8 @@ export interface RouterOsSimOptions {
   hostKey?: string | Buffer;
   /** SSH host key file: read when it exists, else generated and written there. */
   hostKeyPath?: string;
+  /** Hotspot web server port (login page, `POST /login`, status); off unless set (0 picks one). */
+  hotspotPort?: number | null;
   /** api-ssl certificate; without one the emulator uses anonymous DH, like RouterOS with no certificate. */
   tls?: { key: string | Buffer; cert: string | Buffer };
 }
@@ -51,6 +56,7 @@ export interface SimPorts {
   apiPort: number;
   sshPort?: number;
   apiSslPort?: number;
+  hotspotPort?: number;
 }
 
 /** Counters plus the store's write count. */
@@ -106,6 +112,10 @@ function loadHostKey(options: RouterOsSimOptions): string | Buffer {
 export class RouterOsSim {
   /** The configuration, for tests to inspect and disturb (drift, sessions). */
   readonly store: RouterStore;
+  /** Hotspot logins and session counters (`advance` is the test's knob for time and traffic). */
+  readonly hotspot: Hotspot;
+  /** The hotspot's web server (`files` holds an uploaded `login.html`). */
+  readonly hotspotHttp: HotspotHttp;
   private readonly options: RouterOsSimOptions;
   private readonly counters = zeroCounters();
   private readonly cpu: RouterCpu;
@@ -123,6 +133,8 @@ export class RouterOsSim {
     this.options = options;
     const version = options.version ?? '7.18.2';
     this.store = new RouterStore({ version, identity: options.identity ?? 'MikroTik' });
+    this.hotspot = new Hotspot(this.store);
+    this.hotspotHttp = new HotspotHttp(this.hotspot, () => this.store.identity);
     this.latency = options.latencyMs ?? 0;
     this.opCost = options.opCostMs ?? 0;
     this.cpu = new RouterCpu(() => this.opCost);
@@ -161,6 +173,7 @@ export class RouterOsSim {
       const ssh = createTcpServer((s) => this.admit(s, 'ssh'));
       ports.sshPort = await this.listen(ssh, host, this.options.sshPort ?? 0);
     }
+    if (this.options.hotspotPort !== undefined && this.options.hotspotPort !== null) ports.hotspotPort = await this.hotspotHttp.start(host, this.options.hotspotPort);
     this.listening = ports;
     return ports;
   }
@@ -171,6 +184,7 @@ export class RouterOsSim {
     this.cpu.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.servers.length = 0;
+    await this.hotspotHttp.stop();
     this.listening = undefined;
   }
 

@@ -222,6 +222,27 @@ const HOTSPOT_ACTIVE: MenuSpec = {
   firstId: 0x80000001,
 };
 
+const WALLED_GARDEN: MenuSpec = {
+  path: '/ip/hotspot/walled-garden',
+  fields: {
+    action: { type: { kind: 'enum', values: ['allow', 'deny'] }, default: 'allow' },
+    server: str(),
+    'src-address': str(),
+    'dst-host': str(''),
+    'dst-port': str(''),
+    path: str(''),
+    method: str(),
+    hits: ro('0', 'int'),
+    dynamic: ro('false', 'bool'),
+    disabled: bool(),
+    comment: str(),
+  },
+  unique: [],
+  required: [],
+  verbs: ALL_WRITES,
+  firstId: 1,
+};
+
 const QUEUE_SIMPLE: MenuSpec = {
   path: '/queue/simple',
   fields: {
@@ -305,7 +326,7 @@ const CLOCK: MenuSpec = {
 
 /** Every menu, keyed by API path. */
 export const MENUS: ReadonlyMap<string, MenuSpec> = new Map(
-  [PPP_PROFILE, PPP_SECRET, PPP_ACTIVE, HOTSPOT_PROFILE, HOTSPOT_USER, HOTSPOT_ACTIVE, QUEUE_SIMPLE, ADDRESS_LIST, IDENTITY, RESOURCE, CLOCK].map((m) => [m.path, m]),
+  [PPP_PROFILE, PPP_SECRET, PPP_ACTIVE, HOTSPOT_PROFILE, HOTSPOT_USER, HOTSPOT_ACTIVE, WALLED_GARDEN, QUEUE_SIMPLE, ADDRESS_LIST, IDENTITY, RESOURCE, CLOCK].map((m) => [m.path, m]),
 );
 
 /** Whether a path is a menu or leads to one (`/ip`, `/ip/hotspot`). */

@@ -26,6 +26,8 @@ interface Entry {
   id: number;
   props: Map<string, string>;
   createdAt: number;
+  /** Sessions: seconds added to the uptime by {@link RouterStore.advance} (a test's clock jump). */
+  uptimeOffset?: number;
 }
 
 interface MenuState {
@@ -252,6 +254,23 @@ export class RouterStore extends EventEmitter {
     this.wrote(entries.length);
   }
 
+  /**
+   * Sets read-only properties (counters) of an entry as the router itself does, without counting a
+   * write; `uptimeSeconds` moves a session's uptime on. Returns false when the entry is gone.
+   */
+  setCounters(path: string, id: string, props: Readonly<Record<string, string>>, uptimeSeconds = 0): boolean {
+    const state = this.state(path);
+    const m = ID.exec(id);
+    const e = m ? state.entries.get(parseInt(m[1] as string, 16)) : undefined;
+    if (!e) return false;
+    this.unindex(state, e);
+    for (const [k, v] of Object.entries(props)) e.props.set(k, v);
+    if (uptimeSeconds) e.uptimeOffset = (e.uptimeOffset ?? 0) + uptimeSeconds;
+    this.index(state, e);
+    this.changed(state.spec, e, false);
+    return true;
+  }
+
   /** A live PPP session, as a client dialling in would create it. Returns its id. */
   addPppSession(name: string, props: Record<string, string> = {}): string {
     const secret = this.list('/ppp/secret').find((r) => r.name === name);
@@ -422,7 +441,8 @@ export class RouterStore extends EventEmitter {
     for (const name of only ?? Object.keys(spec.fields)) {
       const f = spec.fields[name];
       if (!f) continue;
-      const v = name === 'uptime' ? formatDuration(Math.floor((this.now() - e.createdAt) / 1000)) : (e.props.get(name) ?? f.default);
+      // a session's uptime runs with the clock; a hotspot user's is a counter the router keeps
+      const v = name === 'uptime' && spec.firstId >= 0x80000000 ? formatDuration(Math.floor((this.now() - e.createdAt) / 1000) + (e.uptimeOffset ?? 0)) : (e.props.get(name) ?? f.default);
       if (v !== undefined) row[name] = v;
     }
     return row;

@@ -53,7 +53,7 @@ function jobOf(commandId: string | undefined, envelope?: TypedEnvelope): { jobId
 
 /** Where a command sits in its router's lane: read-only ones are free, whole-router or unknown ones are barriers. */
 function orderingOf(envelope: TypedEnvelope): Ordering {
-  if (envelope.type === 'router.readback' || envelope.type === 'router.health' || envelope.type === 'router.adoption-scan') return 'free';
+  if (envelope.type === 'router.readback' || envelope.type === 'router.health' || envelope.type === 'router.adoption-scan' || envelope.type === 'hotspot.read') return 'free';
   const subject = envelope.type === 'router.reconcile' ? undefined : subjectOf(envelope);
   if (!subject) return 'barrier';
   return { entity: 'customerId' in subject ? `customer:${subject.customerId}` : `plan:${subject.planId}` };

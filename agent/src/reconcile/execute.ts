@@ -7,6 +7,7 @@ import { RouterError, type RouterClient } from '../drivers/types.ts';
 import { applyCustomer, applyPlan, disconnectCustomer, removeCustomer, removePlan } from './apply.ts';
 import { readback, reconcileRouter } from './router.ts';
 import { adoptionScan, adoptMark } from './adoption.ts';
+import { applyVouchers, readHotspot, setupHotspot } from './hotspot.ts';
 
 /** An envelope of any command type, narrowed by its `type`. */
 export type AnyEnvelope = { [T in CommandType]: TypedEnvelope<T> }[CommandType];
@@ -61,5 +62,13 @@ export async function executeCommand(client: RouterClient, envelope: TypedEnvelo
       return adoptionScan(client, { offset: env.payload.offset, limit: env.payload.limit });
     case 'router.adopt-mark':
       return adoptMark(client, env.payload);
+    case 'vouchers.apply':
+      return applyVouchers(client, env.payload);
+    case 'hotspot.setup':
+      return setupHotspot(client, env.payload.portalHosts);
+    case 'hotspot.read': {
+      const reports = await readHotspot(client);
+      return { changes: [], hotspot: reports };
+    }
   }
 }

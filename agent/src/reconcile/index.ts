@@ -19,3 +19,4 @@ export { checkHealth, executeCommand, type AnyEnvelope } from './execute.ts';
 export { customerEntries, difference, managedProps, profileEntry, MENU, type DesiredEntry } from './model.ts';
 export { readback, reconcileRouter, ReconcileError, type DesiredState, type ReconcileOptions } from './router.ts';
 export type { Summary } from './writer.ts';
+export { applyVouchers, readHotspot, setupHotspot } from './hotspot.ts';

@@ -23,6 +23,9 @@ export type BuildOutcome = { commands: BuiltCommand[] } | { skip: string } | { f
  * password is ever stored in the outbox.
  */
 export class DesiredStateBuilder {
+  /** Builds `vouchers.apply` jobs (set by the vouchers service: their rows live in its repository). */
+  vouchers?: (job: ClaimedJob, router: string, plan: PlanSpec) => Promise<BuildOutcome>;
+
   constructor(
     private readonly customers: CustomersRepository,
     private readonly plans: PlansRepository,
@@ -161,6 +164,16 @@ export class DesiredStateBuilder {
         return { commands: [{ type: 'router.adoption-scan', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 300) } }] };
       case 'router.adopt-mark':
         return { commands: [{ type: 'router.adopt-mark', payload: { router, marks: RouterAdoptMarkPayload.shape.marks.parse(job.payload.marks) } }] };
+      case 'vouchers.apply': {
+        const plan = job.plan_id ? plans.get(String(job.plan_id)) : undefined;
+        if (!plan) return { skip: 'the plan no longer exists' };
+        if (!this.vouchers) return { fail: 'vouchers are not set up on this controller' };
+        return this.vouchers(job, router, await this.planSpec(plan, routerId, gateways));
+      }
+      case 'hotspot.setup':
+        return { commands: [{ type: 'hotspot.setup', payload: { router, portalHosts: job.payload.portalHosts } }] };
+      case 'hotspot.read':
+        return { commands: [{ type: 'hotspot.read', payload: { router } }] };
       default:
         return { fail: `unknown job type ${job.type}` };
     }

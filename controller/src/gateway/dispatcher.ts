@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { chunkCommandId, identityOf, JOB_IDENTITY_CAPABILITY, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type LogMessage } from '@mtandao/protocol';
+import { chunkCommandId, identityOf, JOB_IDENTITY_CAPABILITY, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type HotspotMessage, type LogMessage } from '@mtandao/protocol';
 import { sealCommand } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
@@ -73,6 +73,8 @@ export interface DispatcherOptions {
  * instance, by in-process writes, and by polling as a backstop.
  */
 export class Dispatcher {
+  /** Takes an agent's hotspot report (who is online, voucher use); set by the server. */
+  onHotspot?: (siteId: string, msg: HotspotMessage) => Promise<void>;
   private readonly state = new Map<string, SessionState>();
   private routerSites = new Map<string, string>();
   private routerNames = new Map<string, string>();
@@ -254,6 +256,8 @@ export class Dispatcher {
         return this.onHealth(session, msg);
       case 'log':
         return this.onLog(session, msg);
+      case 'hotspot':
+        return this.onHotspot?.(session.siteId, msg);
     }
   }
 

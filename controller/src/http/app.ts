@@ -5,6 +5,7 @@ import { apiRoutes } from '../routes/index.ts';
 import { buildOpenApi } from './openapi.ts';
 import { fileUpload, type RawUpload } from './file-upload.ts';
 import { mpesaCallbacks } from './mpesa-callbacks.ts';
+import { portalRouter } from './portal.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
 
@@ -62,6 +63,7 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   const callbacks = mpesaCallbacks(s);
   app.use('/api/v1/callbacks', callbacks);
   app.use('/api/v1/mpesa', callbacks);
+  app.use('/portal', portalRouter(s));
 
   const api = express.Router();
   // Cross-site requests are refused on every state-changing route (SameSite cookies are the first

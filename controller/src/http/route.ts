@@ -57,7 +57,7 @@ export interface RequestMeta {
 /** A file download (CSV export): its text, type and the name the browser saves it under. */
 export class FileResult {
   constructor(
-    readonly text: string,
+    readonly text: string | Buffer,
     readonly contentType: string,
     readonly filename: string,
   ) {}

@@ -11,8 +11,9 @@ import { smsRoutes } from './sms.routes.ts';
 import { mpesaRoutes } from './mpesa.routes.ts';
 import { importRoutes } from './imports.routes.ts';
 import { adoptionRoutes } from './adoption.routes.ts';
+import { voucherRoutes } from './vouchers.routes.ts';
 
 /** The whole API v1 route table: Express, OpenAPI and the role-matrix test all read it. */
 export function apiRoutes(s: Services): RouteDef[] {
-  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s), ...mpesaRoutes(s), ...importRoutes(s), ...adoptionRoutes(s)];
+  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s), ...mpesaRoutes(s), ...importRoutes(s), ...voucherRoutes(s), ...adoptionRoutes(s)];
 }

@@ -204,6 +204,24 @@ export class SmsService {
     return view(row);
   }
 
+  /**
+   * A hotspot buyer's login details, sent at once (never queued: the outbox would hold the
+   * password); the stored copy hides the password.
+   */
+  async hotspotLogin(customerId: string): Promise<void> {
+    const c = await this.customers.findById(customerId);
+    if (!c || c.connectionType !== 'hotspot') return;
+    const plan = await this.plans.findById(String(c.planId));
+    const { sms: settings } = await this.current(true);
+    const head = `${settings.companyName} Wi-Fi${plan ? ` ${plan.name}` : ''}: log in with username ${c.username} password `;
+    const provider = providerFor(settings);
+    const result = await provider.send(c.phone, `${head}${this.customerService.passwordOf(c)}`);
+    await this.sms.create({
+      customerId, toPhone: c.phone, body: `${head}••••••`, provider: provider.name, status: result.status, providerMessageId: result.providerMessageId,
+      providerStatus: result.providerStatus, cost: result.cost, error: result.error, kind: 'hotspot-login', attempts: 1, sentAt: result.status === 'failed' ? null : new Date(), createdBy: null,
+    });
+  }
+
   async list(filter: { customerId?: string | undefined; page: number; pageSize: number }) {
     const { rows, count } = await this.sms.list(filter, filter.pageSize, (filter.page - 1) * filter.pageSize);
     return { items: rows.map(view), total: count };

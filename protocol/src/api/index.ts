@@ -12,3 +12,4 @@ export * from './sms.ts';
 export * from './billing.ts';
 export * from './mpesa.ts';
 export * from './imports.ts';
+export * from './vouchers.ts';

@@ -10,6 +10,7 @@ import {
   MpesaRegisterResult, MpesaSettingsView, MpesaTransactionView, StkView, UpdateMpesaSettingsRequest,
   AdoptionScanView, AdoptRequest, AdoptResult, ImportDryRun, ImportStatusView, PlanFromProfileRequest,
   AccountView, ActivateRequest, BillingSettingsView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView, ReverseRequest,
+  CreateVoucherBatchRequest, HotspotSessionView, VoucherBatchView, VoucherSettings, VoucherView, type VoucherStatus,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus, PaymentMethod } from '@mtandao/protocol';
 import { config } from './config';
@@ -221,6 +222,20 @@ export class Controller {
     stkPush: (customerId: string, body: { amount?: string; phone?: string }) => this.call('POST', `/customers/${enc(customerId)}/stk-push`, StkView.extend({ customerMessage: z.string().nullable() }), body),
     stkPushes: (customerId: string) => this.read(`/customers/${enc(customerId)}/stk-pushes`, listOf(StkView)),
     stk: (checkoutRequestId: string) => this.read(`/mpesa/stk/${enc(checkoutRequestId)}`, StkView),
+  };
+
+  vouchers = {
+    batches: (query: { page?: number; pageSize?: number } = {}) => this.read(`/vouchers/batches${qs(query)}`, listOf(VoucherBatchView)),
+    createBatch: (body: Draft<In<typeof CreateVoucherBatchRequest>>) => this.call('POST', '/vouchers/batches', VoucherBatchView.extend({ jobs: z.number() }), body),
+    list: (query: { batchId?: string; status?: VoucherStatus; search?: string; page?: number; pageSize?: number }) => this.read(`/vouchers${qs(query)}`, listOf(VoucherView)),
+    revoke: (id: string) => this.call('POST', `/vouchers/${enc(id)}/revoke`, VoucherView),
+    settings: () => this.read('/settings/vouchers', VoucherSettings),
+    print: (batchId: string, format?: 'csv', page?: string) => this.download(`/vouchers/batches/${enc(batchId)}/print`, { format, page }),
+  };
+
+  hotspot = {
+    active: (routerId: string) => this.read(`/routers/${enc(routerId)}/hotspot/active`, listOf(HotspotSessionView)),
+    refresh: (routerId: string) => this.call('POST', `/routers/${enc(routerId)}/hotspot/refresh`, JobView),
   };
 
   users = {
