@@ -3,15 +3,15 @@
 // own process with its own database), output prefixed by task, one exit code, and a closing line
 // "N passed, N failed". Test files are found by each workspace's glob (test/**/*.test.ts), so new
 // ones run without being listed here. TEST_TASKS=controller,agent narrows the run
-// (tasks: typecheck, svelte-check, lint, protocol, controller, controller-e2e, fuzz, agent, routeros-sim, dashboard).
+// (tasks: typecheck, lint, protocol, controller, controller-e2e, fuzz, agent, routeros-sim, dashboard).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tasks = [
-  { name: 'typecheck', cmd: ['npm', 'run', 'typecheck', '-w', 'protocol', '-w', 'agent', '-w', 'routeros-sim', '-w', 'controller'] },
-  { name: 'svelte-check', cmd: ['npm', 'run', 'typecheck', '-w', 'dashboard'] },
+  // svelte-check last, in the same task: its svelte-kit sync must not race the dashboard suite's build
+  { name: 'typecheck', cmd: ['npm', 'run', 'typecheck', '-w', 'protocol', '-w', 'agent', '-w', 'routeros-sim', '-w', 'controller', '-w', 'dashboard'] },
   { name: 'lint', cmd: ['npx', 'eslint', '.'] },
   { name: 'protocol', cmd: ['npm', 'test', '-w', 'protocol'], mocha: true },
   // the controller's suite in three processes (each with its own databases): most of its time is

@@ -16,6 +16,8 @@ export const CommandIdentity = z
     attempt: z.number().int().min(1).max(1_000_000),
     /** Chunks of a reconcile: this one's index (from 0) and how many there are. */
     chunk: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).strict().optional(),
+    /** The controller's id of the router (the agent knows routers by name): log lines on both sides join on it. */
+    routerId: z.string().regex(/^\d{1,19}$/).optional(),
   })
   .strict();
 /** A command's identity. */

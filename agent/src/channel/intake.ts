@@ -46,9 +46,9 @@ function subjectOf(envelope: TypedEnvelope): { customerId: string } | { planId: 
 }
 
 /** The controller's job behind a command (its envelope's `job`, or read from an older controller's id), so a job can be followed into agent logs. */
-function jobOf(commandId: string | undefined, envelope?: TypedEnvelope): { jobId: string } | undefined {
+function jobOf(commandId: string | undefined, envelope?: TypedEnvelope): { jobId: string; routerId?: string } | undefined {
   const id = commandId ? identityOf(commandId, envelope?.job) : undefined;
-  return id ? { jobId: id.jobId } : undefined;
+  return id ? { jobId: id.jobId, ...(envelope?.job?.routerId ? { routerId: envelope.job.routerId } : {}) } : undefined;
 }
 
 /** Where a command sits in its router's lane: read-only ones are free, whole-router or unknown ones are barriers. */

@@ -221,7 +221,7 @@ export class Dispatcher {
       outcome.commands.forEach((cmd, i) => {
         // chunks take the seqs reserved before the job's own; the last chunk carries the job's command id
         const id = chunkCommandId(job.command_id, i, n);
-        const identity = explicit ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}) } } : {};
+        const identity = explicit ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}), routerId: String(job.router_id) } } : {};
         const frame = sealCommand({ id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload, ...identity }, this.signingKey);
         session.send(frame);
       });

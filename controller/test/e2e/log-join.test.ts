@@ -68,7 +68,9 @@ describe('logs join across controller and agent', function () {
     for (const l of [...jobLines(controllerLines), ...jobLines(agentLines)]) expect(l.jobId, JSON.stringify(l)).to.be.a('string');
     const refused = controllerLines.find((l) => l.msg === 'command did not apply')!;
     const agentRefused = agentLines.find((l) => l.msg === 'command failed')!;
-    expect(agentRefused).to.include({ jobId: refused.jobId, routerName, commandId: refused.commandId });
+    expect(agentRefused).to.include({ jobId: refused.jobId, routerId, routerName, commandId: refused.commandId });
+    // the agent knows routers by name: the controller's id reaches its command lines with the command
+    for (const l of jobLines(agentLines).filter((x) => x.routerName !== undefined)) expect(l, JSON.stringify(l)).to.include({ routerId });
     expect(refused).to.include({ routerId, routerName });
   });
 });

@@ -137,7 +137,7 @@ describe('Captive portal end to end', () => {
     const [buyer] = (expectStatus(await stack.api.get('/customers?search=0712001032'), 200) as { items: Body[] }).items;
     const pushes = (expectStatus(await stack.api.get(`/customers/${buyer!.id}/stk-pushes`), 200) as { items: Body[] }).items;
     expect(pushes).to.have.length(1);
-    const cb = await callback(stack.controller.url, new URL(urls.stkCallback).pathname.replace('/api/v1/mpesa', ''), { Body: { stkCallback: { MerchantRequestID: pushes[0]!.merchantRequestId, CheckoutRequestID: pushes[0]!.checkoutRequestId, ResultCode: 1032, ResultDesc: 'Request cancelled by user' } } });
+    const cb = await callback(stack.controller.url, new URL(urls.stkCallback).pathname.replace('/api/v1/callbacks', ''), { Body: { stkCallback: { MerchantRequestID: pushes[0]!.merchantRequestId, CheckoutRequestID: pushes[0]!.checkoutRequestId, ResultCode: 1032, ResultDesc: 'Request cancelled by user' } } });
     expect(cb.status).to.equal(200);
     const html = await eventually(async () => {
       const h = await (await fetch(purchaseUrl)).text();
