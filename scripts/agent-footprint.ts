@@ -44,11 +44,17 @@ try {
   let buffered = '';
   child.stdout.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
-    for (const [mark, text] of [['started', '"agent started"'], ['connected', '"connected to the controller"']] as const) {
+    for (const [mark, text] of [
+      ['started', '"agent started"'],
+      ['connected', '"connected to the controller"'],
+    ] as const) {
       if (marks[mark] === undefined && buffered.includes(text)) marks[mark] = performance.now() - t0;
     }
   });
-  const health = await controller.waitFor((m): m is HealthMessage => m.type === 'health' && m.routers.length === ROUTERS && m.routers.every((r) => r.reachable), 20_000);
+  const health = await controller.waitFor(
+    (m): m is HealthMessage => m.type === 'health' && m.routers.length === ROUTERS && m.routers.every((r) => r.reachable),
+    20_000,
+  );
   marks.healthy = performance.now() - t0;
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -63,7 +69,10 @@ try {
       `mtandao-agent (packed, compiled JavaScript) with ${ROUTERS} routers, node ${process.version}`,
       `  start to "agent started"        ${ms(marks.started)}   (target ≤ ${TARGET_START_MS} ms)`,
       `  start to connected              ${ms(marks.connected)}`,
-      `  start to ${ROUTERS} routers reported     ${ms(marks.healthy)}   (${health.routers.map((r) => r.version).filter((v, i, a) => a.indexOf(v) === i).join(', ')})`,
+      `  start to ${ROUTERS} routers reported     ${ms(marks.healthy)}   (${health.routers
+        .map((r) => r.version)
+        .filter((v, i, a) => a.indexOf(v) === i)
+        .join(', ')})`,
       `  idle RSS after ${IDLE_MS / 1000} s           ${rssMb.toFixed(1)} MB   (peak ${hwmMb.toFixed(1)} MB; target ≤ ${TARGET_RSS_MB} MB)`,
     ].join('\n'),
   );

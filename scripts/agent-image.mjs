@@ -39,7 +39,9 @@ const dir = mkdtempSync(path.join(tmpdir(), 'mtandao-agent-image-'));
 try {
   const { tarball, prefix, modules } = packAndInstall(dir);
   const tree = walk(prefix);
-  const packages = readdirSync(modules).flatMap((n) => (n.startsWith('@') ? readdirSync(path.join(modules, n)).map((s) => `${n}/${s}`) : n.startsWith('.') ? [] : [n]));
+  const packages = readdirSync(modules).flatMap((n) =>
+    n.startsWith('@') ? readdirSync(path.join(modules, n)).map((s) => `${n}/${s}`) : n.startsWith('.') ? [] : [n],
+  );
   // a layer is a gzipped tar of the tree: measure exactly that
   const layer = gzipSync(execFileSync('tar', ['-cf', '-', '-C', prefix, '.'], { maxBuffer: 512 * 1024 * 1024 }), { level: 6 });
   const forbidden = ['tsx', 'typescript', 'esbuild', '@mtandao/routeros-sim', '@mtandao/controller'].filter((p) => packages.includes(p));
@@ -49,7 +51,9 @@ try {
     `agent tarball        ${path.basename(tarball)}  ${(statSync(tarball).size / 1024).toFixed(0)} KiB`,
     `production tree      ${mb(tree.bytes).toFixed(1)} MB on disk, ${tree.files} files, ${packages.length} packages (${packages.join(', ')})`,
     `  as an image layer  ${mb(layer.length).toFixed(2)} MB compressed (tar.gz)`,
-    `base image           ${BASE.image}: ${Object.entries(BASE.compressedMB).map(([arch, size]) => `${size} MB ${arch}`).join(', ')} compressed`,
+    `base image           ${BASE.image}: ${Object.entries(BASE.compressedMB)
+      .map(([arch, size]) => `${size} MB ${arch}`)
+      .join(', ')} compressed`,
     `                     source: ${BASE.source}`,
     `agent image          ≈ ${total.toFixed(1)} MB compressed (largest base + layer; budget ${BUDGET_MB} MB)`,
   ];

@@ -52,7 +52,18 @@ try {
     // No `dependencies` here: npm would count them part of the bundle and leave them empty in a
     // global install; the agent depends on each of them itself (checked above), and Node finds
     // them from the bundled copy by walking up.
-    JSON.stringify({ name: protocolPkg.name, version: protocolPkg.version, description: protocolPkg.description, license: rootPkg.license, type: 'module', exports: compiledOnly(protocolPkg.exports) }, null, 2),
+    JSON.stringify(
+      {
+        name: protocolPkg.name,
+        version: protocolPkg.version,
+        description: protocolPkg.description,
+        license: rootPkg.license,
+        type: 'module',
+        exports: compiledOnly(protocolPkg.exports),
+      },
+      null,
+      2,
+    ),
   );
   writeFileSync(
     path.join(stage, 'package.json'),

@@ -34,12 +34,19 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 const ms = (x: number) => `${x.toFixed(1)} ms`;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** A child process answering `{t}` messages with `{t}` messages of the same kind. */
 function child(module: string, env: Record<string, string>): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; ask<T>(m: Body): Promise<T> }> {
   const prof = process.env.BENCH_CPU_PROF && module.includes('controller') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc = fork(path.join(here, module), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx', ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(path.join(here, module), [], {
+    execArgv: ['--conditions=mtandao-source', '--import', 'tsx', ...prof],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ask = <T>(m: Body) =>
     new Promise<T>((resolve, reject) => {
       const on = (r: { t: string; message?: string }) => {
@@ -108,7 +115,11 @@ class Api {
   cookie = '';
   constructor(readonly base: string) {}
   async ok<T = Body>(method: string, p: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.base}/api/v1${p}`, { method, headers: { 'content-type': 'application/json', cookie: this.cookie }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${this.base}/api/v1${p}`, {
+      method,
+      headers: { 'content-type': 'application/json', cookie: this.cookie },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const set = res.headers.get('set-cookie');
     if (set) this.cookie = set.split(';')[0]!;
     const out = (await res.json()) as T;
@@ -128,13 +139,28 @@ async function main(): Promise<Figure[]> {
   await api.ok('POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
   const site = await api.ok('POST', '/sites', { name: 'Hot path' });
   const router = await api.ok('POST', '/routers', { name: 'hot-router', siteId: site.id });
-  const pool = await api.ok<{ id: string; networks: Body[] }>('POST', '/pools', { name: 'hot pool', routerId: router.id, networks: ['100.64.0.0/12'], gateway: '100.64.0.1' });
-  const plan = await api.ok('POST', '/plans', { name: 'Hot plan', connectionType: 'pppoe', price: '1500', downloadSpeed: '10M', uploadSpeed: '5M', validity: { count: 30, unit: 'days' }, poolIds: [pool.id] });
+  const pool = await api.ok<{ id: string; networks: Body[] }>('POST', '/pools', {
+    name: 'hot pool',
+    routerId: router.id,
+    networks: ['100.64.0.0/12'],
+    gateway: '100.64.0.1',
+  });
+  const plan = await api.ok('POST', '/plans', {
+    name: 'Hot plan',
+    connectionType: 'pppoe',
+    price: '1500',
+    downloadSpeed: '10M',
+    uploadSpeed: '5M',
+    validity: { count: 30, unit: 'days' },
+    poolIds: [pool.id],
+  });
   const networkId = pool.networks[0]!.id as string;
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-hotpath-agent-'));
   const { token } = await api.ok<{ token: string }>('POST', `/sites/${site.id}/enrollment-tokens`);
   await enrollAgent({ controllerUrl: url, token, stateDir });
-  const siteProc = await child('bench-site.ts', { BENCH_SITE: JSON.stringify({ latencyMs: 0, agents: [{ stateDir, routerName: 'hot-router' }], agentsPerRouter: 1 }) });
+  const siteProc = await child('bench-site.ts', {
+    BENCH_SITE: JSON.stringify({ latencyMs: 0, agents: [{ stateDir, routerName: 'hot-router' }], agentsPerRouter: 1 }),
+  });
 
   const landed = new Map<string, number>();
   const waiting = new Map<string, () => void>();
@@ -149,7 +175,17 @@ async function main(): Promise<Figure[]> {
     const n = ipCounter++;
     return `100.${64 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
   };
-  const body = (username: string) => ({ connectionType: 'pppoe', planId: plan.id, networkId, ipAddress: nextIp(), fullName: 'Bench Customer', phone: '0712345678', username, payment: { method: 'cash' }, autoActivate: true });
+  const body = (username: string) => ({
+    connectionType: 'pppoe',
+    planId: plan.id,
+    networkId,
+    ipAddress: nextIp(),
+    fullName: 'Bench Customer',
+    phone: '0712345678',
+    username,
+    payment: { method: 'cash' },
+    autoActivate: true,
+  });
 
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => child('bench-client.ts', {})));
   const answered: number[] = [];
@@ -190,7 +226,13 @@ async function main(): Promise<Figure[]> {
       value: `${ms(p50)} (${ms(quantile(lat, 0.95))})`,
       target: `≤ ${target} ms`,
       pass: db.url ? p50 <= target : null,
-      detail: { adds: n, postAnsweredP50: ms(quantile(answered, 0.5)), apiCommandsPerAdd: +((s1.commands! - s0.commands!) / n).toFixed(2), ...(s1.rounds !== undefined ? { roundTripsPerAdd: +((s1.rounds! - s0.rounds!) / n).toFixed(2) } : {}), load: load() },
+      detail: {
+        adds: n,
+        postAnsweredP50: ms(quantile(answered, 0.5)),
+        apiCommandsPerAdd: +((s1.commands! - s0.commands!) / n).toFixed(2),
+        ...(s1.rounds !== undefined ? { roundTripsPerAdd: +((s1.rounds! - s0.rounds!) / n).toFixed(2) } : {}),
+        load: load(),
+      },
     });
   }
 
@@ -202,7 +244,18 @@ async function main(): Promise<Figure[]> {
   const dbPids = db.url ? await db.backends() : childrenOf(controllerPid);
   const dbBefore = new Map(dbPids.map((p) => [p, processCpuMs(p)]));
   const slices = clients.map((_, k) => names.filter((_, i) => i % CLIENTS === k).map(body));
-  const started = await Promise.all(clients.map((c, k) => c.ask<{ startedAt: number; acceptedAt: number }>({ t: 'load', base: url, cookie: api.cookie, path: '/api/v1/customers', bodies: slices[k], concurrency: 1 })));
+  const started = await Promise.all(
+    clients.map((c, k) =>
+      c.ask<{ startedAt: number; acceptedAt: number }>({
+        t: 'load',
+        base: url,
+        cookie: api.cookie,
+        path: '/api/v1/customers',
+        bodies: slices[k],
+        concurrency: 1,
+      }),
+    ),
+  );
   await all;
   const t0 = Math.min(...started.map((s) => s.startedAt));
   const elapsed = Math.max(...names.map((n) => landed.get(n)!)) - t0;
@@ -233,11 +286,21 @@ async function main(): Promise<Figure[]> {
     value: `${cpu.toFixed(2)} ms`,
     target: `≤ ${cpuTarget} ms`,
     pass: cpu <= cpuTarget,
-    detail: { controllerMs: +(ctlMs / BURST).toFixed(2), databaseMs: +(dbMs / BURST).toFixed(2), statementsPerAdd: +((after.statements - before.statements) / BURST).toFixed(1), databaseProcesses: dbPidsAfter.length },
+    detail: {
+      controllerMs: +(ctlMs / BURST).toFixed(2),
+      databaseMs: +(dbMs / BURST).toFixed(2),
+      statementsPerAdd: +((after.statements - before.statements) / BURST).toFixed(1),
+      databaseProcesses: dbPidsAfter.length,
+    },
   });
   if (process.env.BENCH_COUNT_TEXT) for (const [text, n] of after.top) log(`${String(n).padStart(6)}  ${text}`);
   for (const rtt of [0, RTT_MS]) {
-    figures.push({ figure: `${kind}: the router's floor, ${BURST} adds pipelined on one connection, ${rtt} ms away`, value: `${floors[rtt]!.toFixed(0)} adds/s`, target: 'reference', pass: null });
+    figures.push({
+      figure: `${kind}: the router's floor, ${BURST} adds pipelined on one connection, ${rtt} ms away`,
+      value: `${floors[rtt]!.toFixed(0)} adds/s`,
+      target: 'reference',
+      pass: null,
+    });
   }
 
   for (const c of clients) c.proc.kill();
@@ -250,6 +313,9 @@ async function main(): Promise<Figure[]> {
 }
 
 const figures = await main();
-for (const f of figures) log(`${f.figure.padEnd(90)} ${f.value.padEnd(22)} ${f.target.padEnd(10)} ${f.pass === null ? '' : f.pass ? 'PASS' : 'MISS'} ${f.detail ? JSON.stringify(f.detail) : ''}`);
+for (const f of figures)
+  log(
+    `${f.figure.padEnd(90)} ${f.value.padEnd(22)} ${f.target.padEnd(10)} ${f.pass === null ? '' : f.pass ? 'PASS' : 'MISS'} ${f.detail ? JSON.stringify(f.detail) : ''}`,
+  );
 process.stdout.write(`${JSON.stringify(figures)}\n`);
 process.exit(0);

@@ -43,7 +43,11 @@ const config = loadConfig({
 const c = await startController(config, createLogger(config.logLevel));
 let cookie = '';
 const call = async (method: string, p: string, body?: unknown): Promise<Record<string, unknown>> => {
-  const res = await fetch(`${c.url}/api/v1${p}`, { method, headers: { 'content-type': 'application/json', cookie }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${c.url}/api/v1${p}`, {
+    method,
+    headers: { 'content-type': 'application/json', cookie },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const set = res.headers.get('set-cookie');
   if (set) cookie = set.split(';')[0]!;
   const out = (await res.json()) as Record<string, unknown>;
@@ -56,12 +60,29 @@ try {
   await call('POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
   const site = await call('POST', '/sites', { name: 'Hotspot bench' });
   const router = await call('POST', '/routers', { name: 'hs-bench', siteId: site.id });
-  const plan = await call('POST', '/plans', { name: 'Day pass', connectionType: 'hotspot', price: '50', downloadSpeed: '5M', uploadSpeed: '2M', validity: { count: 1, unit: 'days' }, sharedUsers: 1, routerIds: [router.id] });
+  const plan = await call('POST', '/plans', {
+    name: 'Day pass',
+    connectionType: 'hotspot',
+    price: '50',
+    downloadSpeed: '5M',
+    uploadSpeed: '2M',
+    validity: { count: 1, unit: 'days' },
+    sharedUsers: 1,
+    routerIds: [router.id],
+  });
   const { apiPort, hotspotPort } = await sim.start();
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-bench-hotspot-agent-'));
   const token = await call('POST', `/sites/${site.id}/enrollment-tokens`);
   await enrollAgent({ controllerUrl: c.url, token: token.token as string, stateDir });
-  agent = await startAgent({ stateDir, config: { routers: [{ name: 'hs-bench', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'bench', password: 'bench' }], logLevel: 'silent', healthIntervalSeconds: 300 }, timing: { hotspotIntervalMs: 0 } });
+  agent = await startAgent({
+    stateDir,
+    config: {
+      routers: [{ name: 'hs-bench', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'bench', password: 'bench' }],
+      logLevel: 'silent',
+      healthIntervalSeconds: 300,
+    },
+    timing: { hotspotIntervalMs: 0 },
+  });
   await agent.whenConnected();
 
   let landed = 0;
@@ -89,8 +110,20 @@ try {
   const weight = html.length + headerBytes;
   writeFileSync(path.join(config.dataDir, 'portal.html'), html);
   const figures = [
-    { figure: '10 000-voucher batch generated and on the router', value: `${(elapsed / 1000).toFixed(2)} s`, target: '≤ 15 s', pass: elapsed <= 15_000 && landed === VOUCHERS, detail: { vouchers: landed, storedAndQueuedMs: Math.round(stored), measuredTo: 'the last hotspot user added on the emulator' } },
-    { figure: 'captive portal page weight, everything transferred', value: `${(weight / 1024).toFixed(1)} KB`, target: '≤ 30 KB', pass: weight <= 30 * 1024 && res.status === 200, detail: { htmlBytes: html.length, headerBytes, requests: 1, compression: 'none' } },
+    {
+      figure: '10 000-voucher batch generated and on the router',
+      value: `${(elapsed / 1000).toFixed(2)} s`,
+      target: '≤ 15 s',
+      pass: elapsed <= 15_000 && landed === VOUCHERS,
+      detail: { vouchers: landed, storedAndQueuedMs: Math.round(stored), measuredTo: 'the last hotspot user added on the emulator' },
+    },
+    {
+      figure: 'captive portal page weight, everything transferred',
+      value: `${(weight / 1024).toFixed(1)} KB`,
+      target: '≤ 30 KB',
+      pass: weight <= 30 * 1024 && res.status === 200,
+      detail: { htmlBytes: html.length, headerBytes, requests: 1, compression: 'none' },
+    },
   ];
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {

@@ -45,7 +45,11 @@ const config = loadConfig({
 const c = await startController(config, createLogger(config.logLevel));
 let site: ChildProcess | undefined;
 try {
-  const login = await fetch(`${c.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) });
+  const login = await fetch(`${c.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }),
+  });
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
   const call = async (method: string, p: string, body?: string, type = 'application/json') => {
     const res = await fetch(`${c.url}/api/v1${p}`, { method, headers: { 'content-type': type, cookie }, body });
@@ -57,12 +61,24 @@ try {
   const s = await post('/sites', { name: 'Import bench' });
   const router = await post('/routers', { name: 'import-router', siteId: s.id });
   const pool = await post('/pools', { name: 'import pool', routerId: router.id, networks: ['10.128.0.0/16'], gateway: '10.128.0.1' });
-  await post('/plans', { name: 'Migrated 10M', connectionType: 'pppoe', price: '1500', downloadSpeed: '10M', uploadSpeed: '5M', validity: { count: 30, unit: 'days' }, poolIds: [pool.id] });
+  await post('/plans', {
+    name: 'Migrated 10M',
+    connectionType: 'pppoe',
+    price: '1500',
+    downloadSpeed: '10M',
+    uploadSpeed: '5M',
+    validity: { count: 30, unit: 'days' },
+    poolIds: [pool.id],
+  });
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-bench-agent-'));
   const { token } = (await post(`/sites/${s.id}/enrollment-tokens`, {})) as { token: string };
   await enrollAgent({ controllerUrl: c.url, token, stateDir });
   const spec = { latencyMs: 0, agents: [{ stateDir, routerName: 'import-router' }], agentsPerRouter: 1 };
-  const child = fork(path.join(here, 'bench-site.ts'), [], { execArgv: ['--conditions=mtandao-source', '--import', 'tsx'], env: { ...process.env, BENCH_SITE: JSON.stringify(spec) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'bench-site.ts'), [], {
+    execArgv: ['--conditions=mtandao-source', '--import', 'tsx'],
+    env: { ...process.env, BENCH_SITE: JSON.stringify(spec) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   site = child;
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench site exited ${code}`)));
@@ -97,7 +113,10 @@ try {
   }
   const tStored = performance.timeOrigin + performance.now();
   if (status.status !== 'done' || status.created !== ROWS) throw new Error(`the import ended ${status.status} with ${status.created} created`);
-  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${landed.size} of ${ROWS} secrets on the router after 120 s`)), 120_000))]);
+  await Promise.race([
+    done,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${landed.size} of ${ROWS} secrets on the router after 120 s`)), 120_000)),
+  ]);
   const tLast = Math.max(...landed.values());
   const stored = (tStored - t0) / 1000;
   const provisioned = (tLast - t0) / 1000;
@@ -106,7 +125,13 @@ try {
     value: `${stored.toFixed(2)} s / ${provisioned.toFixed(2)} s`,
     target: '≤ 10 s / ≤ 30 s',
     pass: stored <= 10 && provisioned <= 30,
-    detail: { rows: ROWS, dryRunSeconds: +((tDry - t0) / 1000).toFixed(2), measuredFrom: 'the upload of the file (dry run included)', storedAt: 'GET /imports/:id says done', provisionedAt: 'the last secret appearing in the emulator process' },
+    detail: {
+      rows: ROWS,
+      dryRunSeconds: +((tDry - t0) / 1000).toFixed(2),
+      measuredFrom: 'the upload of the file (dry run included)',
+      storedAt: 'GET /imports/:id says done',
+      provisionedAt: 'the last secret appearing in the emulator process',
+    },
   };
   process.stdout.write(`${JSON.stringify([figure])}\n`);
 } finally {

@@ -41,13 +41,28 @@ const config = loadConfig({
 const c = await startController(config, createLogger(config.logLevel));
 const db = c.services.db;
 try {
-  const login = await fetch(`${c.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) });
+  const login = await fetch(`${c.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }),
+  });
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-  const post = async (p: string, body: unknown) => (await (await fetch(`${c.url}/api/v1${p}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(body) })).json()) as Record<string, string>;
+  const post = async (p: string, body: unknown) =>
+    (await (
+      await fetch(`${c.url}/api/v1${p}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(body) })
+    ).json()) as Record<string, string>;
   const site = await post('/sites', { name: 'Overview bench' });
   const router = await post('/routers', { name: 'overview-router', siteId: site.id });
   const pool = await post('/pools', { name: 'overview pool', routerId: router.id, networks: ['10.96.0.0/16'], gateway: '10.96.0.1' });
-  const plan = await post('/plans', { name: 'Overview plan', connectionType: 'pppoe', price: '1500', downloadSpeed: '10M', uploadSpeed: '5M', validity: { count: 30, unit: 'days' }, poolIds: [pool.id] });
+  const plan = await post('/plans', {
+    name: 'Overview plan',
+    connectionType: 'pppoe',
+    price: '1500',
+    downloadSpeed: '10M',
+    uploadSpeed: '5M',
+    validity: { count: 30, unit: 'days' },
+    poolIds: [pool.id],
+  });
 
   log(`overview: ${CUSTOMERS} customers, ${PAYMENTS} payments over a year, 100 000 jobs`);
   const t0 = performance.now();
@@ -108,7 +123,13 @@ try {
     value: `${median.toFixed(2)} ms`,
     target: '≤ 200 ms',
     pass: median <= 200,
-    detail: { customers: CUSTOMERS, payments, p95: `${quantile(times, 0.95).toFixed(2)} ms`, requests: times.length, measured: 'GET /api/v1/reports/overview over HTTP, median' },
+    detail: {
+      customers: CUSTOMERS,
+      payments,
+      p95: `${quantile(times, 0.95).toFixed(2)} ms`,
+      requests: times.length,
+      measured: 'GET /api/v1/reports/overview over HTTP, median',
+    },
   };
   process.stdout.write(`${JSON.stringify([figure])}\n`);
 } finally {

@@ -10,7 +10,14 @@ import { managedProps, reconcileRouter } from '@mtandao/agent/reconcile';
 
 export const BENCH_N = 10_000;
 const RTT_MS = 20;
-export const benchPlan: PlanSpec = { planId: '1', name: 'Home 10M', connectionType: 'pppoe', uploadSpeed: '5M', downloadSpeed: '10M', localAddress: '10.64.0.1' };
+export const benchPlan: PlanSpec = {
+  planId: '1',
+  name: 'Home 10M',
+  connectionType: 'pppoe',
+  uploadSpeed: '5M',
+  downloadSpeed: '10M',
+  localAddress: '10.64.0.1',
+};
 export const benchCustomers: CustomerSpec[] = Array.from({ length: BENCH_N }, (_, i) => ({
   customerId: String(i + 1),
   connectionType: 'pppoe',
@@ -28,7 +35,11 @@ interface DriftedRouter {
 }
 
 async function driftedRouter(): Promise<DriftedRouter> {
-  const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-router.ts')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_RTT_MS: String(RTT_MS) } });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=mtandao-source', '--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-router.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_RTT_MS: String(RTT_MS) } },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d) => {
@@ -38,7 +49,11 @@ async function driftedRouter(): Promise<DriftedRouter> {
     child.once('exit', (code) => reject(new Error(`bench router exited ${code}`)));
   });
   const { apiPort, drift } = JSON.parse(line) as { apiPort: number; drift: DriftedRouter['drift'] };
-  return { child, drift, config: { name: 'bench', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'bench', password: 'bench', timeoutMs: 60_000 } };
+  return {
+    child,
+    drift,
+    config: { name: 'bench', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'bench', password: 'bench', timeoutMs: 60_000 },
+  };
 }
 
 async function stopRouter(r: DriftedRouter): Promise<void> {
@@ -47,7 +62,14 @@ async function stopRouter(r: DriftedRouter): Promise<void> {
   await new Promise((resolve) => r.child.once('exit', resolve));
 }
 
-const secretProps = (c: CustomerSpec) => ({ name: c.username, password: c.password, service: 'pppoe', profile: benchPlan.name, 'remote-address': c.ipAddress!, comment: `mtandao:${c.customerId}` });
+const secretProps = (c: CustomerSpec) => ({
+  name: c.username,
+  password: c.password,
+  service: 'pppoe',
+  profile: benchPlan.name,
+  'remote-address': c.ipAddress!,
+  comment: `mtandao:${c.customerId}`,
+});
 
 /** One reconcile by the agent's code, through its API driver as configured by default. */
 async function runOurs(): Promise<{ ms: number; summary: unknown; correct: boolean }> {
@@ -73,7 +95,10 @@ async function runFloor(): Promise<number> {
   const client = new RouterOsApiClient(r.config, { maxInFlight: 1_000_000 });
   await client.print('/system/identity');
   const t = performance.now();
-  const [secrets] = await Promise.all([client.print('/ppp/secret', { proplist: managedProps('/ppp/secret') }), client.print('/ppp/profile', { proplist: managedProps('/ppp/profile') })]);
+  const [secrets] = await Promise.all([
+    client.print('/ppp/secret', { proplist: managedProps('/ppp/secret') }),
+    client.print('/ppp/profile', { proplist: managedProps('/ppp/profile') }),
+  ]);
   const byName = new Map(secrets.map((s) => [s.name, s['.id']!]));
   await Promise.all([
     ...r.drift.deleted.map((i) => client.add('/ppp/secret', secretProps(benchCustomers[i]!))),

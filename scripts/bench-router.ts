@@ -12,7 +12,14 @@ benchCustomers.forEach((c, i) => {
   if (i % 25 === 0) return void drift.deleted.push(i);
   const changed = i % 25 === 1;
   if (changed) drift.changed.push(i);
-  store.add('/ppp/secret', { name: c.username, password: changed ? 'drifted' : c.password, service: 'pppoe', profile: benchPlan.name, 'remote-address': c.ipAddress!, comment: `mtandao:${c.customerId}` });
+  store.add('/ppp/secret', {
+    name: c.username,
+    password: changed ? 'drifted' : c.password,
+    service: 'pppoe',
+    profile: benchPlan.name,
+    'remote-address': c.ipAddress!,
+    comment: `mtandao:${c.customerId}`,
+  });
 });
 for (let i = 0; i < BENCH_N / 50; i++) {
   const name = `gone${i}`;

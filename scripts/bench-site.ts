@@ -20,7 +20,16 @@ for (let i = 0; i < spec.agents.length; i += spec.agentsPerRouter) {
   const { apiPort } = await sim.start();
   sim.store.on('change', (c: { path: string; row: Record<string, string>; dead: boolean }) => {
     if (c.dead) return;
-    if (c.path === '/ppp/secret' || c.path === '/ppp/profile' || c.path === '/ip/hotspot/user/profile') process.send?.({ t: 'change', path: c.path, name: c.row.name, comment: c.row.comment, rate: c.row['rate-limit'], disabled: c.row.disabled, at: performance.timeOrigin + performance.now() });
+    if (c.path === '/ppp/secret' || c.path === '/ppp/profile' || c.path === '/ip/hotspot/user/profile')
+      process.send?.({
+        t: 'change',
+        path: c.path,
+        name: c.row.name,
+        comment: c.row.comment,
+        rate: c.row['rate-limit'],
+        disabled: c.row.disabled,
+        at: performance.timeOrigin + performance.now(),
+      });
   });
   sims.push(sim);
   const group = spec.agents.slice(i, i + spec.agentsPerRouter);
@@ -28,7 +37,11 @@ for (let i = 0; i < spec.agents.length; i += spec.agentsPerRouter) {
     group.map((a) =>
       startAgent({
         stateDir: a.stateDir,
-        config: { routers: [{ name: a.routerName, host: '127.0.0.1', port: apiPort, transport: 'api', username: 'bench', password: 'bench' }], logLevel: 'silent', healthIntervalSeconds: 300 },
+        config: {
+          routers: [{ name: a.routerName, host: '127.0.0.1', port: apiPort, transport: 'api', username: 'bench', password: 'bench' }],
+          logLevel: 'silent',
+          healthIntervalSeconds: 300,
+        },
       }),
     ),
   );
@@ -43,10 +56,15 @@ async function floor(n: number): Promise<number> {
   await client.print('/system/identity');
   const tag = `floor${Date.now()}-`;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: n }, (_, i) => client.add('/ppp/secret', { name: `${tag}${i}`, password: 'x', service: 'pppoe', comment: 'bench floor' })));
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => client.add('/ppp/secret', { name: `${tag}${i}`, password: 'x', service: 'pppoe', comment: 'bench floor' })),
+  );
   const elapsed = performance.now() - t0;
   await client.close();
-  const ids = sim.store.list('/ppp/secret').filter((r) => r.comment === 'bench floor').map((r) => r['.id']!);
+  const ids = sim.store
+    .list('/ppp/secret')
+    .filter((r) => r.comment === 'bench floor')
+    .map((r) => r['.id']!);
   sim.store.remove('/ppp/secret', ids);
   return elapsed;
 }

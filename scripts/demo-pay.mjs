@@ -9,7 +9,11 @@ if (!account || !amount) {
 const port = Number(process.env.MTANDAO_DEMO_DARAJA_PORT ?? 8089);
 const base = process.env.MTANDAO_DARAJA_URL ?? `http://127.0.0.1:${port}`;
 try {
-  const res = await fetch(`${base}/fake/c2b`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account, amount, ...(phone ? { phone } : {}) }) });
+  const res = await fetch(`${base}/fake/c2b`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ account, amount, ...(phone ? { phone } : {}) }),
+  });
   const out = await res.json();
   process.stdout.write(`${out.message}\n`);
   if (out.validation) process.stdout.write(`  validation   → ${JSON.stringify(out.validation.body ?? out.validation)}\n`);

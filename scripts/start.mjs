@@ -37,7 +37,10 @@ function run(name, args, options = {}) {
   const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.name = name;
   children.push(child);
-  for (const [stream, isErr] of [[child.stdout, false], [child.stderr, true]]) {
+  for (const [stream, isErr] of [
+    [child.stdout, false],
+    [child.stderr, true],
+  ]) {
     forwardLines(stream, {
       log: (line) => file.write(`${line}\n`),
       print: (text) => process.stdout.write(`[${name}] ${text}\n`),
@@ -104,18 +107,35 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 async function main() {
-  for (const [port, what] of [[controllerPort, 'controller (MTANDAO_CONTROLLER_PORT)'], [dashboardPort, 'dashboard (MTANDAO_DASHBOARD_PORT)'], ...(demo ? [[apiPort, 'demo router API (MTANDAO_DEMO_API_PORT)'], [sshPort, 'demo router SSH (MTANDAO_DEMO_SSH_PORT)']] : []), ...(darajaFake ? [[darajaPort, 'M-Pesa Daraja fake (MTANDAO_DEMO_DARAJA_PORT)']] : [])]) {
+  for (const [port, what] of [
+    [controllerPort, 'controller (MTANDAO_CONTROLLER_PORT)'],
+    [dashboardPort, 'dashboard (MTANDAO_DASHBOARD_PORT)'],
+    ...(demo
+      ? [
+          [apiPort, 'demo router API (MTANDAO_DEMO_API_PORT)'],
+          [sshPort, 'demo router SSH (MTANDAO_DEMO_SSH_PORT)'],
+        ]
+      : []),
+    ...(darajaFake ? [[darajaPort, 'M-Pesa Daraja fake (MTANDAO_DEMO_DARAJA_PORT)']] : []),
+  ]) {
     if (await portOpen(port)) throw new Error(`port ${port} for the ${what} is already in use`);
   }
 
   // protocol, agent and controller run compiled (dist/): tsc -b rebuilds only what changed (~1 s when nothing did)
   process.stdout.write(`[start] building (output in ${path.join(logDir, 'build.log')})…\n`);
-  build('the JavaScript build', [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', ...['protocol', 'agent', 'controller'].map((w) => `${w}/tsconfig.build.json`)]);
+  build('the JavaScript build', [
+    path.join(root, 'node_modules/typescript/bin/tsc'),
+    '-b',
+    ...['protocol', 'agent', 'controller'].map((w) => `${w}/tsconfig.build.json`),
+  ]);
 
   const dashboardDir = path.join(root, 'dashboard');
   const hasDashboard = existsSync(path.join(dashboardDir, 'package.json'));
   const built = newest(path.join(dashboardDir, 'build', 'index.js'));
-  const sources = Math.max(...['src', 'entry', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json'].map((p) => newest(path.join(dashboardDir, p))), newest(path.join(root, 'protocol', 'src')));
+  const sources = Math.max(
+    ...['src', 'entry', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json'].map((p) => newest(path.join(dashboardDir, p))),
+    newest(path.join(root, 'protocol', 'src')),
+  );
   if (hasDashboard && built < sources) {
     process.stdout.write(`[start] building the dashboard (${built ? 'its sources changed' : 'first start'}, about a minute)…\n`);
     build('the dashboard build', [path.join(root, 'node_modules/vite/bin/vite.js'), 'build'], dashboardDir);
@@ -123,7 +143,17 @@ async function main() {
 
   if (darajaFake) {
     // the same credentials as the demo's M-Pesa settings (controller/src/demo.ts)
-    run('daraja', ['controller/bin/daraja-fake.mjs', '--port', String(darajaPort), '--consumer-key', 'demo-consumer-key', '--consumer-secret', 'demo-consumer-secret', '--passkey', 'demo-passkey']);
+    run('daraja', [
+      'controller/bin/daraja-fake.mjs',
+      '--port',
+      String(darajaPort),
+      '--consumer-key',
+      'demo-consumer-key',
+      '--consumer-secret',
+      'demo-consumer-secret',
+      '--passkey',
+      'demo-passkey',
+    ]);
     await waitFor(() => portOpen(darajaPort), 'the Daraja fake');
   }
   run('controller', ['controller/bin/mtandao-controller.mjs']);
@@ -132,19 +162,45 @@ async function main() {
   if (demo) {
     const demoDir = path.join(dataDir, 'demo');
     mkdirSync(demoDir, { recursive: true, mode: 0o700 });
-    run('router', ['routeros-sim/bin/mtandao-routeros-sim.mjs', '--api-port', String(apiPort), '--ssh-port', String(sshPort), '--username', 'admin', '--password', routerPassword, '--identity', 'demo-router', '--host-key', path.join(demoDir, 'ssh_host_key')]);
+    run('router', [
+      'routeros-sim/bin/mtandao-routeros-sim.mjs',
+      '--api-port',
+      String(apiPort),
+      '--ssh-port',
+      String(sshPort),
+      '--username',
+      'admin',
+      '--password',
+      routerPassword,
+      '--identity',
+      'demo-router',
+      '--host-key',
+      path.join(demoDir, 'ssh_host_key'),
+    ]);
     await waitFor(() => portOpen(apiPort), 'the demo router');
     const stateDir = path.join(dataDir, 'agent');
     const configFile = path.join(demoDir, 'agent.json');
     writeFileSync(
       configFile,
-      JSON.stringify({ routers: [{ name: 'demo-router', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'admin', password: routerPassword }], logLevel: 'info', healthIntervalSeconds: 15 }, null, 2),
+      JSON.stringify(
+        {
+          routers: [{ name: 'demo-router', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'admin', password: routerPassword }],
+          logLevel: 'info',
+          healthIntervalSeconds: 15,
+        },
+        null,
+        2,
+      ),
       { mode: 0o600 },
     );
     const tokenFile = path.join(demoDir, 'enrollment-token');
     if (!existsSync(path.join(stateDir, 'identity.json')) || (existsSync(tokenFile) && readFileSync(tokenFile, 'utf8').trim())) {
       if (existsSync(tokenFile)) {
-        const r = spawnSync(process.execPath, ['agent/bin/mtandao-agent.mjs', 'enroll', '--controller', controllerUrl, '--token-file', tokenFile, '--state-dir', stateDir, '--force'], { cwd: root, env, encoding: 'utf8' });
+        const r = spawnSync(
+          process.execPath,
+          ['agent/bin/mtandao-agent.mjs', 'enroll', '--controller', controllerUrl, '--token-file', tokenFile, '--state-dir', stateDir, '--force'],
+          { cwd: root, env, encoding: 'utf8' },
+        );
         if (r.status !== 0) throw new Error(`demo agent enrolment failed: ${r.stderr || r.stdout}`);
         writeFileSync(tokenFile, '', { mode: 0o600 }); // spent
       }
@@ -153,11 +209,14 @@ async function main() {
   }
 
   if (hasDashboard) {
-    run('dashboard', ['dashboard/build/index.js'], { env: { PORT: String(dashboardPort), HOST: env.MTANDAO_DASHBOARD_HOST ?? '0.0.0.0', MTANDAO_CONTROLLER_URL: controllerUrl } });
+    run('dashboard', ['dashboard/build/index.js'], {
+      env: { PORT: String(dashboardPort), HOST: env.MTANDAO_DASHBOARD_HOST ?? '0.0.0.0', MTANDAO_CONTROLLER_URL: controllerUrl },
+    });
     await waitFor(() => portOpen(dashboardPort), 'the dashboard');
   }
 
-  const password = bootstrapPassword ?? (env.MTANDAO_ADMIN_PASSWORD ? '(the value of MTANDAO_ADMIN_PASSWORD)' : '(printed at the first start; delete ./data to start over)');
+  const password =
+    bootstrapPassword ?? (env.MTANDAO_ADMIN_PASSWORD ? '(the value of MTANDAO_ADMIN_PASSWORD)' : '(printed at the first start; delete ./data to start over)');
   process.stdout.write(
     [
       '',

@@ -12,7 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tasks = [
   // svelte-check last, in the same task: its svelte-kit sync must not race the dashboard suite's build
   { name: 'typecheck', cmd: ['npm', 'run', 'typecheck', '-w', 'protocol', '-w', 'agent', '-w', 'routeros-sim', '-w', 'controller', '-w', 'dashboard'] },
-  { name: 'lint', cmd: ['npx', 'eslint', '.'] },
+  { name: 'lint', cmd: ['npm', 'run', 'lint'] },
   { name: 'protocol', cmd: ['npm', 'test', '-w', 'protocol'], mocha: true },
   // the controller's suite in three processes (each with its own databases): most of its time is
   // waiting on controllers, agents and routers, not CPU
@@ -23,7 +23,9 @@ const tasks = [
   { name: 'routeros-sim', cmd: ['npm', 'test', '-w', 'routeros-sim'], mocha: true },
   { name: 'dashboard', cmd: ['npm', 'test', '-w', 'dashboard'], mocha: true },
 ];
-const only = process.env.TEST_TASKS?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = process.env.TEST_TASKS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const selected = only ? tasks.filter((t) => only.includes(t.name)) : tasks;
 const width = Math.max(...selected.map((t) => t.name.length));
 // the API fuzzer's cases per route in this run (its own default, 10 000, is for `npm run fuzz -w controller`)

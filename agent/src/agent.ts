@@ -87,7 +87,14 @@ async function probeRouter(router: RouterConfig, probe: HealthProbe, timeoutMs: 
   const checkedAt = (): string => new Date().toISOString();
   try {
     const { version, identity, uptimeSeconds } = await withTimeout(probe(router), timeoutMs, `health of ${router.name}`);
-    return { name: router.name, reachable: true, version: version.slice(0, 64), identity: identity.slice(0, 128), ...(uptimeSeconds === undefined ? {} : { uptimeSeconds }), checkedAt: checkedAt() };
+    return {
+      name: router.name,
+      reachable: true,
+      version: version.slice(0, 64),
+      identity: identity.slice(0, 128),
+      ...(uptimeSeconds === undefined ? {} : { uptimeSeconds }),
+      checkedAt: checkedAt(),
+    };
   } catch (err) {
     const error = err instanceof Error ? ((err as { routerMessage?: string }).routerMessage ?? err.message) : String(err);
     return { name: router.name, reachable: false, error: error.slice(0, 1000), checkedAt: checkedAt() };
@@ -110,8 +117,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   const healthTimeoutMs = timing.healthTimeoutMs ?? 10_000;
 
   const hostKeys = await HostKeyStore.open(stateDir);
-  const runtime: RouterRuntime | undefined =
-    options.executor && options.probe ? undefined : routerRuntime(logger, pinningOpener(hostKeys));
+  const runtime: RouterRuntime | undefined = options.executor && options.probe ? undefined : routerRuntime(logger, pinningOpener(hostKeys));
   const probe = options.probe ?? runtime!.probe;
   // A router last reported unreachable is reported again the moment a command on it succeeds,
   // not at the next health tick (a healthy router costs nothing here: one map lookup).
@@ -201,9 +207,12 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   let stopping = false;
   const scheduleHealth = (): void => {
     if (stopping) return;
-    healthTimer = setTimeout(() => {
-      void reportHealth().finally(scheduleHealth);
-    }, jittered(healthIntervalMs, 0.1));
+    healthTimer = setTimeout(
+      () => {
+        void reportHealth().finally(scheduleHealth);
+      },
+      jittered(healthIntervalMs, 0.1),
+    );
   };
   scheduleHealth();
   // a test's own executor is not asked to read hotspots unless the test says so

@@ -72,7 +72,10 @@ async function enroll(args: string[], ctx: CliContext): Promise<number> {
     strict: true,
   });
   // --controller may be repeated, or hold several URLs separated by commas (instances of one controller)
-  const controllers = (values.controller ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const controllers = (values.controller ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (controllers.length === 0) throw new UsageError('enroll needs --controller URL');
   if ((values.token === undefined) === (values['token-file'] === undefined)) throw new UsageError('enroll needs exactly one of --token and --token-file');
   const token = values.token ?? (await readFile(values['token-file']!, 'utf8')).trim();
@@ -123,12 +126,17 @@ async function doctor(args: string[], ctx: CliContext): Promise<number> {
  */
 async function enrollFromEnv(stateDir: string, ctx: CliContext): Promise<void> {
   const env = ctx.env ?? {};
-  const controllers = (env.MTANDAO_CONTROLLER_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const controllers = (env.MTANDAO_CONTROLLER_URL ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (controllers.length === 0 || (!env.MTANDAO_ENROLL_TOKEN && !env.MTANDAO_ENROLL_TOKEN_FILE)) return;
   if (await readIdentity(stateDir)) return;
   const token = env.MTANDAO_ENROLL_TOKEN ?? (await readFile(env.MTANDAO_ENROLL_TOKEN_FILE!, 'utf8')).trim();
   const identity = await enrollAgent({ controllerUrl: controllers, token, stateDir, fetch: ctx.fetch });
-  ctx.stdout?.write(`enrolled as agent ${identity.agentId} of site ${identity.siteName} (${identity.siteId}) from MTANDAO_CONTROLLER_URL and the enrolment token\n`);
+  ctx.stdout?.write(
+    `enrolled as agent ${identity.agentId} of site ${identity.siteName} (${identity.siteId}) from MTANDAO_CONTROLLER_URL and the enrolment token\n`,
+  );
 }
 
 /** Runs `mtandao-agent` with `argv` (without node and script); resolves to the exit code. */

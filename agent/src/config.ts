@@ -159,7 +159,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): unknown {
     ...(port === undefined ? {} : { port }),
     ...(env.MTANDAO_ROUTER_PASSWORD_FILE ? { passwordFile: env.MTANDAO_ROUTER_PASSWORD_FILE } : { password: env.MTANDAO_ROUTER_PASSWORD }),
   };
-  const controllers = (env.MTANDAO_CONTROLLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const controllers = (env.MTANDAO_CONTROLLERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { routers: [router], controllers, ...(env.MTANDAO_LOG_LEVEL ? { logLevel: env.MTANDAO_LOG_LEVEL } : {}) };
 }
 
@@ -170,8 +173,10 @@ export async function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = {})
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && env.MTANDAO_ROUTER_HOST) return parseAgentConfig(configFromEnv(env), { baseDir: process.cwd(), source: 'agent config from MTANDAO_ROUTER_* (no config file)' });
-    const hint = code === 'ENOENT' ? 'it does not exist (pass --config FILE or set MTANDAO_AGENT_CONFIG)' : `cannot read it (${code ?? (err as Error).message})`;
+    if (code === 'ENOENT' && env.MTANDAO_ROUTER_HOST)
+      return parseAgentConfig(configFromEnv(env), { baseDir: process.cwd(), source: 'agent config from MTANDAO_ROUTER_* (no config file)' });
+    const hint =
+      code === 'ENOENT' ? 'it does not exist (pass --config FILE or set MTANDAO_AGENT_CONFIG)' : `cannot read it (${code ?? (err as Error).message})`;
     throw new ConfigError(`agent config ${path}`, [hint]);
   }
   let raw: unknown;

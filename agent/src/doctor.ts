@@ -43,9 +43,10 @@ const MIN_VERSION: [number, number] = [6, 43];
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 };
 
 /** "3 min 20 s", "450 ms". */
@@ -67,7 +68,8 @@ const aheadOrBehind = (skewMs: number): string => `${formatSpan(skewMs)} ${skewM
 export function describeNetworkError(err: unknown, target: string): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause ?? (err as { code?: string; message?: string });
   const code = cause?.code ?? '';
-  if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') return `no answer from ${target} in time (a firewall dropping the packets, or the wrong address)`;
+  if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError')
+    return `no answer from ${target} in time (a firewall dropping the packets, or the wrong address)`;
   if (code === 'ECONNREFUSED') return `nothing listens at ${target} (connection refused: wrong port, or the service is down)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the name in ${target} does not resolve (DNS: ${code})`;
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `no route to ${target} (${code})`;
@@ -106,8 +108,14 @@ async function checkControllerHttp(base: string, options: DoctorOptions): Promis
   const findings: DoctorFinding[] = [];
   const tls = url.protocol === 'https:' ? ', TLS certificate trusted' : '';
   if (response.ok) findings.push({ status: 'ok', subject, message: `answers (HTTP ${response.status} from /readyz in ${receivedAt - sentAt} ms${tls})` });
-  else if (response.status === 503) findings.push({ status: 'fail', subject, message: `answers but is not ready (HTTP 503 from /readyz): its database is down or it is still starting` });
-  else findings.push({ status: 'fail', subject, message: `answers HTTP ${response.status} at /readyz: is this the Mtandao controller's URL (not the dashboard's)?` });
+  else if (response.status === 503)
+    findings.push({ status: 'fail', subject, message: `answers but is not ready (HTTP 503 from /readyz): its database is down or it is still starting` });
+  else
+    findings.push({
+      status: 'fail',
+      subject,
+      message: `answers HTTP ${response.status} at /readyz: is this the Mtandao controller's URL (not the dashboard's)?`,
+    });
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
     findings.push({ status: 'warn', subject, message: 'the link is not encrypted (http://): use https:// beyond this machine' });
   }
@@ -116,7 +124,12 @@ async function checkControllerHttp(base: string, options: DoctorOptions): Promis
     // the Date header has whole seconds: compare with the middle of the request, allow that second
     const skew = date + 500 - (sentAt + receivedAt) / 2;
     const words = `the controller's clock is ${aheadOrBehind(skew)} this machine`;
-    if (Math.abs(skew) > CONTROLLER_SKEW_FAIL_MS) findings.push({ status: 'fail', subject, message: `${words}: it refuses agents more than 60 s off; set NTP on this machine (timedatectl set-ntp true) or on the controller` });
+    if (Math.abs(skew) > CONTROLLER_SKEW_FAIL_MS)
+      findings.push({
+        status: 'fail',
+        subject,
+        message: `${words}: it refuses agents more than 60 s off; set NTP on this machine (timedatectl set-ntp true) or on the controller`,
+      });
     else if (Math.abs(skew) > SKEW_WARN_MS) findings.push({ status: 'warn', subject, message: `${words} (refused past 60 s): check NTP` });
     else findings.push({ status: 'ok', subject, message: `clock within ${formatSpan(Math.max(1000, Math.abs(skew)))} of this machine` });
   }
@@ -128,7 +141,11 @@ async function checkIdentityAccepted(base: string, identity: LoadedIdentity, tim
   const wsUrl = websocketUrlOf(base, identity.identity.websocketUrl);
   const subject = `controller ${base}`;
   return new Promise<DoctorFinding>((resolve) => {
-    const ws = new WebSocket(wsUrl, { headers: authHeaders(identity.identity.agentId, identity.privateKey), handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    const ws = new WebSocket(wsUrl, {
+      headers: authHeaders(identity.identity.agentId, identity.privateKey),
+      handshakeTimeout: timeoutMs,
+      perMessageDeflate: false,
+    });
     const done = (finding: DoctorFinding): void => {
       ws.removeAllListeners();
       ws.on('error', () => undefined);
@@ -155,7 +172,11 @@ async function checkIdentityAccepted(base: string, identity: LoadedIdentity, tim
               ? 'the clocks differ too much (see above)'
               : 'this agent was removed or the site enrolled another one; enrol again with a new token from the site page (mtandao-agent enroll … --force)'
             : 'is this the Mtandao controller?';
-        done({ status: 'fail', subject, message: `refuses this agent (${identity.identity.agentId}) at ${wsUrl}: HTTP ${res.statusCode} "${reason.trim()}": ${hint}` });
+        done({
+          status: 'fail',
+          subject,
+          message: `refuses this agent (${identity.identity.agentId}) at ${wsUrl}: HTTP ${res.statusCode} "${reason.trim()}": ${hint}`,
+        });
       });
     });
     ws.once('error', (err) => done({ status: 'fail', subject, message: `WebSocket ${wsUrl}: ${describeNetworkError(err, new URL(wsUrl).host)}` }));
@@ -185,8 +206,10 @@ function describeRouterError(err: unknown, router: RouterConfig): string {
   const where = `${router.host}:${router.port} over ${router.transport}`;
   if (err instanceof RouterError) {
     const words = err.routerMessage ? ` (the router said: "${err.routerMessage}")` : '';
-    if (err.category === 'login') return `the router refused the login of "${router.username}" at ${where}${words}: check the user, its password and that its group has the api (or ssh), read and write policies`;
-    if (err.category === 'unreachable') return `cannot reach ${where}: ${err.message}${router.transport === 'ssh' ? '' : '; is /ip/service api enabled on that port, and the router\'s input firewall open to this machine?'}`;
+    if (err.category === 'login')
+      return `the router refused the login of "${router.username}" at ${where}${words}: check the user, its password and that its group has the api (or ssh), read and write policies`;
+    if (err.category === 'unreachable')
+      return `cannot reach ${where}: ${err.message}${router.transport === 'ssh' ? '' : "; is /ip/service api enabled on that port, and the router's input firewall open to this machine?"}`;
     return `${where}: ${err.message}${words}`;
   }
   return `${where}: ${err instanceof Error ? err.message : String(err)}`;
@@ -203,22 +226,35 @@ async function checkRouter(router: RouterConfig, hostKeys: HostKeyStore | undefi
       return [{ status: 'fail', subject, message: describeRouterError(err, router) }];
     }
     const findings: DoctorFinding[] = [
-      { status: 'ok', subject, message: `${router.transport} login as "${router.username}" at ${router.host}:${router.port} works; RouterOS ${health.version}, identity "${health.identity}"` },
+      {
+        status: 'ok',
+        subject,
+        message: `${router.transport} login as "${router.username}" at ${router.host}:${router.port} works; RouterOS ${health.version}, identity "${health.identity}"`,
+      },
     ];
     if (versionBelow(health.version, MIN_VERSION)) {
-      findings.push({ status: 'fail', subject, message: `RouterOS ${health.version} is too old: Mtandao needs ${MIN_VERSION.join('.')} or later; upgrade the router` });
+      findings.push({
+        status: 'fail',
+        subject,
+        message: `RouterOS ${health.version} is too old: Mtandao needs ${MIN_VERSION.join('.')} or later; upgrade the router`,
+      });
     } else if (router.transport === 'ssh' && versionBelow(health.version, [7, 13])) {
-      findings.push({ status: 'warn', subject, message: `RouterOS ${health.version} has no :serialize (7.13+): over SSH the agent reads "print terse", slower; prefer the api transport` });
+      findings.push({
+        status: 'warn',
+        subject,
+        message: `RouterOS ${health.version} has no :serialize (7.13+): over SSH the agent reads "print terse", slower; prefer the api transport`,
+      });
     }
     const before = Date.now();
     const clock = await withTimeout(client.print('/system/clock'), timeoutMs, 'the router clock').catch(() => undefined);
     const at = clock?.[0] ? parseRouterClock(clock[0]) : undefined;
     if (at === undefined) {
-      findings.push({ status: 'warn', subject, message: 'could not read the router\'s clock (/system/clock)' });
+      findings.push({ status: 'warn', subject, message: "could not read the router's clock (/system/clock)" });
     } else {
       const skew = at + 500 - (before + Date.now()) / 2;
       const words = `the router's clock is ${aheadOrBehind(skew)} this machine`;
-      if (Math.abs(skew) > ROUTER_SKEW_FAIL_MS) findings.push({ status: 'fail', subject, message: `${words}: its logs and session times will not match; enable /system/ntp/client on the router` });
+      if (Math.abs(skew) > ROUTER_SKEW_FAIL_MS)
+        findings.push({ status: 'fail', subject, message: `${words}: its logs and session times will not match; enable /system/ntp/client on the router` });
       else findings.push({ status: 'ok', subject, message: `clock within ${formatSpan(Math.max(1000, Math.abs(skew)))} of this machine` });
     }
     return findings;
@@ -232,9 +268,20 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]
   const { config, identity } = options;
   const timeoutMs = options.timeoutMs ?? 5000;
   const findings: DoctorFinding[] = [];
-  if (identity) findings.push({ status: 'ok', subject: 'enrolment', message: `agent ${identity.identity.agentId} of site "${identity.identity.siteName}", enrolled ${identity.identity.enrolledAt}` });
-  else findings.push({ status: 'fail', subject: 'enrolment', message: `${options.stateDir} holds no agent identity: run mtandao-agent enroll --controller URL --token TOKEN (the token is on the site's page in the dashboard)` });
-  if (config.routers.length === 0) findings.push({ status: 'warn', subject: 'config', message: 'no routers configured: the agent will connect but has nothing to manage' });
+  if (identity)
+    findings.push({
+      status: 'ok',
+      subject: 'enrolment',
+      message: `agent ${identity.identity.agentId} of site "${identity.identity.siteName}", enrolled ${identity.identity.enrolledAt}`,
+    });
+  else
+    findings.push({
+      status: 'fail',
+      subject: 'enrolment',
+      message: `${options.stateDir} holds no agent identity: run mtandao-agent enroll --controller URL --token TOKEN (the token is on the site's page in the dashboard)`,
+    });
+  if (config.routers.length === 0)
+    findings.push({ status: 'warn', subject: 'config', message: 'no routers configured: the agent will connect but has nothing to manage' });
   const hostKeys = identity ? await HostKeyStore.open(options.stateDir) : undefined;
   const bases = controllerBases(config, identity);
   const [controllers, routers] = await Promise.all([
@@ -257,6 +304,8 @@ export function formatFindings(findings: readonly DoctorFinding[]): string {
   const width = Math.max(...findings.map((f) => f.subject.length));
   const failed = findings.filter((f) => f.status === 'fail').length;
   const warned = findings.filter((f) => f.status === 'warn').length;
-  const verdict = failed ? `${failed} problem${failed > 1 ? 's' : ''} found${warned ? `, ${warned} warning${warned > 1 ? 's' : ''}` : ''}.` : `all good${warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.`;
+  const verdict = failed
+    ? `${failed} problem${failed > 1 ? 's' : ''} found${warned ? `, ${warned} warning${warned > 1 ? 's' : ''}` : ''}.`
+    : `all good${warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.`;
   return `${findings.map((f) => `  ${label[f.status]}  ${f.subject.padEnd(width)}  ${f.message}`).join('\n')}\n${verdict}\n`;
 }

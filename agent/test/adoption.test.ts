@@ -15,7 +15,14 @@ for (const transport of ['api', 'ssh'] as const) {
       router = await startRouter(transport === 'api' ? { sshPort: null } : {});
       client = openRouter(router.config(transport));
       router.sim.store.add('/ppp/profile', { name: 'gold', 'rate-limit': '5M/10M' });
-      router.sim.store.add('/ppp/secret', { name: 'alice', password: 'a "quoted" $pw\\', service: 'pppoe', profile: 'gold', 'remote-address': '10.64.0.5', comment: 'Alice 0712345678' });
+      router.sim.store.add('/ppp/secret', {
+        name: 'alice',
+        password: 'a "quoted" $pw\\',
+        service: 'pppoe',
+        profile: 'gold',
+        'remote-address': '10.64.0.5',
+        comment: 'Alice 0712345678',
+      });
       router.sim.store.add('/ppp/secret', { name: 'bob', password: 'bobs', service: 'pppoe', comment: 'mtandao:77' });
       router.sim.store.add('/ip/hotspot/user', { name: 'guest', password: 'g' });
       router.sim.store.add('/queue/simple', { name: 'shop', target: '10.65.0.3/32', 'max-limit': '2M/4M' });
@@ -42,7 +49,7 @@ for (const transport of ['api', 'ssh'] as const) {
       for (let i = 0; i < 400; i++) router.sim.store.add('/ppp/secret', { name: `bulk${i}`, password: 'p', service: 'pppoe', comment: 'x'.repeat(900) });
       const total = (await adoptionScan(client, { limit: 1 })).total!;
       const seen = new Set<string>();
-      for (let offset = 0; offset < total; ) {
+      for (let offset = 0; offset < total;) {
         const page = await adoptionScan(client, { offset, limit: 300 });
         expect(JSON.stringify(page).length).to.be.below(200 * 1024);
         for (const f of page.found!) seen.add(`${f.menu} ${f.id}`);
@@ -50,7 +57,13 @@ for (const transport of ['api', 'ssh'] as const) {
       }
       expect(seen.size).to.equal(total);
       expect([...seen].filter((k) => k.startsWith('/ppp/secret')).length).to.equal(401); // alice and the 400
-      router.sim.store.remove('/ppp/secret', router.sim.store.list('/ppp/secret').filter((r) => r.name?.startsWith('bulk')).map((r) => r['.id']!));
+      router.sim.store.remove(
+        '/ppp/secret',
+        router.sim.store
+          .list('/ppp/secret')
+          .filter((r) => r.name?.startsWith('bulk'))
+          .map((r) => r['.id']!),
+      );
     });
 
     it('marks an adopted secret by its comment alone: password, profile and address stay', async () => {
@@ -60,7 +73,9 @@ for (const transport of ['api', 'ssh'] as const) {
       const after = rows(router, '/ppp/secret').find((r) => r.name === 'alice')!;
       expect(after).to.deep.equal({ ...alice, comment: 'mtandao:5' });
       // marking again is nothing to do
-      expect((await adoptMark(client, { marks: [{ menu: '/ppp/secret', id: alice['.id']!, name: 'alice', marker: 'mtandao:5' }] })).summary).to.include({ unchanged: 1 });
+      expect((await adoptMark(client, { marks: [{ menu: '/ppp/secret', id: alice['.id']!, name: 'alice', marker: 'mtandao:5' }] })).summary).to.include({
+        unchanged: 1,
+      });
     });
 
     it('refuses to mark an entry renamed since the scan or managed already, and marks the others', async () => {

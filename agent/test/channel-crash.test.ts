@@ -17,7 +17,8 @@ function startChild(args: string[]): { child: ChildProcess; output: () => string
   return { child, output: () => output };
 }
 
-const exited = (child: ChildProcess): Promise<unknown> => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
+const exited = (child: ChildProcess): Promise<unknown> =>
+  new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
 
 async function effects(path: string): Promise<{ starts: string[]; ends: string[] }> {
   const lines = (await readFile(path, 'utf8').catch(() => '')).split('\n').filter(Boolean);
@@ -50,14 +51,23 @@ describe('agent channel: killed mid-batch', function () {
   it('finishes every accepted command exactly once in effect after a SIGKILL and restart', async () => {
     const dir = dirname(stateDir);
     const config = join(dir, 'agent.json');
-    await writeFile(config, JSON.stringify({ routers: [{ name: 'core-1', host: '127.0.0.1', port: 8728, transport: 'api', username: 'admin', password: ROUTER_PASSWORD }], logLevel: 'info' }));
-    const run1 = join(dir, 'effects-1'), run2 = join(dir, 'effects-2');
+    await writeFile(
+      config,
+      JSON.stringify({
+        routers: [{ name: 'core-1', host: '127.0.0.1', port: 8728, transport: 'api', username: 'admin', password: ROUTER_PASSWORD }],
+        logLevel: 'info',
+      }),
+    );
+    const run1 = join(dir, 'effects-1'),
+      run2 = join(dir, 'effects-2');
 
     const first = startChild([stateDir, config, run1, '300']);
     children.push(first.child);
-    await controller.until(() => controller.messages.some((m) => m.msg.type === 'hello'), 15_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${first.output()}`);
-    });
+    await controller
+      .until(() => controller.messages.some((m) => m.msg.type === 'hello'), 15_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${first.output()}`);
+      });
 
     // 40 customers (32 run at once, 8 wait for a slot) and three commands in order for one more.
     const frames: CommandFrame[] = Array.from({ length: 40 }, (_, i) => controller.seal(agentId, 'customer.apply', applyCustomer(`c${i}`)));
@@ -77,16 +87,21 @@ describe('agent channel: killed mid-batch', function () {
     const second = startChild([stateDir, config, run2, '20']);
     children.push(second.child);
     const hellos = (): number => controller.messages.filter((m) => m.msg.type === 'hello').length;
-    await controller.until(() => hellos() === 2, 15_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${second.output()}`);
-    });
+    await controller
+      .until(() => hellos() === 2, 15_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${second.output()}`);
+      });
     for (const frame of frames) if (!ackedBefore.has(frame.envelope.id as string)) controller.send(frame);
     await controller.until(() => ids.every((id) => controller.acks(id).some((a) => a.status === 'applied' || a.status === 'duplicate')), 15_000);
 
     const after = await effects(run2);
     for (const id of ids) {
       const everyAck = controller.acks(id);
-      expect(everyAck.every((a) => a.status === 'applied' || a.status === 'duplicate'), `acks of ${id}`).to.equal(true);
+      expect(
+        everyAck.every((a) => a.status === 'applied' || a.status === 'duplicate'),
+        `acks of ${id}`,
+      ).to.equal(true);
       expect(count(before.ends, id) + count(after.ends, id), `${id} finished`).to.be.at.least(1);
       if (ackedBefore.has(id)) expect(count(after.starts, id), `${id} acked before the kill ran again`).to.equal(0);
       // Interrupted or never started: re-run once from the journal; the redelivery is a duplicate, not a second run.

@@ -12,12 +12,19 @@ describe('controller endpoints', () => {
     expect(websocketUrlOf('http://10.0.0.2:8080/', 'ws://10.0.0.1:8080/agent')).to.equal('ws://10.0.0.2:8080/agent');
     expect(websocketUrlOf('wss://other.example/x/agent', 'wss://a/agent')).to.equal('wss://other.example/x/agent');
     expect(() => websocketUrlOf('ftp://x', 'wss://a/agent')).to.throw(/http\(s\)/);
-    expect(controllerUrls('ws://10.0.0.1:8080/agent', ['http://10.0.0.1:8080', 'http://10.0.0.2:8080'])).to.deep.equal(['ws://10.0.0.1:8080/agent', 'ws://10.0.0.2:8080/agent']);
+    expect(controllerUrls('ws://10.0.0.1:8080/agent', ['http://10.0.0.1:8080', 'http://10.0.0.2:8080'])).to.deep.equal([
+      'ws://10.0.0.1:8080/agent',
+      'ws://10.0.0.2:8080/agent',
+    ]);
   });
 
   it('dials every address a name resolves to, keeping the name for Host and TLS', async () => {
-    const resolver = async (name: string): Promise<string[]> => ({ 'ctl.isp.example': ['192.0.2.10', '2001:db8::10'], 'one.isp.example': ['192.0.2.20'] })[name] ?? Promise.reject(new Error('ENOTFOUND'));
-    const endpoints = await resolveEndpoints(['wss://ctl.isp.example/agent', 'ws://127.0.0.1:8080/agent', 'wss://one.isp.example/agent', 'wss://gone.isp.example/agent'], resolver);
+    const resolver = async (name: string): Promise<string[]> =>
+      ({ 'ctl.isp.example': ['192.0.2.10', '2001:db8::10'], 'one.isp.example': ['192.0.2.20'] })[name] ?? Promise.reject(new Error('ENOTFOUND'));
+    const endpoints = await resolveEndpoints(
+      ['wss://ctl.isp.example/agent', 'ws://127.0.0.1:8080/agent', 'wss://one.isp.example/agent', 'wss://gone.isp.example/agent'],
+      resolver,
+    );
     expect(endpoints).to.deep.equal([
       { url: 'wss://192.0.2.10/agent', label: 'wss://ctl.isp.example/agent (192.0.2.10)', host: 'ctl.isp.example', servername: 'ctl.isp.example' },
       { url: 'wss://[2001:db8::10]/agent', label: 'wss://ctl.isp.example/agent (2001:db8::10)', host: 'ctl.isp.example', servername: 'ctl.isp.example' },

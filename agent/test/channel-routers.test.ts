@@ -20,7 +20,15 @@ describe('agent channel: default router runtime', () => {
   });
   after(() => sim.stop());
 
-  const simRouter = (password = 'sim-pw') => ({ name: 'core-1', host: '127.0.0.1', port: apiPort, transport: 'api' as const, username: 'admin', password, timeoutMs: 2000 });
+  const simRouter = (password = 'sim-pw') => ({
+    name: 'core-1',
+    host: '127.0.0.1',
+    port: apiPort,
+    transport: 'api' as const,
+    username: 'admin',
+    password,
+    timeoutMs: 2000,
+  });
 
   it('reads health through the real API driver, one client per router', async () => {
     let opened = 0;

@@ -1,17 +1,41 @@
 import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, CAPABILITY_VERSION, agentAuthChallenge, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage } from '@mtandao/protocol';
+import {
+  AGENT_AUTH_HEADERS,
+  AGENT_MAX_PAYLOAD,
+  CAPABILITY_VERSION,
+  agentAuthChallenge,
+  type AckMessage,
+  type AgentMessage,
+  type HealthMessage,
+  type HelloMessage,
+} from '@mtandao/protocol';
 import { generateSigningKeys, loadPrivateKey, loadPublicKey, signEnvelope, verifyText } from '@mtandao/protocol/signing';
 import type { AgentHandle } from '../src/agent.ts';
 import { backoffDelay, jittered } from '../src/channel/backoff.ts';
 import { RouterError } from '../src/drivers/types.ts';
 import { readIdentity } from '../src/state/identity.ts';
 import { AGENT_VERSION } from '../src/version.ts';
-import { agentConfig, applyCustomer, connectedAgent, customer, enrolledStateDir, memoryLogger, plan, recordingExecutor, removeDir, router, ROUTER_PASSWORD } from './helpers/agent-fixtures.ts';
+import {
+  agentConfig,
+  applyCustomer,
+  connectedAgent,
+  customer,
+  enrolledStateDir,
+  memoryLogger,
+  plan,
+  recordingExecutor,
+  removeDir,
+  router,
+  ROUTER_PASSWORD,
+} from './helpers/agent-fixtures.ts';
 import { FakeController } from './helpers/fake-controller.ts';
 
-const isAck = (id: string) => (m: AgentMessage): m is AckMessage => m.type === 'ack' && m.commandId === id;
+const isAck =
+  (id: string) =>
+  (m: AgentMessage): m is AckMessage =>
+    m.type === 'ack' && m.commandId === id;
 const isHello = (m: AgentMessage): m is HelloMessage => m.type === 'hello';
 
 describe('agent channel', () => {
@@ -149,11 +173,23 @@ describe('agent channel', () => {
     });
 
     const rejections: [string, (c: FakeController, agentId: string) => unknown, string][] = [
-      ['a forged signature', (c, id) => c.seal(id, 'customer.apply', applyCustomer('c1'), { key: loadPrivateKey(generateSigningKeys().privateKey) }), 'bad-signature'],
+      [
+        'a forged signature',
+        (c, id) => c.seal(id, 'customer.apply', applyCustomer('c1'), { key: loadPrivateKey(generateSigningKeys().privateKey) }),
+        'bad-signature',
+      ],
       ["another agent's envelope", (c, id) => c.seal(id, 'customer.apply', applyCustomer('c1'), { forAgent: 'agt_someone_else' }), 'wrong-agent'],
-      ['an expired envelope', (c, id) => c.seal(id, 'customer.apply', applyCustomer('c1'), { issuedAt: new Date(Date.now() - 7200_000), expiresAt: new Date(Date.now() - 1000) }), 'expired'],
+      [
+        'an expired envelope',
+        (c, id) => c.seal(id, 'customer.apply', applyCustomer('c1'), { issuedAt: new Date(Date.now() - 7200_000), expiresAt: new Date(Date.now() - 1000) }),
+        'expired',
+      ],
       ['an unknown command type', (c, id) => c.seal(id, 'router.shell' as 'router.health', { router: 'core-1', cmd: '/system reboot' }), 'unknown-type'],
-      ['a payload that fails its schema', (c, id) => c.seal(id, 'customer.apply', { router: 'core-1', customer: { ...customer('c1'), username: 'bad name;' } }), 'bad-payload'],
+      [
+        'a payload that fails its schema',
+        (c, id) => c.seal(id, 'customer.apply', { router: 'core-1', customer: { ...customer('c1'), username: 'bad name;' } }),
+        'bad-payload',
+      ],
     ];
     for (const [what, build, reason] of rejections) {
       it(`rejects ${what} and applies nothing`, async () => {
@@ -228,7 +264,12 @@ describe('agent channel', () => {
       controller.send(frame);
       controller.send(frame);
       await controller.until(() => controller.acks(frame.envelope.id as string).length === 2);
-      expect(controller.acks(frame.envelope.id as string).map((a) => a.status).sort()).to.deep.equal(['applied', 'duplicate']);
+      expect(
+        controller
+          .acks(frame.envelope.id as string)
+          .map((a) => a.status)
+          .sort(),
+      ).to.deep.equal(['applied', 'duplicate']);
       expect(executor.calls).to.have.length(1);
     });
 
@@ -236,7 +277,10 @@ describe('agent channel', () => {
       await start();
       const frame = controller.seal(agentId, 'customer.apply', applyCustomer('c1'));
       await controller.deliver(frame);
-      const forged = controller.seal(agentId, 'customer.apply', applyCustomer('c1'), { id: frame.envelope.id as string, key: loadPrivateKey(generateSigningKeys().privateKey) });
+      const forged = controller.seal(agentId, 'customer.apply', applyCustomer('c1'), {
+        id: frame.envelope.id as string,
+        key: loadPrivateKey(generateSigningKeys().privateKey),
+      });
       controller.send(forged);
       await controller.until(() => controller.acks(frame.envelope.id as string).length === 2);
       expect(controller.acks(frame.envelope.id as string)[1]).to.deep.include({ status: 'rejected' });
@@ -298,13 +342,21 @@ describe('agent channel', () => {
       controller.send(down);
       const trapAck = await controller.waitFor(isAck(trap.envelope.id as string));
       const downAck = await controller.waitFor(isAck(down.envelope.id as string));
-      expect(trapAck.error).to.deep.equal({ code: 'router-trap', message: 'adding /ppp/secret failed', routerError: 'failure: secret with the same name already exists', retryable: false });
+      expect(trapAck.error).to.deep.equal({
+        code: 'router-trap',
+        message: 'adding /ppp/secret failed',
+        routerError: 'failure: secret with the same name already exists',
+        retryable: false,
+      });
       expect(downAck.error).to.include({ code: 'router-unreachable', retryable: true });
     });
 
     it('fails other executor errors as not retryable with their message', async () => {
       await start({ executor: recordingExecutor({ fail: () => new Error('boom') }) });
-      const frame = controller.seal(agentId, 'customer.remove', { router: 'core-1', customer: { customerId: 'c1', connectionType: 'pppoe', username: 'user-c1' } });
+      const frame = controller.seal(agentId, 'customer.remove', {
+        router: 'core-1',
+        customer: { customerId: 'c1', connectionType: 'pppoe', username: 'user-c1' },
+      });
       expect((await controller.deliver(frame)).error).to.deep.equal({ code: 'agent-error', message: 'boom', retryable: false });
     });
 
@@ -346,7 +398,13 @@ describe('agent channel', () => {
       await start({ executor });
       const before = controller.seal(agentId, 'customer.apply', applyCustomer('c0'));
       const chunks = [0, 1, 2].map((index) =>
-        controller.seal(agentId, 'router.reconcile', { router: 'core-1', reconcileId: 'r-1', chunk: { index, count: 3 }, plans: [plan], customers: [customer(`c${index + 1}`)] }),
+        controller.seal(agentId, 'router.reconcile', {
+          router: 'core-1',
+          reconcileId: 'r-1',
+          chunk: { index, count: 3 },
+          plans: [plan],
+          customers: [customer(`c${index + 1}`)],
+        }),
       );
       const after = controller.seal(agentId, 'customer.apply', applyCustomer('c9'));
       for (const frame of [before, ...chunks, after]) controller.send(frame);
@@ -363,7 +421,13 @@ describe('agent channel', () => {
     it('fails the last chunk of a reconcile whose earlier chunks are missing', async () => {
       const executor = recordingExecutor();
       await start({ executor });
-      const last = controller.seal(agentId, 'router.reconcile', { router: 'core-1', reconcileId: 'r-2', chunk: { index: 1, count: 2 }, plans: [], customers: [] });
+      const last = controller.seal(agentId, 'router.reconcile', {
+        router: 'core-1',
+        reconcileId: 'r-2',
+        chunk: { index: 1, count: 2 },
+        plans: [],
+        customers: [],
+      });
       const ack = await controller.deliver(last);
       expect(ack.status).to.equal('failed');
       expect(ack.error!.code).to.equal('reconcile-incomplete');
@@ -373,7 +437,15 @@ describe('agent channel', () => {
     it('does not run a finished reconcile again when only its closing record was lost', async () => {
       const executor = recordingExecutor();
       const first = await start({ executor });
-      const chunks = [0, 1].map((index) => controller.seal(agentId, 'router.reconcile', { router: 'core-1', reconcileId: 'r-4', chunk: { index, count: 2 }, plans: [], customers: [customer(`c${index}`)] }));
+      const chunks = [0, 1].map((index) =>
+        controller.seal(agentId, 'router.reconcile', {
+          router: 'core-1',
+          reconcileId: 'r-4',
+          chunk: { index, count: 2 },
+          plans: [],
+          customers: [customer(`c${index}`)],
+        }),
+      );
       for (const chunk of chunks) await controller.deliver(chunk);
       await first.stop();
       const journalPath = join(stateDir, 'journal.log');
@@ -389,11 +461,23 @@ describe('agent channel', () => {
     it('keeps buffered reconcile chunks across a restart', async () => {
       const executor = recordingExecutor();
       const first = await start({ executor });
-      const chunk0 = controller.seal(agentId, 'router.reconcile', { router: 'core-1', reconcileId: 'r-3', chunk: { index: 0, count: 2 }, plans: [plan], customers: [customer('c1')] });
+      const chunk0 = controller.seal(agentId, 'router.reconcile', {
+        router: 'core-1',
+        reconcileId: 'r-3',
+        chunk: { index: 0, count: 2 },
+        plans: [plan],
+        customers: [customer('c1')],
+      });
       await controller.deliver(chunk0);
       await first.stop();
       await start({ executor, config: agentConfig([router()]) });
-      const chunk1 = controller.seal(agentId, 'router.reconcile', { router: 'core-1', reconcileId: 'r-3', chunk: { index: 1, count: 2 }, plans: [], customers: [customer('c2')] });
+      const chunk1 = controller.seal(agentId, 'router.reconcile', {
+        router: 'core-1',
+        reconcileId: 'r-3',
+        chunk: { index: 1, count: 2 },
+        plans: [],
+        customers: [customer('c2')],
+      });
       expect((await controller.deliver(chunk1)).status).to.equal('applied');
       expect((executor.calls[0]!.payload as { customers: unknown[] }).customers).to.have.length(2);
     });

@@ -53,7 +53,11 @@ describe('agent config', () => {
       ],
     });
     const { issues } = await configError(file);
-    expect(issues).to.include.members(['routers[1].name: router name "r" is used twice', 'routers[1].password: give exactly one of password and passwordFile', 'routers[2].password: give exactly one of password and passwordFile']);
+    expect(issues).to.include.members([
+      'routers[1].name: router name "r" is used twice',
+      'routers[1].password: give exactly one of password and passwordFile',
+      'routers[2].password: give exactly one of password and passwordFile',
+    ]);
   });
 
   it('reads passwordFile relative to the config file and fills default ports', async () => {
@@ -86,8 +90,14 @@ describe('agent config', () => {
   it('takes paths from flags, then the environment, then ${MTANDAO_DATA_DIR:-./data}/agent', () => {
     expect(resolvePaths({}, {})).to.deep.equal({ stateDir: resolve('data/agent'), configPath: resolve('data/agent/config.json') });
     expect(resolvePaths({}, { MTANDAO_DATA_DIR: '/srv/m' }).stateDir).to.equal('/srv/m/agent');
-    expect(resolvePaths({}, { MTANDAO_DATA_DIR: '/srv/m', MTANDAO_AGENT_STATE_DIR: '/var/lib/a', MTANDAO_AGENT_CONFIG: '/etc/a.json' })).to.deep.equal({ stateDir: '/var/lib/a', configPath: '/etc/a.json' });
-    expect(resolvePaths({ stateDir: '/x', config: '/y.json' }, { MTANDAO_AGENT_STATE_DIR: '/var/lib/a', MTANDAO_AGENT_CONFIG: '/etc/a.json' })).to.deep.equal({ stateDir: '/x', configPath: '/y.json' });
+    expect(resolvePaths({}, { MTANDAO_DATA_DIR: '/srv/m', MTANDAO_AGENT_STATE_DIR: '/var/lib/a', MTANDAO_AGENT_CONFIG: '/etc/a.json' })).to.deep.equal({
+      stateDir: '/var/lib/a',
+      configPath: '/etc/a.json',
+    });
+    expect(resolvePaths({ stateDir: '/x', config: '/y.json' }, { MTANDAO_AGENT_STATE_DIR: '/var/lib/a', MTANDAO_AGENT_CONFIG: '/etc/a.json' })).to.deep.equal({
+      stateDir: '/x',
+      configPath: '/y.json',
+    });
   });
 
   it('names a bad environment variable', () => {
@@ -106,7 +116,10 @@ describe('mtandao-agent run', () => {
     controller = await FakeController.start();
     ({ stateDir } = await enrolledStateDir(controller));
     configFile = join(dirname(stateDir), 'agent.json');
-    await writeFile(configFile, JSON.stringify({ routers: [{ name: 'core-1', host: '10.0.0.1', transport: 'api', username: 'admin', password: ROUTER_PASSWORD }] }));
+    await writeFile(
+      configFile,
+      JSON.stringify({ routers: [{ name: 'core-1', host: '10.0.0.1', transport: 'api', username: 'admin', password: ROUTER_PASSWORD }] }),
+    );
   });
   afterEach(async () => {
     await controller.close();

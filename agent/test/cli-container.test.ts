@@ -20,15 +20,34 @@ describe('mtandao-agent run from the environment (containers)', () => {
     await removeDir(dir);
   });
 
-  const routerEnv = { MTANDAO_ROUTER_NAME: 'core-1', MTANDAO_ROUTER_HOST: '172.17.0.1', MTANDAO_ROUTER_USERNAME: 'mtandao', MTANDAO_ROUTER_PASSWORD: 'router-secret-77' };
+  const routerEnv = {
+    MTANDAO_ROUTER_NAME: 'core-1',
+    MTANDAO_ROUTER_HOST: '172.17.0.1',
+    MTANDAO_ROUTER_USERNAME: 'mtandao',
+    MTANDAO_ROUTER_PASSWORD: 'router-secret-77',
+  };
 
   it('enrols with MTANDAO_CONTROLLER_URL and MTANDAO_ENROLL_TOKEN at the first start, takes its router from MTANDAO_ROUTER_*, and connects', async () => {
     const stateDir = join(dir, 'state');
-    const env = { ...routerEnv, MTANDAO_AGENT_STATE_DIR: stateDir, MTANDAO_CONTROLLER_URL: `http://127.0.0.1:1,${controller.url}`, MTANDAO_ENROLL_TOKEN: controller.issueToken() };
+    const env = {
+      ...routerEnv,
+      MTANDAO_AGENT_STATE_DIR: stateDir,
+      MTANDAO_CONTROLLER_URL: `http://127.0.0.1:1,${controller.url}`,
+      MTANDAO_ENROLL_TOKEN: controller.issueToken(),
+    };
     const { logger, lines } = memoryLogger('debug');
     let out = '';
     let handle: AgentHandle | undefined;
-    const exit = runCli(['run'], { env, stdout: { write: (t: string) => (out += t) }, logger, executor: recordingExecutor(), probe: healthyProbe, timing: FAST, handleSignals: false, onStarted: (h) => (handle = h) });
+    const exit = runCli(['run'], {
+      env,
+      stdout: { write: (t: string) => (out += t) },
+      logger,
+      executor: recordingExecutor(),
+      probe: healthyProbe,
+      timing: FAST,
+      handleSignals: false,
+      onStarted: (h) => (handle = h),
+    });
     const hello = (await controller.waitFor((m) => m.type === 'hello')) as HelloMessage;
     expect(hello.routers).to.deep.equal([{ name: 'core-1', transport: 'api', host: '172.17.0.1' }]);
     expect(out).to.match(/enrolled as agent agt_/);
@@ -41,7 +60,16 @@ describe('mtandao-agent run from the environment (containers)', () => {
 
     // the second start finds the identity and never uses the (spent) token again
     let second: AgentHandle | undefined;
-    const again = runCli(['run'], { env, stdout: { write: (t: string) => (out += t) }, logger, executor: recordingExecutor(), probe: healthyProbe, timing: FAST, handleSignals: false, onStarted: (h) => (second = h) });
+    const again = runCli(['run'], {
+      env,
+      stdout: { write: (t: string) => (out += t) },
+      logger,
+      executor: recordingExecutor(),
+      probe: healthyProbe,
+      timing: FAST,
+      handleSignals: false,
+      onStarted: (h) => (second = h),
+    });
     await controller.until(() => controller.messages.filter((m) => m.msg.type === 'hello').length === 2);
     expect(second!.agentId).to.equal(identity.agentId);
     await second!.stop();

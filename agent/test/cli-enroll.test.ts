@@ -39,7 +39,13 @@ describe('mtandao-agent enroll', () => {
     expect(err).to.equal('');
     expect(code).to.equal(EXIT.ok);
     const identity = (await readIdentity(stateDir))!;
-    expect(identity).to.include({ siteId: 'site_1', siteName: 'Test POP', controllerUrl: `${controller.url}/`, websocketUrl: `ws://127.0.0.1:${controller.port}/agent`, hostname: 'pop-1' });
+    expect(identity).to.include({
+      siteId: 'site_1',
+      siteName: 'Test POP',
+      controllerUrl: `${controller.url}/`,
+      websocketUrl: `ws://127.0.0.1:${controller.port}/agent`,
+      hostname: 'pop-1',
+    });
     expect(identity.controllerPublicKey).to.equal(controller.key.publicKeyPem);
     expect(out).to.contain(identity.agentId);
     expect((await stat(stateDir)).mode & 0o777).to.equal(0o700);
@@ -111,7 +117,19 @@ describe('mtandao-agent enroll', () => {
   });
 
   it('works through the bin shim', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', BIN, 'enroll', '--controller', controller.url, '--token', controller.issueToken(), '--state-dir', stateDir]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--conditions=mtandao-source',
+      '--import',
+      'tsx',
+      BIN,
+      'enroll',
+      '--controller',
+      controller.url,
+      '--token',
+      controller.issueToken(),
+      '--state-dir',
+      stateDir,
+    ]);
     expect(stdout).to.contain('enrolled as agent');
   });
 });

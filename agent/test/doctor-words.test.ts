@@ -13,8 +13,15 @@ describe('doctor words', () => {
     expect(formatSpan(450)).to.equal('450 ms');
     expect(formatSpan(-200_000)).to.equal('3 min 20 s');
     expect(formatSpan(7_200_000)).to.equal('2 h');
-    expect(describeNetworkError(Object.assign(new Error('fetch failed'), { cause: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND ctl' } }), 'ctl:443')).to.contain('does not resolve');
-    expect(describeNetworkError(Object.assign(new Error('fetch failed'), { cause: { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate' } }), 'ctl:443')).to.match(/^TLS: the certificate of ctl:443 is not trusted/);
+    expect(
+      describeNetworkError(Object.assign(new Error('fetch failed'), { cause: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND ctl' } }), 'ctl:443'),
+    ).to.contain('does not resolve');
+    expect(
+      describeNetworkError(
+        Object.assign(new Error('fetch failed'), { cause: { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate' } }),
+        'ctl:443',
+      ),
+    ).to.match(/^TLS: the certificate of ctl:443 is not trusted/);
   });
 
   it('ends with a verdict that counts problems and warnings', () => {

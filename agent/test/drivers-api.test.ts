@@ -63,7 +63,7 @@ describe('RouterOS API driver', () => {
 
   behavesAsRouterClient('api', suite);
 
-  it('keeps a trap\'s message and category, verbatim, as a non-retryable trap', async () => {
+  it("keeps a trap's message and category, verbatim, as a non-retryable trap", async () => {
     await client.add('/ppp/secret', { name: 'd2' });
     const dup = await rejection(client.add('/ppp/secret', { name: 'd2' }));
     expect(dup).to.include({ category: 'trap', routerMessage: 'failure: secret with the same name already exists', trapCategory: 4, retryable: false });
@@ -123,11 +123,11 @@ describe('RouterOS API driver', () => {
     await slow.close();
   });
 
-  it('returns no rows for RouterOS 7.18\'s !empty', async () => {
+  it("returns no rows for RouterOS 7.18's !empty", async () => {
     expect(await client.print('/ppp/secret', { where: { name: 'nobody' } })).to.deep.equal([]);
   });
 
-  it('returns no rows for RouterOS 6.49\'s bare !done', async () => {
+  it("returns no rows for RouterOS 6.49's bare !done", async () => {
     const old = await startRouter({ sshPort: null, version: '6.49.17' });
     const c = openRouter(old.config('api'));
     expect(await c.print('/ppp/secret')).to.deep.equal([]);
@@ -172,7 +172,12 @@ describe('RouterOS API driver', () => {
       if (words[0] === '/cancel') {
         // …until cancelled: the trap and done arrive for a tag the driver no longer waits on.
         cancelled = words.find((w) => w.startsWith('=tag='))?.slice(5);
-        session.socket.write(Buffer.concat([encodeSentence(['!trap', `.tag=${cancelled}`, '=category=2', '=message=interrupted']), encodeSentence(['!done', `.tag=${cancelled}`])]));
+        session.socket.write(
+          Buffer.concat([
+            encodeSentence(['!trap', `.tag=${cancelled}`, '=category=2', '=message=interrupted']),
+            encodeSentence(['!done', `.tag=${cancelled}`]),
+          ]),
+        );
         return [['!done']];
       }
       return [['!re', '=name=fake'], ['!done']];
@@ -200,7 +205,7 @@ describe('RouterOS API driver', () => {
     fake.close();
   });
 
-  it('reports !fatal as a protocol error with the router\'s reason, and reconnects', async () => {
+  it("reports !fatal as a protocol error with the router's reason, and reconnects", async () => {
     const fake = await startFakeRouter((words, session) => {
       if (words[0] !== '/ppp/secret/print') return [['!re', '=name=fake'], ['!done']];
       session.socket.end(Buffer.concat([Buffer.from([6]), Buffer.from('!fatal'), Buffer.from([17]), Buffer.from('too many sessions'), Buffer.from([0])]));
@@ -234,8 +239,11 @@ describe('node-routeros 1.6.9, which the API driver replaces (each failure above
     router = suite();
   });
 
-  it('crashes the process on RouterOS 7.18\'s !empty (UNKNOWNREPLY thrown from the socket handler)', async () => {
-    const run = await nodeRouteros(router.ports.apiPort, `api.connect().then(() => api.write('/ppp/secret/print')).then((r) => done('RESULT ' + JSON.stringify(r)), (e) => done('REJECTED ' + e.message));`);
+  it("crashes the process on RouterOS 7.18's !empty (UNKNOWNREPLY thrown from the socket handler)", async () => {
+    const run = await nodeRouteros(
+      router.ports.apiPort,
+      `api.connect().then(() => api.write('/ppp/secret/print')).then((r) => done('RESULT ' + JSON.stringify(r)), (e) => done('REJECTED ' + e.message));`,
+    );
     expect(run.exitCode).to.equal(1);
     expect(run.output).to.contain('Tried to process unknown reply: !empty');
   });
@@ -269,14 +277,21 @@ describe('node-routeros 1.6.9, which the API driver replaces (each failure above
 
   it('hangs when a length prefix is split across two TCP segments', async () => {
     const fake = await startSplitPrefixRouter();
-    const run = await nodeRouteros(fake.port, `api.connect().then(() => api.write('/ppp/profile/print')).then((r) => done('RESULT ' + JSON.stringify(r)), (e) => done('REJECTED ' + e.message));`, { waitMs: 2000 });
+    const run = await nodeRouteros(
+      fake.port,
+      `api.connect().then(() => api.write('/ppp/profile/print')).then((r) => done('RESULT ' + JSON.stringify(r)), (e) => done('REJECTED ' + e.message));`,
+      { waitMs: 2000 },
+    );
     fake.close();
     expect(run).to.deep.equal({ exitCode: null, output: '' }); // killed after 2 s without an answer
   });
 
   it('crashes the process on a reply for a tag it no longer reads (UNREGISTEREDTAG)', async () => {
     const fake = await startFakeRouter((words) => (words[0] === '/system/identity/print' ? [['!re', '=name=fake'], ['!done'], ['!done']] : [['!done']]));
-    const run = await nodeRouteros(fake.port, `api.connect().then(() => api.write('/system/identity/print')).then(() => setTimeout(() => done('survived'), 300));`);
+    const run = await nodeRouteros(
+      fake.port,
+      `api.connect().then(() => api.write('/system/identity/print')).then(() => setTimeout(() => done('survived'), 300));`,
+    );
     fake.close();
     expect(run.exitCode).to.equal(1);
     expect(run.output).to.contain('Received data on unregistered tag');

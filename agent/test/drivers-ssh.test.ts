@@ -7,7 +7,20 @@ import { RouterError } from '../src/drivers/types.ts';
 import { generateHostKey } from '@mtandao/routeros-sim';
 
 // Every character the console treats specially, and some it does not.
-const NASTY = ['quo"te', 'semi;colon', 'dollar$x and $(y)', '[/system reboot]', 'back\\slash\\', 'new\nline\r\n', 'tab\tbell\x07esc\x1b', 'ques?tion', '{brace} #hash', 'café € ÿ', ' lead and trail ', ''];
+const NASTY = [
+  'quo"te',
+  'semi;colon',
+  'dollar$x and $(y)',
+  '[/system reboot]',
+  'back\\slash\\',
+  'new\nline\r\n',
+  'tab\tbell\x07esc\x1b',
+  'ques?tion',
+  '{brace} #hash',
+  'café € ÿ',
+  ' lead and trail ',
+  '',
+];
 
 describe('SSH driver: quoting', () => {
   it('writes every value as a quoted string of printable ASCII', () => {
@@ -57,7 +70,10 @@ describe('SSH driver', () => {
   });
 
   it('reports a parse error as a protocol error', async () => {
-    expect(await rejection(client.add('/ppp/secret', { colour: 'red' }))).to.include({ category: 'protocol', routerMessage: 'expected end of command (line 1 column 23)' });
+    expect(await rejection(client.add('/ppp/secret', { colour: 'red' }))).to.include({
+      category: 'protocol',
+      routerMessage: 'expected end of command (line 1 column 23)',
+    });
   });
 
   it('times out a command the router does not answer', async () => {

@@ -33,7 +33,12 @@ for (const transport of ['api', 'ssh'] as const) {
       const first = await applyVouchers(client, batch([1, 2, 3, 4, 5]));
       expect(first.summary).to.include({ created: 5 });
       expect(first.changes).to.deep.equal(['add /ip/hotspot/user/profile Day pass', 'add 5 voucher users to /ip/hotspot/user']);
-      expect(users().find((u) => u.name === 'V0000001')).to.include({ password: 'V0000001', profile: 'Day pass', 'limit-uptime': '1d', comment: 'mtandao-voucher:1' });
+      expect(users().find((u) => u.name === 'V0000001')).to.include({
+        password: 'V0000001',
+        profile: 'Day pass',
+        'limit-uptime': '1d',
+        comment: 'mtandao-voucher:1',
+      });
       const writes = router.sim.stats.writes;
       const again = await applyVouchers(client, batch([1, 2, 3, 4, 5]));
       expect(again.summary).to.include({ created: 0, unchanged: 5 });
@@ -46,7 +51,9 @@ for (const transport of ['api', 'ssh'] as const) {
       await applyVouchers(client, batch([9])).catch((e: unknown) => (error = e));
       expect(error).to.be.instanceOf(RouterError);
       expect((error as Error).message).to.equal('/ip/hotspot/user V0000009 exists on the router but is not managed by Mtandao');
-      expect(users().find((u) => u.name === 'V0000009')).to.include({ password: 'theirs' }).and.not.have.property('comment');
+      expect(users().find((u) => u.name === 'V0000009'))
+        .to.include({ password: 'theirs' })
+        .and.not.have.property('comment');
     });
 
     it('removes an expired voucher and drops its session', async () => {
@@ -67,7 +74,10 @@ for (const transport of ['api', 'ssh'] as const) {
       router.sim.store.add('/ip/hotspot/walled-garden', { 'dst-host': 'old-portal.example', comment: 'mtandao-portal' });
       await setupHotspot(client, ['portal.example.net']);
       const rows = router.sim.store.list('/ip/hotspot/walled-garden').map((r) => [r['dst-host'], r.comment]);
-      expect(rows).to.deep.equal([['bank.example', 'the owner’s'], ['portal.example.net', 'mtandao-portal']]);
+      expect(rows).to.deep.equal([
+        ['bank.example', 'the owner’s'],
+        ['portal.example.net', 'mtandao-portal'],
+      ]);
       const writes = router.sim.stats.writes;
       await setupHotspot(client, ['portal.example.net']);
       expect(router.sim.stats.writes).to.equal(writes);

@@ -27,7 +27,10 @@ describe('a write by item id is refused on another router session than the id wa
         const serial = client.sessionSerial!()!;
         await client.set('/ppp/secret', id, { password: 'two' }, { session: serial });
         expect(router.sim.store.list('/ppp/secret').find((r) => r.name === 'guarded')).to.include({ password: 'two' });
-        const error = await client.set('/ppp/secret', id, { password: 'three' }, { session: serial - 1 }).then(() => undefined, (e: RouterError) => e);
+        const error = await client.set('/ppp/secret', id, { password: 'three' }, { session: serial - 1 }).then(
+          () => undefined,
+          (e: RouterError) => e,
+        );
         expect(error).to.include({ category: 'unreachable', retryable: true });
         expect(router.sim.store.list('/ppp/secret').find((r) => r.name === 'guarded')).to.include({ password: 'two' });
       } finally {
@@ -59,7 +62,9 @@ describe('the hot path: one round trip to the router (issue 13)', () => {
     const { result, rounds, commands } = await cost(router, () => applyCustomer(client, c, { fresh: true }));
     expect({ rounds, commands }).to.deep.equal({ rounds: 1, commands: 1 });
     expect(result.changes).to.deep.equal(['add /ppp/secret user-1']);
-    expect(marked(router, '/ppp/secret', '1')).to.have.length(1).and.to.have.nested.property('[0].password', 'pw-1');
+    expect(marked(router, '/ppp/secret', '1'))
+      .to.have.length(1)
+      .and.to.have.nested.property('[0].password', 'pw-1');
   });
 
   it('adds a new Static customer (queue and address list) in one round trip', async () => {
@@ -89,7 +94,9 @@ describe('the hot path: one round trip to the router (issue 13)', () => {
     const { result, rounds } = await cost(router, () => applyCustomer(client, c, { fresh: true }));
     expect(rounds).to.be.greaterThan(1);
     expect(result.changes.some((l) => l.startsWith('set /ppp/secret user-4'))).to.equal(true);
-    expect(marked(router, '/ppp/secret', '4')).to.have.length(1).and.to.have.nested.property('[0].password', 'pw-4');
+    expect(marked(router, '/ppp/secret', '4'))
+      .to.have.length(1)
+      .and.to.have.nested.property('[0].password', 'pw-4');
     // and it is known now: the next change is one round again
     router.sim.store.addPppSession('user-4');
     const next = await cost(router, () => applyCustomer(client, { ...c, status: 'suspended' }));
@@ -105,15 +112,22 @@ describe('the hot path: one round trip to the router (issue 13)', () => {
     await applyCustomer(client, c, { fresh: true }).catch((e: Error) => (error = e));
     expect(error?.message).to.equal('/queue/simple shop exists on the router but is not managed by Mtandao');
     expect(marked(router, '/ip/firewall/address-list', '5')).to.deep.equal([]);
-    expect(router.sim.store.list('/queue/simple').find((q) => q.name === 'shop')).to.include({ target: '10.65.0.99/32' }).and.not.have.property('comment');
+    expect(router.sim.store.list('/queue/simple').find((q) => q.name === 'shop'))
+      .to.include({ target: '10.65.0.99/32' })
+      .and.not.have.property('comment');
   });
 
   it('a known entry changed or removed behind the agent is found on the read-back and put right', async () => {
     const c = customer('6', pppoePlan());
     await applyCustomer(client, c, { fresh: true });
-    router.sim.store.remove('/ppp/secret', marked(router, '/ppp/secret', '6').map((r) => r['.id']!));
+    router.sim.store.remove(
+      '/ppp/secret',
+      marked(router, '/ppp/secret', '6').map((r) => r['.id']!),
+    );
     await applyCustomer(client, { ...c, password: 'again' });
-    expect(marked(router, '/ppp/secret', '6')).to.have.length(1).and.to.have.nested.property('[0].password', 'again');
+    expect(marked(router, '/ppp/secret', '6'))
+      .to.have.length(1)
+      .and.to.have.nested.property('[0].password', 'again');
     router.sim.store.set('/ppp/secret', [marked(router, '/ppp/secret', '6')[0]!['.id']!], { password: 'drifted' });
     await applyCustomer(client, { ...c, password: 'again' });
     expect(marked(router, '/ppp/secret', '6')[0]).to.include({ password: 'again' });
@@ -129,7 +143,9 @@ describe('the hot path: one round trip to the router (issue 13)', () => {
     const { rounds } = await cost(router, () => applyCustomer(client, { ...c, password: 'after-reboot' }));
     expect(rounds).to.be.greaterThan(1); // the slow way: it read first
     expect(router.sim.store.list('/ppp/secret').find((r) => r.name === 'someone')).to.include({ password: 'theirs' });
-    expect(marked(router, '/ppp/secret', '7')).to.have.length(1).and.to.have.nested.property('[0].password', 'after-reboot');
+    expect(marked(router, '/ppp/secret', '7'))
+      .to.have.length(1)
+      .and.to.have.nested.property('[0].password', 'after-reboot');
   });
 
   it('changing connection type goes the slow way and removes the old entries', async () => {

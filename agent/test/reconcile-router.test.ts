@@ -6,7 +6,8 @@ import { applyCustomer, executeCommand, readback, reconcileRouter, ReconcileErro
 import { startRouter, type Router } from './helpers/sim-fixtures.ts';
 import { customer, envelope, hotspotPlan, pppoePlan, staticPlan } from './helpers/sim-desired.ts';
 
-const find = (router: Router, menu: string, where: Record<string, string>) => router.sim.store.list(menu).filter((r) => Object.entries(where).every(([k, v]) => r[k] === v));
+const find = (router: Router, menu: string, where: Record<string, string>) =>
+  router.sim.store.list(menu).filter((r) => Object.entries(where).every(([k, v]) => r[k] === v));
 
 for (const transport of ['api', 'ssh'] as const) {
   describe(`reconciling a whole router over ${transport}`, () => {
@@ -62,7 +63,9 @@ for (const transport of ['api', 'ssh'] as const) {
       const result = await reconcileRouter(client, { plans, customers: [...customers, customer('6', plans[0]!)] });
       expect(result.summary).to.include({ conflicts: 1, created: 0 });
       expect(result.changes).to.deep.equal(['conflict /ppp/secret user-6: held by an entry without a marker, left alone']);
-      expect(find(router, '/ppp/secret', { name: 'user-6' })[0]).to.include({ password: 'theirs' }).and.not.have.property('comment');
+      expect(find(router, '/ppp/secret', { name: 'user-6' })[0])
+        .to.include({ password: 'theirs' })
+        .and.not.have.property('comment');
     });
 
     it('disables customers who are not active and drops their sessions', async () => {
@@ -98,7 +101,17 @@ for (const transport of ['api', 'ssh'] as const) {
       expect(first.entries).to.have.length(4);
       expect(second.entries).to.have.length(5);
       const all = [...(first.entries ?? []), ...(second.entries ?? [])];
-      expect(all.map((e) => e.comment)).to.have.members(['mtandao-plan:p-home', 'mtandao-plan:p-day', 'mtandao:1', 'mtandao:2', 'mtandao:3', 'mtandao:4', 'mtandao:4', 'mtandao:5', 'mtandao:5']);
+      expect(all.map((e) => e.comment)).to.have.members([
+        'mtandao-plan:p-home',
+        'mtandao-plan:p-day',
+        'mtandao:1',
+        'mtandao:2',
+        'mtandao:3',
+        'mtandao:4',
+        'mtandao:4',
+        'mtandao:5',
+        'mtandao:5',
+      ]);
       for (const e of all) expect(e.props).to.not.have.property('password');
     });
   });
@@ -125,11 +138,20 @@ describe('executing command envelopes', () => {
     router.sim.store.addPppSession(c.username);
     expect((await run(envelope('customer.disconnect', { router: 'r1', customer: ref }))).changes).to.deep.equal(['kick /ppp/active user-1']);
     expect((await run(envelope('router.readback', { router: 'r1', offset: 0, limit: 10 }))).total).to.equal(2);
-    const reconciled = await run(envelope('router.reconcile', { router: 'r1', reconcileId: 'r-1', chunk: { index: 0, count: 1 }, plans: [pppoePlan()], customers: [c] }));
+    const reconciled = await run(
+      envelope('router.reconcile', { router: 'r1', reconcileId: 'r-1', chunk: { index: 0, count: 1 }, plans: [pppoePlan()], customers: [c] }),
+    );
     expect(reconciled.summary).to.include({ unchanged: 2 });
-    expect((await run(envelope('router.health', { router: 'r1' }))).health).to.include({ name: 'r1', reachable: true, version: '7.18.2 (stable)', identity: 'test-router' });
+    expect((await run(envelope('router.health', { router: 'r1' }))).health).to.include({
+      name: 'r1',
+      reachable: true,
+      version: '7.18.2 (stable)',
+      identity: 'test-router',
+    });
     expect((await run(envelope('customer.remove', { router: 'r1', customer: ref }))).changes).to.deep.equal(['remove /ppp/secret user-1']);
-    expect((await run(envelope('plan.remove', { router: 'r1', planId: 'p-home', connectionType: 'pppoe' }))).changes).to.deep.equal(['remove /ppp/profile Home 10M']);
+    expect((await run(envelope('plan.remove', { router: 'r1', planId: 'p-home', connectionType: 'pppoe' }))).changes).to.deep.equal([
+      'remove /ppp/profile Home 10M',
+    ]);
   });
 
   it('refuses a command for another router, and a reconcile still in chunks', async () => {
@@ -137,7 +159,10 @@ describe('executing command envelopes', () => {
       () => expect.fail('accepted'),
       (e: Error) => expect(e.message).to.contain('for router elsewhere'),
     );
-    await executeCommand(client, envelope('router.reconcile', { router: 'r1', reconcileId: 'r-2', chunk: { index: 0, count: 2 }, plans: [], customers: [] })).then(
+    await executeCommand(
+      client,
+      envelope('router.reconcile', { router: 'r1', reconcileId: 'r-2', chunk: { index: 0, count: 2 }, plans: [], customers: [] }),
+    ).then(
       () => expect.fail('accepted'),
       (e: Error) => expect(e.message).to.contain('gather them'),
     );
@@ -163,7 +188,14 @@ describe('reconcile at scale', () => {
     customers.forEach((c, i) => {
       if (i % 20 === 0) return; // 5 % deleted
       const drifted = i % 20 === 1; // 5 % with a changed password
-      store.add('/ppp/secret', { name: c.username, password: drifted ? 'drift' : c.password, service: 'pppoe', profile: plan.name, 'remote-address': c.ipAddress ?? '', comment: `mtandao:${c.customerId}` });
+      store.add('/ppp/secret', {
+        name: c.username,
+        password: drifted ? 'drift' : c.password,
+        service: 'pppoe',
+        profile: plan.name,
+        'remote-address': c.ipAddress ?? '',
+        comment: `mtandao:${c.customerId}`,
+      });
     });
     router.sim.setLatency(20);
     const client = openRouter(router.config('api'));

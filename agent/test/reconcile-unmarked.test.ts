@@ -87,7 +87,15 @@ for (const transport of ['api', 'ssh'] as const) {
     });
     afterEach(async () => {
       await client.close();
-      for (const menu of ['/ppp/active', '/ppp/secret', '/ppp/profile', '/ip/hotspot/user', '/ip/hotspot/user/profile', '/queue/simple', '/ip/firewall/address-list']) {
+      for (const menu of [
+        '/ppp/active',
+        '/ppp/secret',
+        '/ppp/profile',
+        '/ip/hotspot/user',
+        '/ip/hotspot/user/profile',
+        '/queue/simple',
+        '/ip/firewall/address-list',
+      ]) {
         const ids = router.sim.store
           .list(menu)
           .filter((r) => r.default !== 'true' && r.name !== 'default' && r.name !== 'default-encryption')
@@ -120,7 +128,11 @@ for (const transport of ['api', 'ssh'] as const) {
           expect((error as RouterError | undefined)?.message).to.equal(c.message);
           expect(rows(router, c.menu)).to.deep.equal(before);
           const id = c.desired.customers[0]!.customerId;
-          for (const menu of ['/ppp/secret', '/ip/hotspot/user', '/queue/simple', '/ip/firewall/address-list']) expect(router.sim.store.list(menu).filter((r) => r.comment === `mtandao:${id}`), menu).to.deep.equal([]);
+          for (const menu of ['/ppp/secret', '/ip/hotspot/user', '/queue/simple', '/ip/firewall/address-list'])
+            expect(
+              router.sim.store.list(menu).filter((r) => r.comment === `mtandao:${id}`),
+              menu,
+            ).to.deep.equal([]);
         });
       }
 
@@ -133,7 +145,7 @@ for (const transport of ['api', 'ssh'] as const) {
       });
     }
 
-    it("reconcile leaves the sessions of an unmarked namesake alone, even for a suspended customer", async () => {
+    it('reconcile leaves the sessions of an unmarked namesake alone, even for a suspended customer', async () => {
       router.sim.store.add('/ppp/secret', { name: 'alice', password: 'theirs', service: 'pppoe' });
       router.sim.store.addPppSession('alice');
       const result = await reconcileRouter(client, { plans: [pppoePlan()], customers: [{ ...alicePpp, status: 'suspended' }] });
@@ -158,7 +170,9 @@ for (const transport of ['api', 'ssh'] as const) {
       let error: unknown;
       await applyCustomer(racing, alicePpp).catch((e: unknown) => (error = e));
       expect(String((error as Error | undefined)?.message)).to.equal('/ppp/secret alice exists on the router but is not managed by Mtandao');
-      expect(router.sim.store.list('/ppp/secret').find((r) => r.name === 'alice')).to.include({ password: 'theirs' }).and.not.have.property('comment');
+      expect(router.sim.store.list('/ppp/secret').find((r) => r.name === 'alice'))
+        .to.include({ password: 'theirs' })
+        .and.not.have.property('comment');
     });
   });
 }

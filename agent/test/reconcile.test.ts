@@ -6,15 +6,30 @@ import { applyCustomer, applyPlan, disconnectCustomer, removeCustomer, removePla
 import { startRouter, type Router } from './helpers/sim-fixtures.ts';
 import { customer, hotspotPlan, pppoePlan, staticPlan } from './helpers/sim-desired.ts';
 
-const ref = (c: CustomerSpec): CustomerRef => ({ customerId: c.customerId, connectionType: c.connectionType, username: c.username, ...(c.ipAddress ? { ipAddress: c.ipAddress } : {}) });
-const MENUS = ['/ppp/profile', '/ppp/secret', '/ppp/active', '/ip/hotspot/user/profile', '/ip/hotspot/user', '/ip/hotspot/active', '/queue/simple', '/ip/firewall/address-list'];
+const ref = (c: CustomerSpec): CustomerRef => ({
+  customerId: c.customerId,
+  connectionType: c.connectionType,
+  username: c.username,
+  ...(c.ipAddress ? { ipAddress: c.ipAddress } : {}),
+});
+const MENUS = [
+  '/ppp/profile',
+  '/ppp/secret',
+  '/ppp/active',
+  '/ip/hotspot/user/profile',
+  '/ip/hotspot/user',
+  '/ip/hotspot/active',
+  '/queue/simple',
+  '/ip/firewall/address-list',
+];
 
 /** Everything on the emulated router, minus what differs by the clock. */
 function snapshot(router: Router): Record<string, Record<string, string>[]> {
   return Object.fromEntries(MENUS.map((m) => [m, router.sim.store.list(m).map(({ 'creation-time': _t, uptime: _u, ...row }) => row)]));
 }
 
-const find = (router: Router, menu: string, where: Record<string, string>) => router.sim.store.list(menu).filter((r) => Object.entries(where).every(([k, v]) => r[k] === v));
+const find = (router: Router, menu: string, where: Record<string, string>) =>
+  router.sim.store.list(menu).filter((r) => Object.entries(where).every(([k, v]) => r[k] === v));
 
 describe('desired state lands the same through the API and through SSH', () => {
   it('gives identical router contents for a PPPoE, a Hotspot and a Static customer, suspended and resumed', async () => {
@@ -50,19 +65,44 @@ for (const transport of ['api', 'ssh'] as const) {
       const c = customer('1', pppoePlan(), { ipAddress: '10.64.0.5' });
       const result = await applyCustomer(client, c);
       expect(result.changes).to.deep.equal(['add /ppp/profile Home 10M', 'add /ppp/secret user-1']);
-      expect(find(router, '/ppp/profile', { name: 'Home 10M' })[0]).to.include({ 'rate-limit': '5M/10M', 'local-address': '10.64.0.1', comment: 'mtandao-plan:p-home' });
-      expect(find(router, '/ppp/secret', { name: 'user-1' })[0]).to.include({ password: 'pw-1', service: 'pppoe', profile: 'Home 10M', 'remote-address': '10.64.0.5', disabled: 'false', comment: 'mtandao:1' });
+      expect(find(router, '/ppp/profile', { name: 'Home 10M' })[0]).to.include({
+        'rate-limit': '5M/10M',
+        'local-address': '10.64.0.1',
+        comment: 'mtandao-plan:p-home',
+      });
+      expect(find(router, '/ppp/secret', { name: 'user-1' })[0]).to.include({
+        password: 'pw-1',
+        service: 'pppoe',
+        profile: 'Home 10M',
+        'remote-address': '10.64.0.5',
+        disabled: 'false',
+        comment: 'mtandao:1',
+      });
     });
 
     it('lands a Hotspot customer: user profile (rate-limit, shared-users), then the user with its data limit', async () => {
       await applyCustomer(client, customer('2', hotspotPlan()));
-      expect(find(router, '/ip/hotspot/user/profile', { name: 'Day pass' })[0]).to.include({ 'rate-limit': '1M/2M', 'shared-users': '2', comment: 'mtandao-plan:p-day' });
-      expect(find(router, '/ip/hotspot/user', { name: 'user-2' })[0]).to.include({ password: 'pw-2', profile: 'Day pass', 'limit-bytes-total': '2000000000', disabled: 'false', comment: 'mtandao:2' });
+      expect(find(router, '/ip/hotspot/user/profile', { name: 'Day pass' })[0]).to.include({
+        'rate-limit': '1M/2M',
+        'shared-users': '2',
+        comment: 'mtandao-plan:p-day',
+      });
+      expect(find(router, '/ip/hotspot/user', { name: 'user-2' })[0]).to.include({
+        password: 'pw-2',
+        profile: 'Day pass',
+        'limit-bytes-total': '2000000000',
+        disabled: 'false',
+        comment: 'mtandao:2',
+      });
     });
 
     it('lands a Static customer: a simple queue on <ip>/32 and the IP in mtandao-active', async () => {
       await applyCustomer(client, customer('3', staticPlan(), { ipAddress: '10.65.0.3' }));
-      expect(find(router, '/queue/simple', { comment: 'mtandao:3' })[0]).to.include({ name: 'user-3', target: '10.65.0.3/32', 'max-limit': '10000000/20000000' });
+      expect(find(router, '/queue/simple', { comment: 'mtandao:3' })[0]).to.include({
+        name: 'user-3',
+        target: '10.65.0.3/32',
+        'max-limit': '10000000/20000000',
+      });
       expect(find(router, '/ip/firewall/address-list', { comment: 'mtandao:3' })[0]).to.include({ list: 'mtandao-active', address: '10.65.0.3' });
     });
 
@@ -112,12 +152,17 @@ for (const transport of ['api', 'ssh'] as const) {
       expect(result.changes).to.deep.equal(['set /ppp/secret user-1: password', 'kick /ppp/active user-1']);
       expect(find(router, '/ppp/active', { name: c.username })).to.deep.equal([]);
       router.sim.store.addPppSession(c.username);
-      await applyCustomer(client, { ...c, password: 'changed', ipAddress: '10.64.9.9', plan: pppoePlan({ planId: 'p-fast', name: 'Fast 50M', downloadSpeed: '50M' }) });
+      await applyCustomer(client, {
+        ...c,
+        password: 'changed',
+        ipAddress: '10.64.9.9',
+        plan: pppoePlan({ planId: 'p-fast', name: 'Fast 50M', downloadSpeed: '50M' }),
+      });
       expect(find(router, '/ppp/active', { name: c.username })).to.deep.equal([]);
       expect(find(router, '/ppp/secret', { name: c.username })[0]).to.include({ profile: 'Fast 50M', 'remote-address': '10.64.9.9' });
     });
 
-    it('removes a customer\'s entries and sessions, and removing again changes nothing', async () => {
+    it("removes a customer's entries and sessions, and removing again changes nothing", async () => {
       const ppp = customer('1', pppoePlan());
       const st = customer('3', staticPlan());
       await applyCustomer(client, ppp);
@@ -125,7 +170,13 @@ for (const transport of ['api', 'ssh'] as const) {
       router.sim.store.addPppSession(ppp.username);
       expect((await removeCustomer(client, ref(ppp))).changes).to.deep.equal(['remove /ppp/secret user-1', 'kick /ppp/active user-1']);
       expect((await removeCustomer(client, ref(st))).changes).to.have.length(2);
-      expect(find(router, '/ppp/secret', {}).concat(find(router, '/queue/simple', {}), find(router, '/ip/firewall/address-list', {}), find(router, '/ppp/active', {}))).to.deep.equal([]);
+      expect(
+        find(router, '/ppp/secret', {}).concat(
+          find(router, '/queue/simple', {}),
+          find(router, '/ip/firewall/address-list', {}),
+          find(router, '/ppp/active', {}),
+        ),
+      ).to.deep.equal([]);
       const writes = router.sim.stats.writes;
       expect((await removeCustomer(client, ref(ppp))).changes).to.deep.equal([]);
       expect(router.sim.stats.writes).to.equal(writes);
@@ -156,7 +207,7 @@ for (const transport of ['api', 'ssh'] as const) {
       expect(find(router, '/queue/simple', { comment: 'mtandao:1' })).to.have.length(1);
     });
 
-    it('removes a plan\'s profile', async () => {
+    it("removes a plan's profile", async () => {
       await applyPlan(client, hotspotPlan());
       expect((await removePlan(client, 'p-day', 'hotspot')).changes).to.deep.equal(['remove /ip/hotspot/user/profile Day pass']);
       expect(find(router, '/ip/hotspot/user/profile', { comment: 'mtandao-plan:p-day' })).to.deep.equal([]);

@@ -53,7 +53,10 @@ describe('RouterOS API wire format', () => {
   });
 
   it('reassembles sentences fed one byte at a time', () => {
-    const sentences = [['!re', '=name=a', `=comment=${'z'.repeat(200)}`], ['!done', '.tag=1']];
+    const sentences = [
+      ['!re', '=name=a', `=comment=${'z'.repeat(200)}`],
+      ['!done', '.tag=1'],
+    ];
     const bytes = Buffer.concat(sentences.map(encodeSentence));
     const reader = new SentenceReader();
     const got: string[][] = [];
@@ -82,7 +85,10 @@ describe('RouterOS emulator API framing over TCP', () => {
 
   it('answers a login and a command written one byte per TCP segment', async () => {
     const api = await RawApi.open(router.ports.apiPort);
-    const bytes = Buffer.concat([encodeSentence(['/login', `=name=${USER}`, `=password=${PASSWORD}`, '.tag=l']), encodeSentence(['/system/identity/print', '.tag=p'])]);
+    const bytes = Buffer.concat([
+      encodeSentence(['/login', `=name=${USER}`, `=password=${PASSWORD}`, '.tag=l']),
+      encodeSentence(['/system/identity/print', '.tag=p']),
+    ]);
     for (const b of bytes) {
       api.socket.write(Buffer.from([b]));
       await new Promise((r) => setImmediate(r));

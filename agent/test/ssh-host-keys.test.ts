@@ -70,7 +70,9 @@ describe('SSH host keys without sshHostKey: pinned on first use', () => {
   });
 
   it('a configured sshHostKey wins over the pin and is named in the refusal', async () => {
-    const c = new RouterOsSshClient(router.config('ssh', { name: 'edge-7', sshHostKey: fingerprintOf(second) }), { hostKeys: await HostKeyStore.open(stateDir) });
+    const c = new RouterOsSshClient(router.config('ssh', { name: 'edge-7', sshHostKey: fingerprintOf(second) }), {
+      hostKeys: await HostKeyStore.open(stateDir),
+    });
     clients.push(c);
     const message = ((await rejection(c.health())) as Error).message;
     expect(message).to.contain(`presented SSH host key ${fingerprintOf(first)}, expected ${fingerprintOf(second)}`);

@@ -11,11 +11,29 @@ const logger = createLogger({ level: 'silent' });
 
 function envelope(seq: number, type: TypedEnvelope['type'] = 'customer.apply', payload: unknown = applyCustomer(`c${seq}`)): TypedEnvelope {
   const now = Date.now();
-  return { v: 1, id: `cmd-${seq}`, agentId: 'agt_1', seq, issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 3600_000).toISOString(), type, payload } as TypedEnvelope;
+  return {
+    v: 1,
+    id: `cmd-${seq}`,
+    agentId: 'agt_1',
+    seq,
+    issuedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + 3600_000).toISOString(),
+    type,
+    payload,
+  } as TypedEnvelope;
 }
 
 function ack(env: TypedEnvelope, status: AckMessage['status'] = 'applied'): AckMessage {
-  return { type: 'ack', agentId: 'agt_1', commandId: env.id, seq: env.seq, status, result: { changes: [`did ${env.id}`] }, durationMs: 3, at: new Date().toISOString() };
+  return {
+    type: 'ack',
+    agentId: 'agt_1',
+    commandId: env.id,
+    seq: env.seq,
+    status,
+    result: { changes: [`did ${env.id}`] },
+    durationMs: 3,
+    at: new Date().toISOString(),
+  };
 }
 
 describe('command journal', () => {
@@ -79,7 +97,8 @@ describe('command journal', () => {
   });
 
   it('skips a damaged line in the middle and keeps the rest', async () => {
-    const a = envelope(1), b = envelope(2);
+    const a = envelope(1),
+      b = envelope(2);
     const lines = [
       JSON.stringify({ t: 'accept', id: a.id, seq: 1, at: new Date().toISOString(), envelope: a }),
       'garbage',
@@ -114,7 +133,13 @@ describe('command journal', () => {
 
   it('keeps the chunks of a reconcile still gathering until it is closed', async () => {
     let journal = await reopen(undefined, { keepFinished: 1, compactAfterRecords: 2 });
-    const chunk = envelope(1, 'router.reconcile', { router: 'core-1', reconcileId: 'r1', chunk: { index: 0, count: 2 }, plans: [plan], customers: [customer('c1')] });
+    const chunk = envelope(1, 'router.reconcile', {
+      router: 'core-1',
+      reconcileId: 'r1',
+      chunk: { index: 0, count: 2 },
+      plans: [plan],
+      customers: [customer('c1')],
+    });
     await journal.accept(chunk);
     await journal.finish(chunk.id, ack(chunk));
     for (let seq = 2; seq <= 6; seq += 1) {

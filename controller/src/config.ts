@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-const bool = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no'])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const bool = z.enum(['0', '1', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65535);
 
 const EnvSchema = z.object({
@@ -134,7 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const publicUrl = e.MTANDAO_PUBLIC_URL ?? `http://localhost:${e.MTANDAO_CONTROLLER_PORT}`;
   const allowedOrigins = e.MTANDAO_ALLOWED_ORIGINS
-    ? e.MTANDAO_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)
+    ? e.MTANDAO_ALLOWED_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
     : [new URL(publicUrl).origin, `http://localhost:${e.MTANDAO_DASHBOARD_PORT}`, `http://127.0.0.1:${e.MTANDAO_DASHBOARD_PORT}`];
   return {
     databaseUrl: e.DATABASE_URL,

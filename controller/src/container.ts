@@ -101,7 +101,13 @@ export interface Services {
   portal: PortalService;
 }
 
-export function createServices(config: Config, logger: Logger, sequelize: Sequelize, keys: ControllerKeys, options: { embedded?: boolean; databaseUrl?: string; onPaymentReceived?: PaymentHook } = {}): Services {
+export function createServices(
+  config: Config,
+  logger: Logger,
+  sequelize: Sequelize,
+  keys: ControllerKeys,
+  options: { embedded?: boolean; databaseUrl?: string; onPaymentReceived?: PaymentHook } = {},
+): Services {
   const db = new Database(sequelize, !options.embedded);
   const repos = {
     users: new UsersRepository(db),
@@ -122,18 +128,40 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const reconciles = new ReconcileQueue(db, repos.jobs, provisioning, (routerId, tx) => desiredState.chunksFor(routerId, tx));
   const plans = new PlansService(db, repos.plans, repos.pools, repos.routers, audit, provisioning, reconciles);
   const ipam = new IpamService(repos.pools);
-  const pools = new PoolsService(db, repos.pools, repos.routers, audit, (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx), () => ipam.forget());
+  const pools = new PoolsService(
+    db,
+    repos.pools,
+    repos.routers,
+    audit,
+    (planIds, reason, meta, tx) => plans.fanout(planIds, reason, meta, tx),
+    () => ipam.forget(),
+  );
   const settings = new SettingsService(db, repos.settings, audit, keys.secretBox, config);
   const customerJobs = new CustomerJobs(repos.customers, provisioning);
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, audit, provisioning, customerJobs, keys.secretBox);
   const customerView = (id: string) => customers.get(id);
   const registration = new CustomerRegistrationService(repos.customers, provisioning, keys.secretBox);
-  const billing = new BillingService({ db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView }, options.onPaymentReceived ?? (async (customerId, entryId, tx) => {
-    await sms.paymentReceived(customerId, entryId, tx);
-    // a hotspot buyer (the portal) also gets the login details, once the payment is committed
-    afterCommit(() => void sms.hotspotLogin(customerId).catch((err: unknown) => logger.warn({ err, customerId }, 'hotspot login SMS failed')), tx);
-  }));
-  const lifecycle = new CustomerLifecycleService({ db, customers: repos.customers, plans: repos.plans, pools: repos.pools, ledger: repos.ledger, settings, audit, provisioning, jobs: customerJobs, customerView });
+  const billing = new BillingService(
+    { db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView },
+    options.onPaymentReceived ??
+      (async (customerId, entryId, tx) => {
+        await sms.paymentReceived(customerId, entryId, tx);
+        // a hotspot buyer (the portal) also gets the login details, once the payment is committed
+        afterCommit(() => void sms.hotspotLogin(customerId).catch((err: unknown) => logger.warn({ err, customerId }, 'hotspot login SMS failed')), tx);
+      }),
+  );
+  const lifecycle = new CustomerLifecycleService({
+    db,
+    customers: repos.customers,
+    plans: repos.plans,
+    pools: repos.pools,
+    ledger: repos.ledger,
+    settings,
+    audit,
+    provisioning,
+    jobs: customerJobs,
+    customerView,
+  });
   const customerListRepo = new CustomerListRepository(db);
   const sms: SmsService = new SmsService(db, repos.sms, repos.customers, customerListRepo, repos.plans, customers, settings, audit, config);
   registration.onRegistered = (id) => sms.welcome(id);
@@ -146,7 +174,9 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
   const mpesa = {
     settings: mpesaSettings,
     c2b: mpesaC2b,
-    stk: new MpesaStkService(db, mpesaRepo, repos.customers, repos.plans, mpesaSettings, mpesaC2b, daraja, audit, logger, { queryAfterMs: config.stkQueryAfterMs }),
+    stk: new MpesaStkService(db, mpesaRepo, repos.customers, repos.plans, mpesaSettings, mpesaC2b, daraja, audit, logger, {
+      queryAfterMs: config.stkQueryAfterMs,
+    }),
     daraja,
   };
   const importsRepo = new ImportsRepository(db);
@@ -160,7 +190,16 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     return router ? `${config.publicUrl.replace(/\/+$/, '')}/portal/${router.site_id}` : null;
   };
   const voucherPrint = new VoucherPrint(vouchersRepo, async () => (await settings.sms()).companyName, portalOfPlan, config.currency);
-  const hotspot = new HotspotService(db, vouchersRepo, repos.routers, provisioning, audit, logger, () => config.publicUrl, (routerId, live) => vouchers.resend(routerId, live));
+  const hotspot = new HotspotService(
+    db,
+    vouchersRepo,
+    repos.routers,
+    provisioning,
+    audit,
+    logger,
+    () => config.publicUrl,
+    (routerId, live) => vouchers.resend(routerId, live),
+  );
   const portal = new PortalService(new PortalRepository(db), repos.customers, customers, registration, mpesa.stk);
   return {
     portal,
@@ -188,13 +227,27 @@ export function createServices(config: Config, logger: Logger, sequelize: Sequel
     settings,
     sms,
     smsSender: new SmsSender(repos.sms, sms, logger, config.smsPollMs),
-    expiry: new ExpiryEngine(db, repos.expiry, settings, sms, provisioning, logger, { intervalMs: config.expirySweepMs, databaseUrl: options.databaseUrl, single: Boolean(options.embedded) }),
+    expiry: new ExpiryEngine(db, repos.expiry, settings, sms, provisioning, logger, {
+      intervalMs: config.expirySweepMs,
+      databaseUrl: options.databaseUrl,
+      single: Boolean(options.embedded),
+    }),
     routerOps: new RouterOpsService(db, repos.routers, provisioning, audit, (routerId) => desiredState.chunksFor(routerId)),
     desiredState,
     idempotency: new IdempotencyService(db, new IdempotencyRepository(db)),
     reconciles,
     imports: new CustomerImportService(importsRepo, provisioning, audit, keys.secretBox, logger, config.timezone),
-    adoption: new AdoptionService({ db, repo: new AdoptionRepository(db), imports: importsRepo, routers: repos.routers, provisioning, plans, audit, secretBox: keys.secretBox, logger }),
+    adoption: new AdoptionService({
+      db,
+      repo: new AdoptionRepository(db),
+      imports: importsRepo,
+      routers: repos.routers,
+      provisioning,
+      plans,
+      audit,
+      secretBox: keys.secretBox,
+      logger,
+    }),
     mpesa,
   };
 }

@@ -1,14 +1,6 @@
 /** Error codes the API answers with, beside the HTTP status. */
 export type ErrorCode =
-  | 'bad_request'
-  | 'validation_failed'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'too_many_requests'
-  | 'unavailable'
-  | 'internal';
+  'bad_request' | 'validation_failed' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_many_requests' | 'unavailable' | 'internal';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'bad_request',
@@ -35,7 +27,11 @@ export class AppError extends Error {
   readonly issues: FieldIssue[] | undefined;
   /** Sent as `Retry-After` (seconds) with a 429 or 503. */
   readonly retryAfterSeconds: number | undefined;
-  constructor(status: number, message: string, options: { code?: ErrorCode; field?: string; issues?: FieldIssue[]; cause?: unknown; retryAfterSeconds?: number } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: { code?: ErrorCode; field?: string; issues?: FieldIssue[]; cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.status = status;
@@ -51,5 +47,4 @@ export const invalid = (field: string, message: string): AppError => new AppErro
 /** 404 for a resource. */
 export const notFound = (what: string): AppError => new AppError(404, `${what} not found`);
 /** 409 naming a field. */
-export const conflict = (message: string, field?: string): AppError =>
-  new AppError(409, message, field ? { field, issues: [{ field, message }] } : {});
+export const conflict = (message: string, field?: string): AppError => new AppError(409, message, field ? { field, issues: [{ field, message }] } : {});

@@ -29,10 +29,14 @@ function readOrCreate(file: string, create: () => string, logger: Logger, what: 
  * directory (0600), which suits the single-instance embedded default.
  */
 export function loadKeys(config: Config, logger: Logger): ControllerKeys {
-  const secret = config.secretKey ?? readOrCreate(path.join(config.dataDir, 'secret.key'), () => randomBytes(32).toString('base64'), logger, 'customer-password encryption key');
+  const secret =
+    config.secretKey ??
+    readOrCreate(path.join(config.dataDir, 'secret.key'), () => randomBytes(32).toString('base64'), logger, 'customer-password encryption key');
   const key = Buffer.from(secret, 'base64');
   if (key.length !== 32) throw new Error('MTANDAO_SECRET_KEY must be 32 bytes, base64 encoded');
-  const pem = config.signingKey ?? readOrCreate(path.join(config.dataDir, 'signing-key.pem'), () => generateSigningKeys().privateKey.trim(), logger, 'command signing key');
+  const pem =
+    config.signingKey ??
+    readOrCreate(path.join(config.dataDir, 'signing-key.pem'), () => generateSigningKeys().privateKey.trim(), logger, 'command signing key');
   const signingKey = loadPrivateKey(pem);
   return {
     secretBox: new SecretBox(key),

@@ -20,7 +20,9 @@ try {
   logger.info({ url: controller.url, publicUrl: config.publicUrl }, 'controller listening');
   if (controller.bootstrapPassword) {
     // printed once, on the console only, never into the JSON log
-    process.stderr.write(`\n  Bootstrap admin created.  username: admin   password: ${controller.bootstrapPassword}\n  (shown once; change it after signing in)\n\n`);
+    process.stderr.write(
+      `\n  Bootstrap admin created.  username: admin   password: ${controller.bootstrapPassword}\n  (shown once; change it after signing in)\n\n`,
+    );
   }
   let stopping = false;
   const stop = async (signal: string) => {

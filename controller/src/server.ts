@@ -52,7 +52,11 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const keys = loadKeys(config, logger);
     const services = createServices(config, logger, sequelize, keys, { embedded: single, databaseUrl: url });
     const boot = await services.auth.bootstrapAdmin(config.adminPassword);
-    if (boot.created) logger.info({ username: 'admin' }, boot.password ? 'created the bootstrap admin with a generated password (printed once on the console)' : 'created the bootstrap admin');
+    if (boot.created)
+      logger.info(
+        { username: 'admin' },
+        boot.password ? 'created the bootstrap admin with a generated password (printed once on the console)' : 'created the bootstrap admin',
+      );
 
     // ready once the dispatcher runs and the demo (if any) is seeded
     let ready = false;
@@ -87,7 +91,11 @@ export async function startController(config: Config, logger: Logger): Promise<C
         pollMs: config.dispatchPollMs,
         databaseUrl: url,
         listen: !single,
-        watch: new RouterWatch(services.reconciles, services.repos.routers, hub, logger, { reconcileOnConnect: config.reconcileOnConnect, driftCheckMs: config.driftCheckMs, throttleMs: config.reconcileThrottleMs }),
+        watch: new RouterWatch(services.reconciles, services.repos.routers, hub, logger, {
+          reconcileOnConnect: config.reconcileOnConnect,
+          driftCheckMs: config.driftCheckMs,
+          throttleMs: config.reconcileThrottleMs,
+        }),
       },
     );
     dispatcher.onHotspot = (siteId, m) => services.hotspot.report(siteId, m.report);
@@ -98,7 +106,11 @@ export async function startController(config: Config, logger: Logger): Promise<C
       disconnected: (s) => dispatcher.onDisconnected(s),
     });
     await dispatcher.start();
-    if (config.passwordHashCost < PASSWORD_HASH_COST) logger.warn({ cost: config.passwordHashCost }, `MTANDAO_PASSWORD_HASH_COST is below ${PASSWORD_HASH_COST}: staff passwords are hashed for a test run, not for production`);
+    if (config.passwordHashCost < PASSWORD_HASH_COST)
+      logger.warn(
+        { cost: config.passwordHashCost },
+        `MTANDAO_PASSWORD_HASH_COST is below ${PASSWORD_HASH_COST}: staff passwords are hashed for a test run, not for production`,
+      );
     services.expiry.start();
     services.smsSender.start();
     if (config.demo) {

@@ -25,7 +25,12 @@ describe('access: who gets in', function () {
 
   before(async function () {
     this.timeout(180_000); // the embedded database's first start is slow on a busy machine
-    controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '0.5', MTANDAO_RECONCILE_ON_CONNECT: '0', MTANDAO_LOGIN_FAILURES_PER_IP: '5', MTANDAO_PASSWORD_HASH_COST: '17' });
+    controller = await startTestController({
+      MTANDAO_HEARTBEAT_SECONDS: '0.5',
+      MTANDAO_RECONCILE_ON_CONNECT: '0',
+      MTANDAO_LOGIN_FAILURES_PER_IP: '5',
+      MTANDAO_PASSWORD_HASH_COST: '17',
+    });
     admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     expectStatus(await admin.post('/users', { username: 'staff1', password: 'staff1-password', role: 'staff' }), 201);
     staff = await new ApiClient(controller.url).login('staff1', 'staff1-password');
@@ -42,7 +47,10 @@ describe('access: who gets in', function () {
       const checksBefore = controller.services.auth.passwordChecks;
       const answers = await Promise.all(Array.from({ length: 100 }, () => login('staff1', 'wrong-guess-pw')));
       const statuses = answers.map((a) => a.status);
-      expect(statuses.every((s) => s === 401 || s === 429), `statuses ${[...new Set(statuses)].join(',')}`).to.equal(true);
+      expect(
+        statuses.every((s) => s === 401 || s === 429),
+        `statuses ${[...new Set(statuses)].join(',')}`,
+      ).to.equal(true);
       expect(statuses.filter((s) => s === 401).length).to.be.at.most(5);
       expect(controller.services.auth.passwordChecks - checksBefore).to.be.at.most(5);
       // locked now, even for the right password
@@ -67,10 +75,16 @@ describe('access: who gets in', function () {
       for (let i = 34; i <= 38; i++) await fail(i);
       await controller.services.db.exec(`UPDATE login_throttle SET failures = 59 WHERE username_key = 'ghost60'`);
       await fail(60);
-      const row = (await controller.services.db.rows<{ failures: number; locked_until: Date }>(`SELECT failures, locked_until FROM login_throttle WHERE username_key = 'ghost60'`))[0]!;
+      const row = (
+        await controller.services.db.rows<{ failures: number; locked_until: Date }>(
+          `SELECT failures, locked_until FROM login_throttle WHERE username_key = 'ghost60'`,
+        )
+      )[0]!;
       expect(row.failures).to.equal(60);
       const lockMs = new Date(row.locked_until).getTime() - Date.now();
-      expect(lockMs).to.be.above(14 * 60_000).and.at.most(15 * 60_000);
+      expect(lockMs)
+        .to.be.above(14 * 60_000)
+        .and.at.most(15 * 60_000);
       const locked = await login('ghost60', 'wrong-61');
       expect(locked.status).to.equal(429);
       expect(Number(locked.headers.get('retry-after'))).to.be.within(14 * 60, 15 * 60);
@@ -83,8 +97,14 @@ describe('access: who gets in', function () {
       // sequential: the per-address limit (5 in this file), not the scrypt queue, must be what stops it
       for (let i = 0; i < 8; i++) answers.push(await login(`spray-${i}`, 'wrong-password', ip));
       const statuses = answers.map((a) => a.status);
-      expect(statuses.slice(0, 5).every((s) => s === 401), statuses.join(',')).to.equal(true);
-      expect(statuses.slice(5).every((s) => s === 429), statuses.join(',')).to.equal(true);
+      expect(
+        statuses.slice(0, 5).every((s) => s === 401),
+        statuses.join(','),
+      ).to.equal(true);
+      expect(
+        statuses.slice(5).every((s) => s === 429),
+        statuses.join(','),
+      ).to.equal(true);
       expect(Number(answers[7]!.headers.get('retry-after'))).to.be.within(1, 15 * 60);
       // even the right password is refused from that address …
       expect((await login('admin', ADMIN_PASSWORD, ip)).status).to.equal(429);
@@ -110,7 +130,10 @@ describe('access: who gets in', function () {
       done = true;
       await probe;
       const statuses = answers.map((a) => a.status);
-      expect(statuses.every((s) => s === 401 || s === 429), [...new Set(statuses)].join(',')).to.equal(true);
+      expect(
+        statuses.every((s) => s === 401 || s === 429),
+        [...new Set(statuses)].join(','),
+      ).to.equal(true);
       for (const a of answers) if (a.status === 429) expect(a.headers.get('retry-after')).to.match(/^\d+$/);
       // two at once and eight waiting: the rest are told to come back, not queued behind scrypt
       expect(controller.services.auth.passwordChecks - checksBefore).to.be.at.most(10);
@@ -180,7 +203,10 @@ describe('access: who gets in', function () {
   });
 
   describe('agents', () => {
-    interface Agent { agentId: string; key: KeyObject }
+    interface Agent {
+      agentId: string;
+      key: KeyObject;
+    }
     async function enrolled(siteId: string): Promise<Agent> {
       const keys = generateSigningKeys();
       const { token } = expectStatus(await admin.post(`/sites/${siteId}/enrollment-tokens`), 201) as { token: string };
@@ -253,9 +279,16 @@ describe('access: who gets in', function () {
       expectStatus(await admin.post(`/routers/${world.router.id}/reconcile`), 202);
       const [job] = await new OutboxRepository(controller.services.db).claim(world.site.id as string, a.agentId, 10);
       expect(job, 'a job sent to agent A').to.not.equal(undefined);
-      const status = async () => (await controller.services.db.rows<{ status: string }>('SELECT status FROM provisioning_jobs WHERE id = $1', [job!.id]))[0]!.status;
+      const status = async () =>
+        (await controller.services.db.rows<{ status: string }>('SELECT status FROM provisioning_jobs WHERE id = $1', [job!.id]))[0]!.status;
       const ack = (agentId: string, status: string) => ({
-        type: 'ack', agentId, commandId: job!.command_id, seq: Number(job!.seq), status, durationMs: 1, at: new Date().toISOString(),
+        type: 'ack',
+        agentId,
+        commandId: job!.command_id,
+        seq: Number(job!.seq),
+        status,
+        durationMs: 1,
+        at: new Date().toISOString(),
         ...(status === 'failed' ? { error: { code: 'router', message: 'nope', retryable: false } } : {}),
       });
       const wsB = await dial(b);

@@ -25,7 +25,8 @@ describe('agents: enrolment and the /agent endpoint', () => {
   after(async () => controller.stop());
 
   const token = async () => (expectStatus(await api.post(`/sites/${siteId}/enrollment-tokens`), 201) as { token: string; command: string }).token;
-  const enroll = (t: string, publicKey = keys.publicKey) => new ApiClient(controller.url).post('/agents/enroll', { token: t, publicKey, hostname: 'pi-kisumu', agentVersion: '0.1.0' });
+  const enroll = (t: string, publicKey = keys.publicKey) =>
+    new ApiClient(controller.url).post('/agents/enroll', { token: t, publicKey, hostname: 'pi-kisumu', agentVersion: '0.1.0' });
 
   describe('enrolment', () => {
     it('trades a one-time token and a public key for an identity, and gives the command to run', async () => {
@@ -63,7 +64,10 @@ describe('agents: enrolment and the /agent endpoint', () => {
   });
 
   describe('the WebSocket upgrade', () => {
-    function dial(overrides: Partial<Record<'agentId' | 'timestamp' | 'nonce' | 'signature', string>> = {}, signWith = key): Promise<{ ws?: WebSocket; status?: number }> {
+    function dial(
+      overrides: Partial<Record<'agentId' | 'timestamp' | 'nonce' | 'signature', string>> = {},
+      signWith = key,
+    ): Promise<{ ws?: WebSocket; status?: number }> {
       const ts = overrides.timestamp ?? new Date().toISOString();
       const nonce = overrides.nonce ?? randomBytes(18).toString('base64url');
       const id = overrides.agentId ?? agentId;

@@ -3,7 +3,16 @@ import { ApiClient, expectStatus } from './helpers/client.ts';
 import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
 import { Fixtures } from './helpers/fixtures.ts';
 
-type Entry = { id: string; at: string; username: string | null; action: string; entity: string; entityId: string | null; details: Record<string, unknown>; ip: string | null };
+type Entry = {
+  id: string;
+  at: string;
+  username: string | null;
+  action: string;
+  entity: string;
+  entityId: string | null;
+  details: Record<string, unknown>;
+  ip: string | null;
+};
 type List = { items: Entry[]; total: number };
 
 describe('audit log viewer (GET /audit)', () => {

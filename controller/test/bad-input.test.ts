@@ -51,7 +51,15 @@ describe('bad input that used to answer 500', () => {
   });
 
   it('refuses a plan valid for more than ten years', async () => {
-    const res = await api.post('/plans', { name: 'Forever', connectionType: 'pppoe', price: '1', downloadSpeed: '1M', uploadSpeed: '1M', validity: { count: 100_000, unit: 'days' }, poolIds: [world.pppoePool.id] });
+    const res = await api.post('/plans', {
+      name: 'Forever',
+      connectionType: 'pppoe',
+      price: '1',
+      downloadSpeed: '1M',
+      uploadSpeed: '1M',
+      validity: { count: 100_000, unit: 'days' },
+      poolIds: [world.pppoePool.id],
+    });
     expect(res.status).to.equal(422);
     expect((res.body as { error: Body }).error).to.deep.include({ field: 'validity.count', message: 'Validity must be at most 10 years' });
   });
@@ -71,7 +79,7 @@ describe('bad input found by the API fuzzer', () => {
     expectStatus(await api.get(`/provisioning/jobs?since=${encodeURIComponent('2026-02-15T07:32:29+20:17')}`), 200);
   });
 
-  it('clears an Africa\'s Talking base URL with null', async () => {
+  it("clears an Africa's Talking base URL with null", async () => {
     expectStatus(await api.patch('/settings', { africastalking: { username: 'sandbox', baseUrl: null } }), 200);
   });
 });

@@ -32,11 +32,33 @@ describe('Customer list depth (GET /customers filters, sorts, CSV)', () => {
     const hotspotB = await fx.plan('hotspot', { routerIds: [routerB.id as string] }, { validity: { count: 3, unit: 'days' }, price: '50' });
     w = { siteA, siteB, routerA, routerB, poolA, poolB, minutePlan, monthPlan, hotspotB };
     const add = async (key: string, body: Body) => (c[key] = expectStatus(await api.post('/customers', body), 201) as Body);
-    await add('zed', fx.customerBody(minutePlan.id as string, { fullName: 'Zawadi Zed', networkId: (poolA.networks as Body[])[0]!.id, ipAddress: '10.80.0.10' }));
-    await add('amina', fx.customerBody(monthPlan.id as string, { fullName: 'amina Achieng', networkId: (poolB.networks as Body[])[0]!.id, ipAddress: '10.81.0.10' }));
+    await add(
+      'zed',
+      fx.customerBody(minutePlan.id as string, { fullName: 'Zawadi Zed', networkId: (poolA.networks as Body[])[0]!.id, ipAddress: '10.80.0.10' }),
+    );
+    await add(
+      'amina',
+      fx.customerBody(monthPlan.id as string, { fullName: 'amina Achieng', networkId: (poolB.networks as Body[])[0]!.id, ipAddress: '10.81.0.10' }),
+    );
     await add('hot', fx.customerBody(hotspotB.id as string, { connectionType: 'hotspot', fullName: 'Mwangi Hotspot' }));
-    await add('formula', fx.customerBody(monthPlan.id as string, { fullName: '=HYPERLINK("http://evil.example","click")', email: 'a,b@example.com', networkId: (poolB.networks as Body[])[0]!.id, ipAddress: '10.81.0.11' }));
-    await add('idle', fx.customerBody(monthPlan.id as string, { fullName: 'Baraka Inactive', autoActivate: false, networkId: (poolB.networks as Body[])[0]!.id, ipAddress: '10.81.0.12' }));
+    await add(
+      'formula',
+      fx.customerBody(monthPlan.id as string, {
+        fullName: '=HYPERLINK("http://evil.example","click")',
+        email: 'a,b@example.com',
+        networkId: (poolB.networks as Body[])[0]!.id,
+        ipAddress: '10.81.0.11',
+      }),
+    );
+    await add(
+      'idle',
+      fx.customerBody(monthPlan.id as string, {
+        fullName: 'Baraka Inactive',
+        autoActivate: false,
+        networkId: (poolB.networks as Body[])[0]!.id,
+        ipAddress: '10.81.0.12',
+      }),
+    );
     expectStatus(await api.post(`/customers/${c.amina!.id}/payments`, { kind: 'debt', amount: '250.00', note: 'router replacement' }), 201);
   });
   after(async () => controller.stop());
@@ -53,7 +75,9 @@ describe('Customer list depth (GET /customers filters, sorts, CSV)', () => {
 
   it('finds active customers expiring within N days, counted in the ISP’s days', async () => {
     const today = localDay(new Date().toISOString());
-    const expected0 = Object.values(c).filter((x) => x.status === 'active' && x.expiresAt && localDay(x.expiresAt as string) <= today).map((x) => x.id);
+    const expected0 = Object.values(c)
+      .filter((x) => x.status === 'active' && x.expiresAt && localDay(x.expiresAt as string) <= today)
+      .map((x) => x.id);
     expect(expected0).to.include(c.zed!.id);
     expect(ids(await list('expiringWithinDays=0'))).to.have.members(expected0);
     const three = ids(await list('expiringWithinDays=3'));
@@ -87,7 +111,9 @@ describe('Customer list depth (GET /customers filters, sorts, CSV)', () => {
     const p1 = await list(`routerId=${w.routerB!.id}&sort=name&pageSize=2&page=1`);
     const p2 = await list(`routerId=${w.routerB!.id}&sort=name&pageSize=2&page=2`);
     expect(p1.total).to.equal(4);
-    expect([...ids(p1), ...ids(p2)]).to.have.length(4).and.to.have.members([c.amina!.id, c.hot!.id, c.formula!.id, c.idle!.id]);
+    expect([...ids(p1), ...ids(p2)])
+      .to.have.length(4)
+      .and.to.have.members([c.amina!.id, c.hot!.id, c.formula!.id, c.idle!.id]);
   });
 
   it('exports every match as CSV in the import template’s columns, without passwords, formula-safe', async () => {
@@ -110,7 +136,14 @@ describe('Customer list depth (GET /customers filters, sorts, CSV)', () => {
   });
 
   it('names the field of a bad filter', async () => {
-    for (const [q, field] of [['expiringWithinDays=soon', 'expiringWithinDays'], ['sort=colour', 'sort'], ['order=up', 'order'], ['routerId=x', 'routerId'], ['format=xml', 'format'], ['owing=maybe', 'owing']]) {
+    for (const [q, field] of [
+      ['expiringWithinDays=soon', 'expiringWithinDays'],
+      ['sort=colour', 'sort'],
+      ['order=up', 'order'],
+      ['routerId=x', 'routerId'],
+      ['format=xml', 'format'],
+      ['owing=maybe', 'owing'],
+    ]) {
       const res = await api.get(`/customers?${q}`);
       expect(res.status, q).to.equal(422);
       expect((res.body as unknown as ErrorBody).error.field, q).to.equal(field);

@@ -25,7 +25,14 @@ describe('Add Customer (POST /customers)', () => {
   it('adds an active PPPoE customer with expiry, payment and a provisioning job', async () => {
     const body = pppoe({ ipAddress: '10.64.3.7', username: 'jane.w' });
     const c = expectStatus(await api.post('/customers', body), 201) as Body;
-    expect(c).to.include({ username: 'jane.w', status: 'active', connectionType: 'pppoe', planId: world.pppoe.id, ipAddress: '10.64.3.7', accountNumber: 'jane.w' });
+    expect(c).to.include({
+      username: 'jane.w',
+      status: 'active',
+      connectionType: 'pppoe',
+      planId: world.pppoe.id,
+      ipAddress: '10.64.3.7',
+      accountNumber: 'jane.w',
+    });
     expect(c.id).to.be.a('string');
     const expires = Date.parse(c.expiresAt as string);
     expect(expires - Date.now()).to.be.closeTo(30 * 86_400_000, 60_000);
@@ -41,7 +48,13 @@ describe('Add Customer (POST /customers)', () => {
   });
 
   it('a custom amount replaces the price for the first period; the payment covers it and the installation fee', async () => {
-    const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.3.8', payment: { method: 'mpesa', installationFee: '2,000', customAmount: '750.50', reference: 'QGH7ABC123' } })), 201) as Body;
+    const c = expectStatus(
+      await api.post(
+        '/customers',
+        pppoe({ ipAddress: '10.64.3.8', payment: { method: 'mpesa', installationFee: '2,000', customAmount: '750.50', reference: 'QGH7ABC123' } }),
+      ),
+      201,
+    ) as Body;
     const payments = expectStatus(await api.get(`/customers/${c.id}/payments`), 200) as { items: Body[] };
     expect(payments.items.map((p) => [p.side, p.kind, p.amount, p.method, p.reference]).reverse()).to.deep.equal([
       ['credit', 'payment', '2750.50', 'mpesa', 'QGH7ABC123'],
@@ -52,7 +65,10 @@ describe('Add Customer (POST /customers)', () => {
   });
 
   it('Auto Activate No creates an inactive customer with nothing for the router, no charge and no payment', async () => {
-    const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.3.9', autoActivate: false, payment: { method: 'cash', installationFee: '1000' } })), 201) as Body;
+    const c = expectStatus(
+      await api.post('/customers', pppoe({ ipAddress: '10.64.3.9', autoActivate: false, payment: { method: 'cash', installationFee: '1000' } })),
+      201,
+    ) as Body;
     expect(c).to.include({ status: 'inactive', expiresAt: null, latestJob: null, balance: '0.00' });
     expect((expectStatus(await api.get(`/customers/${c.id}/payments`), 200) as { total: number }).total).to.equal(0);
   });
@@ -72,29 +88,65 @@ describe('Add Customer (POST /customers)', () => {
   it('adds a Static customer from a /28', async () => {
     const ips = expectStatus(await api.get(`/networks/${world.staticNetworkId}/available-ips`), 200) as { ips: string[] };
     expect(ips.ips[0]).to.equal('172.16.10.2'); // .0 network, .1 gateway
-    const c = expectStatus(await api.post('/customers', fx.customerBody(world.static.id as string, { connectionType: 'static', networkId: world.staticNetworkId, ipAddress: ips.ips[0] })), 201) as Body;
+    const c = expectStatus(
+      await api.post(
+        '/customers',
+        fx.customerBody(world.static.id as string, { connectionType: 'static', networkId: world.staticNetworkId, ipAddress: ips.ips[0] }),
+      ),
+      201,
+    ) as Body;
     expect(c).to.include({ connectionType: 'static', ipAddress: '172.16.10.2' });
   });
 
   describe('every error of the help page names its field', () => {
     const cases: [string, () => Body, number, string, string][] = [
       ['"IP address is required"', () => pppoe({ ipAddress: undefined }), 422, 'ipAddress', 'IP address is required'],
-      ['"IP address is required" for Static', () => fx.customerBody(world.static.id as string, { connectionType: 'static' }), 422, 'ipAddress', 'IP address is required'],
+      [
+        '"IP address is required" for Static',
+        () => fx.customerBody(world.static.id as string, { connectionType: 'static' }),
+        422,
+        'ipAddress',
+        'IP address is required',
+      ],
       ['an address outside the block', () => pppoe({ ipAddress: '10.65.0.5' }), 422, 'ipAddress', 'IP address is not available'],
       ['the gateway', () => pppoe({ ipAddress: '10.64.0.1' }), 422, 'ipAddress', 'IP address is not available'],
       ['the network address', () => pppoe({ ipAddress: '10.64.0.0' }), 422, 'ipAddress', 'IP address is not available'],
       ['a malformed address', () => pppoe({ ipAddress: '10.64.300.1' }), 422, 'ipAddress', 'IP address must be an IPv4 address like 10.64.3.10'],
       ['"Invalid phone number"', () => pppoe({ phone: '0612345678', ipAddress: '10.64.9.1' }), 422, 'phone', 'Invalid phone number'],
-      ['a plan of another connection type', () => pppoe({ planId: world.hotspot.id, ipAddress: '10.64.9.2' }), 422, 'planId', 'This plan is for Hotspot customers; choose a PPPoE plan'],
+      [
+        'a plan of another connection type',
+        () => pppoe({ planId: world.hotspot.id, ipAddress: '10.64.9.2' }),
+        422,
+        'planId',
+        'This plan is for Hotspot customers; choose a PPPoE plan',
+      ],
       ['an unknown plan', () => pppoe({ planId: '999999', ipAddress: '10.64.9.3' }), 422, 'planId', 'Plan not found'],
       ['a missing full name', () => pppoe({ fullName: '  ' }), 422, 'fullName', 'Full name is required'],
       ['a missing phone', () => pppoe({ phone: undefined }), 422, 'phone', 'Phone number is required'],
-      ['a username unsafe for RouterOS', () => pppoe({ username: 'jane"; /system reboot' }), 422, 'username', 'Username must be 3–64 letters, digits, ".", "_", "-" or "@"'],
+      [
+        'a username unsafe for RouterOS',
+        () => pppoe({ username: 'jane"; /system reboot' }),
+        422,
+        'username',
+        'Username must be 3–64 letters, digits, ".", "_", "-" or "@"',
+      ],
       ['a missing connection type', () => pppoe({ connectionType: undefined }), 422, 'connectionType', 'Connection type is required'],
       ['a missing payment method', () => pppoe({ payment: {} }), 422, 'payment.method', 'Payment method is required'],
       ['an email that is not one', () => pppoe({ email: 'jane@', ipAddress: '10.64.9.4' }), 422, 'email', 'Invalid email address'],
-      ['a password with a control character', () => pppoe({ password: 'abc\u0007def', ipAddress: '10.64.9.5' }), 422, 'password', 'Password must not contain control characters'],
-      ['a password a router cannot store', () => pppoe({ password: 'пароль', ipAddress: '10.64.9.6' }), 422, 'password', 'Password must use only characters a MikroTik router can store (Latin letters, digits and Western European accents)'],
+      [
+        'a password with a control character',
+        () => pppoe({ password: 'abc\u0007def', ipAddress: '10.64.9.5' }),
+        422,
+        'password',
+        'Password must not contain control characters',
+      ],
+      [
+        'a password a router cannot store',
+        () => pppoe({ password: 'пароль', ipAddress: '10.64.9.6' }),
+        422,
+        'password',
+        'Password must use only characters a MikroTik router can store (Latin letters, digits and Western European accents)',
+      ],
     ];
     for (const [name, body, status, field, message] of cases) {
       it(`rejects ${name}`, async () => {
@@ -122,7 +174,14 @@ describe('Add Customer (POST /customers)', () => {
 
     it('"Name, price, speed and validity are required" for a plan missing them', async () => {
       for (const missing of ['name', 'price', 'downloadSpeed', 'validity']) {
-        const body: Body = { name: 'Incomplete', connectionType: 'pppoe', price: '100', downloadSpeed: '1M', uploadSpeed: '1M', validity: { count: 1, unit: 'days' } };
+        const body: Body = {
+          name: 'Incomplete',
+          connectionType: 'pppoe',
+          price: '100',
+          downloadSpeed: '1M',
+          uploadSpeed: '1M',
+          validity: { count: 1, unit: 'days' },
+        };
         delete body[missing];
         const res = await api.post('/plans', body);
         expect(res.status, missing).to.equal(422);
@@ -154,7 +213,8 @@ describe('Add Customer (POST /customers)', () => {
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).to.have.length(1);
     expect(statuses.filter((s) => s === 409)).to.have.length(49);
-    for (const r of results.filter((x) => x.status === 409)) expect((r.body as ErrorBody).error).to.include({ field: 'ipAddress', message: 'IP address is not available' });
+    for (const r of results.filter((x) => x.status === 409))
+      expect((r.body as ErrorBody).error).to.include({ field: 'ipAddress', message: 'IP address is not available' });
     const list = expectStatus(await api.get('/customers?search=10.64.7.77'), 200) as { items: Body[] };
     expect(list.items).to.have.length(1);
   });
@@ -251,7 +311,10 @@ describe('Add Customer (POST /customers)', () => {
     const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.6.20', fullName: 'Otieno Odhiambo', phone: '0799111222' })), 201) as Body;
     for (const q of ['otieno', '0799111222', '254799111222', c.username, '10.64.6.20']) {
       const list = expectStatus(await api.get(`/customers?search=${encodeURIComponent(q as string)}`), 200) as { items: Body[]; total: number };
-      expect(list.items.map((i) => i.id), q as string).to.include(c.id);
+      expect(
+        list.items.map((i) => i.id),
+        q as string,
+      ).to.include(c.id);
     }
     const page1 = expectStatus(await api.get('/customers?pageSize=2&page=1'), 200) as { items: Body[]; total: number };
     const page2 = expectStatus(await api.get('/customers?pageSize=2&page=2'), 200) as { items: Body[]; total: number };
@@ -264,20 +327,31 @@ describe('Add Customer (POST /customers)', () => {
 
   it('edit, lifecycle and delete write the jobs the router needs', async () => {
     const c = expectStatus(await api.post('/customers', pppoe({ ipAddress: '10.64.6.30' })), 201) as Body;
-    const jobs = async () => ((expectStatus(await api.get(`/provisioning/jobs?customerId=${c.id}`), 200) as { items: Body[] }).items).map((j) => j.type).reverse();
+    const jobs = async () =>
+      (expectStatus(await api.get(`/provisioning/jobs?customerId=${c.id}`), 200) as { items: Body[] }).items.map((j) => j.type).reverse();
     expect(expectStatus(await api.post(`/customers/${c.id}/suspend`), 200)).to.include({ status: 'suspended' });
     expect((await api.post(`/customers/${c.id}/suspend`)).status).to.equal(409);
     expect(expectStatus(await api.post(`/customers/${c.id}/unsuspend`), 200)).to.include({ status: 'active' });
     expectStatus(await api.post(`/customers/${c.id}/disconnect`), 200);
     const extended = expectStatus(await api.post(`/customers/${c.id}/extend`, { count: 5, reason: 'router outage on Friday' }), 200) as Body;
     expect(Date.parse(extended.expiresAt as string) - Date.parse(c.expiresAt as string)).to.be.closeTo(5 * 86_400_000, 5000);
-    const paid = expectStatus(await api.post(`/customers/${c.id}/payments`, { method: 'mpesa', amount: '1500', reference: 'QAB12CD34' }), 201) as { customer: Body };
+    const paid = expectStatus(await api.post(`/customers/${c.id}/payments`, { method: 'mpesa', amount: '1500', reference: 'QAB12CD34' }), 201) as {
+      customer: Body;
+    };
     expect(Date.parse(paid.customer.expiresAt as string) - Date.parse(extended.expiresAt as string)).to.be.closeTo(30 * 86_400_000, 5000);
     expectStatus(await api.post(`/customers/${c.id}/payments`, { method: 'cash', amount: '200', kind: 'debt' }), 201);
-    expect((expectStatus(await api.get(`/customers/${c.id}`), 200) as Body)).to.include({ balance: '-200.00', due: '1700.00' });
+    expect(expectStatus(await api.get(`/customers/${c.id}`), 200) as Body).to.include({ balance: '-200.00', due: '1700.00' });
     expectStatus(await api.patch(`/customers/${c.id}`, { ipAddress: '10.64.6.31' }), 200);
     expectStatus(await api.delete(`/customers/${c.id}`), 200);
-    expect(await jobs()).to.deep.equal(['customer.apply', 'customer.apply', 'customer.apply', 'customer.disconnect', 'customer.apply', 'customer.apply', 'customer.remove']);
+    expect(await jobs()).to.deep.equal([
+      'customer.apply',
+      'customer.apply',
+      'customer.apply',
+      'customer.disconnect',
+      'customer.apply',
+      'customer.apply',
+      'customer.remove',
+    ]);
     const ips = expectStatus(await api.get(`/networks/${world.pppoeNetworkId}/available-ips?prefix=10.64.6.31`), 200) as { ips: string[] };
     expect(ips.ips).to.include('10.64.6.31');
   });

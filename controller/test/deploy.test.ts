@@ -24,7 +24,11 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
 }
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; secrets: Record<string, { file: string }>; volumes: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml')) as {
+  services: Record<string, Service>;
+  secrets: Record<string, { file: string }>;
+  volumes: Record<string, unknown>;
+};
 
 /** What the final stage of the root Dockerfile copies into the image, as repository paths. */
 function imagePaths(): string[] {
@@ -65,7 +69,10 @@ describe('docker-compose.yml and the Dockerfile (checked without a container eng
         const source = file === 'dashboard/build/index.js' ? 'dashboard/entry/index.js' : file;
         if (source !== file) expect(read('dashboard/svelte.config.js')).to.match(/out: 'build'/);
         expect(existsSync(path.join(root, source)), `${name}: ${source} is in the repository`).to.equal(true);
-        expect(copied.some((c) => file === c || file.startsWith(`${c}/`)), `${name}: ${file} is copied into the image`).to.equal(true);
+        expect(
+          copied.some((c) => file === c || file.startsWith(`${c}/`)),
+          `${name}: ${file} is copied into the image`,
+        ).to.equal(true);
       }
     }
     // the controller's entry wraps its command; the agent's entry takes run's flags
@@ -93,7 +100,11 @@ describe('docker-compose.yml and the Dockerfile (checked without a container eng
   });
 
   it('passes only settings the programs read', () => {
-    const programs: Record<string, string> = { controller: sourceText('controller/src') + sourceText('controller/bin'), dashboard: sourceText('dashboard/src') + read('dashboard/entry/index.js'), agent: sourceText('agent/src') };
+    const programs: Record<string, string> = {
+      controller: sourceText('controller/src') + sourceText('controller/bin'),
+      dashboard: sourceText('dashboard/src') + read('dashboard/entry/index.js'),
+      agent: sourceText('agent/src'),
+    };
     for (const [name, text] of Object.entries(programs)) {
       for (const key of Object.keys(compose.services[name]!.environment ?? {})) {
         if (key === 'PORT' || key === 'HOST') continue; // adapter-node's own

@@ -49,7 +49,22 @@ describe(`API fuzz (seed ${SEED}, ${RUNS} cases per route)`, function () {
     const staff = expectStatus(await admin.post('/users', { username: 'fuzz.staff', password: 'fuzz-staff-password', role: 'staff' }), 201) as Body;
     const me = expectStatus(await admin.get('/auth/me'), 200) as Body;
     // ids that exist (customers, plans, pools, networks, sites, routers, users) and some that do not
-    ids = [...new Set([customer.id, world.site.id, world.router.id, world.pppoePool.id, world.pppoe.id, world.hotspot.id, world.static.id, world.pppoeNetworkId, staff.id, '999999'].map(String))].filter((id) => id !== String(me.id));
+    ids = [
+      ...new Set(
+        [
+          customer.id,
+          world.site.id,
+          world.router.id,
+          world.pppoePool.id,
+          world.pppoe.id,
+          world.hotspot.id,
+          world.static.id,
+          world.pppoeNetworkId,
+          staff.id,
+          '999999',
+        ].map(String),
+      ),
+    ].filter((id) => id !== String(me.id));
   });
   after(async () => {
     await controller?.stop();
@@ -78,15 +93,20 @@ describe(`API fuzz (seed ${SEED}, ${RUNS} cases per route)`, function () {
       const failures: string[] = [];
       let next = 0;
       let sent = 0;
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        while (next < cases.length && failures.length < 5) {
-          const c = cases[next++]!;
-          const res = await send(r, c);
-          if (!res) continue;
-          sent++;
-          if (res.status >= 500) failures.push(`${res.status} ${r.method.toUpperCase()} ${c.path}${c.query} ${JSON.stringify(c.headers)} body=${(c.body ?? '').slice(0, 300)} → ${res.text.slice(0, 300)}`);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < cases.length && failures.length < 5) {
+            const c = cases[next++]!;
+            const res = await send(r, c);
+            if (!res) continue;
+            sent++;
+            if (res.status >= 500)
+              failures.push(
+                `${res.status} ${r.method.toUpperCase()} ${c.path}${c.query} ${JSON.stringify(c.headers)} body=${(c.body ?? '').slice(0, 300)} → ${res.text.slice(0, 300)}`,
+              );
+          }
+        }),
+      );
       expect(failures, `seed ${SEED + index}:\n${failures.join('\n')}`).to.deep.equal([]);
       expect(sent, 'requests the client refused to send').to.be.greaterThan(RUNS * 0.98);
       if (process.env.FUZZ_VERBOSE) console.log(`      ${sent} in ${Date.now() - started} ms`);

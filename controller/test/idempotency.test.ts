@@ -51,7 +51,8 @@ describe('Idempotency-Key', () => {
     const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.30.2' })), 201) as Body;
     const k = key();
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await api.post(`/customers/${c.id}/payments`, { method: 'mpesa', amount: '1500', reference: 'QXY12AB34' }, { 'idempotency-key': k }));
+    for (let i = 0; i < 3; i++)
+      answers.push(await api.post(`/customers/${c.id}/payments`, { method: 'mpesa', amount: '1500', reference: 'QXY12AB34' }, { 'idempotency-key': k }));
     expect(answers.map((a) => a.status)).to.deep.equal([201, 201, 201]);
     expect(new Set(answers.map(text)).size).to.equal(1);
     expect(await count(`SELECT count(*) AS n FROM ledger_entries WHERE customer_id = $1 AND kind = 'payment' AND reference = 'QXY12AB34'`, [c.id])).to.equal(1);
@@ -60,9 +61,15 @@ describe('Idempotency-Key', () => {
   it('answers 422 to the same key with another body or on another route', async () => {
     const k = key();
     const site = expectStatus(await api.post('/sites', { name: `Idem ${k}` }, { 'idempotency-key': k }), 201) as Body;
-    for (const res of [await api.post('/sites', { name: `Other ${k}` }, { 'idempotency-key': k }), await api.post('/routers', { name: `r-${n}`, siteId: site.id }, { 'idempotency-key': k })]) {
+    for (const res of [
+      await api.post('/sites', { name: `Other ${k}` }, { 'idempotency-key': k }),
+      await api.post('/routers', { name: `r-${n}`, siteId: site.id }, { 'idempotency-key': k }),
+    ]) {
       expect(res.status).to.equal(422);
-      expect((res.body as { error: Body }).error).to.deep.include({ field: 'Idempotency-Key', message: 'This Idempotency-Key was already used for a different request' });
+      expect((res.body as { error: Body }).error).to.deep.include({
+        field: 'Idempotency-Key',
+        message: 'This Idempotency-Key was already used for a different request',
+      });
     }
     expect(await count(`SELECT count(*) AS n FROM sites WHERE name LIKE $1`, [`% ${k}`])).to.equal(1);
   });
@@ -82,12 +89,15 @@ describe('Idempotency-Key', () => {
     const k = key();
     const name = `Concurrent ${k}`;
     const answers = await Promise.all(Array.from({ length: 6 }, () => api.post('/sites', { name }, { 'idempotency-key': k })));
-    expect(answers.map((a) => a.status).every((s) => s === 201 || s === 409), JSON.stringify(answers.map((a) => [a.status, a.body]))).to.equal(true);
+    expect(
+      answers.map((a) => a.status).every((s) => s === 201 || s === 409),
+      JSON.stringify(answers.map((a) => [a.status, a.body])),
+    ).to.equal(true);
     const ok = answers.filter((a) => a.status === 201);
     expect(ok.length).to.be.greaterThan(0);
     expect(new Set(ok.map(text)).size).to.equal(1);
     expect(ok.filter((a) => a.headers.get('idempotent-replayed') === null)).to.have.length(1);
-    for (const busy of answers.filter((a) => a.status === 409)) expect(((busy.body as { error: Body }).error).message).to.match(/in progress/);
+    for (const busy of answers.filter((a) => a.status === 409)) expect((busy.body as { error: Body }).error.message).to.match(/in progress/);
     expect(await count('SELECT count(*) AS n FROM sites WHERE name = $1', [name])).to.equal(1);
   });
 
@@ -146,7 +156,10 @@ describe('Idempotency-Key', () => {
       const cworld = await cfx.world();
       const body = cfx.customerBody(cworld.pppoe.id as string, { ipAddress: '10.64.31.7' });
       const k = key();
-      const lost = await crashing.post('/customers', body, { 'idempotency-key': k }).then(() => 'answered', (err: Error) => err);
+      const lost = await crashing.post('/customers', body, { 'idempotency-key': k }).then(
+        () => 'answered',
+        (err: Error) => err,
+      );
       expect(lost, 'the reply is lost').to.be.instanceOf(Error);
       expect(await exited).to.equal('SIGKILL');
 

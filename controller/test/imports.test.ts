@@ -5,7 +5,14 @@ import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
 import { Fixtures } from './helpers/fixtures.ts';
 
 type Body = Record<string, unknown>;
-type DryRun = { id: string; rows: number; valid: number; invalid: number; preview: { row: number; cells: Record<string, string>; errors: { field: string; message: string }[] }[]; errors: { row: number; field: string; message: string }[] };
+type DryRun = {
+  id: string;
+  rows: number;
+  valid: number;
+  invalid: number;
+  preview: { row: number; cells: Record<string, string>; errors: { field: string; message: string }[] }[];
+  errors: { row: number; field: string; message: string }[];
+};
 type Status = { status: string; processed: number; created: number; failed: number; valid: number };
 type ErrorBody = { error: { message: string; field?: string } };
 
@@ -33,7 +40,11 @@ describe('Import customers from a CSV (help/import-customers.md)', function () {
 
   const upload = (text: string, type = 'text/csv') => api.request<DryRun>('POST', '/imports/customers', text, { 'content-type': type });
   const uploadBytes = async (bytes: Buffer, type: string): Promise<ApiResponse<unknown>> => {
-    const res = await fetch(`${controller.url}/api/v1/imports/customers`, { method: 'POST', body: bytes, headers: { cookie: api.cookie!, 'content-type': type } });
+    const res = await fetch(`${controller.url}/api/v1/imports/customers`, {
+      method: 'POST',
+      body: bytes,
+      headers: { cookie: api.cookie!, 'content-type': type },
+    });
     return { status: res.status, body: await res.json(), headers: res.headers };
   };
   const dryRun = async (text: string) => expectStatus(await upload(text), 201);
@@ -69,7 +80,10 @@ describe('Import customers from a CSV (help/import-customers.md)', function () {
   });
 
   it('imports the help page’s rows: good ones created with a pool address, bad ones skipped with the page’s error texts', async () => {
-    expectStatus(await api.post('/customers', fx.customerBody(w.pppoe.id as string, { username: 'existing1', networkId: w.pppoeNetworkId, ipAddress: '10.90.0.50' })), 201);
+    expectStatus(
+      await api.post('/customers', fx.customerBody(w.pppoe.id as string, { username: 'existing1', networkId: w.pppoeNetworkId, ipAddress: '10.90.0.50' })),
+      201,
+    );
     const before = await total();
     const file = csv(
       HEADER,
@@ -153,15 +167,28 @@ describe('Import customers from a CSV (help/import-customers.md)', function () {
   it('checks each row again at commit: a username taken since the dry run fails that row only', async () => {
     const run = await dryRun(csv(HEADER, `Late A,0711222333,late.a,pw,${planName},pppoe,,,`, `Late B,0711222334,late.b,pw,${planName},pppoe,,,`));
     expect(run.valid).to.equal(2);
-    expectStatus(await api.post('/customers', fx.customerBody(w.pppoe.id as string, { username: 'late.b', networkId: w.pppoeNetworkId, ipAddress: '10.90.0.60' })), 201);
+    expectStatus(
+      await api.post('/customers', fx.customerBody(w.pppoe.id as string, { username: 'late.b', networkId: w.pppoeNetworkId, ipAddress: '10.90.0.60' })),
+      201,
+    );
     expect(await commit(run.id)).to.include({ status: 'done', processed: 2, created: 1, failed: 1 });
     const rows = parse((await api.get(`/imports/${run.id}/errors.csv`)).body as unknown as string, { columns: true, bom: true }) as Record<string, string>[];
     expect(rows.map((r) => [r.username, r.error])).to.deep.equal([['late.b', 'username: Username already exists']]);
   });
 
   it('refuses the whole file when a header is wrong or missing, naming it', async () => {
-    refused(await upload(csv(HEADER.replace('full_name', 'Full Name'), `A,0712345678,hdr1,pw,${planName},pppoe,,,`)), 422, 'header', /Unknown column "Full Name"/);
-    refused(await upload(csv(HEADER.replace(',account_number', ''), `A,0712345678,hdr1,pw,${planName},pppoe,,`)), 422, 'header', /Missing column "account_number"/);
+    refused(
+      await upload(csv(HEADER.replace('full_name', 'Full Name'), `A,0712345678,hdr1,pw,${planName},pppoe,,,`)),
+      422,
+      'header',
+      /Unknown column "Full Name"/,
+    );
+    refused(
+      await upload(csv(HEADER.replace(',account_number', ''), `A,0712345678,hdr1,pw,${planName},pppoe,,`)),
+      422,
+      'header',
+      /Missing column "account_number"/,
+    );
     refused(await upload(csv(`${HEADER},phone`, `A,0712345678,hdr1,pw,${planName},pppoe,,,,0712345678`)), 422, 'header', /"phone" appears twice/);
     refused(await upload(csv(HEADER)), 422, 'file', /no customer rows/);
     refused(await upload(''), 422, 'file', /has no file/);
@@ -233,7 +260,9 @@ describe('Import customers from a CSV (help/import-customers.md)', function () {
     expect((await staff.get('/customers?format=csv&passwords=true')).status).to.equal(403);
     const plain = (await staff.get('/customers?format=csv&search=round1')).body as unknown as string;
     expect(plain).to.not.include('starts-with-dash');
-    expect((await noc.request('POST', '/imports/customers', csv(HEADER, `N,0712345678,nocimp,pw,${planName},pppoe,,,`), { 'content-type': 'text/csv' })).status).to.equal(403);
+    expect(
+      (await noc.request('POST', '/imports/customers', csv(HEADER, `N,0712345678,nocimp,pw,${planName},pppoe,,,`), { 'content-type': 'text/csv' })).status,
+    ).to.equal(403);
     const audit = expectStatus(await api.get<{ items: Body[] }>('/audit?entity=customer&pageSize=50'), 200).items;
     expect(audit.some((a) => a.action === 'customer.export-passwords')).to.equal(true);
   });

@@ -25,7 +25,20 @@ describe('IP address management', () => {
   });
 
   it('subtracts and merges ranges', () => {
-    expect(subtractRanges([[0, 100]], mergeRanges([[10, 20], [15, 30], [50, 50]]))).to.deep.equal([[0, 9], [31, 49], [51, 100]]);
+    expect(
+      subtractRanges(
+        [[0, 100]],
+        mergeRanges([
+          [10, 20],
+          [15, 30],
+          [50, 50],
+        ]),
+      ),
+    ).to.deep.equal([
+      [0, 9],
+      [31, 49],
+      [51, 100],
+    ]);
   });
 
   it('excludes network, broadcast, gateway and reserved addresses', () => {
@@ -58,11 +71,15 @@ describe('IP address management', () => {
       for (let ip = base + 4 * 256; ip < base + 5 * 256 - 3; ip++) taken.add(ip);
       // a fixed scatter (a seeded generator): every run tests the same addresses
       let x = 0x2f6b9e31;
-      const next = () => ((x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32);
+      const next = () => (x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32;
       for (let i = 0; i < 3000; i++) taken.add(base + 1280 + Math.floor(next() * 40000));
-      const values = [...taken].map((ip) => `('static', ${plan.id}, ${networkId}, '${formatIp(ip)}', 'x', '254700000000', 'u${ip}', 'v1:x', 'u${ip}', 'inactive')`);
+      const values = [...taken].map(
+        (ip) => `('static', ${plan.id}, ${networkId}, '${formatIp(ip)}', 'x', '254700000000', 'u${ip}', 'v1:x', 'u${ip}', 'inactive')`,
+      );
       for (let i = 0; i < values.length; i += 1000) {
-        await controller.services.db.exec(`INSERT INTO customers (connection_type, plan_id, network_id, ip_address, full_name, phone, username, password_enc, account_number, status) VALUES ${values.slice(i, i + 1000).join(',')}`);
+        await controller.services.db.exec(
+          `INSERT INTO customers (connection_type, plan_id, network_id, ip_address, full_name, phone, username, password_enc, account_number, status) VALUES ${values.slice(i, i + 1000).join(',')}`,
+        );
       }
     });
     after(async () => controller.stop());
@@ -80,7 +97,18 @@ describe('IP address management', () => {
       return { ips: out, truncated: false };
     }
 
-    for (const [prefix, limit] of [['10.80.1', 50], ['10.80.4', 10], ['10.80.5', 120], ['10.80.0.', 300], ['10.80.2', 5], ['10.80.', 100], ['10.80.13', 1024], ['10.80.200.2', 40], ['10.80.255.25', 20], ['', 7]] as const) {
+    for (const [prefix, limit] of [
+      ['10.80.1', 50],
+      ['10.80.4', 10],
+      ['10.80.5', 120],
+      ['10.80.0.', 300],
+      ['10.80.2', 5],
+      ['10.80.', 100],
+      ['10.80.13', 1024],
+      ['10.80.200.2', 40],
+      ['10.80.255.25', 20],
+      ['', 7],
+    ] as const) {
       it(`prefix "${prefix}", limit ${limit}`, async () => {
         const res = expectStatus(await api.get(`/networks/${networkId}/available-ips?prefix=${encodeURIComponent(prefix)}&limit=${limit}`), 200);
         expect(res).to.deep.equal(expected(prefix, limit));
@@ -92,7 +120,10 @@ describe('IP address management', () => {
       const site = await fx.site();
       const router = await fx.router(site.id as string);
       const pool = await fx.pool(router.id as string, ['192.168.77.0/24'], { gateway: '192.168.77.1' });
-      const res = expectStatus(await api.get(`/networks/${(pool.networks as { id: string }[])[0]!.id}/available-ips`), 200) as { ips: string[]; truncated: boolean };
+      const res = expectStatus(await api.get(`/networks/${(pool.networks as { id: string }[])[0]!.id}/available-ips`), 200) as {
+        ips: string[];
+        truncated: boolean;
+      };
       expect(res.ips).to.have.length(253);
       expect(res.truncated).to.equal(false);
     });

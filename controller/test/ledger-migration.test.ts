@@ -96,7 +96,9 @@ describe('migration 0004: payments become ledger entries, balances unchanged', (
   });
 
   it('every balance equals the sum of its entries, and the payments table is gone', async () => {
-    const off = await q(`SELECT c.id FROM customers c WHERE c.balance_minor <> COALESCE((SELECT sum(CASE WHEN side = 'credit' THEN amount_minor ELSE -amount_minor END) FROM ledger_entries WHERE customer_id = c.id), 0)`);
+    const off = await q(
+      `SELECT c.id FROM customers c WHERE c.balance_minor <> COALESCE((SELECT sum(CASE WHEN side = 'credit' THEN amount_minor ELSE -amount_minor END) FROM ledger_entries WHERE customer_id = c.id), 0)`,
+    );
     expect(off).to.deep.equal([]);
     expect(await q(`SELECT 1 FROM pg_tables WHERE tablename = 'payments'`)).to.deep.equal([]);
   });

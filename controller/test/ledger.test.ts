@@ -4,7 +4,20 @@ import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
 import { Fixtures } from './helpers/fixtures.ts';
 
 type Body = Record<string, unknown>;
-type Entry = { id: string; side: string; kind: string; amount: string; method: string | null; balanceAfter: string; receiptNumber: string | null; reversesId: string | null; reversedById: string | null; customerId: string | null; customerUsername: string; staff: string | null };
+type Entry = {
+  id: string;
+  side: string;
+  kind: string;
+  amount: string;
+  method: string | null;
+  balanceAfter: string;
+  receiptNumber: string | null;
+  reversesId: string | null;
+  reversedById: string | null;
+  customerId: string | null;
+  customerUsername: string;
+  staff: string | null;
+};
 type ErrorBody = { error: { message: string; field?: string; code: string } };
 const DAY = 86_400_000;
 
@@ -28,7 +41,10 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
 
   /** A PPPoE customer on the KES 1500 / 30 days plan, added by staff. */
   const addCustomer = async (extra: Body = {}): Promise<Body> =>
-    expectStatus(await staff.post('/customers', fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: `10.64.9.${ip++}`, ...extra })), 201) as Body;
+    expectStatus(
+      await staff.post('/customers', fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: `10.64.9.${ip++}`, ...extra })),
+      201,
+    ) as Body;
   /** Moves a customer's clock: expired `days` ago. */
   const expire = async (id: unknown, daysAgo = 1) =>
     controller.services.db.exec(`UPDATE customers SET status = 'expired', expires_at = now() - make_interval(days => $2) WHERE id = $1`, [id, daysAgo]);
@@ -40,7 +56,12 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
     it('KES 1 on an expired customer is credit only: nothing renewed', async () => {
       const c = await addCustomer();
       await expire(c.id);
-      const res = expectStatus(await pay(staff, c.id, { method: 'cash', amount: '1' }), 201) as { payment: Entry; customer: Body; periods: number; message: string };
+      const res = expectStatus(await pay(staff, c.id, { method: 'cash', amount: '1' }), 201) as {
+        payment: Entry;
+        customer: Body;
+        periods: number;
+        message: string;
+      };
       expect(res.periods).to.equal(0);
       expect(res.customer).to.include({ status: 'expired', balance: '1.00', due: '1499.00' });
       expect(res.payment).to.include({ side: 'credit', kind: 'payment', amount: '1.00', method: 'cash', staff: 'cashier1' });
@@ -59,7 +80,11 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       expect(Date.parse(res.customer.expiresAt as string) - before).to.be.closeTo(30 * DAY, 60_000);
       expect((res.customer.latestJob as Body).reason).to.match(/renewed by payment/);
       const kinds = (await entries(c.id)).map((e) => [e.side, e.kind, e.amount, e.balanceAfter]);
-      expect(kinds.slice(0, 3)).to.deep.equal([['charge', 'plan', '1500.00', '0.00'], ['credit', 'payment', '1000.00', '1500.00'], ['credit', 'payment', '500.00', '500.00']]);
+      expect(kinds.slice(0, 3)).to.deep.equal([
+        ['charge', 'plan', '1500.00', '0.00'],
+        ['credit', 'payment', '1000.00', '1500.00'],
+        ['credit', 'payment', '500.00', '500.00'],
+      ]);
     });
 
     it('a double payment on an active customer buys two periods from the current expiry', async () => {
@@ -81,7 +106,13 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       const c = await addCustomer();
       await expire(c.id);
       const p1 = expectStatus(await staff.get(`/customers/${c.id}/payment-preview?amount=1200.00`), 200) as Body;
-      expect(p1).to.include({ balanceBefore: '0.00', balanceAfter: '1200.00', periods: 0, statusAfter: 'expired', message: 'Short of the price by 300.00: kept as credit, nothing renewed' });
+      expect(p1).to.include({
+        balanceBefore: '0.00',
+        balanceAfter: '1200.00',
+        periods: 0,
+        statusAfter: 'expired',
+        message: 'Short of the price by 300.00: kept as credit, nothing renewed',
+      });
       const p2 = expectStatus(await staff.get(`/customers/${c.id}/payment-preview?amount=1700`), 200) as Body;
       expect(p2).to.include({ periods: 1, statusAfter: 'active', balanceAfter: '200.00' });
       expect(p2.message).to.match(/^Renews 1 period, to \d{1,2} \w{3} \d{4} \d\d:\d\d; 200\.00 stays as credit$/);
@@ -89,7 +120,14 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       expect((await entries(c.id)).length).to.equal(2); // nothing written by a preview
       expectStatus(await pay(staff, c.id, { method: 'cash', amount: '1700' }), 201);
       const account = expectStatus(await staff.get(`/customers/${c.id}/account`), 200) as Body;
-      expect(account).to.deep.include({ balance: '200.00', price: '1500.00', due: '1300.00', status: 'active', nextPlan: null, covers: { periods: 0, until: null } });
+      expect(account).to.deep.include({
+        balance: '200.00',
+        price: '1500.00',
+        due: '1300.00',
+        status: 'active',
+        nextPlan: null,
+        covers: { periods: 0, until: null },
+      });
       expectStatus(await pay(admin, c.id, { amount: '1500', kind: 'adjustment' }), 201);
       const covered = expectStatus(await staff.get(`/customers/${c.id}/account`), 200) as Body;
       expect(covered).to.deep.include({ balance: '1700.00', due: '0.00' });
@@ -189,7 +227,15 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       const original = (await entries(c.id)).find((e) => e.id === paid.payment.id)!;
       expect(original.reversedById).to.equal(rev.id);
       const receipt = expectStatus(await staff.get(`/payments/${paid.payment.id}/receipt`), 200) as Body;
-      expect(receipt).to.deep.include({ receiptNumber: paid.payment.receiptNumber, amount: '1500.00', method: 'cheque', reference: 'CHQ 0042', staff: 'cashier1', reversed: true, company: 'Mtandao ISP' });
+      expect(receipt).to.deep.include({
+        receiptNumber: paid.payment.receiptNumber,
+        amount: '1500.00',
+        method: 'cheque',
+        reference: 'CHQ 0042',
+        staff: 'cashier1',
+        reversed: true,
+        company: 'Mtandao ISP',
+      });
       expect(receipt.customer).to.deep.equal({ name: c.fullName, username: c.username, accountNumber: c.accountNumber });
       expect((await staff.get(`/payments/${rev.id}/receipt`)).status).to.equal(404);
       const audit = expectStatus(await admin.get(`/audit?entity=customer&entityId=${c.id}`), 200) as { items: Body[] };
@@ -199,11 +245,20 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
     it('ledger entries refuse UPDATE and DELETE in the database itself', async () => {
       const c = await addCustomer();
       const [e] = await entries(c.id);
-      const update = await controller.services.db.exec('UPDATE ledger_entries SET amount_minor = 1 WHERE id = $1', [e!.id]).then(() => 'changed', (err: Error) => err.message);
+      const update = await controller.services.db.exec('UPDATE ledger_entries SET amount_minor = 1 WHERE id = $1', [e!.id]).then(
+        () => 'changed',
+        (err: Error) => err.message,
+      );
       expect(update).to.match(/append-only/);
-      const del = await controller.services.db.exec('DELETE FROM ledger_entries WHERE id = $1', [e!.id]).then(() => 'deleted', (err: Error) => err.message);
+      const del = await controller.services.db.exec('DELETE FROM ledger_entries WHERE id = $1', [e!.id]).then(
+        () => 'deleted',
+        (err: Error) => err.message,
+      );
       expect(del).to.match(/append-only/);
-      const unlink = await controller.services.db.exec('UPDATE ledger_entries SET customer_id = NULL WHERE id = $1', [e!.id]).then(() => 'unlinked', (err: Error) => err.message);
+      const unlink = await controller.services.db.exec('UPDATE ledger_entries SET customer_id = NULL WHERE id = $1', [e!.id]).then(
+        () => 'unlinked',
+        (err: Error) => err.message,
+      );
       expect(unlink).to.match(/append-only/);
     });
   });
@@ -213,12 +268,20 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       const c = await addCustomer({ payment: { method: 'bank' } });
       const p = expectStatus(await pay(staff, c.id, { method: 'mpesa', amount: '99.50' }), 201) as { payment: Entry };
       expectStatus(await admin.post(`/payments/${p.payment.id}/reverse`, { reason: 'wrong account' }), 201);
-      const mine = expectStatus(await admin.get(`/payments?customerId=${c.id}`), 200) as { items: Entry[]; total: number; totals: { count: number; amount: string; byMethod: Body } };
-      expect(mine.items.map((e) => [e.kind, e.method, e.amount])).to.deep.equal([['reversal', 'mpesa', '99.50'], ['payment', 'mpesa', '99.50'], ['payment', 'bank', '1500.00']]);
+      const mine = expectStatus(await admin.get(`/payments?customerId=${c.id}`), 200) as {
+        items: Entry[];
+        total: number;
+        totals: { count: number; amount: string; byMethod: Body };
+      };
+      expect(mine.items.map((e) => [e.kind, e.method, e.amount])).to.deep.equal([
+        ['reversal', 'mpesa', '99.50'],
+        ['payment', 'mpesa', '99.50'],
+        ['payment', 'bank', '1500.00'],
+      ]);
       expect(mine.totals).to.deep.equal({ count: 2, amount: '1500.00', byMethod: { cash: '0.00', mpesa: '0.00', bank: '1500.00', cheque: '0.00' } });
       const byMethod = expectStatus(await admin.get(`/payments?customerId=${c.id}&method=bank`), 200) as { total: number };
       expect(byMethod.total).to.equal(1);
-      const me = (expectStatus(await staff.get('/auth/me'), 200) as { user?: Body; id?: string });
+      const me = expectStatus(await staff.get('/auth/me'), 200) as { user?: Body; id?: string };
       const staffId = (me.user?.id ?? me.id) as string;
       const byStaff = expectStatus(await admin.get(`/payments?staffId=${staffId}&customerId=${c.id}`), 200) as { total: number };
       expect(byStaff.total).to.equal(2); // the registration payment and the M-Pesa one (the reversal is the admin's)
@@ -253,7 +316,11 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       const bad = await admin.request('PUT', '/settings/billing', { graceHours: 721 });
       expect(bad.status).to.equal(422);
       expect((bad.body as ErrorBody).error.field).to.equal('graceHours');
-      expect(expectStatus(await admin.request('PUT', '/settings/billing', { graceHours: 3 }), 200)).to.deep.equal({ autoRenew: true, graceHours: 3, changePlanDefault: 'next-renewal' });
+      expect(expectStatus(await admin.request('PUT', '/settings/billing', { graceHours: 3 }), 200)).to.deep.equal({
+        autoRenew: true,
+        graceHours: 3,
+        changePlanDefault: 'next-renewal',
+      });
       expectStatus(await admin.request('PUT', '/settings/billing', { graceHours: 0 }), 200);
     });
 
@@ -297,7 +364,10 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
 
     it('an archived plan is refused to new customers and kept for existing ones; an unused plan can be deleted', async () => {
       const plan = await fx.plan('pppoe', { poolIds: [world.pppoePool.id as string] });
-      const c = expectStatus(await staff.post('/customers', fx.customerBody(plan.id as string, { networkId: world.pppoeNetworkId, ipAddress: `10.64.9.${ip++}` })), 201) as Body;
+      const c = expectStatus(
+        await staff.post('/customers', fx.customerBody(plan.id as string, { networkId: world.pppoeNetworkId, ipAddress: `10.64.9.${ip++}` })),
+        201,
+      ) as Body;
       expect(expectStatus(await staff.post(`/plans/${plan.id}/archive`), 200)).to.include({ archived: true });
       const refused = await staff.post('/customers', fx.customerBody(plan.id as string, { networkId: world.pppoeNetworkId, ipAddress: `10.64.9.${ip++}` }));
       expect(refused.status).to.equal(422);

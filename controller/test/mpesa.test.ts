@@ -32,16 +32,27 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
   });
 
   const customer = async (extra: Body = {}): Promise<Body> =>
-    expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: `10.64.7.${ip++}`, ...extra })), 201) as Body;
+    expectStatus(
+      await api.post('/customers', fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: `10.64.7.${ip++}`, ...extra })),
+      201,
+    ) as Body;
   const mpesaPayments = async (customerId: unknown): Promise<Body[]> =>
-    ((expectStatus(await api.get(`/customers/${customerId}/payments`), 200) as { items: Body[] }).items).filter((p) => p.method === 'mpesa');
-  const stored = async (transId: string): Promise<Body[]> => controller.services.db.rows<Body>('SELECT status, reason, customer_id FROM mpesa_transactions WHERE trans_id = $1', [transId]);
+    (expectStatus(await api.get(`/customers/${customerId}/payments`), 200) as { items: Body[] }).items.filter((p) => p.method === 'mpesa');
+  const stored = async (transId: string): Promise<Body[]> =>
+    controller.services.db.rows<Body>('SELECT status, reason, customer_id FROM mpesa_transactions WHERE trans_id = $1', [transId]);
   const count = async (): Promise<number> => Number((await controller.services.db.rows<{ n: string }>('SELECT count(*) AS n FROM mpesa_transactions'))[0]!.n);
 
   describe('settings', () => {
     it('keeps the consumer key, secret and passkey write-only and encrypted at rest', async () => {
       const view = expectStatus(await api.get('/settings/mpesa'), 200) as Body;
-      expect(view).to.include({ shortcode: SHORTCODE, shortcodeType: 'paybill', environment: 'sandbox', consumerKeySet: true, consumerSecretSet: true, passkeySet: true });
+      expect(view).to.include({
+        shortcode: SHORTCODE,
+        shortcodeType: 'paybill',
+        environment: 'sandbox',
+        consumerKeySet: true,
+        consumerSecretSet: true,
+        passkeySet: true,
+      });
       const text = JSON.stringify(view);
       for (const secret of [CONSUMER_KEY, CONSUMER_SECRET, PASSKEY]) expect(text).not.to.include(secret);
       const rows = await controller.services.db.rows<{ value: unknown }>(`SELECT value FROM settings WHERE key LIKE 'mpesa.%'`);
@@ -55,7 +66,12 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       expect(view.callbackUrls.stkCallback).to.match(new RegExp(`/api/v1/callbacks/stk/callback/${token}$`));
       expect(token.length).to.be.at.least(30);
       const reg = fake.registrations.get(SHORTCODE)!;
-      expect(reg).to.include({ version: 'v2', ResponseType: 'Completed', ConfirmationURL: view.callbackUrls.confirmation, ValidationURL: view.callbackUrls.validation });
+      expect(reg).to.include({
+        version: 'v2',
+        ResponseType: 'Completed',
+        ConfirmationURL: view.callbackUrls.confirmation,
+        ValidationURL: view.callbackUrls.validation,
+      });
     });
 
     it("shows Daraja's error when it refuses the credentials", async () => {
@@ -89,11 +105,18 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       }
       // the fake filters like Daraja: an old-style /mpesa/ URL is refused
       const basic = Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64');
-      const oauth = (await (await fetch(`${fake.url}/oauth/v1/generate?grant_type=client_credentials`, { headers: { authorization: `Basic ${basic}` } })).json()) as { access_token: string };
+      const oauth = (await (
+        await fetch(`${fake.url}/oauth/v1/generate?grant_type=client_credentials`, { headers: { authorization: `Basic ${basic}` } })
+      ).json()) as { access_token: string };
       const refused = await fetch(`${fake.url}/mpesa/c2b/v2/registerurl`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${oauth.access_token}` },
-        body: JSON.stringify({ ShortCode: SHORTCODE, ResponseType: 'Completed', ConfirmationURL: 'https://isp.co.ke/api/v1/mpesa/c2b/confirmation/x', ValidationURL: 'https://isp.co.ke/api/v1/callbacks/c2b/validation/x' }),
+        body: JSON.stringify({
+          ShortCode: SHORTCODE,
+          ResponseType: 'Completed',
+          ConfirmationURL: 'https://isp.co.ke/api/v1/mpesa/c2b/confirmation/x',
+          ValidationURL: 'https://isp.co.ke/api/v1/callbacks/c2b/validation/x',
+        }),
       });
       expect(refused.status).to.equal(400);
       expect(await refused.json()).to.include({ errorMessage: 'Bad Request - Invalid ConfirmationURL' });
@@ -170,17 +193,17 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       expect((await mpesaPayments(c.id)).map((p) => p.reference)).to.deep.equal([body.TransID]);
       const again = await api.post(`/mpesa/unmatched/${item.id}/assign`, { customerId: c.id });
       expect(again.status).to.equal(409);
-      expect(((expectStatus(await api.get('/mpesa/unmatched'), 200) as { items: Body[] }).items).map((i) => i.transId)).not.to.include(body.TransID);
+      expect((expectStatus(await api.get('/mpesa/unmatched'), 200) as { items: Body[] }).items.map((i) => i.transId)).not.to.include(body.TransID);
     });
 
     it('refuses to assign to a customer that does not exist, naming the field', async () => {
       const body = confirmation({ BillRefNumber: 'NOBODY-98' });
       await callback(controller.url, `/c2b/confirmation/${token}`, body);
-      const item = ((expectStatus(await api.get('/mpesa/unmatched'), 200) as { items: Body[] }).items).find((i) => i.transId === body.TransID)!;
+      const item = (expectStatus(await api.get('/mpesa/unmatched'), 200) as { items: Body[] }).items.find((i) => i.transId === body.TransID)!;
       const res = await api.post(`/mpesa/unmatched/${item.id}/assign`, { customerId: '999999' });
       expect(res.status).to.equal(422);
       expect((res.body as { error: Body }).error).to.include({ field: 'customerId' });
-      expect(((expectStatus(await api.get(`/mpesa/transactions/${item.id}`), 200)) as Body).status).to.equal('unmatched');
+      expect((expectStatus(await api.get(`/mpesa/transactions/${item.id}`), 200) as Body).status).to.equal('unmatched');
     });
   });
 
@@ -192,9 +215,15 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
     it('rejects an unknown account with C2B00012 under "reject unknown", accepts a known one', async () => {
       expectStatus(await api.patch('/settings/mpesa', { validationPolicy: 'reject-unknown' }), 200);
       try {
-        expect(await callback(controller.url, `/c2b/validation/${token}`, confirmation({ BillRefNumber: 'NOBODY' }))).to.deep.equal({ status: 200, body: { ResultCode: 'C2B00012', ResultDesc: 'Rejected' } });
+        expect(await callback(controller.url, `/c2b/validation/${token}`, confirmation({ BillRefNumber: 'NOBODY' }))).to.deep.equal({
+          status: 200,
+          body: { ResultCode: 'C2B00012', ResultDesc: 'Rejected' },
+        });
         const c = await customer();
-        expect((await callback(controller.url, `/c2b/validation/${token}`, confirmation({ BillRefNumber: c.accountNumber }))).body).to.deep.equal({ ResultCode: '0', ResultDesc: 'Accepted' });
+        expect((await callback(controller.url, `/c2b/validation/${token}`, confirmation({ BillRefNumber: c.accountNumber }))).body).to.deep.equal({
+          ResultCode: '0',
+          ResultDesc: 'Accepted',
+        });
         // the fake stops a refused payment at validation, as Safaricom does
         const refused = await fake.payBill({ shortCode: SHORTCODE, account: 'NOBODY', amount: 10 });
         expect(refused.confirmation).to.equal(null);
@@ -206,10 +235,14 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
 
   describe('STK push', () => {
     const waitFor = (checkout: string, status: string) =>
-      eventually(async () => {
-        const v = expectStatus(await api.get(`/mpesa/stk/${checkout}`), 200) as Body;
-        return v.status === status ? v : undefined;
-      }, `STK ${checkout} to be ${status}`, 10_000);
+      eventually(
+        async () => {
+          const v = expectStatus(await api.get(`/mpesa/stk/${checkout}`), 200) as Body;
+          return v.status === status ? v : undefined;
+        },
+        `STK ${checkout} to be ${status}`,
+        10_000,
+      );
 
     it('a prompt the customer pays ends paid, with a payment under the M-Pesa receipt', async () => {
       const c = await customer();
@@ -247,7 +280,22 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       const checkout = res.checkoutRequestId as string;
       await eventually(async () => (fake.stk.get(checkout)?.done ? true : undefined), 'the fake to decide');
       const r = fake.stk.get(checkout)!;
-      const body = { Body: { stkCallback: { MerchantRequestID: r.merchantRequestId, CheckoutRequestID: checkout, ResultCode: 0, ResultDesc: 'ok', CallbackMetadata: { Item: [{ Name: 'Amount', Value: 1500 }, { Name: 'MpesaReceiptNumber', Value: r.receipt }] } } } };
+      const body = {
+        Body: {
+          stkCallback: {
+            MerchantRequestID: r.merchantRequestId,
+            CheckoutRequestID: checkout,
+            ResultCode: 0,
+            ResultDesc: 'ok',
+            CallbackMetadata: {
+              Item: [
+                { Name: 'Amount', Value: 1500 },
+                { Name: 'MpesaReceiptNumber', Value: r.receipt },
+              ],
+            },
+          },
+        },
+      };
       // the sweep's query (every 200 ms) and these callbacks all try to settle it
       await Promise.all(Array.from({ length: 5 }, () => callback(controller.url, `/stk/callback/${token}`, body)));
       await waitFor(checkout, 'paid');
@@ -309,7 +357,8 @@ describe('M-Pesa (Daraja): settings, C2B, unmatched queue, STK push', () => {
       try {
         const key = { 'idempotency-key': `stk-${c.id}` };
         const pushing = api.post(`/customers/${c.id}/stk-push`, { amount: '1500' }, key);
-        const claimed = async () => (await controller.services.db.rows<{ n: string }>('SELECT count(*) AS n FROM idempotency_keys WHERE key = $1', [key['idempotency-key']]))[0]!.n;
+        const claimed = async () =>
+          (await controller.services.db.rows<{ n: string }>('SELECT count(*) AS n FROM idempotency_keys WHERE key = $1', [key['idempotency-key']]))[0]!.n;
         await eventually(async () => ((await claimed()) === '1' ? true : undefined), 'the key to be claimed');
         // the embedded database has one connection: a request must not wait for Safaricom
         const t0 = performance.now();

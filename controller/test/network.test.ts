@@ -61,7 +61,9 @@ describe('sites, routers, pools and plans', () => {
     const res = await api.patch(`/pools/${pool.id}`, { networks: ['10.93.1.0/24'] });
     expect(res.status).to.equal(409);
     expect((res.body as ErrorBody).error.message).to.equal('Network 10.93.0.0/24 has customers and cannot be removed');
-    const grown = expectStatus(await api.patch(`/pools/${pool.id}`, { networks: ['10.93.0.0/24', '10.93.1.0/24', '10.93.2.0/24'] }), 200) as { networks: Body[] };
+    const grown = expectStatus(await api.patch(`/pools/${pool.id}`, { networks: ['10.93.0.0/24', '10.93.1.0/24', '10.93.2.0/24'] }), 200) as {
+      networks: Body[];
+    };
     expect(grown.networks.map((n) => n.cidr)).to.deep.equal(['10.93.0.0/24', '10.93.1.0/24', '10.93.2.0/24']);
   });
 
@@ -69,7 +71,10 @@ describe('sites, routers, pools and plans', () => {
     const site = await fx.site();
     const router = await fx.router(site.id as string, 'edge-old');
     expect(expectStatus(await api.patch(`/sites/${site.id}`, { name: 'Renamed POP' }), 200)).to.include({ name: 'Renamed POP' });
-    expect(expectStatus(await api.patch(`/routers/${router.id}`, { name: 'edge-new', host: '192.168.88.1' }), 200)).to.include({ name: 'edge-new', host: '192.168.88.1' });
+    expect(expectStatus(await api.patch(`/routers/${router.id}`, { name: 'edge-new', host: '192.168.88.1' }), 200)).to.include({
+      name: 'edge-new',
+      host: '192.168.88.1',
+    });
     expect((await api.patch(`/routers/${router.id}`, {})).status).to.equal(422);
     const pool = await fx.pool(router.id as string, ['10.94.0.0/24']);
     const inUse = await api.delete(`/routers/${router.id}`);
@@ -86,7 +91,10 @@ describe('sites, routers, pools and plans', () => {
 
   it('records a debt without a payment method, and clears an email', async () => {
     const world = await fx.world({ pppoeNetworks: ['10.95.0.0/16'], staticNetworks: ['172.16.95.0/28'] });
-    const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.95.0.9', email: 'jane@example.co.ke' })), 201) as Body;
+    const c = expectStatus(
+      await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.95.0.9', email: 'jane@example.co.ke' })),
+      201,
+    ) as Body;
     const debt = expectStatus(await api.post(`/customers/${c.id}/payments`, { kind: 'debt', amount: '300' }), 201) as { payment: Body };
     expect(debt.payment).to.include({ kind: 'debt', method: null, amount: '300.00' });
     const noMethod = await api.post(`/customers/${c.id}/payments`, { amount: '300' });
@@ -97,7 +105,10 @@ describe('sites, routers, pools and plans', () => {
 
   it("finds a deleted customer's jobs by username", async () => {
     const world = await fx.world({ pppoeNetworks: ['10.96.0.0/16'], staticNetworks: ['172.16.96.0/28'] });
-    const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.96.0.9', username: 'gone.soon' })), 201) as Body;
+    const c = expectStatus(
+      await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.96.0.9', username: 'gone.soon' })),
+      201,
+    ) as Body;
     expectStatus(await api.delete(`/customers/${c.id}`), 200);
     const jobs = expectStatus(await api.get('/provisioning/jobs?customerUsername=GONE.SOON'), 200) as { items: Body[] };
     expect(jobs.items.map((j) => j.type).sort()).to.deep.equal(['customer.apply', 'customer.remove']);

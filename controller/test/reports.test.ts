@@ -17,8 +17,17 @@ type Overview = {
   activeByDay: { day: string; active: number | null; total: number | null }[];
   pools: { id: string; used: number; usable: number; utilisation: number }[];
 };
-type Revenue = { from: string; to: string; rows: { key: string | null; label: string; count: number; amount: string }[]; total: { count: number; amount: string; byMethod: Record<string, string> } };
-type CashUp = { date: string; rows: { staffId: string | null; staff: string; count: number; byMethod: Record<string, string>; total: string }[]; totals: { count: number; byMethod: Record<string, string>; total: string } };
+type Revenue = {
+  from: string;
+  to: string;
+  rows: { key: string | null; label: string; count: number; amount: string }[];
+  total: { count: number; amount: string; byMethod: Record<string, string> };
+};
+type CashUp = {
+  date: string;
+  rows: { staffId: string | null; staff: string; count: number; byMethod: Record<string, string>; total: string }[];
+  totals: { count: number; byMethod: Record<string, string>; total: string };
+};
 
 const TZ = 'Africa/Nairobi';
 const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date());
@@ -35,7 +44,8 @@ describe('overview and reports (GET /reports/*)', () => {
   before(async () => {
     controller = await startTestController({ MTANDAO_TIMEZONE: TZ });
     admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
-    staffId = (expectStatus(await admin.post('/users', { username: 'cashier.wanjiku', password: 'cashier-password-1', role: 'staff' }), 201) as { id: string }).id;
+    staffId = (expectStatus(await admin.post('/users', { username: 'cashier.wanjiku', password: 'cashier-password-1', role: 'staff' }), 201) as { id: string })
+      .id;
     expectStatus(await admin.post('/users', { username: 'noc.kip', password: 'noc-password-123', role: 'noc' }), 201);
     staff = await new ApiClient(controller.url).login('cashier.wanjiku', 'cashier-password-1');
     noc = await new ApiClient(controller.url).login('noc.kip', 'noc-password-123');
@@ -48,7 +58,10 @@ describe('overview and reports (GET /reports/*)', () => {
     const net = (pool.networks as Body[])[0]!.id;
     // c1 by admin in cash, c2 by the cashier by M-Pesa (each registration pays the first period)
     const c1 = expectStatus(await admin.post('/customers', fx.customerBody(plan.id as string, { networkId: net, ipAddress: '10.90.0.2' })), 201) as Body;
-    const c2 = expectStatus(await staff.post('/customers', fx.customerBody(minutePlan.id as string, { networkId: net, ipAddress: '10.90.0.3', payment: { method: 'mpesa' } })), 201) as Body;
+    const c2 = expectStatus(
+      await staff.post('/customers', fx.customerBody(minutePlan.id as string, { networkId: net, ipAddress: '10.90.0.3', payment: { method: 'mpesa' } })),
+      201,
+    ) as Body;
     expectStatus(await admin.post('/customers', fx.customerBody(plan.id as string, { networkId: net, ipAddress: '10.90.0.4', autoActivate: false })), 201);
     expectStatus(await admin.post(`/customers/${c1.id}/payments`, { method: 'bank', amount: '500.00', reference: 'BNK-1' }), 201);
     const wrong = expectStatus(await staff.post(`/customers/${c2.id}/payments`, { method: 'cash', amount: '300.00' }), 201) as { payment: { id: string } };
@@ -80,7 +93,10 @@ describe('overview and reports (GET /reports/*)', () => {
 
   it('active customers over time come from the daily snapshot', async () => {
     await controller.services.reports.snapshot();
-    await controller.services.db.exec(`INSERT INTO customer_daily_counts (day, total, active, expired, suspended, inactive) VALUES ((now() AT TIME ZONE $1)::date - 3, 10, 7, 2, 1, 0)`, [TZ]);
+    await controller.services.db.exec(
+      `INSERT INTO customer_daily_counts (day, total, active, expired, suspended, inactive) VALUES ((now() AT TIME ZONE $1)::date - 3, 10, 7, 2, 1, 0)`,
+      [TZ],
+    );
     const o = expectStatus(await admin.get('/reports/overview'), 200) as Overview;
     expect(o.activeByDay.at(-4)).to.deep.include({ active: 7, total: 10 });
     expect(o.activeByDay.at(-2)).to.deep.include({ active: null, total: null });
@@ -94,9 +110,16 @@ describe('overview and reports (GET /reports/*)', () => {
     expect(byDay.rows).to.deep.equal([{ key: today(), label: today(), count: 3, amount: '2500.00' }]);
     expect(byDay.total).to.deep.equal({ count: 3, amount: '2500.00', byMethod: { cash: '1000.00', mpesa: '1000.00', bank: '500.00', cheque: '0.00' } });
     const byMethod = await get('groupBy=method');
-    expect(Object.fromEntries(byMethod.rows.map((r) => [r.key, [r.label, r.count, r.amount]]))).to.deep.equal({ cash: ['Cash', 1, '1000.00'], mpesa: ['M-Pesa', 1, '1000.00'], bank: ['Bank', 1, '500.00'] });
+    expect(Object.fromEntries(byMethod.rows.map((r) => [r.key, [r.label, r.count, r.amount]]))).to.deep.equal({
+      cash: ['Cash', 1, '1000.00'],
+      mpesa: ['M-Pesa', 1, '1000.00'],
+      bank: ['Bank', 1, '500.00'],
+    });
     const byStaff = await get('groupBy=staff');
-    expect(byStaff.rows.map((r) => [r.label, r.count, r.amount])).to.deep.equal([['admin', 2, '1500.00'], ['cashier.wanjiku', 1, '1000.00']]);
+    expect(byStaff.rows.map((r) => [r.label, r.count, r.amount])).to.deep.equal([
+      ['admin', 2, '1500.00'],
+      ['cashier.wanjiku', 1, '1000.00'],
+    ]);
     const byPlan = await get('groupBy=plan');
     expect(byPlan.total.amount).to.equal('2500.00');
     expect(byPlan.rows.every((r) => r.label.length > 0)).to.equal(true);
@@ -133,7 +156,13 @@ describe('overview and reports (GET /reports/*)', () => {
   it('money reports are for admins and staff; bad input names its field', async () => {
     expect((await noc.get('/reports/revenue')).status).to.equal(403);
     expect((await noc.get('/reports/cash-up')).status).to.equal(403);
-    for (const [q, field] of <[string, string][]>[['/reports/revenue?groupBy=week', 'groupBy'], ['/reports/revenue?from=2026-02-30', 'from'], ['/reports/revenue?from=2026-12-02&to=2026-12-01', 'from'], ['/reports/cash-up?date=today', 'date'], ['/reports/revenue?format=pdf', 'format']]) {
+    for (const [q, field] of <[string, string][]>[
+      ['/reports/revenue?groupBy=week', 'groupBy'],
+      ['/reports/revenue?from=2026-02-30', 'from'],
+      ['/reports/revenue?from=2026-12-02&to=2026-12-01', 'from'],
+      ['/reports/cash-up?date=today', 'date'],
+      ['/reports/revenue?format=pdf', 'format'],
+    ]) {
       const res = await admin.get(q);
       expect(res.status, q).to.equal(422);
       expect((res.body as { error: { field: string } }).error.field, q).to.equal(field);

@@ -21,14 +21,18 @@ describe('security', () => {
     this.timeout(120_000); // scrypt for three accounts and a whole world, on a busy machine
     controller = await startTestController();
     admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
-    for (const [username, role] of [['staff1', 'staff'], ['noc1', 'noc']]) {
+    for (const [username, role] of [
+      ['staff1', 'staff'],
+      ['noc1', 'noc'],
+    ]) {
       expectStatus(await admin.post('/users', { username, password: `${username}-password`, role }), 201);
     }
     staff = await new ApiClient(controller.url).login('staff1', 'staff1-password');
     noc = await new ApiClient(controller.url).login('noc1', 'noc1-password');
     const fx = new Fixtures(admin);
     world = await fx.world();
-    customerId = (expectStatus(await admin.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.0.50' })), 201) as Body).id as string;
+    customerId = (expectStatus(await admin.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.0.50' })), 201) as Body)
+      .id as string;
     routes = apiRoutes(controller.services);
   });
   after(async () => controller.stop());
@@ -39,7 +43,11 @@ describe('security', () => {
    * that id; the router read-back needs the router's agent, offline here (409).
    */
   // reads that need a query (a name or phone, an amount) are the same 422 for everyone
-  const READ_STATUS: Record<string, number[]> = { 'get /routers/:id/entries': [409, 404], 'get /customers/generate-username': [422], 'get /customers/:id/payment-preview': [422] };
+  const READ_STATUS: Record<string, number[]> = {
+    'get /routers/:id/entries': [409, 404],
+    'get /customers/generate-username': [422],
+    'get /customers/:id/payment-preview': [422],
+  };
 
   describe('login', () => {
     it('gives one message for an unknown user and a wrong password', async () => {
@@ -55,7 +63,10 @@ describe('security', () => {
       const c = new ApiClient(controller.url);
       const res = await c.post('/auth/login', { username: 'staff1', password: 'staff1-password' });
       const header = res.headers.get('set-cookie')!;
-      expect(header).to.match(/HttpOnly/).and.match(/SameSite=Strict/).and.match(/Path=\//);
+      expect(header)
+        .to.match(/HttpOnly/)
+        .and.match(/SameSite=Strict/)
+        .and.match(/Path=\//);
       const first = c.cookie;
       await c.post('/auth/login', { username: 'staff1', password: 'staff1-password' });
       expect(c.cookie).to.not.equal(first);
@@ -84,7 +95,9 @@ describe('security', () => {
 
     it('expires idle sessions', async () => {
       const c = await new ApiClient(controller.url).login('staff1', 'staff1-password');
-      await controller.services.db.exec(`UPDATE sessions SET last_seen_at = now() - interval '1 day' WHERE id = (SELECT id FROM sessions ORDER BY created_at DESC LIMIT 1)`);
+      await controller.services.db.exec(
+        `UPDATE sessions SET last_seen_at = now() - interval '1 day' WHERE id = (SELECT id FROM sessions ORDER BY created_at DESC LIMIT 1)`,
+      );
       expect((await c.get('/auth/me')).status).to.equal(401);
     });
   });
@@ -109,7 +122,10 @@ describe('security', () => {
       expect(routes.length).to.be.greaterThan(30);
       for (const r of routes) {
         expect(['public', 'read', 'write', 'reveal', 'admin'], `${r.method} ${r.path}`).to.include(r.access);
-        if (r.method !== 'get' && !['/auth/login', '/auth/logout', '/agents/enroll', '/auth/tokens', '/auth/tokens/:id', '/sms/delivery-report/:token'].includes(r.path)) {
+        if (
+          r.method !== 'get' &&
+          !['/auth/login', '/auth/logout', '/agents/enroll', '/auth/tokens', '/auth/tokens/:id', '/sms/delivery-report/:token'].includes(r.path)
+        ) {
           expect(['write', 'admin'], `${r.method} ${r.path}`).to.include(r.access);
         }
       }
@@ -161,7 +177,8 @@ describe('security', () => {
         `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('sessions', 'login_throttle', 'agent_nonces', 'schema_migrations')`,
       );
       const out: Record<string, number> = {};
-      for (const { tablename } of tables) out[tablename] = Number((await controller.services.db.rows<{ n: string }>(`SELECT count(*) AS n FROM "${tablename}"`))[0]!.n);
+      for (const { tablename } of tables)
+        out[tablename] = Number((await controller.services.db.rows<{ n: string }>(`SELECT count(*) AS n FROM "${tablename}"`))[0]!.n);
       return out;
     }
 
@@ -179,18 +196,30 @@ describe('security', () => {
     function randomValue(depth = 0): unknown {
       const pick = Math.floor(random() * 12);
       switch (pick) {
-        case 0: return null;
-        case 1: return random() < 0.5;
-        case 2: return Math.floor(random() * 2 ** 40) * (random() < 0.5 ? -1 : 1);
-        case 3: return random() * 1e308;
-        case 4: return '';
-        case 5: return 'x'.repeat(Math.floor(random() * 5000));
-        case 6: return "'; DROP TABLE customers; --";
-        case 7: return '\u0000\u202e💥ñ';
-        case 8: return depth < 3 ? [randomValue(depth + 1), randomValue(depth + 1)] : [];
-        case 9: return depth < 3 ? { a: randomValue(depth + 1), __proto__: { polluted: true } } : {};
-        case 10: return '10.64.0.0/8';
-        default: return '999999999999999999999';
+        case 0:
+          return null;
+        case 1:
+          return random() < 0.5;
+        case 2:
+          return Math.floor(random() * 2 ** 40) * (random() < 0.5 ? -1 : 1);
+        case 3:
+          return random() * 1e308;
+        case 4:
+          return '';
+        case 5:
+          return 'x'.repeat(Math.floor(random() * 5000));
+        case 6:
+          return "'; DROP TABLE customers; --";
+        case 7:
+          return '\u0000\u202e💥ñ';
+        case 8:
+          return depth < 3 ? [randomValue(depth + 1), randomValue(depth + 1)] : [];
+        case 9:
+          return depth < 3 ? { a: randomValue(depth + 1), __proto__: { polluted: true } } : {};
+        case 10:
+          return '10.64.0.0/8';
+        default:
+          return '999999999999999999999';
       }
     }
 
@@ -198,7 +227,24 @@ describe('security', () => {
       const keys = new Set<string>();
       const shape = (r.body as unknown as { shape?: Record<string, unknown> } | undefined)?.shape;
       for (const k of Object.keys(shape ?? {})) keys.add(k);
-      for (const k of ['name', 'username', 'password', 'planId', 'ipAddress', 'networks', 'price', 'validity', 'payment', 'amount', 'method', 'count', 'routerId', 'siteId', 'connectionType']) keys.add(k);
+      for (const k of [
+        'name',
+        'username',
+        'password',
+        'planId',
+        'ipAddress',
+        'networks',
+        'price',
+        'validity',
+        'payment',
+        'amount',
+        'method',
+        'count',
+        'routerId',
+        'siteId',
+        'connectionType',
+      ])
+        keys.add(k);
       const bodies: unknown[] = ['null', '[]', '"text"', '12', '{"unterminated": ', '{"a":1}{"b":2}', {}, { __proto__: { admin: true } }];
       for (let i = 0; i < 25; i++) {
         const b: Record<string, unknown> = {};

@@ -23,7 +23,15 @@ describe('SMS automation: templates, outbox, delivery reports, bulk', function (
     api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     fx = new Fixtures(api);
     world = await fx.world();
-    expectStatus(await api.patch('/settings', { paybillNumber: '247247', companyName: 'Nakuru Net', smsProvider: 'africastalking', africastalking: { username: 'nakurunet', apiKey: 'at-key-auto', baseUrl: at.url } }), 200);
+    expectStatus(
+      await api.patch('/settings', {
+        paybillNumber: '247247',
+        companyName: 'Nakuru Net',
+        smsProvider: 'africastalking',
+        africastalking: { username: 'nakurunet', apiKey: 'at-key-auto', baseUrl: at.url },
+      }),
+      200,
+    );
   });
   after(async () => {
     await controller.stop();
@@ -38,7 +46,9 @@ describe('SMS automation: templates, outbox, delivery reports, bulk', function (
     const t = expectStatus(await api.get('/settings/sms-templates'), 200) as Body & { templates: Body; preview: Body };
     expect(t.reminderDays).to.deep.equal([3, 1]);
     expect(t.placeholders).to.deep.equal(['name', 'username', 'account', 'amount', 'balance', 'plan', 'expiry', 'paybill', 'company']);
-    expect(String(t.preview.expired)).to.equal('Dear Achieng, your Nakuru Net Home 10 Mbps expired on 31 Jan 2027 14:05. Pay KES 1,500.00 via M-Pesa Paybill 247247, account ACH1001, to reconnect.');
+    expect(String(t.preview.expired)).to.equal(
+      'Dear Achieng, your Nakuru Net Home 10 Mbps expired on 31 Jan 2027 14:05. Pay KES 1,500.00 via M-Pesa Paybill 247247, account ACH1001, to reconnect.',
+    );
     expect(String(t.deliveryReportUrl)).to.match(/\/api\/v1\/sms\/delivery-report\/[\w-]{20,}$/);
   });
 
@@ -49,7 +59,14 @@ describe('SMS automation: templates, outbox, delivery reports, bulk', function (
     const badDays = await api.request('PUT', '/settings/sms-templates', { reminderDays: [0] });
     expect(badDays.status).to.be.oneOf([400, 422]);
     expect(JSON.stringify(badDays.body)).to.include('reminderDays');
-    const saved = expectStatus(await api.request('PUT', '/settings/sms-templates', { templates: { welcome: 'Karibu {name} to {company}! Account {account}.' }, reminderDays: [1, 5, 5], welcomeEnabled: true }), 200) as Body & { preview: Body };
+    const saved = expectStatus(
+      await api.request('PUT', '/settings/sms-templates', {
+        templates: { welcome: 'Karibu {name} to {company}! Account {account}.' },
+        reminderDays: [1, 5, 5],
+        welcomeEnabled: true,
+      }),
+      200,
+    ) as Body & { preview: Body };
     expect(saved.reminderDays).to.deep.equal([5, 1]);
     expect(saved.preview.welcome).to.equal('Karibu Achieng to Nakuru Net! Account ACH1001.');
     const again = expectStatus(await api.get('/settings/sms-templates'), 200) as Body & { templates: Body };
@@ -68,7 +85,10 @@ describe('SMS automation: templates, outbox, delivery reports, bulk', function (
   it('retries a message the gateway failed, with backoff, then sends it', async () => {
     at.failNext(1);
     const c = await customer({ phone: '0711222444' });
-    const retrying = await eventually(async () => (await outbox(c.id as string)).find((m) => m.kind === 'welcome' && m.status === 'queued' && m.attempts === 1), 'a retry scheduled');
+    const retrying = await eventually(
+      async () => (await outbox(c.id as string)).find((m) => m.kind === 'welcome' && m.status === 'queued' && m.attempts === 1),
+      'a retry scheduled',
+    );
     expect(String(retrying.error)).to.match(/answered 500.*attempt 1 of 5; retrying in \d+ s/);
     const row = (await controller.services.db.rows<{ next_attempt_at: Date }>('SELECT next_attempt_at FROM sms_messages WHERE id = $1', [retrying.id]))[0]!;
     expect(new Date(row.next_attempt_at).getTime() - Date.now()).to.be.within(15_000, 31_000);
@@ -85,10 +105,14 @@ describe('SMS automation: templates, outbox, delivery reports, bulk', function (
     const bad = await customer({ phone: '0711222666' });
     const okMsg = await eventually(async () => (await outbox(ok.id as string)).find((m) => m.status === 'sent'), 'sent');
     const badMsg = await eventually(async () => (await outbox(bad.id as string)).find((m) => m.status === 'sent'), 'sent');
-    expect((await at.report(url.replace(/[\w-]+$/, 'wrong-token'), { id: String(okMsg.providerMessageId), status: 'Success', phoneNumber: '+254711222555' })).status).to.equal(404);
+    expect(
+      (await at.report(url.replace(/[\w-]+$/, 'wrong-token'), { id: String(okMsg.providerMessageId), status: 'Success', phoneNumber: '+254711222555' })).status,
+    ).to.equal(404);
     expect((await at.report(url, { id: String(okMsg.providerMessageId), status: 'Buffered', phoneNumber: '+254711222555' })).status).to.equal(200);
     expect((await at.report(url, { id: String(okMsg.providerMessageId), status: 'Success', phoneNumber: '+254711222555' })).status).to.equal(200);
-    expect((await at.report(url, { id: String(badMsg.providerMessageId), status: 'Failed', phoneNumber: '+254711222666', failureReason: 'UserIsInactive' })).status).to.equal(200);
+    expect(
+      (await at.report(url, { id: String(badMsg.providerMessageId), status: 'Failed', phoneNumber: '+254711222666', failureReason: 'UserIsInactive' })).status,
+    ).to.equal(200);
     // a late intermediate report does not undo a final one
     expect((await at.report(url, { id: String(okMsg.providerMessageId), status: 'Submitted', phoneNumber: '+254711222555' })).status).to.equal(200);
     const okNow = (await outbox(ok.id as string)).find((m) => m.id === okMsg.id)!;

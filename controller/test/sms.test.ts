@@ -34,13 +34,23 @@ describe('Send Payment Details (SMS)', () => {
     const c = await customer({ fullName: 'Achieng Otieno', username: 'achieng', additionalAccountNumber: 'MT100200' });
     const sms = expectStatus(await api.post(`/customers/${c.id}/send-payment-details`), 200) as Body;
     expect(sms).to.include({ provider: 'log', status: 'stored', to: c.phone });
-    expect(sms.body).to.equal('Dear Achieng, your Kisumu Net ' + world.pppoe.name + ' account is achieng. Pay KES 1,500.00 via M-Pesa Paybill 247247, account achieng. PPPoE login: achieng, password: ••••••');
+    expect(sms.body).to.equal(
+      'Dear Achieng, your Kisumu Net ' +
+        world.pppoe.name +
+        ' account is achieng. Pay KES 1,500.00 via M-Pesa Paybill 247247, account achieng. PPPoE login: achieng, password: ••••••',
+    );
     const outbox = expectStatus(await api.get(`/customers/${c.id}/sms`), 200) as { items: Body[] };
     expect(outbox.items.map((m) => m.id)).to.deep.equal([sms.id]);
   });
 
   it("sends through Africa's Talking: the login with its real password goes to the phone, the store keeps it masked", async () => {
-    expectStatus(await api.patch('/settings', { smsProvider: 'africastalking', africastalking: { username: 'kisumunet', apiKey: 'at-key-123', senderId: 'KISUMUNET', baseUrl: at.url } }), 200);
+    expectStatus(
+      await api.patch('/settings', {
+        smsProvider: 'africastalking',
+        africastalking: { username: 'kisumunet', apiKey: 'at-key-123', senderId: 'KISUMUNET', baseUrl: at.url },
+      }),
+      200,
+    );
     const settings = expectStatus(await api.get('/settings'), 200) as Body;
     expect(settings.africastalking).to.deep.equal({ username: 'kisumunet', apiKeySet: true, senderId: 'KISUMUNET', baseUrl: at.url });
     expect(JSON.stringify(settings)).to.not.include('at-key-123');

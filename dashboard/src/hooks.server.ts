@@ -6,9 +6,10 @@ const PUBLIC = new Set(['/login']);
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.api = new Controller(event);
   // Without a session there is nothing to ask the controller: straight to the login page.
-  const response = !PUBLIC.has(event.url.pathname) && !event.cookies.get(SESSION_COOKIE)
-    ? new Response(null, { status: 303, headers: { location: loginUrl(event) } })
-    : await resolve(event);
+  const response =
+    !PUBLIC.has(event.url.pathname) && !event.cookies.get(SESSION_COOKIE)
+      ? new Response(null, { status: 303, headers: { location: loginUrl(event) } })
+      : await resolve(event);
   response.headers.set('x-frame-options', 'DENY');
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('referrer-policy', 'same-origin');

@@ -108,10 +108,16 @@ describe('Sessions, roles and forged requests', function () {
     const forced = await s.context.request.post(`${run.stack.url}/customers/${c.id}?/suspend`, { form: {}, headers: asForm });
     expect(forced.status()).to.equal(403);
     expect(await forced.text()).to.contain('Your role (noc) may not do this');
-    const created = await s.context.request.post(`${run.stack.url}/customers/new?/create`, { form: { connectionType: 'static', planId: run.stack.world.plans.static.id, ipAddress: '172.16.10.14', ...person('Noc'), 'payment.method': 'cash' }, headers: asForm });
+    const created = await s.context.request.post(`${run.stack.url}/customers/new?/create`, {
+      form: { connectionType: 'static', planId: run.stack.world.plans.static.id, ipAddress: '172.16.10.14', ...person('Noc'), 'payment.method': 'cash' },
+      headers: asForm,
+    });
     expect(created.status()).to.equal(403);
     // and as SvelteKit's enhanced forms post it (JSON answer)
-    const enhanced = await s.context.request.post(`${run.stack.url}/customers/${c.id}?/suspend`, { form: {}, headers: { origin: run.stack.url, accept: 'application/json', 'x-sveltekit-action': 'true' } });
+    const enhanced = await s.context.request.post(`${run.stack.url}/customers/${c.id}?/suspend`, {
+      form: {},
+      headers: { origin: run.stack.url, accept: 'application/json', 'x-sveltekit-action': 'true' },
+    });
     expect(await enhanced.json()).to.include({ type: 'failure', status: 403 });
     expect(await statusOf(c.id)).to.equal('active');
     await s.context.close();
@@ -141,7 +147,9 @@ describe('Sessions, roles and forged requests', function () {
     await screenshot(page, 'add-customer-no-js');
     await Promise.all([page.waitForURL(/\/customers\/\d+/), page.getByRole('button', { name: 'Add Customer' }).click()]);
     await textOf(page.getByTestId('customer-status'), 'Active');
-    expect(await page.locator('main').textContent()).to.contain(username).and.contain(ips[0]!);
+    expect(await page.locator('main').textContent())
+      .to.contain(username)
+      .and.contain(ips[0]!);
 
     // a /16 without JavaScript: the IP picker is a text field, and a refusal shows at it
     await page.goto('/customers/new');

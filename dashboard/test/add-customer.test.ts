@@ -25,7 +25,8 @@ describe('Add Customer (Sidebar → Users → Add Customer)', function () {
   it('"No plans appear": the hint links to Internet Plans, and the plan made there is offered', async () => {
     const { api, world } = run.stack;
     // the world has no Hotspot plan (world.ts); one left by an earlier run of this test goes
-    for (const p of expectStatus(await api.get<{ items: PlanView[] }>('/plans?connectionType=hotspot'), 200).items) expectStatus(await api.delete(`/plans/${p.id}`), 200);
+    for (const p of expectStatus(await api.get<{ items: PlanView[] }>('/plans?connectionType=hotspot'), 200).items)
+      expectStatus(await api.delete(`/plans/${p.id}`), 200);
     const { page } = s;
     await page.goto('/customers/new');
     await page.getByRole('link', { name: 'Add Customer' }).first().waitFor();

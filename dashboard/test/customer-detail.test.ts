@@ -88,7 +88,9 @@ describe('Customer detail page', function () {
     const job = page.getByTestId('job').first();
     await textOf(job.getByTestId('job-status'), 'Applied');
     expect(await job.locator('.events li').count()).to.be.greaterThan(1);
-    expect(await job.textContent()).to.contain('customer.apply').and.contain(run.stack.world.router.name);
+    expect(await job.textContent())
+      .to.contain('customer.apply')
+      .and.contain(run.stack.world.router.name);
     await screenshot(page, 'customer-provisioning');
   });
 
@@ -138,7 +140,15 @@ describe('Customer detail page', function () {
 
       const { api, world } = run.stack;
       const faster = expectStatus(
-        await api.post<PlanView>('/plans', { name: 'Home 20 Mbps', connectionType: 'pppoe', price: '2500', downloadSpeed: '20M', uploadSpeed: '10M', validity: { count: 30, unit: 'days' }, poolIds: [world.pppoePool.id] }),
+        await api.post<PlanView>('/plans', {
+          name: 'Home 20 Mbps',
+          connectionType: 'pppoe',
+          price: '2500',
+          downloadSpeed: '20M',
+          uploadSpeed: '10M',
+          validity: { count: 30, unit: 'days' },
+          poolIds: [world.pppoePool.id],
+        }),
         201,
       );
       await page.reload();

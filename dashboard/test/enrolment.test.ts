@@ -28,7 +28,11 @@ describe('Enrolment dialog', function () {
     expect(manual).to.equal(`mtandao-agent enroll --controller ${url} --token ${token}`);
 
     const linux = await textOf(page.getByTestId('enrol-linux').locator('code'), 'systemctl enable --now mtandao-agent');
-    expect(linux).to.contain(`'${url}' '${token}'`).and.contain('/etc/mtandao-agent/agent.env').and.contain('mtandao-agent.service').and.contain('mtandao-agent doctor');
+    expect(linux)
+      .to.contain(`'${url}' '${token}'`)
+      .and.contain('/etc/mtandao-agent/agent.env')
+      .and.contain('mtandao-agent.service')
+      .and.contain('mtandao-agent doctor');
 
     const routeros = await textOf(page.getByTestId('enrol-routeros').locator('code'), '/container/add');
     expect(routeros).to.contain(`/container/envs/add list=mtandao key=MTANDAO_CONTROLLER_URL value="${url}"`);

@@ -30,7 +30,10 @@ describe('Security headers and the Content-Security-Policy', function () {
     expect(scripts).to.include("'self'");
     expect(scripts).to.not.include("'unsafe-inline'");
     expect(scripts).to.not.include("'unsafe-eval'");
-    expect(scripts.some((s) => /^'nonce-|^'sha256-/.test(s)), scripts.join(' ')).to.equal(true);
+    expect(
+      scripts.some((s) => /^'nonce-|^'sha256-/.test(s)),
+      scripts.join(' '),
+    ).to.equal(true);
     expect(policy.get('object-src')).to.deep.equal(["'none'"]);
     // every inline script of the page carries the nonce the header names
     const html = await res.text();

@@ -25,7 +25,16 @@ describe('Hotspot: the captive portal on a phone, vouchers in the dashboard', fu
     const { api, sim, world, controller } = run.stack;
     // a plan of its own, taken away afterwards: another test expects to delete every hotspot plan
     plan = expectStatus(
-      await api.post<PlanView>('/plans', { name: 'Portal day pass', connectionType: 'hotspot', price: '30', downloadSpeed: '5M', uploadSpeed: '2M', validity: { count: 1, unit: 'days' }, sharedUsers: 1, routerIds: [world.router.id] }),
+      await api.post<PlanView>('/plans', {
+        name: 'Portal day pass',
+        connectionType: 'hotspot',
+        price: '30',
+        downloadSpeed: '5M',
+        uploadSpeed: '2M',
+        validity: { count: 1, unit: 'days' },
+        sharedUsers: 1,
+        routerIds: [world.router.id],
+      }),
       201,
     );
     await mpesaReady();
@@ -38,7 +47,8 @@ describe('Hotspot: the captive portal on a phone, vouchers in the dashboard', fu
     const { api, sim, controller } = run.stack;
     await sim.hotspotHttp.stop();
     await controller.services.db.exec('DELETE FROM voucher_batches WHERE plan_id = $1', [plan.id]);
-    for (const c of await controller.services.db.rows<{ id: string }>('SELECT id FROM customers WHERE plan_id = $1', [plan.id])) expectStatus(await api.delete(`/customers/${c.id}`), 200);
+    for (const c of await controller.services.db.rows<{ id: string }>('SELECT id FROM customers WHERE plan_id = $1', [plan.id]))
+      expectStatus(await api.delete(`/customers/${c.id}`), 200);
     expectStatus(await api.delete(`/plans/${plan.id}`), 200);
   });
 
@@ -97,7 +107,10 @@ describe('Hotspot: the captive portal on a phone, vouchers in the dashboard', fu
       const notice = await textOf(page.getByTestId('notice'), '12 vouchers');
       const batchId = /Batch (\d+)/.exec(notice)![1]!;
       await screenshot(page, 'vouchers-page');
-      const [print] = await Promise.all([context.waitForEvent('page'), page.locator(`tr[data-batch="${batchId}"]`).getByRole('link', { name: 'Print sheet' }).click()]);
+      const [print] = await Promise.all([
+        context.waitForEvent('page'),
+        page.locator(`tr[data-batch="${batchId}"]`).getByRole('link', { name: 'Print sheet' }).click(),
+      ]);
       await print.waitForLoadState();
       expect(await print.locator('.card svg').count()).to.equal(12);
       expect(await print.locator('.code').first().textContent()).to.match(/^WK[2-9A-HJKMNP-Z]{8}$/);
@@ -107,10 +120,14 @@ describe('Hotspot: the captive portal on a phone, vouchers in the dashboard', fu
       await page.goto('/hotspot');
       await page.getByRole('button', { name: 'Read the router now' }).click();
       await textOf(page.getByTestId('notice'), 'Asked the agent');
-      await eventually(async () => {
-        await page.reload();
-        return (await page.getByTestId('online').count()) > 0 ? true : undefined;
-      }, 'who is online', 15_000);
+      await eventually(
+        async () => {
+          await page.reload();
+          return (await page.getByTestId('online').count()) > 0 ? true : undefined;
+        },
+        'who is online',
+        15_000,
+      );
       await textOf(page.getByTestId('online'), '02:DA:5B:00:00:01');
       await screenshot(page, 'hotspot-online');
     } finally {

@@ -72,9 +72,16 @@ describe('Import customers: template, preview with row errors, progress, failure
   it('refuses a file with a wrong header, naming it, and creates nothing', async () => {
     const { page } = s;
     await page.goto('/customers/import');
-    await page.getByLabel('CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(`${HEADER.replace('plan_name', 'Plan')}\r\nA,0712000199,hdr.x,pw,P,pppoe,,,\r\n`) });
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'bad.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${HEADER.replace('plan_name', 'Plan')}\r\nA,0712000199,hdr.x,pw,P,pppoe,,,\r\n`),
+    });
     await page.getByRole('button', { name: 'Check the file' }).click();
-    await page.getByRole('alert').getByText(/Unknown column "Plan"/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/Unknown column "Plan"/)
+      .waitFor();
     expect(await page.getByTestId('import-preview').count()).to.equal(0);
   });
 
@@ -85,7 +92,14 @@ describe('Import customers: template, preview with row errors, progress, failure
     sim.store.add('/ppp/profile', { name: `old-10M-${tag}`, 'rate-limit': '5M/10M' });
     sim.store.add('/ppp/profile', { name: `old-2M-${tag}`, 'rate-limit': '1M/2M' });
     for (let i = 0; i < 4; i++) {
-      sim.store.add('/ppp/secret', { name: `hand${i}.${tag}`, password: `hand-pw-${i}`, service: 'pppoe', profile: i < 3 ? `old-10M-${tag}` : `old-2M-${tag}`, 'remote-address': `10.64.210.${10 + i}`, comment: i === 0 ? 'Mama Mboga' : '' });
+      sim.store.add('/ppp/secret', {
+        name: `hand${i}.${tag}`,
+        password: `hand-pw-${i}`,
+        service: 'pppoe',
+        profile: i < 3 ? `old-10M-${tag}` : `old-2M-${tag}`,
+        'remote-address': `10.64.210.${10 + i}`,
+        comment: i === 0 ? 'Mama Mboga' : '',
+      });
     }
     const before = sim.store.list('/ppp/secret').filter((r) => r.name?.endsWith(`.${tag}`));
 
@@ -112,9 +126,18 @@ describe('Import customers: template, preview with row errors, progress, failure
     await screenshot(page, 'import-from-router', { fullPage: true });
     await page.getByTestId('adopt').click();
     await page.getByTestId('adopt-result').getByText('4 adopted').waitFor();
-    await page.getByTestId('found-entry').filter({ hasText: `hand0.${tag}` }).getByText('Adopted').waitFor();
+    await page
+      .getByTestId('found-entry')
+      .filter({ hasText: `hand0.${tag}` })
+      .getByText('Adopted')
+      .waitFor();
 
-    await eventually(async () => (sim.store.list('/ppp/secret').filter((r) => r.name?.endsWith(`.${tag}`) && r.comment?.startsWith('mtandao:')).length === 4 ? true : undefined), 'the entries marked', 20_000);
+    await eventually(
+      async () =>
+        sim.store.list('/ppp/secret').filter((r) => r.name?.endsWith(`.${tag}`) && r.comment?.startsWith('mtandao:')).length === 4 ? true : undefined,
+      'the entries marked',
+      20_000,
+    );
     for (const was of before) {
       const now = sim.store.list('/ppp/secret').find((r) => r['.id'] === was['.id'])!;
       expect({ ...now, comment: undefined }).to.deep.equal({ ...was, comment: undefined });
@@ -123,4 +146,3 @@ describe('Import customers: template, preview with row errors, progress, failure
     await page.getByText('Mama Mboga').waitFor();
   });
 });
-

@@ -9,7 +9,18 @@ import { activeCustomer } from './helpers/world.ts';
 /** An inactive PPPoE customer (Auto Activate No: no charge, no payment, nothing on the router). */
 async function inactiveCustomer(stem: string): Promise<CustomerView> {
   const { api, world } = run.stack;
-  return expectStatus(await api.post<CustomerView>('/customers', { connectionType: 'pppoe', planId: world.plans.pppoe.id, ...person(stem), payment: { method: 'cash' }, autoActivate: false, networkId: world.pppoeNetwork.id, ipAddress: `10.64.130.${Math.floor(Math.random() * 200) + 10}` }), 201);
+  return expectStatus(
+    await api.post<CustomerView>('/customers', {
+      connectionType: 'pppoe',
+      planId: world.plans.pppoe.id,
+      ...person(stem),
+      payment: { method: 'cash' },
+      autoActivate: false,
+      networkId: world.pppoeNetwork.id,
+      ipAddress: `10.64.130.${Math.floor(Math.random() * 200) + 10}`,
+    }),
+    201,
+  );
 }
 
 const pay = async (customerId: string, amount: string, method: string, reference?: string) =>
@@ -46,7 +57,10 @@ describe('Money: the customer account, receipts and the Payments page', function
       await Promise.all([page.waitForURL(/\/receipts\/\d+$/), page.getByTestId('notice-receipt').click()]);
       await textOf(page.getByTestId('receipt-number'), receiptNumber!);
       await textOf(page.getByTestId('receipt-amount'), 'KES 1,500.00');
-      expect(await page.getByTestId('receipt').textContent()).to.contain('QKX9PREV01').and.contain('M-Pesa').and.contain(c.username);
+      expect(await page.getByTestId('receipt').textContent())
+        .to.contain('QKX9PREV01')
+        .and.contain('M-Pesa')
+        .and.contain(c.username);
       expect(await page.locator('.sidebar').count()).to.equal(0);
       await screenshot(page, 'receipt');
       await page.emulateMedia({ media: 'print' });
@@ -61,7 +75,9 @@ describe('Money: the customer account, receipts and the Payments page', function
       await openAction(page, 'Add Payment');
       await page.locator('#pay-amount').fill('500');
       const preview = await textOf(page.getByTestId('payment-preview'), 'Short of the price');
-      expect(preview).to.match(/1,?000\.00/).and.contain('Nothing');
+      expect(preview)
+        .to.match(/1,?000\.00/)
+        .and.contain('Nothing');
       await page.getByRole('button', { name: /^Record payment/ }).click();
       await textOf(page.getByTestId('notice'), 'Payment of KES 500.00 recorded.');
       await textOf(page.getByTestId('balance'), 'KES 500.00');
@@ -98,8 +114,22 @@ describe('Money: the customer account, receipts and the Payments page', function
     it('Change Plan from the next renewal keeps the plan until then', async () => {
       const c = await activeCustomer('Later');
       const { api, world } = run.stack;
-      const other = expectStatus(await api.get<{ items: { id: string; name: string }[] }>('/plans?connectionType=pppoe'), 200).items.find((p) => p.id !== world.plans.pppoe.id);
-      if (!other) expectStatus(await api.post('/plans', { name: 'Home 15 Mbps', connectionType: 'pppoe', price: '2000', downloadSpeed: '15M', uploadSpeed: '5M', validity: { count: 30, unit: 'days' }, poolIds: [world.pppoePool.id] }), 201);
+      const other = expectStatus(await api.get<{ items: { id: string; name: string }[] }>('/plans?connectionType=pppoe'), 200).items.find(
+        (p) => p.id !== world.plans.pppoe.id,
+      );
+      if (!other)
+        expectStatus(
+          await api.post('/plans', {
+            name: 'Home 15 Mbps',
+            connectionType: 'pppoe',
+            price: '2000',
+            downloadSpeed: '15M',
+            uploadSpeed: '5M',
+            validity: { count: 30, unit: 'days' },
+            poolIds: [world.pppoePool.id],
+          }),
+          201,
+        );
       const { page } = s;
       await page.goto(`/customers/${c.id}`);
       await openAction(page, 'Change Plan');
@@ -142,7 +172,9 @@ describe('Money: the customer account, receipts and the Payments page', function
       await page.waitForURL(/method=mpesa/);
       await textOf(page.getByTestId('total-amount'), 'KES 1,500.00');
       expect(await page.getByTestId('payment-row').count()).to.equal(1);
-      expect(await page.getByTestId('payment-row').textContent()).to.contain(mpesa.receiptNumber!).and.contain('QPAY000001');
+      expect(await page.getByTestId('payment-row').textContent())
+        .to.contain(mpesa.receiptNumber!)
+        .and.contain('QPAY000001');
 
       const href = await page.getByTestId('export-csv').getAttribute('href');
       const csv = await page.request.get(href!);

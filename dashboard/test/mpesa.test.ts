@@ -77,7 +77,19 @@ describe('M-Pesa in the dashboard', function () {
     it('an M-Pesa prompt the customer cancels (1032) ends cancelled with M-Pesa’s reason', async () => {
       const { api, world } = run.stack;
       const p = person('Cancel');
-      const c = expectStatus(await api.post<CustomerView>('/customers', { connectionType: 'pppoe', planId: world.plans.pppoe.id, networkId: world.pppoeNetwork.id, ipAddress: '10.64.121.7', ...p, phone: '0712341032', payment: { method: 'cash' }, autoActivate: true }), 201);
+      const c = expectStatus(
+        await api.post<CustomerView>('/customers', {
+          connectionType: 'pppoe',
+          planId: world.plans.pppoe.id,
+          networkId: world.pppoeNetwork.id,
+          ipAddress: '10.64.121.7',
+          ...p,
+          phone: '0712341032',
+          payment: { method: 'cash' },
+          autoActivate: true,
+        }),
+        201,
+      );
       const { page } = s;
       await page.goto(`/customers/${c.id}`);
       await openAction(page, 'M-Pesa prompt');

@@ -15,7 +15,17 @@ describe('Customers, plans, network, sites, provisioning log and settings', func
     const stem = `Zawadi${Date.now().toString(36).slice(-3)}`;
     // enough inactive customers for a second page (Auto Activate No: nothing for the router)
     for (let i = 0; i < 26; i++) {
-      expectStatus(await api.post('/customers', { connectionType: 'pppoe', planId: world.plans.pppoe.id, ipAddress: `10.64.200.${i + 10}`, ...person(stem), payment: { method: 'cash' }, autoActivate: false }), 201);
+      expectStatus(
+        await api.post('/customers', {
+          connectionType: 'pppoe',
+          planId: world.plans.pppoe.id,
+          ipAddress: `10.64.200.${i + 10}`,
+          ...person(stem),
+          payment: { method: 'cash' },
+          autoActivate: false,
+        }),
+        201,
+      );
     }
     const active = await activeCustomer('Sifa');
     const { page } = s;
@@ -42,7 +52,18 @@ describe('Customers, plans, network, sites, provisioning log and settings', func
 
   it('Internet Plans: lists plans with their prices and edits one', async () => {
     const { api, world } = run.stack;
-    const plan = expectStatus(await api.post<PlanView>('/plans', { name: 'Night 50 Mbps', connectionType: 'pppoe', price: '999', downloadSpeed: '50M', uploadSpeed: '20M', validity: { count: 7, unit: 'days' }, poolIds: [world.pppoePool.id] }), 201);
+    const plan = expectStatus(
+      await api.post<PlanView>('/plans', {
+        name: 'Night 50 Mbps',
+        connectionType: 'pppoe',
+        price: '999',
+        downloadSpeed: '50M',
+        uploadSpeed: '20M',
+        validity: { count: 7, unit: 'days' },
+        poolIds: [world.pppoePool.id],
+      }),
+      201,
+    );
     const { page } = s;
     await page.goto('/plans');
     await textOf(page.locator('tbody'), 'KES 999.00');
@@ -111,7 +132,11 @@ describe('Customers, plans, network, sites, provisioning log and settings', func
     await router.getByRole('button', { name: 'Reconcile' }).click();
     const notice = await textOf(page.getByRole('status'), /Reconcile of kasarani-core queued \(job #\d+\)/);
     const jobId = /#(\d+)/.exec(notice)![1]!;
-    await eventually(async () => (expectStatus(await run.stack.api.get<JobView>(`/provisioning/jobs/${jobId}`), 200).status === 'applied' ? true : undefined), 'the reconcile applied', 20_000);
+    await eventually(
+      async () => (expectStatus(await run.stack.api.get<JobView>(`/provisioning/jobs/${jobId}`), 200).status === 'applied' ? true : undefined),
+      'the reconcile applied',
+      20_000,
+    );
   });
 
   it('Provisioning Log: filters, a live tail, and a job with the router’s replies', async () => {
@@ -127,7 +152,17 @@ describe('Customers, plans, network, sites, provisioning log and settings', func
     // a customer added elsewhere appears on top, and turns applied, without a reload
     const { api, world } = run.stack;
     const who = person('Upendo');
-    const c = expectStatus(await api.post<CustomerView>('/customers', { connectionType: 'pppoe', planId: world.plans.pppoe.id, ipAddress: '10.64.130.7', ...who, payment: { method: 'cash' }, autoActivate: true }), 201);
+    const c = expectStatus(
+      await api.post<CustomerView>('/customers', {
+        connectionType: 'pppoe',
+        planId: world.plans.pppoe.id,
+        ipAddress: '10.64.130.7',
+        ...who,
+        payment: { method: 'cash' },
+        autoActivate: true,
+      }),
+      201,
+    );
     const row = rows.filter({ hasText: c.username });
     await textOf(row, 'Applied', 20_000);
     await screenshot(page, 'provisioning-log');

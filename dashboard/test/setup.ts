@@ -17,7 +17,9 @@ function newest(p: string): number {
 /** The suite runs against the production build: build it once, unless it is newer than every source. */
 export function mochaGlobalSetup() {
   const built = newest(path.join(dashboardDir, 'build/index.js'));
-  const sources = ['src', 'entry', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json', '../protocol/src'].map((p) => newest(path.join(dashboardDir, p)));
+  const sources = ['src', 'entry', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json', '../protocol/src'].map((p) =>
+    newest(path.join(dashboardDir, p)),
+  );
   if (built > Math.max(...sources) && !process.env.DASHBOARD_REBUILD) return;
   const started = Date.now();
   const r = spawnSync('npx', ['vite', 'build'], { cwd: dashboardDir, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });

@@ -40,7 +40,10 @@ describe('SMS: templates with a live preview, bulk SMS with a confirmed count', 
     const preview = page.getByTestId('preview-expired');
     await expired.getByLabel('Text').fill('Hi {name}, {plan} ended {expiry}. Pay {amount} to {paybill} acc {account}. {bogus}');
     // the preview follows the typing, before anything is saved
-    await page.getByTestId('preview-expired').getByText(/^Hi Achieng, Home 10 Mbps ended 31 Jan 2027 14:05\. Pay .*1,500\.00 to .* acc ACH1001\. \{bogus\}$/).waitFor();
+    await page
+      .getByTestId('preview-expired')
+      .getByText(/^Hi Achieng, Home 10 Mbps ended 31 Jan 2027 14:05\. Pay .*1,500\.00 to .* acc ACH1001\. \{bogus\}$/)
+      .waitFor();
     await expired.getByText('Unknown placeholder: {bogus}').waitFor();
     await page.getByLabel('Reminder days before expiry').fill('5, 2');
     await page.getByRole('button', { name: 'Save templates' }).click();

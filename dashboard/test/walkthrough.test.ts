@@ -59,7 +59,15 @@ describe('Staff walk-through fixes', function () {
       // someone else's entry already holds the name on the router
       sim.store.add('/ppp/secret', { name: who.username, password: 'x', service: 'pppoe', comment: 'mtandao:999999' });
       const c = expectStatus(
-        await api.post<CustomerView>('/customers', { connectionType: 'pppoe', planId: world.plans.pppoe.id, networkId: world.pppoeNetwork.id, ipAddress: '10.64.121.9', ...who, payment: { method: 'cash' }, autoActivate: true }),
+        await api.post<CustomerView>('/customers', {
+          connectionType: 'pppoe',
+          planId: world.plans.pppoe.id,
+          networkId: world.pppoeNetwork.id,
+          ipAddress: '10.64.121.9',
+          ...who,
+          payment: { method: 'cash' },
+          autoActivate: true,
+        }),
         201,
       );
       const { page } = s;
@@ -98,7 +106,10 @@ describe('Staff walk-through fixes', function () {
       expect(await toolbar.getByRole('button', { name: 'Extend Expiry' }).isDisabled()).to.equal(true);
       await textOf(page.getByTestId('admin-only'), 'Extend Expiry and Delete are for admins');
       // a forged post is refused by the controller
-      const res = await page.request.post(`/customers/${c.id}?/delete`, { form: {}, headers: { origin: run.stack.url, accept: 'application/json', 'x-sveltekit-action': 'true' } });
+      const res = await page.request.post(`/customers/${c.id}?/delete`, {
+        form: {},
+        headers: { origin: run.stack.url, accept: 'application/json', 'x-sveltekit-action': 'true' },
+      });
       expect(await res.json()).to.include({ type: 'failure', status: 403 });
       expectStatus(await run.stack.api.get(`/customers/${c.id}`), 200);
     });
@@ -109,8 +120,30 @@ describe('Staff walk-through fixes', function () {
 
     it('a plan is archived from its page, and deleting one in use is refused with the reason', async () => {
       const { api, world } = run.stack;
-      const plan = expectStatus(await api.post<{ id: string }>('/plans', { name: `Retired ${Date.now().toString(36)}`, connectionType: 'pppoe', price: '900', downloadSpeed: '4M', uploadSpeed: '1M', validity: { count: 30, unit: 'days' }, poolIds: [world.pppoePool.id] }), 201);
-      expectStatus(await api.post('/customers', { connectionType: 'pppoe', planId: plan.id, networkId: world.pppoeNetwork.id, ipAddress: '10.64.122.9', ...person('OnOld'), payment: { method: 'cash' }, autoActivate: false }), 201);
+      const plan = expectStatus(
+        await api.post<{ id: string }>('/plans', {
+          name: `Retired ${Date.now().toString(36)}`,
+          connectionType: 'pppoe',
+          price: '900',
+          downloadSpeed: '4M',
+          uploadSpeed: '1M',
+          validity: { count: 30, unit: 'days' },
+          poolIds: [world.pppoePool.id],
+        }),
+        201,
+      );
+      expectStatus(
+        await api.post('/customers', {
+          connectionType: 'pppoe',
+          planId: plan.id,
+          networkId: world.pppoeNetwork.id,
+          ipAddress: '10.64.122.9',
+          ...person('OnOld'),
+          payment: { method: 'cash' },
+          autoActivate: false,
+        }),
+        201,
+      );
       const { page } = s;
       await page.goto(`/plans/${plan.id}`);
       await openAction(page, 'Delete plan');
@@ -123,7 +156,18 @@ describe('Staff walk-through fixes', function () {
       const offered = await page.request.get('/lookup/plans?connectionType=pppoe').then((r) => r.json() as Promise<{ items: { id: string }[] }>);
       expect(offered.items.map((p) => p.id)).to.not.include(plan.id);
 
-      const unused = expectStatus(await api.post<{ id: string; name: string }>('/plans', { name: `Unused ${Date.now().toString(36)}`, connectionType: 'pppoe', price: '100', downloadSpeed: '1M', uploadSpeed: '1M', validity: { count: 1, unit: 'days' }, poolIds: [world.pppoePool.id] }), 201);
+      const unused = expectStatus(
+        await api.post<{ id: string; name: string }>('/plans', {
+          name: `Unused ${Date.now().toString(36)}`,
+          connectionType: 'pppoe',
+          price: '100',
+          downloadSpeed: '1M',
+          uploadSpeed: '1M',
+          validity: { count: 1, unit: 'days' },
+          poolIds: [world.pppoePool.id],
+        }),
+        201,
+      );
       await page.goto(`/plans/${unused.id}`);
       await openAction(page, 'Delete plan');
       await Promise.all([page.waitForURL(/\/plans\?deleted=/), page.getByRole('button', { name: 'Yes, delete the plan' }).click()]);

@@ -23,7 +23,10 @@ export interface AgentAuthClaim {
 }
 
 /** Reads the upgrade headers: a claim to verify, or why they are refused (always HTTP 401). */
-export function readAgentAuth(headers: Readonly<Record<string, string | string[] | undefined>>, now = Date.now()): { ok: true; claim: AgentAuthClaim } | { ok: false; reason: string } {
+export function readAgentAuth(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  now = Date.now(),
+): { ok: true; claim: AgentAuthClaim } | { ok: false; reason: string } {
   const header = (name: string): string | undefined => {
     const v = headers[name];
     return typeof v === 'string' ? v : undefined;

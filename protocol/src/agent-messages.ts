@@ -133,5 +133,4 @@ export const AGENT_AUTH_HEADERS = {
 } as const;
 
 /** The bytes an agent signs to open its WebSocket: a fresh timestamp and nonce bound to its id. */
-export const agentAuthChallenge = (agentId: string, timestamp: string, nonce: string): string =>
-  `mtandao-agent-auth-v1\n${agentId}\n${timestamp}\n${nonce}`;
+export const agentAuthChallenge = (agentId: string, timestamp: string, nonce: string): string => `mtandao-agent-auth-v1\n${agentId}\n${timestamp}\n${nonce}`;

@@ -53,7 +53,16 @@ export const RouterAdoptMarkPayload = z
   .object({
     router: RouterName,
     marks: z
-      .array(z.object({ menu: AdoptionMenu, id: z.string().regex(/^\*[0-9A-Fa-f]{1,16}$/), name: z.string().min(1).max(200), marker: z.string().regex(/^mtandao(-plan)?:[A-Za-z0-9_-]{1,64}$/) }).strict())
+      .array(
+        z
+          .object({
+            menu: AdoptionMenu,
+            id: z.string().regex(/^\*[0-9A-Fa-f]{1,16}$/),
+            name: z.string().min(1).max(200),
+            marker: z.string().regex(/^mtandao(-plan)?:[A-Za-z0-9_-]{1,64}$/),
+          })
+          .strict(),
+      )
       .min(1)
       .max(1000),
   })
@@ -109,7 +118,9 @@ export type RouterAdoptionScanPayload = CommandPayload<'router.adoption-scan'>;
 export type RouterAdoptMarkPayload = CommandPayload<'router.adopt-mark'>;
 
 /** An entry found by an adoption scan: every property as the router prints it, the password included (the controller encrypts it at once). */
-export const FoundEntry = z.object({ menu: AdoptionMenu, id: z.string().max(32), name: z.string().max(200), props: z.record(z.string().max(64), z.string().max(1000)) }).strict();
+export const FoundEntry = z
+  .object({ menu: AdoptionMenu, id: z.string().max(32), name: z.string().max(200), props: z.record(z.string().max(64), z.string().max(1000)) })
+  .strict();
 /** An unmarked entry found on a router. */
 export type FoundEntry = z.infer<typeof FoundEntry>;
 
@@ -132,7 +143,10 @@ export const ApplyResult = z
     /** Health only. */
     health: z.lazy(() => RouterHealth).optional(),
     /** `hotspot.read` only: the agent sends these as `hotspot` messages and leaves them out of the ack. */
-    hotspot: z.array(z.lazy(() => HotspotRouterReport)).max(1000).optional(),
+    hotspot: z
+      .array(z.lazy(() => HotspotRouterReport))
+      .max(1000)
+      .optional(),
   })
   .strict();
 /** The result of a command. */
@@ -146,7 +160,12 @@ export const RouterHealth = z
     version: z.string().max(64).optional(),
     identity: z.string().max(128).optional(),
     /** Seconds since the router booted; smaller than last time means it restarted. */
-    uptimeSeconds: z.number().int().min(0).max(2 ** 40).optional(),
+    uptimeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 40)
+      .optional(),
     error: z.string().max(1000).optional(),
     checkedAt: z.string(),
   })

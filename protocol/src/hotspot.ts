@@ -15,7 +15,12 @@ export const VoucherUser = z
     voucherId: MarkerId,
     code: z.string().regex(USERNAME_PATTERN),
     /** `limit-uptime` in seconds (the plan's validity when it runs from first login). */
-    limitUptimeSeconds: z.number().int().min(1).max(2 ** 31).optional(),
+    limitUptimeSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31)
+      .optional(),
   })
   .strict();
 /** One voucher's hotspot user. */
@@ -35,7 +40,13 @@ export type VouchersApplyPayload = z.infer<typeof VouchersApplyPayload>;
 
 /** Keep the portal's hosts in the router's walled garden (marked entries; others untouched). */
 export const HotspotSetupPayload = z
-  .object({ router: RouterName, portalHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/)).min(1).max(5) })
+  .object({
+    router: RouterName,
+    portalHosts: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/))
+      .min(1)
+      .max(5),
+  })
   .strict();
 /** Payload of `hotspot.setup`. */
 export type HotspotSetupPayload = z.infer<typeof HotspotSetupPayload>;
@@ -61,7 +72,13 @@ export type HotspotSession = z.infer<typeof HotspotSession>;
 
 /** A managed hotspot user's counters, from `/ip/hotspot/user` (only users that were ever used). */
 export const HotspotUserUse = z
-  .object({ name: z.string().max(64), comment: z.string().max(80), uptimeSeconds: z.number().int().min(0), bytesIn: z.number().int().min(0), bytesOut: z.number().int().min(0) })
+  .object({
+    name: z.string().max(64),
+    comment: z.string().max(80),
+    uptimeSeconds: z.number().int().min(0),
+    bytesIn: z.number().int().min(0),
+    bytesOut: z.number().int().min(0),
+  })
   .strict();
 /** A hotspot user's use. */
 export type HotspotUserUse = z.infer<typeof HotspotUserUse>;

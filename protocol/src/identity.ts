@@ -15,9 +15,15 @@ export const CommandIdentity = z
     /** 1 for the first delivery of the job, then one more per retry (a redelivery keeps it). */
     attempt: z.number().int().min(1).max(1_000_000),
     /** Chunks of a reconcile: this one's index (from 0) and how many there are. */
-    chunk: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).strict().optional(),
+    chunk: z
+      .object({ index: z.number().int().min(0), count: z.number().int().min(1) })
+      .strict()
+      .optional(),
     /** The controller's id of the router (the agent knows routers by name): log lines on both sides join on it. */
-    routerId: z.string().regex(/^\d{1,19}$/).optional(),
+    routerId: z
+      .string()
+      .regex(/^\d{1,19}$/)
+      .optional(),
   })
   .strict();
 /** A command's identity. */
@@ -32,7 +38,10 @@ const LEGACY_ID = /^j(\d{1,19})-(\d{1,7})-[^.]*(?:\.(\d{1,6}))?$/;
  * A command's identity: the explicit one when it has it, else read from a capability-1 id. A chunk
  * read from an id has no count (that form never carried one): `count` is 0 there.
  */
-export function identityOf(commandId: string, explicit?: CommandIdentity): (Omit<CommandIdentity, 'chunk'> & { chunk?: { index: number; count: number } }) | undefined {
+export function identityOf(
+  commandId: string,
+  explicit?: CommandIdentity,
+): (Omit<CommandIdentity, 'chunk'> & { chunk?: { index: number; count: number } }) | undefined {
   if (explicit) return explicit;
   const m = LEGACY_ID.exec(commandId);
   if (!m) return undefined;

@@ -49,4 +49,8 @@ export const IPV4_PATTERN = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.
 export const Ipv4 = z.string().regex(IPV4_PATTERN, 'Must be an IPv4 address');
 
 /** A router name: unique within a site; printable, no quotes or control characters. */
-export const RouterName = z.string().min(1).max(64).regex(/^[A-Za-z0-9._ -]+$/, 'Router name may hold letters, digits, space, ".", "_" and "-"');
+export const RouterName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._ -]+$/, 'Router name may hold letters, digits, space, ".", "_" and "-"');

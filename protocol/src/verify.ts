@@ -18,9 +18,7 @@ export type RejectReason =
   | 'bad-payload';
 
 /** The outcome of checking a command frame. */
-export type OpenResult =
-  | { ok: true; envelope: TypedEnvelope }
-  | { ok: false; reason: RejectReason; detail: string; id?: string; seq?: number };
+export type OpenResult = { ok: true; envelope: TypedEnvelope } | { ok: false; reason: RejectReason; detail: string; id?: string; seq?: number };
 
 /** What the agent knows when it checks a frame. */
 export interface OpenContext {
@@ -46,13 +44,20 @@ export function openCommandFrame(raw: unknown, ctx: OpenContext): OpenResult {
   const env = frame.data.envelope;
   const id = typeof env.id === 'string' ? env.id : undefined;
   const seq = typeof env.seq === 'number' ? env.seq : undefined;
-  const fail = (reason: RejectReason, detail: string): OpenResult => ({ ok: false, reason, detail, ...(id ? { id } : {}), ...(seq !== undefined ? { seq } : {}) });
+  const fail = (reason: RejectReason, detail: string): OpenResult => ({
+    ok: false,
+    reason,
+    detail,
+    ...(id ? { id } : {}),
+    ...(seq !== undefined ? { seq } : {}),
+  });
 
   if (!verifyEnvelope(env, frame.data.sig, ctx.controllerKey)) return fail('bad-signature', 'signature does not verify with the controller key');
   if (env.v !== ENVELOPE_VERSION) return fail('unknown-version', `envelope version ${String(env.v)} is not ${ENVELOPE_VERSION}`);
   const extra = Object.keys(env).filter((k) => !ENVELOPE_KEYS.has(k));
   if (extra.length > 0) return fail('extra-fields', `unexpected envelope fields: ${extra.join(', ')}`);
-  if (typeof env.type !== 'string' || !COMMAND_TYPES.includes(env.type as CommandType)) return fail('unknown-type', `command type ${String(env.type)} is not allowed`);
+  if (typeof env.type !== 'string' || !COMMAND_TYPES.includes(env.type as CommandType))
+    return fail('unknown-type', `command type ${String(env.type)} is not allowed`);
   const parsed = CommandEnvelope.safeParse(env);
   if (!parsed.success) return fail('malformed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const e = parsed.data;

@@ -15,7 +15,19 @@ const customer = {
   plan: { planId: 'p1', name: 'Home 10M', connectionType: 'pppoe', uploadSpeed: '5M', downloadSpeed: '10M' },
 };
 const seal = (job?: CommandIdentity, payload: unknown = { router: 'core', customer }) =>
-  sealCommand({ id: 'j42-3-ab12cd34', agentId: 'agent-1', seq: 5, issuedAt: new Date(), expiresAt: new Date(Date.now() + 60_000), type: 'customer.apply', payload, ...(job ? { job } : {}) }, priv);
+  sealCommand(
+    {
+      id: 'j42-3-ab12cd34',
+      agentId: 'agent-1',
+      seq: 5,
+      issuedAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+      type: 'customer.apply',
+      payload,
+      ...(job ? { job } : {}),
+    },
+    priv,
+  );
 const ctx = { controllerKey: pub, agentId: 'agent-1', lastSeq: 4 };
 
 describe('command identity (job, attempt, chunk)', () => {
@@ -42,7 +54,16 @@ describe('command identity (job, attempt, chunk)', () => {
   });
 
   it('is echoed in acks', () => {
-    const ack = { type: 'ack', agentId: 'agent-1', commandId: 'j42-3-ab12cd34', job: { jobId: '42', attempt: 3 }, seq: 5, status: 'applied', durationMs: 3, at: new Date().toISOString() };
+    const ack = {
+      type: 'ack',
+      agentId: 'agent-1',
+      commandId: 'j42-3-ab12cd34',
+      job: { jobId: '42', attempt: 3 },
+      seq: 5,
+      status: 'applied',
+      durationMs: 3,
+      at: new Date().toISOString(),
+    };
     expect(AckMessage.parse(ack).job).to.deep.equal({ jobId: '42', attempt: 3 });
   });
 
@@ -82,7 +103,10 @@ describe('the agent upgrade check (readAgentAuth)', () => {
   it('names what is wrong: missing headers, a short nonce, a clock too far off', () => {
     expect(readAgentAuth({ ...headers(), [AGENT_AUTH_HEADERS.signature]: undefined })).to.deep.equal({ ok: false, reason: 'missing agent credentials' });
     expect(readAgentAuth(headers({ nonce: randomBytes(8).toString('base64url') }))).to.deep.equal({ ok: false, reason: 'malformed agent credentials' });
-    expect(readAgentAuth(headers({ timestamp: new Date(Date.now() - 120_000).toISOString() }))).to.deep.equal({ ok: false, reason: 'stale or future timestamp (check the clock)' });
+    expect(readAgentAuth(headers({ timestamp: new Date(Date.now() - 120_000).toISOString() }))).to.deep.equal({
+      ok: false,
+      reason: 'stale or future timestamp (check the clock)',
+    });
     expect(readAgentAuth(headers({ timestamp: 'yesterday' }))).to.deep.equal({ ok: false, reason: 'stale or future timestamp (check the clock)' });
   });
 

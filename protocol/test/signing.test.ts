@@ -49,7 +49,18 @@ describe('command envelopes', () => {
   });
   it('rejects a forged signature', () => {
     const other = loadPrivateKey(generateSigningKeys().privateKey);
-    const f = sealCommand({ id: 'x', agentId: 'agent-1', seq: 9, issuedAt: new Date(), expiresAt: new Date(Date.now() + 1000), type: 'customer.apply', payload: { router: 'core', customer } }, other);
+    const f = sealCommand(
+      {
+        id: 'x',
+        agentId: 'agent-1',
+        seq: 9,
+        issuedAt: new Date(),
+        expiresAt: new Date(Date.now() + 1000),
+        type: 'customer.apply',
+        payload: { router: 'core', customer },
+      },
+      other,
+    );
     expect(openCommandFrame(f, ctx)).to.include({ ok: false, reason: 'bad-signature' });
   });
   it('rejects a tampered payload', () => {
@@ -81,6 +92,9 @@ describe('command envelopes', () => {
     expect(openCommandFrame(forged, ctx)).to.include({ ok: false, reason: 'unknown-version' });
   });
   it('rejects a payload that does not match its type', () => {
-    expect(openCommandFrame(frame({ payload: { router: 'core', customer: { ...customer, username: 'a;b' } } }), ctx)).to.include({ ok: false, reason: 'bad-payload' });
+    expect(openCommandFrame(frame({ payload: { router: 'core', customer: { ...customer, username: 'a;b' } } }), ctx)).to.include({
+      ok: false,
+      reason: 'bad-payload',
+    });
   });
 });

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 if (process.execArgv.includes('--conditions=mtandao-source')) {
   await import('../src/cli.ts');
 } else {
-  const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -194,7 +194,10 @@ export class ApiSession {
 
   private checkChallenge(name: string, response: string, challenge: Buffer): boolean {
     this.challenge = undefined;
-    const md5 = (password: string) => createHash('md5').update(Buffer.concat([Buffer.from([0]), encodeWin1252(password), challenge])).digest('hex');
+    const md5 = (password: string) =>
+      createHash('md5')
+        .update(Buffer.concat([Buffer.from([0]), encodeWin1252(password), challenge]))
+        .digest('hex');
     return this.ctx.checkLogin(name, (password) => response === `00${md5(password)}`);
   }
 

@@ -77,8 +77,15 @@ async function main(): Promise<void> {
   });
   const ports = await sim.start();
   const host = values.host ?? '127.0.0.1';
-  const where = [`api ${host}:${ports.apiPort}`, ...(ports.apiSslPort ? [`api-ssl ${host}:${ports.apiSslPort}`] : []), ...(ports.sshPort ? [`ssh ${host}:${ports.sshPort}`] : []), ...(ports.hotspotPort ? [`hotspot http://${host}:${ports.hotspotPort}/login`] : [])];
-  process.stdout.write(`RouterOS ${values.version ?? '7.18.2'} emulator "${values.identity ?? 'MikroTik'}" listening: ${where.join(', ')} (login ${values.username ?? 'admin'})\n`);
+  const where = [
+    `api ${host}:${ports.apiPort}`,
+    ...(ports.apiSslPort ? [`api-ssl ${host}:${ports.apiSslPort}`] : []),
+    ...(ports.sshPort ? [`ssh ${host}:${ports.sshPort}`] : []),
+    ...(ports.hotspotPort ? [`hotspot http://${host}:${ports.hotspotPort}/login`] : []),
+  ];
+  process.stdout.write(
+    `RouterOS ${values.version ?? '7.18.2'} emulator "${values.identity ?? 'MikroTik'}" listening: ${where.join(', ')} (login ${values.username ?? 'admin'})\n`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -67,7 +67,15 @@ export class HotspotHttp {
       const dst = form.get('dst') ?? '';
       const result = this.hotspot.login(device, { username, password: form.get('password') ?? '' });
       if ('error' in result) return this.loginPage(res, device, { error: result.error, username, dst });
-      return this.send(res, 200, 'text/html', page('hotspot', `<h1>You are online</h1><p>Logged in as ${esc(username)}.</p>${dst ? `<p><a href="${esc(dst)}">Continue</a></p>` : ''}<p><a href="${esc(links.logout)}">log out</a></p>`));
+      return this.send(
+        res,
+        200,
+        'text/html',
+        page(
+          'hotspot',
+          `<h1>You are online</h1><p>Logged in as ${esc(username)}.</p>${dst ? `<p><a href="${esc(dst)}">Continue</a></p>` : ''}<p><a href="${esc(links.logout)}">log out</a></p>`,
+        ),
+      );
     }
     if (url.pathname === '/login' || url.pathname === '/') {
       const s = this.hotspot.sessionOf(device);

@@ -79,7 +79,11 @@ export class Hotspot {
     const sessions = this.store.lookup('/ip/hotspot/active', 'user', attempt.username) ?? [];
     if (sessions.length >= shared) return { error: LOGIN_ERRORS.shared };
     const chap = this.challenges.has(device.mac.toUpperCase());
-    const id = this.store.add('/ip/hotspot/active', { user: attempt.username, address: device.ip, 'mac-address': device.mac.toUpperCase(), 'login-by': chap ? 'http-chap' : 'http-pap' }, { internal: true });
+    const id = this.store.add(
+      '/ip/hotspot/active',
+      { user: attempt.username, address: device.ip, 'mac-address': device.mac.toUpperCase(), 'login-by': chap ? 'http-chap' : 'http-pap' },
+      { internal: true },
+    );
     this.challenges.delete(device.mac.toUpperCase());
     return { session: this.store.get('/ip/hotspot/active', id)! };
   }
@@ -100,7 +104,12 @@ export class Hotspot {
     const s = this.store.get('/ip/hotspot/active', sessionId);
     if (!s) throw new Error(`no hotspot session ${sessionId}`);
     const dt = use.seconds ?? 0;
-    this.store.setCounters('/ip/hotspot/active', sessionId, { 'bytes-in': String(num(s['bytes-in']) + (use.bytesIn ?? 0)), 'bytes-out': String(num(s['bytes-out']) + (use.bytesOut ?? 0)) }, dt);
+    this.store.setCounters(
+      '/ip/hotspot/active',
+      sessionId,
+      { 'bytes-in': String(num(s['bytes-in']) + (use.bytesIn ?? 0)), 'bytes-out': String(num(s['bytes-out']) + (use.bytesOut ?? 0)) },
+      dt,
+    );
     const user = this.store.lookup('/ip/hotspot/user', 'name', s.user ?? '')?.[0];
     if (!user) return;
     const uptime = seconds(user.uptime) + dt;
@@ -118,7 +127,9 @@ export class Hotspot {
     if (sent === password) return true;
     const c = this.challenges.get(device.mac.toUpperCase());
     if (!c || !/^[0-9a-f]{32}$/i.test(sent)) return false;
-    const want = createHash('md5').update(Buffer.concat([c.id, Buffer.from(password, 'latin1'), c.challenge])).digest('hex');
+    const want = createHash('md5')
+      .update(Buffer.concat([c.id, Buffer.from(password, 'latin1'), c.challenge]))
+      .digest('hex');
     return want === sent.toLowerCase();
   }
 }

@@ -173,7 +173,8 @@ export class RouterOsSim {
       const ssh = createTcpServer((s) => this.admit(s, 'ssh'));
       ports.sshPort = await this.listen(ssh, host, this.options.sshPort ?? 0);
     }
-    if (this.options.hotspotPort !== undefined && this.options.hotspotPort !== null) ports.hotspotPort = await this.hotspotHttp.start(host, this.options.hotspotPort);
+    if (this.options.hotspotPort !== undefined && this.options.hotspotPort !== null)
+      ports.hotspotPort = await this.hotspotHttp.start(host, this.options.hotspotPort);
     this.listening = ports;
     return ports;
   }

@@ -303,9 +303,23 @@ const IDENTITY: MenuSpec = {
 const RESOURCE: MenuSpec = {
   path: '/system/resource',
   fields: Object.fromEntries(
-    ['uptime', 'version', 'build-time', 'factory-software', 'free-memory', 'total-memory', 'cpu', 'cpu-count', 'cpu-frequency', 'cpu-load', 'free-hdd-space', 'total-hdd-space', 'architecture-name', 'board-name', 'platform'].map(
-      (f) => [f, ro('')],
-    ),
+    [
+      'uptime',
+      'version',
+      'build-time',
+      'factory-software',
+      'free-memory',
+      'total-memory',
+      'cpu',
+      'cpu-count',
+      'cpu-frequency',
+      'cpu-load',
+      'free-hdd-space',
+      'total-hdd-space',
+      'architecture-name',
+      'board-name',
+      'platform',
+    ].map((f) => [f, ro('')]),
   ),
   unique: [],
   required: [],
@@ -326,7 +340,20 @@ const CLOCK: MenuSpec = {
 
 /** Every menu, keyed by API path. */
 export const MENUS: ReadonlyMap<string, MenuSpec> = new Map(
-  [PPP_PROFILE, PPP_SECRET, PPP_ACTIVE, HOTSPOT_PROFILE, HOTSPOT_USER, HOTSPOT_ACTIVE, WALLED_GARDEN, QUEUE_SIMPLE, ADDRESS_LIST, IDENTITY, RESOURCE, CLOCK].map((m) => [m.path, m]),
+  [
+    PPP_PROFILE,
+    PPP_SECRET,
+    PPP_ACTIVE,
+    HOTSPOT_PROFILE,
+    HOTSPOT_USER,
+    HOTSPOT_ACTIVE,
+    WALLED_GARDEN,
+    QUEUE_SIMPLE,
+    ADDRESS_LIST,
+    IDENTITY,
+    RESOURCE,
+    CLOCK,
+  ].map((m) => [m.path, m]),
 );
 
 /** Whether a path is a menu or leads to one (`/ip`, `/ip/hotspot`). */

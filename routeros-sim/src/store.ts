@@ -92,7 +92,14 @@ export class RouterStore extends EventEmitter {
   /** Every menu as a router fresh from the factory has it: the built-in entries only. */
   private fill(): void {
     for (const spec of MENUS.values()) {
-      const state: MenuState = { spec, entries: new Map(), nextId: spec.firstId, autoNames: 0, unique: spec.unique.map(() => new Map()), lookup: new Map(LOOKUP_FIELDS.map((f) => [f, new Map()])) };
+      const state: MenuState = {
+        spec,
+        entries: new Map(),
+        nextId: spec.firstId,
+        autoNames: 0,
+        unique: spec.unique.map(() => new Map()),
+        lookup: new Map(LOOKUP_FIELDS.map((f) => [f, new Map()])),
+      };
       for (const b of spec.builtins ?? []) this.insert(state, { id: b.id, props: new Map(Object.entries(b.props)), createdAt: this.bootedAt });
       this.menus.set(spec.path, state);
     }
@@ -104,7 +111,14 @@ export class RouterStore extends EventEmitter {
   /** `/system/clock` as RouterOS 7.10+ prints it, in Kenya's time zone (EAT, UTC+3, no DST). */
   private clockRow(): Row {
     const local = new Date(this.now() + this.clockOffsetMs + 3 * 3600_000).toISOString();
-    return { time: local.slice(11, 19), date: local.slice(0, 10), 'time-zone-autodetect': 'true', 'time-zone-name': 'Africa/Nairobi', 'gmt-offset': '+03:00', 'dst-active': 'false' };
+    return {
+      time: local.slice(11, 19),
+      date: local.slice(0, 10),
+      'time-zone-autodetect': 'true',
+      'time-zone-name': 'Africa/Nairobi',
+      'gmt-offset': '+03:00',
+      'dst-active': 'false',
+    };
   }
 
   /** A restart: uptime starts again from 0; `empty` also drops the configuration (a reset, a new router). */
@@ -275,7 +289,19 @@ export class RouterStore extends EventEmitter {
   addPppSession(name: string, props: Record<string, string> = {}): string {
     const secret = this.list('/ppp/secret').find((r) => r.name === name);
     const sessionId = `0x${(0x81000000 + this.state('/ppp/active').nextId).toString(16).toUpperCase()}`;
-    return this.add('/ppp/active', { name, service: 'pppoe', 'caller-id': '02:00:00:00:00:01', encoding: '', 'session-id': sessionId, ...(secret?.['remote-address'] ? { address: secret['remote-address'] } : {}), ...props }, { internal: true });
+    return this.add(
+      '/ppp/active',
+      {
+        name,
+        service: 'pppoe',
+        'caller-id': '02:00:00:00:00:01',
+        encoding: '',
+        'session-id': sessionId,
+        ...(secret?.['remote-address'] ? { address: secret['remote-address'] } : {}),
+        ...props,
+      },
+      { internal: true },
+    );
   }
 
   /** A logged-in hotspot user, as a browser login would create it. Returns its id. */
@@ -442,7 +468,10 @@ export class RouterStore extends EventEmitter {
       const f = spec.fields[name];
       if (!f) continue;
       // a session's uptime runs with the clock; a hotspot user's is a counter the router keeps
-      const v = name === 'uptime' && spec.firstId >= 0x80000000 ? formatDuration(Math.floor((this.now() - e.createdAt) / 1000) + (e.uptimeOffset ?? 0)) : (e.props.get(name) ?? f.default);
+      const v =
+        name === 'uptime' && spec.firstId >= 0x80000000
+          ? formatDuration(Math.floor((this.now() - e.createdAt) / 1000) + (e.uptimeOffset ?? 0))
+          : (e.props.get(name) ?? f.default);
       if (v !== undefined) row[name] = v;
     }
     return row;

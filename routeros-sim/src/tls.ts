@@ -24,6 +24,9 @@ export function dhParamsPem(): string {
   const dh = getDiffieHellman('modp14');
   const body = Buffer.concat([derInteger(dh.getPrime()), derInteger(dh.getGenerator())]);
   const der = Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN DH PARAMETERS-----\n${b64}\n-----END DH PARAMETERS-----\n`;
 }

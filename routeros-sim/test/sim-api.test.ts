@@ -4,7 +4,11 @@ import { PASSWORD, startRouter, USER, type Router } from './helpers/fixtures.ts'
 import { RawApi } from '../src/raw-api.ts';
 
 const trapOf = (reply: string[][]): string[] | undefined => reply.find((s) => s[0] === '!trap');
-const retOf = (reply: string[][]): string => reply.at(-1)?.find((w) => w.startsWith('=ret='))?.slice(5) ?? '';
+const retOf = (reply: string[][]): string =>
+  reply
+    .at(-1)
+    ?.find((w) => w.startsWith('=ret='))
+    ?.slice(5) ?? '';
 const attrs = (sentence: string[] | undefined): Record<string, string> =>
   Object.fromEntries((sentence ?? []).filter((w) => w.startsWith('=')).map((w) => [w.slice(1, w.indexOf('=', 1)), w.slice(w.indexOf('=', 1) + 1)]));
 
@@ -27,7 +31,7 @@ describe('RouterOS emulator API', () => {
   after(() => router.sim.stop());
 
   describe('login', () => {
-    it('refuses a wrong password with RouterOS\'s own words and keeps the connection', async () => {
+    it("refuses a wrong password with RouterOS's own words and keeps the connection", async () => {
       const raw = await RawApi.open(router.ports.apiPort);
       const reply = await raw.call(['/login', `=name=${USER}`, '=password=wrong']);
       expect(reply).to.deep.equal([['!trap', '=message=invalid user name or password (6)'], ['!done']]);
@@ -39,7 +43,10 @@ describe('RouterOS emulator API', () => {
       router.sim.refuseLogins(true);
       const before = router.sim.stats.loginFailures;
       const raw = await RawApi.open(router.ports.apiPort);
-      expect(trapOf(await raw.call(['/login', `=name=${USER}`, `=password=${PASSWORD}`]))).to.deep.equal(['!trap', '=message=invalid user name or password (6)']);
+      expect(trapOf(await raw.call(['/login', `=name=${USER}`, `=password=${PASSWORD}`]))).to.deep.equal([
+        '!trap',
+        '=message=invalid user name or password (6)',
+      ]);
       expect(router.sim.stats.loginFailures).to.equal(before + 1);
       raw.close();
     });
@@ -54,7 +61,9 @@ describe('RouterOS emulator API', () => {
     it('still accepts the pre-6.43 MD5 challenge login', async () => {
       const raw = await RawApi.open(router.ports.apiPort);
       const challenge = retOf(await raw.call(['/login']));
-      const digest = createHash('md5').update(Buffer.concat([Buffer.from([0]), Buffer.from(PASSWORD), Buffer.from(challenge, 'hex')])).digest('hex');
+      const digest = createHash('md5')
+        .update(Buffer.concat([Buffer.from([0]), Buffer.from(PASSWORD), Buffer.from(challenge, 'hex')]))
+        .digest('hex');
       expect(await raw.call(['/login', `=name=${USER}`, `=response=00${digest}`])).to.deep.equal([['!done']]);
       raw.close();
     });
@@ -67,14 +76,23 @@ describe('RouterOS emulator API', () => {
       for (const tag of ['a', 'b', 'c']) api.send(['/system/identity/print', `.tag=${tag}`]);
       await api.waitFor(() => ['a', 'b', 'c'].every((t) => api.tagged(t).some((s) => s[0] === '!done')));
       expect(Date.now() - started, 'concurrently: one by one would take 450 ms').to.be.lessThan(440);
-      for (const tag of ['a', 'b', 'c']) expect(api.tagged(tag)).to.deep.equal([['!re', `.tag=${tag}`, '=name=test-router'], ['!done', `.tag=${tag}`]]);
+      for (const tag of ['a', 'b', 'c'])
+        expect(api.tagged(tag)).to.deep.equal([
+          ['!re', `.tag=${tag}`, '=name=test-router'],
+          ['!done', `.tag=${tag}`],
+        ]);
     });
 
     it('serialises writes on the router CPU across connections, but not reads', async () => {
       router.sim.setOpCost(40);
       const other = await RawApi.login(router.ports.apiPort, USER, PASSWORD);
       const started = Date.now();
-      await Promise.all([0, 1, 2].flatMap((i) => [api.call(['/ip/firewall/address-list/add', '=list=cpu', `=address=10.9.0.${i}`]), other.call(['/ip/firewall/address-list/add', '=list=cpu', `=address=10.9.1.${i}`])]));
+      await Promise.all(
+        [0, 1, 2].flatMap((i) => [
+          api.call(['/ip/firewall/address-list/add', '=list=cpu', `=address=10.9.0.${i}`]),
+          other.call(['/ip/firewall/address-list/add', '=list=cpu', `=address=10.9.1.${i}`]),
+        ]),
+      );
       expect(Date.now() - started).to.be.at.least(6 * 40 - 5);
       const readStart = Date.now();
       await Promise.all([1, 2, 3, 4, 5, 6].map(() => other.call(['/system/identity/print'])));
@@ -82,7 +100,7 @@ describe('RouterOS emulator API', () => {
       other.close();
     });
 
-    it('cancels a listen with /cancel: !trap interrupted, then the cancel\'s !done, then the listen\'s !done', async () => {
+    it("cancels a listen with /cancel: !trap interrupted, then the cancel's !done, then the listen's !done", async () => {
       api.send(['/ppp/active/listen', '.tag=l']);
       await new Promise((r) => setTimeout(r, 20));
       router.sim.store.addPppSession('listener');
@@ -91,7 +109,11 @@ describe('RouterOS emulator API', () => {
       api.send(['/cancel', '=tag=l', '.tag=c']);
       await api.waitFor(() => api.tagged('l').some((s) => s[0] === '!done'));
       const order = api.received.slice(-3);
-      expect(order).to.deep.equal([['!trap', '.tag=l', '=category=2', '=message=interrupted'], ['!done', '.tag=c'], ['!done', '.tag=l']]);
+      expect(order).to.deep.equal([
+        ['!trap', '.tag=l', '=category=2', '=message=interrupted'],
+        ['!done', '.tag=c'],
+        ['!done', '.tag=l'],
+      ]);
     });
 
     it('cancels a command still waiting for its reply', async () => {
@@ -99,7 +121,10 @@ describe('RouterOS emulator API', () => {
       api.send(['/ppp/secret/print', '.tag=slow']);
       api.send(['/cancel', '=tag=slow', '.tag=c2']);
       await api.waitFor(() => api.tagged('slow').some((s) => s[0] === '!done'));
-      expect(api.tagged('slow')).to.deep.equal([['!trap', '.tag=slow', '=category=2', '=message=interrupted'], ['!done', '.tag=slow']]);
+      expect(api.tagged('slow')).to.deep.equal([
+        ['!trap', '.tag=slow', '=category=2', '=message=interrupted'],
+        ['!done', '.tag=slow'],
+      ]);
     });
 
     it('ends the session on /quit with !fatal', async () => {
@@ -112,14 +137,25 @@ describe('RouterOS emulator API', () => {
   describe('print', () => {
     before(async () => {
       const setup = await RawApi.login(router.ports.apiPort, USER, PASSWORD);
-      for (const [name, list] of [['q1', 'a'], ['q2', 'b'], ['q3', 'a']] as const) {
-        await setup.call(['/ip/firewall/address-list/add', `=list=${list}`, `=address=192.0.2.${name.slice(1)}`, ...(name === 'q3' ? [] : [`=comment=${name}`])]);
+      for (const [name, list] of [
+        ['q1', 'a'],
+        ['q2', 'b'],
+        ['q3', 'a'],
+      ] as const) {
+        await setup.call([
+          '/ip/firewall/address-list/add',
+          `=list=${list}`,
+          `=address=192.0.2.${name.slice(1)}`,
+          ...(name === 'q3' ? [] : [`=comment=${name}`]),
+        ]);
       }
       setup.close();
     });
 
     const listed = async (...words: string[]) =>
-      (await api.call(['/ip/firewall/address-list/print', '?>address=192.0.2.0', '?<address=192.0.2.9', ...words])).filter((s) => s[0] === '!re').map((s) => attrs(s).address);
+      (await api.call(['/ip/firewall/address-list/print', '?>address=192.0.2.0', '?<address=192.0.2.9', ...words]))
+        .filter((s) => s[0] === '!re')
+        .map((s) => attrs(s).address);
 
     it('filters with ?name=value, ?name, ?-name, ?< and ?>', async () => {
       expect(await listed('?list=a')).to.deep.equal(['192.0.2.1', '192.0.2.3']);
@@ -160,7 +196,7 @@ describe('RouterOS emulator API', () => {
   });
 
   describe('writes', () => {
-    it('hands out *HEX ids per menu in =ret=, and RouterOS\'s built-in profile ids', async () => {
+    it("hands out *HEX ids per menu in =ret=, and RouterOS's built-in profile ids", async () => {
       const a = retOf(await api.call(['/ppp/profile/add', '=name=ids-a']));
       const b = retOf(await api.call(['/ppp/profile/add', '=name=ids-b']));
       expect(a).to.match(/^\*[0-9A-F]+$/);
@@ -169,13 +205,23 @@ describe('RouterOS emulator API', () => {
       expect(builtins).to.deep.equal(['*0', '*FFFFFFFE']);
     });
 
-    it('refuses a duplicate secret, a missing item and an unknown profile with RouterOS\'s words', async () => {
+    it("refuses a duplicate secret, a missing item and an unknown profile with RouterOS's words", async () => {
       await api.call(['/ppp/secret/add', '=name=dup']);
-      expect(trapOf(await api.call(['/ppp/secret/add', '=name=dup']))).to.deep.equal(['!trap', '=category=4', '=message=failure: secret with the same name already exists']);
+      expect(trapOf(await api.call(['/ppp/secret/add', '=name=dup']))).to.deep.equal([
+        '!trap',
+        '=category=4',
+        '=message=failure: secret with the same name already exists',
+      ]);
       expect(trapOf(await api.call(['/ppp/secret/remove', '=.id=*FFFF']))).to.deep.equal(['!trap', '=category=1', '=message=no such item']);
-      expect(trapOf(await api.call(['/ppp/secret/add', '=name=np', '=profile=nope']))).to.deep.equal(['!trap', '=category=1', '=message=input does not match any value of profile']);
+      expect(trapOf(await api.call(['/ppp/secret/add', '=name=np', '=profile=nope']))).to.deep.equal([
+        '!trap',
+        '=category=1',
+        '=message=input does not match any value of profile',
+      ]);
       expect(trapOf(await api.call(['/ip/hotspot/user/add', '=name=h']))).to.equal(undefined);
-      expect(trapOf(await api.call(['/ip/hotspot/user/add', '=name=h']))?.at(-1)).to.equal('=message=failure: already have user with this name for this server');
+      expect(trapOf(await api.call(['/ip/hotspot/user/add', '=name=h']))?.at(-1)).to.equal(
+        '=message=failure: already have user with this name for this server',
+      );
     });
 
     it('refuses unknown commands, menus and parameters', async () => {
@@ -190,7 +236,11 @@ describe('RouterOS emulator API', () => {
       const queue = attrs((await api.call(['/queue/simple/print', `?.id=${q}`]))[0]);
       expect(queue).to.include({ target: '10.1.2.3/32', 'max-limit': '5000000/10000000', disabled: 'false' });
       const p = retOf(await api.call(['/ip/hotspot/user/profile/add', '=name=norm', '=session-timeout=30d', '=add-mac-cookie=no']));
-      expect(attrs((await api.call(['/ip/hotspot/user/profile/print', `?.id=${p}`]))[0])).to.include({ 'session-timeout': '4w2d', 'add-mac-cookie': 'false', 'shared-users': '1' });
+      expect(attrs((await api.call(['/ip/hotspot/user/profile/print', `?.id=${p}`]))[0])).to.include({
+        'session-timeout': '4w2d',
+        'add-mac-cookie': 'false',
+        'shared-users': '1',
+      });
       const l = retOf(await api.call(['/ip/firewall/address-list/add', '=list=n', '=address=10.1.2.3/32']));
       expect(attrs((await api.call(['/ip/firewall/address-list/print', `?.id=${l}`]))[0]).address).to.equal('10.1.2.3');
     });
@@ -200,7 +250,9 @@ describe('RouterOS emulator API', () => {
       await api.call(['/ppp/secret/set', `=.id=${id}`, '=password=new']);
       await api.call(['/ppp/secret/disable', `=.id=${id}`]);
       await api.call(['/ppp/secret/unset', `=.id=${id}`, '=value-name=remote-address']);
-      expect(attrs((await api.call(['/ppp/secret/print', `?.id=${id}`]))[0])).to.include({ password: 'new', disabled: 'true' }).and.not.have.property('remote-address');
+      expect(attrs((await api.call(['/ppp/secret/print', `?.id=${id}`]))[0]))
+        .to.include({ password: 'new', disabled: 'true' })
+        .and.not.have.property('remote-address');
       await api.call(['/ppp/secret/enable', `=.id=${id}`]);
       expect(attrs((await api.call(['/ppp/secret/print', `?.id=${id}`]))[0]).disabled).to.equal('false');
       await api.call(['/ppp/secret/remove', `=.id=${id}`]);

@@ -3,7 +3,10 @@ import { tokenize } from '../src/console/lexer.ts';
 import { PASSWORD, startRouter, USER, type Router } from './helpers/fixtures.ts';
 import { RawSsh } from './helpers/raw-ssh.ts';
 
-const strings = (script: string) => tokenize(script).filter((t) => t.kind === 'string').map((t) => t.value);
+const strings = (script: string) =>
+  tokenize(script)
+    .filter((t) => t.kind === 'string')
+    .map((t) => t.value);
 
 describe('RouterOS emulator console language', () => {
   it('unescapes \\" \\\\ \\$ \\? \\_ \\a \\b \\f \\n \\r \\t \\v and upper-case \\XX hex', () => {
@@ -59,7 +62,9 @@ describe('RouterOS emulator over SSH', () => {
 
   it('prints as-value through :put and through :serialize to=json', async () => {
     await ssh.exec('/ip firewall address-list add list=json address=10.7.7.7 comment="c;d"');
-    expect(await ssh.exec(':put [/ip firewall address-list print as-value proplist=list,address where list=json]')).to.match(/^\.id=\*[0-9A-F]+;list=json;address=10\.7\.7\.7\n$/);
+    expect(await ssh.exec(':put [/ip firewall address-list print as-value proplist=list,address where list=json]')).to.match(
+      /^\.id=\*[0-9A-F]+;list=json;address=10\.7\.7\.7\n$/,
+    );
     const json = JSON.parse(await ssh.exec(':put [:serialize to=json value=[/ip firewall address-list print as-value where list="json"]]'));
     expect(json).to.have.length(1);
     expect(json[0]).to.include({ list: 'json', address: '10.7.7.7', disabled: false, comment: 'c;d' });
@@ -78,7 +83,7 @@ describe('RouterOS emulator over SSH', () => {
     expect(router.sim.store.get('/ppp/secret', id)).to.equal(undefined);
   });
 
-  it('answers with RouterOS\'s error texts and stops the script at the first error', async () => {
+  it("answers with RouterOS's error texts and stops the script at the first error", async () => {
     await ssh.exec('/ppp secret add name=dup');
     expect(await ssh.exec('/ppp secret add name=dup')).to.equal('failure: secret with the same name already exists\n');
     expect(await ssh.exec('/ppp secret remove *FFFF')).to.equal('no such item\n');

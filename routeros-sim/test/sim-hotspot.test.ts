@@ -47,7 +47,10 @@ describe('RouterOS emulator hotspot', () => {
     const page = await (await fetch(router.sim.hotspotHttp.loginUrl(phone))).text();
     router.sim.hotspotHttp.files.delete('login.html');
     const [, id, ch, to] = /ID=(.*);CH=(.*);TO=(.*)/.exec(page)!;
-    const hash = (pw: string) => createHash('md5').update(Buffer.concat([unescapeOctal(id!), Buffer.from(pw), unescapeOctal(ch!)])).digest('hex');
+    const hash = (pw: string) =>
+      createHash('md5')
+        .update(Buffer.concat([unescapeOctal(id!), Buffer.from(pw), unescapeOctal(ch!)]))
+        .digest('hex');
     const bad = await post(to!, { username: 'K7Q2MXPA', password: hash('wrong') });
     expect(bad.text).to.contain(LOGIN_ERRORS.invalid);
     expect(router.sim.store.list('/ip/hotspot/active')).to.have.length(0);
@@ -56,7 +59,9 @@ describe('RouterOS emulator hotspot', () => {
     const again = await (await fetch(router.sim.hotspotHttp.loginUrl(phone))).text();
     router.sim.hotspotHttp.files.delete('login.html');
     const [, id2, ch2] = /ID=(.*);CH=(.*);TO=(.*)/.exec(again)!;
-    const good = createHash('md5').update(Buffer.concat([unescapeOctal(id2!), Buffer.from('K7Q2MXPA'), unescapeOctal(ch2!)])).digest('hex');
+    const good = createHash('md5')
+      .update(Buffer.concat([unescapeOctal(id2!), Buffer.from('K7Q2MXPA'), unescapeOctal(ch2!)]))
+      .digest('hex');
     expect((await post(to!, { username: 'K7Q2MXPA', password: good })).text).to.contain('You are online');
     expect(router.sim.store.list('/ip/hotspot/active')[0]).to.include({ 'login-by': 'http-chap' });
   });

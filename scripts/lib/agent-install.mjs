@@ -13,10 +13,15 @@ export const INSTALL_FLAGS = ['--omit=dev', '--omit=optional', '--ignore-scripts
 
 /** Packs the agent into `dir` and installs it there; resolves the tarball, the tree and the installed bin. */
 export function packAndInstall(dir, { offline = true } = {}) {
-  const tarball = execFileSync(process.execPath, [path.join(root, 'scripts/agent-pack.mjs'), '--out', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const tarball = execFileSync(process.execPath, [path.join(root, 'scripts/agent-pack.mjs'), '--out', dir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   const prefix = path.join(dir, 'app');
   mkdirSync(prefix, { recursive: true });
   writeFileSync(path.join(prefix, 'package.json'), '{"private":true}\n');
-  execFileSync('npm', ['install', '--prefix', prefix, ...INSTALL_FLAGS, ...(offline ? ['--prefer-offline'] : []), tarball], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['install', '--prefix', prefix, ...INSTALL_FLAGS, ...(offline ? ['--prefer-offline'] : []), tarball], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return { tarball, prefix, modules: path.join(prefix, 'node_modules'), bin: path.join(prefix, 'node_modules/.bin/mtandao-agent') };
 }

@@ -1,7 +1,17 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import { ACKS_CAPABILITY, AGENT_AUTH_HEADERS, AGENT_MAX_PAYLOAD, CONTROLLER_CAPABILITY_HEADER, CONTROLLER_MAX_PAYLOAD, agentAuthChallenge, type AckMessage, type AgentMessage, type HelloMessage } from '@mtandao/protocol';
+import {
+  ACKS_CAPABILITY,
+  AGENT_AUTH_HEADERS,
+  AGENT_MAX_PAYLOAD,
+  CONTROLLER_CAPABILITY_HEADER,
+  CONTROLLER_MAX_PAYLOAD,
+  agentAuthChallenge,
+  type AckMessage,
+  type AgentMessage,
+  type HelloMessage,
+} from '@mtandao/protocol';
 import { signAgentMessage, signText } from '@mtandao/protocol/signing';
 import type { Logger } from '../logger.ts';
 import { backoffDelay, jittered } from './backoff.ts';
@@ -233,7 +243,10 @@ export class ControllerChannel {
       (endpoint) => this.dial(endpoint),
       (err: unknown) => {
         this.log.warn({ err: (err as Error).message }, 'cannot resolve the controller addresses');
-        this.reconnectTimer = setTimeout(() => this.connect(), backoffDelay(this.attempt++, { baseMs: this.timing.backoffBaseMs, capMs: this.timing.backoffCapMs }));
+        this.reconnectTimer = setTimeout(
+          () => this.connect(),
+          backoffDelay(this.attempt++, { baseMs: this.timing.backoffBaseMs, capMs: this.timing.backoffCapMs }),
+        );
       },
     );
   }
@@ -254,7 +267,8 @@ export class ControllerChannel {
       this.refusedStatus = res.statusCode;
       void readBody(res).then((body) => {
         const reason = refusalReason(body);
-        if (res.statusCode === 401) this.log.error({ status: 401, reason }, 'the controller refused this agent\'s credentials (HTTP 401); is the agent still enrolled? retrying slowly');
+        if (res.statusCode === 401)
+          this.log.error({ status: 401, reason }, "the controller refused this agent's credentials (HTTP 401); is the agent still enrolled? retrying slowly");
         else this.log.warn({ status: res.statusCode, reason }, 'the controller refused the WebSocket upgrade');
         ws.terminate();
       });
@@ -312,7 +326,10 @@ export class ControllerChannel {
         ? Math.round(this.timing.authRetryMs * (0.5 + Math.random() / 2))
         : backoffDelay(rounds, { baseMs: this.timing.backoffBaseMs, capMs: this.timing.backoffCapMs });
     const url = this.current?.label;
-    this.log[wasOpen ? 'warn' : 'info']({ url, code, reason: reason || undefined, retryInMs: delay }, wasOpen ? 'controller connection closed' : 'could not connect to the controller');
+    this.log[wasOpen ? 'warn' : 'info'](
+      { url, code, reason: reason || undefined, retryInMs: delay },
+      wasOpen ? 'controller connection closed' : 'could not connect to the controller',
+    );
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
@@ -324,15 +341,18 @@ export class ControllerChannel {
       this.pingTimer = setTimeout(ping, jittered(period));
     };
     this.pingTimer = setTimeout(ping, jittered(period));
-    this.watchdog = setInterval(() => {
-      // While intake is paused nothing is read, pongs included: that silence is ours, not the controller's.
-      if (this.readPaused) this.lastHeard = Date.now();
-      const silent = Date.now() - this.lastHeard;
-      if (silent > 2 * period) {
-        this.log.warn({ silentMs: silent }, 'the controller went silent; dropping the connection');
-        ws.terminate();
-      }
-    }, Math.max(50, Math.round(period / 4)));
+    this.watchdog = setInterval(
+      () => {
+        // While intake is paused nothing is read, pongs included: that silence is ours, not the controller's.
+        if (this.readPaused) this.lastHeard = Date.now();
+        const silent = Date.now() - this.lastHeard;
+        if (silent > 2 * period) {
+          this.log.warn({ silentMs: silent }, 'the controller went silent; dropping the connection');
+          ws.terminate();
+        }
+      },
+      Math.max(50, Math.round(period / 4)),
+    );
   }
 
   private write(ws: WebSocket, msg: AgentMessage): void {

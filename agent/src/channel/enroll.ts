@@ -46,7 +46,8 @@ function parseControllerUrl(text: string): URL {
   } catch {
     throw new EnrollError('usage', `--controller: "${text}" is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EnrollError('usage', `--controller: expected an http:// or https:// URL, got ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new EnrollError('usage', `--controller: expected an http:// or https:// URL, got ${url.protocol}`);
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
 }
@@ -56,7 +57,8 @@ function resolveWebsocketUrl(answer: string, base: URL): string {
   const url = new URL(answer, base);
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new EnrollError('bad-response', `the controller answered a websocketUrl that is not ws(s): ${answer}`);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw new EnrollError('bad-response', `the controller answered a websocketUrl that is not ws(s): ${answer}`);
   return url.toString();
 }
 
@@ -98,7 +100,10 @@ export async function enrollAgent(options: EnrollOptions): Promise<AgentIdentity
   await ensureStateDir(options.stateDir);
   const existing = await readIdentity(options.stateDir);
   if (existing && !options.force) {
-    throw new EnrollError('already-enrolled', `${options.stateDir} already holds agent ${existing.agentId} (site ${existing.siteName}); pass --force to enrol again`);
+    throw new EnrollError(
+      'already-enrolled',
+      `${options.stateDir} already holds agent ${existing.agentId} (site ${existing.siteName}); pass --force to enrol again`,
+    );
   }
   await savePrivateKey(options.stateDir, keys.privateKey);
 

@@ -53,7 +53,8 @@ function jobOf(commandId: string | undefined, envelope?: TypedEnvelope): { jobId
 
 /** Where a command sits in its router's lane: read-only ones are free, whole-router or unknown ones are barriers. */
 function orderingOf(envelope: TypedEnvelope): Ordering {
-  if (envelope.type === 'router.readback' || envelope.type === 'router.health' || envelope.type === 'router.adoption-scan' || envelope.type === 'hotspot.read') return 'free';
+  if (envelope.type === 'router.readback' || envelope.type === 'router.health' || envelope.type === 'router.adoption-scan' || envelope.type === 'hotspot.read')
+    return 'free';
   const subject = envelope.type === 'router.reconcile' ? undefined : subjectOf(envelope);
   if (!subject) return 'barrier';
   return { entity: 'customerId' in subject ? `customer:${subject.customerId}` : `plan:${subject.planId}` };
@@ -138,7 +139,10 @@ export class CommandIntake {
     }
     const unfinished = journal.unfinished();
     for (const envelope of unfinished) {
-      logger.info({ commandId: envelope.id, ...jobOf(envelope.id, envelope), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router }, 're-running a command accepted before a restart');
+      logger.info(
+        { commandId: envelope.id, ...jobOf(envelope.id, envelope), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router },
+        're-running a command accepted before a restart',
+      );
       this.track(envelope, Promise.resolve());
     }
     return unfinished.length;
@@ -171,7 +175,12 @@ export class CommandIntake {
     const id = typeof frame?.envelope?.id === 'string' ? frame.envelope.id : undefined;
     if (id !== undefined && this.answerRedelivery(id, frame!)) return;
 
-    const opened = openCommandFrame(raw, { controllerKey: this.options.controllerKey, agentId: this.options.agentId, lastSeq: this.options.journal.lastSeq, now: this.now() });
+    const opened = openCommandFrame(raw, {
+      controllerKey: this.options.controllerKey,
+      agentId: this.options.agentId,
+      lastSeq: this.options.journal.lastSeq,
+      now: this.now(),
+    });
     if (!opened.ok) {
       logger.warn({ commandId: opened.id, ...jobOf(opened.id), seq: opened.seq, reason: opened.reason, detail: opened.detail }, 'rejected a command frame');
       if (opened.id && opened.id.length <= 64) {
@@ -190,7 +199,12 @@ export class CommandIntake {
     const running = finished ? undefined : this.inflight.get(id);
     if (!finished && !running) return false;
     // Only the very envelope it accepted earns a duplicate; anything else is judged afresh (and refused).
-    if (typeof frame.sig !== 'string' || frame.envelope?.agentId !== this.options.agentId || !verifyEnvelope(frame.envelope, frame.sig, this.options.controllerKey)) return false;
+    if (
+      typeof frame.sig !== 'string' ||
+      frame.envelope?.agentId !== this.options.agentId ||
+      !verifyEnvelope(frame.envelope, frame.sig, this.options.controllerKey)
+    )
+      return false;
     this.options.logger.info({ commandId: id, running: !finished }, 'redelivered command answered as duplicate');
     const answer = (ack: AckMessage): void => this.options.send({ ...ack, status: 'duplicate', at: this.now().toISOString() });
     if (finished) answer(finished);
@@ -201,19 +215,32 @@ export class CommandIntake {
   /** Runs an accepted command once its journal record is durable, then journals and acks its outcome. */
   private track(envelope: TypedEnvelope, durable: Promise<void>): void {
     const started = Date.now();
-    const log = this.options.logger.child({ commandId: envelope.id, ...jobOf(envelope.id, envelope), seq: envelope.seq, type: envelope.type, routerName: envelope.payload.router, ...subjectOf(envelope) });
+    const log = this.options.logger.child({
+      commandId: envelope.id,
+      ...jobOf(envelope.id, envelope),
+      seq: envelope.seq,
+      type: envelope.type,
+      routerName: envelope.payload.router,
+      ...subjectOf(envelope),
+    });
     const run = durable
       .then(
         () => this.execute(envelope, log),
-        (err: unknown): Outcome => ({ status: 'failed', error: { code: 'agent-storage', message: `could not journal the command: ${(err as Error).message}`, retryable: true } }),
+        (err: unknown): Outcome => ({
+          status: 'failed',
+          error: { code: 'agent-storage', message: `could not journal the command: ${(err as Error).message}`, retryable: true },
+        }),
       )
       .catch((err: unknown): Outcome => ({ status: 'failed', error: describeFailure(err) }));
     const acked = run.then(async (outcome) => {
       const ack = { ...this.ack(envelope.id, envelope.seq, outcome.status, outcome, Date.now() - started), ...(envelope.job ? { job: envelope.job } : {}) };
       if (outcome.status === 'failed') log.warn({ status: ack.status, durationMs: ack.durationMs, error: ack.error }, 'command failed');
       else log.info({ status: ack.status, durationMs: ack.durationMs, changes: ack.result?.changes.length }, 'command applied');
-      await this.options.journal.finish(envelope.id, ack).catch((err: unknown) => log.error({ err }, 'could not journal the outcome; the command will run again after a restart'));
-      if (outcome.closes !== undefined) await this.options.journal.closeReconcile(outcome.closes).catch((err: unknown) => log.error({ err }, 'could not journal the end of a reconcile'));
+      await this.options.journal
+        .finish(envelope.id, ack)
+        .catch((err: unknown) => log.error({ err }, 'could not journal the outcome; the command will run again after a restart'));
+      if (outcome.closes !== undefined)
+        await this.options.journal.closeReconcile(outcome.closes).catch((err: unknown) => log.error({ err }, 'could not journal the end of a reconcile'));
       this.options.send(ack);
       return ack;
     });
@@ -234,7 +261,14 @@ export class CommandIntake {
 
   private unknownRouter(envelope: TypedEnvelope): Outcome {
     const known = [...this.routers.keys()].join(', ') || 'none';
-    return { status: 'failed', error: { code: 'unknown-router', message: `router "${envelope.payload.router}" is not in this agent's config (known: ${clip(known, 1000)})`, retryable: false } };
+    return {
+      status: 'failed',
+      error: {
+        code: 'unknown-router',
+        message: `router "${envelope.payload.router}" is not in this agent's config (known: ${clip(known, 1000)})`,
+        retryable: false,
+      },
+    };
   }
 
   private async runOnRouter(router: RouterConfig, envelope: TypedEnvelope, ordering: Ordering, log: Logger): Promise<Outcome> {
@@ -263,10 +297,21 @@ export class CommandIntake {
       case 'mismatch':
         return { status: 'failed', error: { code: 'reconcile-mismatch', message: gathered.message, retryable: false } };
       case 'incomplete':
-        return { status: 'failed', closes: reconcileId, error: { code: 'reconcile-incomplete', message: `reconcile ${reconcileId} is missing chunks ${gathered.missing.join(', ')} (dropped or timed out); send it again`, retryable: false } };
+        return {
+          status: 'failed',
+          closes: reconcileId,
+          error: {
+            code: 'reconcile-incomplete',
+            message: `reconcile ${reconcileId} is missing chunks ${gathered.missing.join(', ')} (dropped or timed out); send it again`,
+            retryable: false,
+          },
+        };
       case 'complete': {
         const { merged } = gathered;
-        log.info({ reconcileId, chunks: gathered.chunkIds.length, plans: merged.payload.plans.length, customers: merged.payload.customers.length }, 'reconciling router');
+        log.info(
+          { reconcileId, chunks: gathered.chunkIds.length, plans: merged.payload.plans.length, customers: merged.payload.customers.length },
+          'reconciling router',
+        );
         const outcome = router ? await this.runOnRouter(router, merged, 'barrier', log) : this.unknownRouter(envelope);
         return { ...outcome, closes: reconcileId };
       }

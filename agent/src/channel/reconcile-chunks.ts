@@ -35,7 +35,10 @@ export class ReconcileGatherer {
     const { reconcileId, router, chunk } = envelope.payload;
     let set = this.sets.get(reconcileId);
     if (set && (set.router !== router || set.count !== chunk.count)) {
-      return { kind: 'mismatch', message: `reconcile ${reconcileId} was announced as ${set.count} chunks for router ${set.router}; this chunk says ${chunk.count} for ${router}` };
+      return {
+        kind: 'mismatch',
+        message: `reconcile ${reconcileId} was announced as ${set.count} chunks for router ${set.router}; this chunk says ${chunk.count} for ${router}`,
+      };
     }
     if (chunk.index >= chunk.count) return { kind: 'mismatch', message: `chunk index ${chunk.index} is not below its count ${chunk.count}` };
     if (!set) {

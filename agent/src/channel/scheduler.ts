@@ -39,7 +39,11 @@ class RouterLane {
 
   run<T>(ordering: Ordering, task: () => Promise<T>): Promise<T> {
     const after: Promise<void>[] =
-      ordering === 'barrier' ? [this.barrier, ...this.sinceBarrier] : ordering === 'free' ? [this.barrier] : [this.barrier, this.tails.get(ordering.entity) ?? this.barrier];
+      ordering === 'barrier'
+        ? [this.barrier, ...this.sinceBarrier]
+        : ordering === 'free'
+          ? [this.barrier]
+          : [this.barrier, this.tails.get(ordering.entity) ?? this.barrier];
     const result = Promise.all(after).then(() => this.slots.run(task));
     const done = result.then(settle, settle);
     if (ordering === 'barrier') {

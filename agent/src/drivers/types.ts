@@ -42,7 +42,8 @@ export interface WriteOptions {
 }
 
 /** The refusal of a write whose item id belongs to an earlier router session. */
-export const sessionChanged = (): RouterError => new RouterError('unreachable', 'the router session changed since the item id was read; not written', { retryable: true });
+export const sessionChanged = (): RouterError =>
+  new RouterError('unreachable', 'the router session changed since the item id was read; not written', { retryable: true });
 
 /**
  * The transport-neutral operations every driver offers. The desired-state logic in
@@ -100,7 +101,7 @@ export class RouterError extends Error {
     this.name = 'RouterError';
     this.category = category;
     this.routerMessage = options.routerMessage;
-    this.retryable = options.retryable ?? (category === 'unreachable');
+    this.retryable = options.retryable ?? category === 'unreachable';
     this.trapCategory = options.trapCategory;
   }
 }

@@ -53,7 +53,10 @@ const ADDRESS_LISTS = new Set(['mtandao-active', 'mtandao-blocked']);
 /** Looks an entry up by marker and by name, in one round trip. */
 async function locate(client: RouterClient, entry: DesiredEntry): Promise<Found> {
   const keyValue = entry.props[entry.key] ?? '';
-  const [marked, holders] = await Promise.all([client.print(entry.menu, { where: { comment: entry.marker } }), client.print(entry.menu, { where: { [entry.key]: keyValue } })]);
+  const [marked, holders] = await Promise.all([
+    client.print(entry.menu, { where: { comment: entry.marker } }),
+    client.print(entry.menu, { where: { [entry.key]: keyValue } }),
+  ]);
   // An address may sit in many lists; only Mtandao's lists hold customers.
   return { marked, holders: entry.menu === MENU.addressList ? holders.filter((r) => ADDRESS_LISTS.has(r.list ?? '')) : holders };
 }
@@ -76,7 +79,12 @@ async function ensure(w: Writer, entry: DesiredEntry, found: Found): Promise<Out
       return { changed: [], created: false, ...(id ? { id } : {}) };
     }
     await w.set(entry.menu, primary, diff);
-    return { changed: Object.keys(diff), created: false, ...(id ? { id } : {}), ...(diff.name !== undefined && primary.name ? { previousName: primary.name } : {}) };
+    return {
+      changed: Object.keys(diff),
+      created: false,
+      ...(id ? { id } : {}),
+      ...(diff.name !== undefined && primary.name ? { previousName: primary.name } : {}),
+    };
   }
   const holder = found.holders[0];
   if (holder) refuse(w, entry, holder);
@@ -97,7 +105,8 @@ function refuse(w: Writer, entry: DesiredEntry, holder: RouterRow): never {
   w.summary.conflicts++;
   const other = owner(holder);
   const name = entry.props[entry.key] ?? '';
-  if (other && other !== entry.marker) throw new RouterError('conflict', `${entry.menu} ${name} belongs to ${other}, not ${entry.marker}`, { retryable: false });
+  if (other && other !== entry.marker)
+    throw new RouterError('conflict', `${entry.menu} ${name} belongs to ${other}, not ${entry.marker}`, { retryable: false });
   throw unmanagedEntry(entry.menu, name);
 }
 
@@ -208,7 +217,13 @@ async function addFresh(w: Writer, known: KnownEntries, spec: CustomerSpec, entr
  * back by its marker on the same round trip. Undefined when the connection type changed, a write
  * failed or the router holds something else than expected: the slow way takes over.
  */
-async function updateFromKnown(w: Writer, known: KnownEntries, spec: CustomerSpec, entries: DesiredEntry[], last: KnownCustomer): Promise<ApplyResult | undefined> {
+async function updateFromKnown(
+  w: Writer,
+  known: KnownEntries,
+  spec: CustomerSpec,
+  entries: DesiredEntry[],
+  last: KnownCustomer,
+): Promise<ApplyResult | undefined> {
   const marker = customerMarker(spec.customerId);
   known.forgetCustomer(marker); // until this round proves what is there
   const menus = new Set(entries.map((e) => e.menu));
@@ -246,7 +261,13 @@ async function updateFromKnown(w: Writer, known: KnownEntries, spec: CustomerSpe
 }
 
 /** The slow way: read every menu the customer may be in, diff, write; what it saw becomes known. */
-async function applyCustomerSlowly(w: Writer, known: KnownEntries, spec: CustomerSpec, entries: DesiredEntry[], profile: DesiredEntry | undefined): Promise<ApplyResult> {
+async function applyCustomerSlowly(
+  w: Writer,
+  known: KnownEntries,
+  spec: CustomerSpec,
+  entries: DesiredEntry[],
+  profile: DesiredEntry | undefined,
+): Promise<ApplyResult> {
   const client = w.client;
   const marker = customerMarker(spec.customerId);
   known.forgetCustomer(marker);
@@ -268,7 +289,13 @@ async function applyCustomerSlowly(w: Writer, known: KnownEntries, spec: Custome
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   const outcomes = settled.map((r) => (r as PromiseFulfilledResult<Outcome>).value);
-  if (outcomes.every((o) => o.id)) known.setCustomer(marker, new Map(ALL_CUSTOMER_MENUS.map((m) => [m, null] as [string, RouterRow | null]).concat(entries.map((e, i) => [e.menu, { ...e.props, '.id': outcomes[i]!.id! }]))));
+  if (outcomes.every((o) => o.id))
+    known.setCustomer(
+      marker,
+      new Map(
+        ALL_CUSTOMER_MENUS.map((m) => [m, null] as [string, RouterRow | null]).concat(entries.map((e, i) => [e.menu, { ...e.props, '.id': outcomes[i]!.id! }])),
+      ),
+    );
 
   for (const type of ['pppoe', 'hotspot'] as const) {
     const users = new Set<string>();

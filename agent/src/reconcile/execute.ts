@@ -19,7 +19,14 @@ export async function checkHealth(client: RouterClient): Promise<RouterHealth> {
   const checkedAt = new Date().toISOString();
   try {
     const h = await client.health();
-    return { name: client.name, reachable: true, version: clip(h.version, 64), identity: clip(h.identity, 128), ...(h.uptimeSeconds === undefined ? {} : { uptimeSeconds: h.uptimeSeconds }), checkedAt };
+    return {
+      name: client.name,
+      reachable: true,
+      version: clip(h.version, 64),
+      identity: clip(h.identity, 128),
+      ...(h.uptimeSeconds === undefined ? {} : { uptimeSeconds: h.uptimeSeconds }),
+      checkedAt,
+    };
   } catch (e) {
     const message = e instanceof RouterError && e.routerMessage ? `${e.message} (${e.routerMessage})` : e instanceof Error ? e.message : String(e);
     return { name: client.name, reachable: false, error: clip(message, 1000), checkedAt };
@@ -50,7 +57,9 @@ export async function executeCommand(client: RouterClient, envelope: TypedEnvelo
     case 'router.reconcile': {
       const { chunk, plans, customers } = env.payload;
       if (chunk.count !== 1) {
-        throw new RouterError('invalid', `reconcile ${env.payload.reconcileId} comes in ${chunk.count} chunks: gather them and call reconcileRouter`, { retryable: false });
+        throw new RouterError('invalid', `reconcile ${env.payload.reconcileId} comes in ${chunk.count} chunks: gather them and call reconcileRouter`, {
+          retryable: false,
+        });
       }
       return reconcileRouter(client, { plans, customers });
     }

@@ -3,7 +3,17 @@
  * pipelined), the portal's walled-garden entries, and the status read (who is online, what each
  * voucher used) — two prints sent together, one round trip per router.
  */
-import { HOTSPOT_REPORT_MAX, PORTAL_MARKER, VOUCHER_MARKER_PREFIX, voucherMarker, type ApplyResult, type HotspotRouterReport, type HotspotSession, type HotspotUserUse, type VouchersApplyPayload } from '@mtandao/protocol';
+import {
+  HOTSPOT_REPORT_MAX,
+  PORTAL_MARKER,
+  VOUCHER_MARKER_PREFIX,
+  voucherMarker,
+  type ApplyResult,
+  type HotspotRouterReport,
+  type HotspotSession,
+  type HotspotUserUse,
+  type VouchersApplyPayload,
+} from '@mtandao/protocol';
 import { RouterError, type RouterClient, type RouterRow } from '../drivers/types.ts';
 import { formatDuration, parseDuration } from '../drivers/values.ts';
 import { applyPlan } from './apply.ts';
@@ -39,14 +49,18 @@ export async function applyVouchers(client: RouterClient, p: VouchersApplyPayloa
         if (!isAlreadyExists(e)) throw e;
         const [row] = await client.print(MENU.hotspotUser, { where: { name: v.code } });
         if (!row) throw e;
-        if (row.comment !== props.comment) throw new RouterError('conflict', `${MENU.hotspotUser} ${v.code} exists on the router but is not managed by Mtandao`, { retryable: false });
+        if (row.comment !== props.comment)
+          throw new RouterError('conflict', `${MENU.hotspotUser} ${v.code} exists on the router but is not managed by Mtandao`, { retryable: false });
         const diff = difference(props, row);
         if (Object.keys(diff).length > 0) await w.set(MENU.hotspotUser, row, diff);
         else w.summary.unchanged++;
       }
     }),
     ...p.remove.map(async (v) => {
-      const [rows, sessions] = await Promise.all([client.print(MENU.hotspotUser, { where: { comment: voucherMarker(v.voucherId) } }), client.print(MENU.hotspotActive, { where: { user: v.code } })]);
+      const [rows, sessions] = await Promise.all([
+        client.print(MENU.hotspotUser, { where: { comment: voucherMarker(v.voucherId) } }),
+        client.print(MENU.hotspotActive, { where: { user: v.code } }),
+      ]);
       await Promise.all([...rows.map((r) => w.remove(MENU.hotspotUser, r)), ...sessions.map((s) => w.remove(MENU.hotspotActive, s, 'kick'))]);
     }),
   ]);
@@ -96,7 +110,13 @@ export async function readHotspot(client: RouterClient): Promise<HotspotRouterRe
   }));
   const used: HotspotUserUse[] = users
     .filter((r) => (r.comment ?? '').startsWith('mtandao') && (secs(r.uptime) > 0 || num(r['bytes-in']) + num(r['bytes-out']) > 0))
-    .map((r) => ({ name: (r.name ?? '').slice(0, 64), comment: (r.comment ?? '').slice(0, 80), uptimeSeconds: secs(r.uptime), bytesIn: num(r['bytes-in']), bytesOut: num(r['bytes-out']) }));
+    .map((r) => ({
+      name: (r.name ?? '').slice(0, 64),
+      comment: (r.comment ?? '').slice(0, 80),
+      uptimeSeconds: secs(r.uptime),
+      bytesIn: num(r['bytes-in']),
+      bytesOut: num(r['bytes-out']),
+    }));
   const vouchersOnRouter = users.filter((r) => isVoucher(r.comment)).length;
   const parts = Math.max(1, Math.ceil(Math.max(sessions.length, used.length) / HOTSPOT_REPORT_MAX));
   return Array.from({ length: parts }, (_, part) => ({

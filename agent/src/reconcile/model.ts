@@ -3,7 +3,16 @@
  * properties Mtandao manages, and the comment marker that makes the entry Mtandao's. Everything
  * else about an entry is left as the router has it.
  */
-import { ACTIVE_ADDRESS_LIST, BLOCKED_ADDRESS_LIST, customerMarker, planMarker, type ConnectionType, type CustomerRef, type CustomerSpec, type PlanSpec } from '@mtandao/protocol';
+import {
+  ACTIVE_ADDRESS_LIST,
+  BLOCKED_ADDRESS_LIST,
+  customerMarker,
+  planMarker,
+  type ConnectionType,
+  type CustomerRef,
+  type CustomerSpec,
+  type PlanSpec,
+} from '@mtandao/protocol';
 import { RouterError, type RouterRow } from '../drivers/types.ts';
 import { canonicalValue, type ValueKind } from '../drivers/values.ts';
 
@@ -129,7 +138,12 @@ export function customerEntries(c: CustomerSpec): DesiredEntry[] {
       if (!c.ipAddress) throw new RouterError('invalid', `static customer ${c.customerId} has no IP address`, { retryable: false });
       return [
         { menu: MENU.queue, marker, key: 'name', props: { name: c.username, target: `${c.ipAddress}/32`, 'max-limit': rate(c.plan), comment: marker } },
-        { menu: MENU.addressList, marker, key: 'address', props: { list: active ? ACTIVE_ADDRESS_LIST : BLOCKED_ADDRESS_LIST, address: c.ipAddress, comment: marker } },
+        {
+          menu: MENU.addressList,
+          marker,
+          key: 'address',
+          props: { list: active ? ACTIVE_ADDRESS_LIST : BLOCKED_ADDRESS_LIST, address: c.ipAddress, comment: marker },
+        },
       ];
     }
   }

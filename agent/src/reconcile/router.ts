@@ -202,7 +202,9 @@ export async function reconcileRouter(client: RouterClient, desired: DesiredStat
   if (prune) {
     const wantedProfiles = new Set(profiles.map((e) => `${e.menu} ${e.marker}`));
     const unwanted = ALL_PROFILE_MENUS.flatMap((menu) =>
-      at(menu).rows.filter((r) => (r.comment ?? '').startsWith(PLAN_MARKER_PREFIX) && !wantedProfiles.has(`${menu} ${r.comment}`) && !at(menu).removed.has(r)).map((row) => ({ menu, row })),
+      at(menu)
+        .rows.filter((r) => (r.comment ?? '').startsWith(PLAN_MARKER_PREFIX) && !wantedProfiles.has(`${menu} ${r.comment}`) && !at(menu).removed.has(r))
+        .map((row) => ({ menu, row })),
     );
     await Promise.all(unwanted.map((u) => attempt(() => removeRow(w, at(u.menu), u.row))));
   }

@@ -23,7 +23,8 @@ export interface Summary {
 /** Whether the router said the item is already gone. */
 export const isNoSuchItem = (e: unknown): boolean => e instanceof RouterError && e.category === 'trap' && /no such item/i.test(e.routerMessage ?? e.message);
 /** Whether the router said the entry exists already (`… already exists`, `already have …`). */
-export const isAlreadyExists = (e: unknown): boolean => e instanceof RouterError && e.category === 'trap' && /already (exists|have)/i.test(e.routerMessage ?? e.message);
+export const isAlreadyExists = (e: unknown): boolean =>
+  e instanceof RouterError && e.category === 'trap' && /already (exists|have)/i.test(e.routerMessage ?? e.message);
 
 /** Writes through a client and keeps the record of what was written. */
 export class Writer {

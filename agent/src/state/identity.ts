@@ -65,7 +65,8 @@ export async function readIdentity(stateDir: string): Promise<AgentIdentity | un
     throw new Error(`reading agent identity from ${stateDir}: ${(err as Error).message}`, { cause: err });
   }
   const parsed = AgentIdentity.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`agent identity in ${stateDir} is damaged: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`agent identity in ${stateDir} is damaged: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

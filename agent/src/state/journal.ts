@@ -209,7 +209,10 @@ export class CommandJournal {
       if (record) return this.apply(record);
       // The last line without its newline is a write the agent was killed in the middle of.
       const torn = index === lines.length - 1;
-      this.logger[torn ? 'info' : 'warn']({ journal: this.path, line: index + 1 }, torn ? 'ignoring a torn last journal line' : 'skipping a damaged journal line');
+      this.logger[torn ? 'info' : 'warn'](
+        { journal: this.path, line: index + 1 },
+        torn ? 'ignoring a torn last journal line' : 'skipping a damaged journal line',
+      );
     });
     this.logger.info({ lastSeq: this.lastSeqValue, finished: this.finished.size, unfinished: this.accepted.size }, 'command journal loaded');
   }

@@ -32,17 +32,29 @@ export function agentConfig(routers: RouterConfig[] = [router()]): AgentConfig {
   return { routers, logLevel: 'silent', healthIntervalSeconds: 30 };
 }
 
-export const plan: PlanSpec = { planId: 'plan-1', name: 'Home 10M', connectionType: 'pppoe', uploadSpeed: '5M', downloadSpeed: '10M', localAddress: '10.64.0.1' };
+export const plan: PlanSpec = {
+  planId: 'plan-1',
+  name: 'Home 10M',
+  connectionType: 'pppoe',
+  uploadSpeed: '5M',
+  downloadSpeed: '10M',
+  localAddress: '10.64.0.1',
+};
 
 export function customer(customerId: string, username = `user-${customerId}`): CustomerSpec {
   return { customerId, connectionType: 'pppoe', username, password: 'pw-1234', status: 'active', ipAddress: '10.64.0.10', plan };
 }
 
 /** A `customer.apply` payload for `router`. */
-export const applyCustomer = (customerId: string, routerName = 'core-1'): { router: string; customer: CustomerSpec } => ({ router: routerName, customer: customer(customerId) });
+export const applyCustomer = (customerId: string, routerName = 'core-1'): { router: string; customer: CustomerSpec } => ({
+  router: routerName,
+  customer: customer(customerId),
+});
 
 /** An executor that records each call and answers after `delayMs`. */
-export function recordingExecutor(options: { delayMs?: number; fail?: (env: TypedEnvelope) => unknown } = {}): Executor & { calls: TypedEnvelope[]; running: number; maxRunning: number } {
+export function recordingExecutor(
+  options: { delayMs?: number; fail?: (env: TypedEnvelope) => unknown } = {},
+): Executor & { calls: TypedEnvelope[]; running: number; maxRunning: number } {
   const executor = Object.assign(
     async (_router: RouterConfig, envelope: TypedEnvelope): Promise<ApplyResult> => {
       executor.calls.push(envelope);
@@ -77,7 +89,15 @@ export async function enrolledStateDir(controller: FakeController): Promise<{ st
 /** Starts an agent on `stateDir` against the fake controller and waits until it is connected. */
 export async function connectedAgent(
   stateDir: string,
-  options: { executor?: Executor; probe?: HealthProbe; config?: AgentConfig; logger?: Logger; timing?: Partial<AgentTiming>; concurrencyPerRouter?: number; resolve?: Resolver } = {},
+  options: {
+    executor?: Executor;
+    probe?: HealthProbe;
+    config?: AgentConfig;
+    logger?: Logger;
+    timing?: Partial<AgentTiming>;
+    concurrencyPerRouter?: number;
+    resolve?: Resolver;
+  } = {},
 ): Promise<AgentHandle> {
   const handle = await startAgent({
     stateDir,

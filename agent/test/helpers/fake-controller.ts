@@ -194,10 +194,17 @@ export class FakeController {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const parsed = EnrollRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
     if (!parsed.success) return reply(400, { error: { message: 'Invalid enrolment request', code: 'validation_failed' } });
-    if (!this.tokens.delete(parsed.data.token)) return reply(401, { error: { message: 'Enrollment token is invalid, expired or already used', code: 'invalid_token' } });
+    if (!this.tokens.delete(parsed.data.token))
+      return reply(401, { error: { message: 'Enrollment token is invalid, expired or already used', code: 'invalid_token' } });
     const agentId = `agt_${randomUUID().slice(0, 8)}`;
     this.registerAgent(agentId, parsed.data.publicKey);
-    const answer: EnrollResponse = { agentId, siteId: 'site_1', siteName: 'Test POP', controllerPublicKey: this.key.publicKeyPem, websocketUrl: `ws://127.0.0.1:${this.port}/agent` };
+    const answer: EnrollResponse = {
+      agentId,
+      siteId: 'site_1',
+      siteName: 'Test POP',
+      controllerPublicKey: this.key.publicKeyPem,
+      websocketUrl: `ws://127.0.0.1:${this.port}/agent`,
+    };
     reply(201, answer);
   }
 
@@ -207,7 +214,9 @@ export class FakeController {
     this.notify();
     if (reason) {
       const body = JSON.stringify({ error: { message: reason, code: 'unauthorized' } });
-      socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req.headers[AGENT_AUTH_HEADERS.agentId] as string));

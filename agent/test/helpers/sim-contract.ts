@@ -30,7 +30,9 @@ export function behavesAsRouterClient(transport: RouterTransport, router: () => 
   it('adds, prints with where and proplist, sets and removes', async () => {
     const id = await client.add('/ppp/secret', { name: 'd1', password: 'x', comment: 'mtandao:d1' });
     await client.set('/ppp/secret', id, { password: 'y', disabled: 'yes' });
-    expect(await client.print('/ppp/secret', { where: { comment: 'mtandao:d1' }, proplist: ['name', 'password', 'disabled'] })).to.deep.equal([{ '.id': id, name: 'd1', password: 'y', disabled: 'true' }]);
+    expect(await client.print('/ppp/secret', { where: { comment: 'mtandao:d1' }, proplist: ['name', 'password', 'disabled'] })).to.deep.equal([
+      { '.id': id, name: 'd1', password: 'y', disabled: 'true' },
+    ]);
     await client.remove('/ppp/secret', id);
     expect(await client.print('/ppp/secret', { where: { name: 'd1' } })).to.deep.equal([]);
   });
@@ -48,11 +50,18 @@ export function behavesAsRouterClient(transport: RouterTransport, router: () => 
     router().sim.store.identity = 'test-router'; // the suite's emulator serves the next tests
   });
 
-  it('turns the router\'s refusals into non-retryable traps with its own words', async () => {
+  it("turns the router's refusals into non-retryable traps with its own words", async () => {
     await client.add('/ppp/secret', { name: 'dup' });
-    expect(await rejection(client.add('/ppp/secret', { name: 'dup' }))).to.include({ category: 'trap', routerMessage: 'failure: secret with the same name already exists', retryable: false });
+    expect(await rejection(client.add('/ppp/secret', { name: 'dup' }))).to.include({
+      category: 'trap',
+      routerMessage: 'failure: secret with the same name already exists',
+      retryable: false,
+    });
     expect(await rejection(client.remove('/ppp/secret', '*FFFF'))).to.include({ category: 'trap', routerMessage: 'no such item' });
-    expect(await rejection(client.add('/ppp/secret', { name: 'np', profile: 'nope' }))).to.include({ category: 'trap', routerMessage: 'input does not match any value of profile' });
+    expect(await rejection(client.add('/ppp/secret', { name: 'np', profile: 'nope' }))).to.include({
+      category: 'trap',
+      routerMessage: 'input does not match any value of profile',
+    });
   });
 
   it('reports a refused login as a non-retryable login error', async () => {

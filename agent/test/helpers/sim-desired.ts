@@ -50,5 +50,14 @@ let seq = 0;
 export function envelope<T extends CommandType>(type: T, payload: TypedEnvelope<T>['payload']): TypedEnvelope<T> {
   seq++;
   const now = Date.now();
-  return { v: 1, id: `cmd-${seq}`, agentId: 'agent-1', seq, issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 60_000).toISOString(), type, payload } as TypedEnvelope<T>;
+  return {
+    v: 1,
+    id: `cmd-${seq}`,
+    agentId: 'agent-1',
+    seq,
+    issuedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + 60_000).toISOString(),
+    type,
+    payload,
+  } as TypedEnvelope<T>;
 }

@@ -26,7 +26,16 @@ export async function startRouter(options: RouterOsSimOptions = {}): Promise<Rou
   return {
     sim,
     ports,
-    config: (transport, extra = {}) => ({ name: 'r1', host: '127.0.0.1', port: portOf(transport), transport, username: USER, password: PASSWORD, timeoutMs: 3000, ...extra }),
+    config: (transport, extra = {}) => ({
+      name: 'r1',
+      host: '127.0.0.1',
+      port: portOf(transport),
+      transport,
+      username: USER,
+      password: PASSWORD,
+      timeoutMs: 3000,
+      ...extra,
+    }),
   };
 }
 

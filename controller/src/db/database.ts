@@ -54,7 +54,10 @@ export class Database {
    * Runs on the transaction's connection when given one.
    */
   async prepared<T>(name: string, sql: string, params: unknown[], tx?: Transaction): Promise<T[]> {
-    const manager = this.sequelize.connectionManager as unknown as { getConnection(o: object): Promise<PgClient>; releaseConnection(c: PgClient): Promise<void> };
+    const manager = this.sequelize.connectionManager as unknown as {
+      getConnection(o: object): Promise<PgClient>;
+      releaseConnection(c: PgClient): Promise<void>;
+    };
     tx ??= currentTransaction();
     const own = tx ? undefined : await manager.getConnection({ type: 'write' });
     const client = (tx ? (tx as unknown as { connection: PgClient }).connection : own)!;
@@ -96,7 +99,8 @@ export function uniqueViolation(err: unknown): string | undefined {
 
 /** The PostgreSQL error inside a Sequelize error, or a raw `pg` error itself. */
 function pgError(err: unknown): { code?: string; constraint?: string } | undefined {
-  const e = err as { code?: string; constraint?: string; parent?: { code?: string; constraint?: string }; original?: { code?: string; constraint?: string } } | undefined;
+  const e = err as
+    { code?: string; constraint?: string; parent?: { code?: string; constraint?: string }; original?: { code?: string; constraint?: string } } | undefined;
   return e?.parent ?? e?.original ?? (typeof e?.code === 'string' ? e : undefined);
 }
 

@@ -14,7 +14,12 @@ const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
 
 function errorMessage(code: string, message: string): Buffer {
   const fields = Buffer.concat([
-    ...[['S', 'FATAL'], ['V', 'FATAL'], ['C', code], ['M', message]].map(([k, v]) => Buffer.from(`${k}${v}\0`)),
+    ...[
+      ['S', 'FATAL'],
+      ['V', 'FATAL'],
+      ['C', code],
+      ['M', message],
+    ].map(([k, v]) => Buffer.from(`${k}${v}\0`)),
     Buffer.from([0]),
   ]);
   const head = Buffer.alloc(5);
@@ -75,7 +80,10 @@ export function passwordFront(options: { host: string; port: number; password: s
         const len = buf.readInt32BE(1);
         if (buf[0] !== 0x70 /* 'p' */ || len < 5 || len > MAX_STARTUP_BYTES) return fail();
         if (buf.length < len + 1) return;
-        const answer = buf.subarray(5, len + 1).toString('utf8').replace(/\0$/, '');
+        const answer = buf
+          .subarray(5, len + 1)
+          .toString('utf8')
+          .replace(/\0$/, '');
         const rest = buf.subarray(len + 1);
         const expected = `md5${md5(Buffer.concat([Buffer.from(md5(options.password + user)), salt]))}`;
         const ok = answer.length === expected.length && timingSafeEqual(Buffer.from(answer), Buffer.from(expected));

@@ -27,7 +27,9 @@ export async function migrate(sequelize: Sequelize, url: string, logger: Logger,
   try {
     await lockClient?.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     // NNNN-name.ts from the sources, NNNN-name.js compiled (dist/); the name stored is NNNN-name either way
-    const files = readdirSync(migrationsDir).filter((f) => /^\d{4}-.*\.[jt]s$/.test(f) && !f.endsWith('.d.ts')).sort();
+    const files = readdirSync(migrationsDir)
+      .filter((f) => /^\d{4}-.*\.[jt]s$/.test(f) && !f.endsWith('.d.ts'))
+      .sort();
     const umzug = new Umzug({
       migrations: files.map((file) => ({
         name: file.replace(/\.[jt]s$/, ''),

@@ -92,12 +92,28 @@ export function applyPayment(
 ): PaymentOutcome {
   if (amountMinor <= 0n) throw new RangeError('a payment is more than zero');
   const credited = state.balanceMinor + amountMinor;
-  const unchanged: PaymentOutcome = { balanceAfterMinor: credited, periods: 0, charges: [], expiresAt: state.expiresAt, status: state.status, planId: plan.id, renewed: false };
+  const unchanged: PaymentOutcome = {
+    balanceAfterMinor: credited,
+    periods: 0,
+    charges: [],
+    expiresAt: state.expiresAt,
+    status: state.status,
+    planId: plan.id,
+    renewed: false,
+  };
   if (state.status === 'suspended') return unchanged;
   const target = options.nextPlan ?? plan;
   const out = renewWhileCovered(credited, target, renewalStart(state, now, options.graceHours ?? 0), MAX_PERIODS_PER_PAYMENT);
   if (out.charges.length === 0) return unchanged;
-  return { balanceAfterMinor: out.balance, periods: out.charges.length, charges: out.charges, expiresAt: out.end, status: 'active', planId: target.id, renewed: true };
+  return {
+    balanceAfterMinor: out.balance,
+    periods: out.charges.length,
+    charges: out.charges,
+    expiresAt: out.end,
+    status: 'active',
+    planId: target.id,
+    renewed: true,
+  };
 }
 
 function renewWhileCovered(balance: bigint, plan: PlanTerms, start: Date, max: number): { balance: bigint; charges: PeriodCharge[]; end: Date } {
@@ -153,7 +169,13 @@ export interface RegistrationOutcome {
  * the custom amount when one is given (it replaces the price for that period). Auto Activate No
  * records the customer and nothing else: no charge, no payment.
  */
-export function registration(input: { plan: PlanTerms; autoActivate: boolean; installationFeeMinor?: bigint | null; customAmountMinor?: bigint | null; now: Date }): RegistrationOutcome {
+export function registration(input: {
+  plan: PlanTerms;
+  autoActivate: boolean;
+  installationFeeMinor?: bigint | null;
+  customAmountMinor?: bigint | null;
+  now: Date;
+}): RegistrationOutcome {
   if (!input.autoActivate) return { lines: [], balanceAfterMinor: 0n, status: 'inactive', expiresAt: null, activatedAt: null };
   const fee = input.installationFeeMinor ?? 0n;
   const first = input.customAmountMinor ?? input.plan.priceMinor;
@@ -178,7 +200,8 @@ export type ActivationOutcome =
 export function activation(state: AccountState, plan: PlanTerms, now: Date, who: { admin: boolean; onCredit: boolean }): ActivationOutcome {
   if (state.status === 'active') return { ok: false, reason: 'already-active' };
   if (state.status === 'suspended') return { ok: false, reason: 'suspended' };
-  if (state.expiresAt && state.expiresAt > now) return { ok: true, charge: null, balanceAfterMinor: state.balanceMinor, expiresAt: state.expiresAt, onCredit: false };
+  if (state.expiresAt && state.expiresAt > now)
+    return { ok: true, charge: null, balanceAfterMinor: state.balanceMinor, expiresAt: state.expiresAt, onCredit: false };
   const covered = state.balanceMinor >= plan.priceMinor;
   if (!covered && !who.admin && !who.onCredit) return { ok: false, reason: 'needs-cover' };
   const end = periodEnd(now, plan);
@@ -187,7 +210,12 @@ export function activation(state: AccountState, plan: PlanTerms, now: Date, who:
 }
 
 /** Extend Expiry: time without a charge, from the later of now and the current expiry. */
-export function extension(state: Pick<AccountState, 'status' | 'expiresAt'>, count: number, unit: ValidityUnit, now: Date): { ok: true; expiresAt: Date; status: CustomerStatus } | { ok: false; reason: 'not-extendable' } {
+export function extension(
+  state: Pick<AccountState, 'status' | 'expiresAt'>,
+  count: number,
+  unit: ValidityUnit,
+  now: Date,
+): { ok: true; expiresAt: Date; status: CustomerStatus } | { ok: false; reason: 'not-extendable' } {
   if (state.status !== 'active' && state.status !== 'expired') return { ok: false, reason: 'not-extendable' };
   const base = state.expiresAt && state.expiresAt > now ? state.expiresAt : now;
   return { ok: true, expiresAt: addValidity(base, count, unit), status: 'active' };
@@ -212,7 +240,14 @@ export const MAX_CATCH_UP_PERIODS = 400;
  * the grace. Without cover: grace hours of service, then expired. The expiry sweep's SQL is this
  * rule set-based (`ExpiryRepository.autoRenew`; test/e2e/expiry.test.ts holds them side by side).
  */
-export function decideAtExpiry(state: AccountState, plan: PlanTerms, settings: Pick<BillingSettings, 'autoRenew' | 'graceHours'>, now: Date, nextPlan?: PlanTerms | null, maxPeriods = MAX_CATCH_UP_PERIODS): ExpiryDecision {
+export function decideAtExpiry(
+  state: AccountState,
+  plan: PlanTerms,
+  settings: Pick<BillingSettings, 'autoRenew' | 'graceHours'>,
+  now: Date,
+  nextPlan?: PlanTerms | null,
+  maxPeriods = MAX_CATCH_UP_PERIODS,
+): ExpiryDecision {
   if (state.status !== 'active' || !state.expiresAt || state.expiresAt > now) return { action: 'none' };
   const target = nextPlan ?? plan;
   if (settings.autoRenew && target.priceMinor > 0n && state.balanceMinor >= target.priceMinor) {
@@ -221,11 +256,25 @@ export function decideAtExpiry(state: AccountState, plan: PlanTerms, settings: P
     const affordable = state.balanceMinor / target.priceMinor;
     let periods = 1;
     while (periods < maxPeriods && BigInt(periods) < affordable && end(periods) <= now) periods++;
-    const charges: PeriodCharge[] = Array.from({ length: periods }, (_, i) => ({ kind: 'plan', amountMinor: target.priceMinor, planId: target.id, periodStart: i === 0 ? from : end(i), periodEnd: end(i + 1) }));
+    const charges: PeriodCharge[] = Array.from({ length: periods }, (_, i) => ({
+      kind: 'plan',
+      amountMinor: target.priceMinor,
+      planId: target.id,
+      periodStart: i === 0 ? from : end(i),
+      periodEnd: end(i + 1),
+    }));
     const expiresAt = end(periods);
-    return { action: 'renew', charges, balanceAfterMinor: state.balanceMinor - BigInt(periods) * target.priceMinor, expiresAt, planId: target.id, thenExpire: pastGrace(expiresAt, settings.graceHours, now) };
+    return {
+      action: 'renew',
+      charges,
+      balanceAfterMinor: state.balanceMinor - BigInt(periods) * target.priceMinor,
+      expiresAt,
+      planId: target.id,
+      thenExpire: pastGrace(expiresAt, settings.graceHours, now),
+    };
   }
-  if (!pastGrace(state.expiresAt, settings.graceHours, now)) return { action: 'grace', blockAt: new Date(state.expiresAt.getTime() + settings.graceHours * 3_600_000) };
+  if (!pastGrace(state.expiresAt, settings.graceHours, now))
+    return { action: 'grace', blockAt: new Date(state.expiresAt.getTime() + settings.graceHours * 3_600_000) };
   return { action: 'expire' };
 }
 
@@ -263,7 +312,13 @@ function roundedShare(price: bigint, num: number, den: number): bigint {
 }
 
 /** Words for what a payment will do, shown before staff confirm. */
-export function describePayment(outcome: PaymentOutcome, state: AccountState, price: bigint, format: (minor: bigint) => string, formatDate: (d: Date) => string): string {
+export function describePayment(
+  outcome: PaymentOutcome,
+  state: AccountState,
+  price: bigint,
+  format: (minor: bigint) => string,
+  formatDate: (d: Date) => string,
+): string {
   if (state.status === 'suspended') return 'Suspended: credited, the suspension stays';
   if (outcome.periods === 0) {
     const short = price - outcome.balanceAfterMinor;

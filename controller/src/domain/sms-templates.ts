@@ -21,7 +21,9 @@ export const SMS_TEMPLATE_KINDS: readonly SmsTemplateKind[] = ['paymentDetails',
 
 /** Fills a template's placeholders; unknown ones stay as written so a typo is visible in the preview. */
 export function renderSms(template: string, vars: SmsVars): string {
-  return template.replace(/\{([a-z]+)\}/g, (whole, key: string) => ((SMS_PLACEHOLDERS as readonly string[]).includes(key) ? vars[key as SmsPlaceholder] : whole)).trim();
+  return template
+    .replace(/\{([a-z]+)\}/g, (whole, key: string) => ((SMS_PLACEHOLDERS as readonly string[]).includes(key) ? vars[key as SmsPlaceholder] : whole))
+    .trim();
 }
 
 /** Placeholders in braces that are not ones we know (shown as a warning beside the editor). */

@@ -87,7 +87,13 @@ export class DesiredStateBuilder {
     if (applies.length > 0) {
       // the claim read them already; redeliveries (and older callers) read them here
       const missing = applies.filter((j) => j.desired === undefined);
-      const rows = missing.length > 0 ? await this.customers.desiredRows(missing.map((j) => String(j.customer_id)), missing.map((j) => String(j.router_id))) : [];
+      const rows =
+        missing.length > 0
+          ? await this.customers.desiredRows(
+              missing.map((j) => String(j.customer_id)),
+              missing.map((j) => String(j.router_id)),
+            )
+          : [];
       for (const j of applies) if (j.desired) rows.push(j.desired);
       const byKey = new Map(rows.map((r) => [`${r.customer_id}:${r.router_id}`, r]));
       for (const job of applies) {
@@ -118,7 +124,15 @@ export class DesiredStateBuilder {
     if (jobs.length === 0) return out;
     const customerIds = [...new Set(jobs.filter((j) => j.type === 'customer.apply' && j.customer_id).map((j) => String(j.customer_id)))];
     const customers = new Map((await this.customers.findByIds(customerIds)).map((c) => [String(c.id), c]));
-    const planIds = [...new Set([...jobs.map((j) => j.plan_id).filter((p): p is string => !!p).map(String), ...[...customers.values()].map((c) => String(c.planId))])];
+    const planIds = [
+      ...new Set([
+        ...jobs
+          .map((j) => j.plan_id)
+          .filter((p): p is string => !!p)
+          .map(String),
+        ...[...customers.values()].map((c) => String(c.planId)),
+      ]),
+    ];
     const plans = new Map((await this.plans.findByIds(planIds)).map((p) => [String(p.id), p]));
     const gateways = new Map<string, string | null>();
     for (const job of jobs) {
@@ -136,7 +150,13 @@ export class DesiredStateBuilder {
     return out;
   }
 
-  private async buildOne(job: ClaimedJob, router: string, customers: Map<string, Customer>, plans: Map<string, Plan>, gateways: Map<string, string | null>): Promise<BuildOutcome> {
+  private async buildOne(
+    job: ClaimedJob,
+    router: string,
+    customers: Map<string, Customer>,
+    plans: Map<string, Plan>,
+    gateways: Map<string, string | null>,
+  ): Promise<BuildOutcome> {
     const routerId = String(job.router_id);
     switch (job.type) {
       case 'customer.apply': {
@@ -157,11 +177,15 @@ export class DesiredStateBuilder {
       case 'plan.remove':
         return { commands: [{ type: 'plan.remove', payload: { router, planId: String(job.payload.planId), connectionType: job.payload.connectionType } }] };
       case 'router.readback':
-        return { commands: [{ type: 'router.readback', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 200) } }] };
+        return {
+          commands: [{ type: 'router.readback', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 200) } }],
+        };
       case 'router.reconcile':
         return { commands: await this.reconcileChunks(job, router, routerId, plans, gateways) };
       case 'router.adoption-scan':
-        return { commands: [{ type: 'router.adoption-scan', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 300) } }] };
+        return {
+          commands: [{ type: 'router.adoption-scan', payload: { router, offset: Number(job.payload.offset ?? 0), limit: Number(job.payload.limit ?? 300) } }],
+        };
       case 'router.adopt-mark':
         return { commands: [{ type: 'router.adopt-mark', payload: { router, marks: RouterAdoptMarkPayload.shape.marks.parse(job.payload.marks) } }] };
       case 'vouchers.apply': {
@@ -180,7 +204,13 @@ export class DesiredStateBuilder {
   }
 
   /** The whole desired state of a router, in chunks of RECONCILE_CHUNK customers. */
-  private async reconcileChunks(job: ClaimedJob, router: string, routerId: string, plans: Map<string, Plan>, gateways: Map<string, string | null>): Promise<BuiltCommand[]> {
+  private async reconcileChunks(
+    job: ClaimedJob,
+    router: string,
+    routerId: string,
+    plans: Map<string, Plan>,
+    gateways: Map<string, string | null>,
+  ): Promise<BuiltCommand[]> {
     const { customers, planIds } = await this.routerState(routerId);
     for (const p of await this.plans.findByIds(planIds.filter((id) => !plans.has(id)))) plans.set(String(p.id), p);
     const planSpecs = new Map<string, PlanSpec>();
@@ -192,7 +222,8 @@ export class DesiredStateBuilder {
     // the seqs were reserved at claim time from the job's chunk count: spread the customers over them
     const count = reconcileChunks(job.payload);
     const size = Math.max(1, Math.ceil(specs.length / count));
-    if (size > MAX_CHUNK) throw new Error(`the router grew past what this reconcile reserved (${specs.length} customers in ${count} chunks); it is queued again`);
+    if (size > MAX_CHUNK)
+      throw new Error(`the router grew past what this reconcile reserved (${specs.length} customers in ${count} chunks); it is queued again`);
     return Array.from({ length: count }, (_, index) => ({
       type: 'router.reconcile' as const,
       payload: {

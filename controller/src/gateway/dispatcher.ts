@@ -1,5 +1,15 @@
 import pg from 'pg';
-import { chunkCommandId, identityOf, JOB_IDENTITY_CAPABILITY, type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type HotspotMessage, type LogMessage } from '@mtandao/protocol';
+import {
+  chunkCommandId,
+  identityOf,
+  JOB_IDENTITY_CAPABILITY,
+  type AckMessage,
+  type AgentMessage,
+  type HealthMessage,
+  type HelloMessage,
+  type HotspotMessage,
+  type LogMessage,
+} from '@mtandao/protocol';
 import { sealCommand } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
@@ -94,7 +104,17 @@ export class Dispatcher {
   private readonly options: DispatcherOptions;
 
   constructor(deps: DispatcherDeps, options: DispatcherOptions) {
-    ({ hub: this.hub, outbox: this.outbox, jobs: this.jobs, sites: this.sites, routers: this.routers, builder: this.builder, provisioning: this.provisioning, signingKey: this.signingKey, logger: this.logger } = deps);
+    ({
+      hub: this.hub,
+      outbox: this.outbox,
+      jobs: this.jobs,
+      sites: this.sites,
+      routers: this.routers,
+      builder: this.builder,
+      provisioning: this.provisioning,
+      signingKey: this.signingKey,
+      logger: this.logger,
+    } = deps);
     this.options = options;
   }
 
@@ -203,9 +223,18 @@ export class Dispatcher {
     const built = await this.builder.build(claimed, this.routerNames, st.capability);
     for (const job of claimed) {
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
-      const jobLog = log.child({ jobId: String(job.id), routerId: String(job.router_id), routerName: this.routerNames.get(String(job.router_id)), ...(job.customer_id ? { customerId: String(job.customer_id) } : {}) });
+      const jobLog = log.child({
+        jobId: String(job.id),
+        routerId: String(job.router_id),
+        routerName: this.routerNames.get(String(job.router_id)),
+        ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
+      });
       if ('skip' in outcome) {
-        await this.outbox.settle(job.command_id, { status: 'applied', result: { skipped: outcome.skip }, event: `nothing to send: ${outcome.skip}` }, session.agentId);
+        await this.outbox.settle(
+          job.command_id,
+          { status: 'applied', result: { skipped: outcome.skip }, event: `nothing to send: ${outcome.skip}` },
+          session.agentId,
+        );
         continue;
       }
       if ('fail' in outcome) {
@@ -221,8 +250,13 @@ export class Dispatcher {
       outcome.commands.forEach((cmd, i) => {
         // chunks take the seqs reserved before the job's own; the last chunk carries the job's command id
         const id = chunkCommandId(job.command_id, i, n);
-        const identity = explicit ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}), routerId: String(job.router_id) } } : {};
-        const frame = sealCommand({ id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload, ...identity }, this.signingKey);
+        const identity = explicit
+          ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}), routerId: String(job.router_id) } }
+          : {};
+        const frame = sealCommand(
+          { id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload, ...identity },
+          this.signingKey,
+        );
         session.send(frame);
       });
       st.inFlight += 1;
@@ -295,7 +329,10 @@ export class Dispatcher {
     const commandId = partial ? ack.commandId.slice(0, -`.${chunk.index}`.length) : ack.commandId;
     if (partial && !failed) {
       const jobId = await this.outbox.jobOfCommand(commandId, session.agentId);
-      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: `reconcile chunk ${chunk.index + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId }]);
+      if (jobId)
+        await this.jobs.addEvents([
+          { jobId, kind: 'progress', message: `reconcile chunk ${chunk.index + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId },
+        ]);
       return;
     }
     const st = this.stateOf(session);
@@ -308,20 +345,56 @@ export class Dispatcher {
     const err = ack.error;
     let settled;
     if (ack.status === 'rejected' && err && REQUEUE_REASONS.has(err.code)) {
-      settled = await this.outbox.settle(commandId, { status: 'pending', delayMs: 0, error: `agent rejected the envelope (${err.code}): ${err.message}`, routerError: null, event: `agent rejected the envelope (${err.code}); sending it again with a new seq` }, session.agentId);
+      settled = await this.outbox.settle(
+        commandId,
+        {
+          status: 'pending',
+          delayMs: 0,
+          error: `agent rejected the envelope (${err.code}): ${err.message}`,
+          routerError: null,
+          event: `agent rejected the envelope (${err.code}); sending it again with a new seq`,
+        },
+        session.agentId,
+      );
     } else if (err?.retryable) {
       const job = await this.jobs.get((await this.outbox.jobOfCommand(commandId, session.agentId)) ?? '0');
       const delay = retryDelayMs(job?.attempts ?? 1);
-      settled = await this.outbox.settle(commandId, { status: 'pending', delayMs: delay, error: err.message, routerError: err.routerError ?? null, event: `failed: ${err.message}; retrying in ${Math.round(delay / 100) / 10} s` }, session.agentId);
+      settled = await this.outbox.settle(
+        commandId,
+        {
+          status: 'pending',
+          delayMs: delay,
+          error: err.message,
+          routerError: err.routerError ?? null,
+          event: `failed: ${err.message}; retrying in ${Math.round(delay / 100) / 10} s`,
+        },
+        session.agentId,
+      );
     } else {
-      const message = err ? `${ack.status === 'rejected' ? `agent rejected the command (${err.code})` : 'failed'}: ${err.message}` : `agent answered ${ack.status}`;
-      settled = await this.outbox.settle(commandId, { status: 'failed', error: message, routerError: err?.routerError ?? null, event: message }, session.agentId);
+      const message = err
+        ? `${ack.status === 'rejected' ? `agent rejected the command (${err.code})` : 'failed'}: ${err.message}`
+        : `agent answered ${ack.status}`;
+      settled = await this.outbox.settle(
+        commandId,
+        { status: 'failed', error: message, routerError: err?.routerError ?? null, event: message },
+        session.agentId,
+      );
     }
     if (!settled) {
       log.debug({ status: ack.status }, 'ack for a command that is no longer in flight');
       return;
     }
-    log.warn({ jobId: String(settled.id), routerId: String(settled.router_id), routerName: this.routerNames.get(String(settled.router_id)), status: settled.status, error: err?.message, routerError: err?.routerError }, 'command did not apply');
+    log.warn(
+      {
+        jobId: String(settled.id),
+        routerId: String(settled.router_id),
+        routerName: this.routerNames.get(String(settled.router_id)),
+        status: settled.status,
+        error: err?.message,
+        routerError: err?.routerError,
+      },
+      'command did not apply',
+    );
     st.inFlight = Math.max(0, st.inFlight - 1);
     if (ack.seq > 0) await this.sites.setAckedSeq(session.agentId, ack.seq);
     this.kick(session);

@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AGENT_AUTH_HEADERS, AgentFrame, AgentMessage, CAPABILITY_VERSION, CONTROLLER_CAPABILITY_HEADER, CONTROLLER_MAX_PAYLOAD, type CommandFrame } from '@mtandao/protocol';
+import {
+  AGENT_AUTH_HEADERS,
+  AgentFrame,
+  AgentMessage,
+  CAPABILITY_VERSION,
+  CONTROLLER_CAPABILITY_HEADER,
+  CONTROLLER_MAX_PAYLOAD,
+  type CommandFrame,
+} from '@mtandao/protocol';
 import { AGENT_AUTH_SKEW_MS, loadPublicKey, readAgentAuth, verifyAgentMessage } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
@@ -88,15 +96,18 @@ export class AgentHub {
       void this.upgrade(req, socket, head);
     });
     this.scheduleHeartbeat();
-    this.seenTimer = setInterval(() => {
-      const live = [...this.sessions.values()].filter((s) => s.open).map((s) => s.agentId);
-      this.sites.markSeen(live).catch((err: unknown) => this.logger.warn({ err }, 'could not record agent heartbeats'));
-      // an agent retired through another controller instance is dropped here within this interval
-      this.sites
-        .retiredAmong(live)
-        .then((ids) => this.drop(ids, 'agent retired'))
-        .catch((err: unknown) => this.logger.warn({ err }, 'could not check for retired agents'));
-    }, Math.max(1000, Math.min(this.heartbeatMs, 10_000)));
+    this.seenTimer = setInterval(
+      () => {
+        const live = [...this.sessions.values()].filter((s) => s.open).map((s) => s.agentId);
+        this.sites.markSeen(live).catch((err: unknown) => this.logger.warn({ err }, 'could not record agent heartbeats'));
+        // an agent retired through another controller instance is dropped here within this interval
+        this.sites
+          .retiredAmong(live)
+          .then((ids) => this.drop(ids, 'agent retired'))
+          .catch((err: unknown) => this.logger.warn({ err }, 'could not check for retired agents'));
+      },
+      Math.max(1000, Math.min(this.heartbeatMs, 10_000)),
+    );
   }
 
   /** Closes the connections of these agents now (retired, re-enrolled or their site deleted). */
@@ -132,7 +143,9 @@ export class AgentHub {
   private refuse(socket: Duplex, status: number, reason: string, req: IncomingMessage): void {
     this.logger.warn({ status, reason, remote: req.socket.remoteAddress, agentId: req.headers[AGENT_AUTH_HEADERS.agentId] }, 'agent connection refused');
     const text = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request';
-    socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+    );
     socket.destroy();
   }
 
@@ -153,7 +166,8 @@ export class AgentHub {
     if (!agent || agent.revokedAt) return this.refuse(socket, 401, 'unknown or retired agent', req);
     const key = loadPublicKey(agent.publicKey);
     if (!read.claim.verify(key)) return this.refuse(socket, 401, 'bad signature', req);
-    if (!(await this.sites.useNonce(nonce, agentId, new Date(at + AGENT_AUTH_SKEW_MS * 2)).catch(() => false))) return this.refuse(socket, 401, 'replayed challenge', req);
+    if (!(await this.sites.useNonce(nonce, agentId, new Date(at + AGENT_AUTH_SKEW_MS * 2)).catch(() => false)))
+      return this.refuse(socket, 401, 'replayed challenge', req);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, agentId, String(agent.siteId), key));
   }
 

@@ -15,9 +15,14 @@ export interface RouterWatchOptions {
 }
 
 /** Why a health report means the router may have lost its configuration, or undefined. */
-export function restartSign(before: HealthChange['before'], now: { version?: string | undefined; identity?: string | undefined; uptimeSeconds?: number | undefined }): string | undefined {
-  if (before.identity !== null && now.identity !== undefined && now.identity !== before.identity) return `the router's identity changed from "${before.identity}" to "${now.identity}"`;
-  if (before.version !== null && now.version !== undefined && now.version !== before.version) return `the router's version changed from ${before.version} to ${now.version}`;
+export function restartSign(
+  before: HealthChange['before'],
+  now: { version?: string | undefined; identity?: string | undefined; uptimeSeconds?: number | undefined },
+): string | undefined {
+  if (before.identity !== null && now.identity !== undefined && now.identity !== before.identity)
+    return `the router's identity changed from "${before.identity}" to "${now.identity}"`;
+  if (before.version !== null && now.version !== undefined && now.version !== before.version)
+    return `the router's version changed from ${before.version} to ${now.version}`;
   if (before.uptimeSeconds !== null && now.uptimeSeconds !== undefined && now.uptimeSeconds < before.uptimeSeconds) {
     return `the router restarted (uptime ${now.uptimeSeconds} s, was ${before.uptimeSeconds} s)`;
   }
@@ -58,9 +63,16 @@ export class RouterWatch {
   async onConnected(siteId: string, log: Logger): Promise<void> {
     if (!this.options.reconcileOnConnect) return;
     const routers = await this.routers.ofSite(siteId);
-    const queued = new Set(await this.reconciles.queue(routers.map((r) => r.routerId), 'agent connected', { skipSent: true, minGapMs: this.options.throttleMs }));
+    const queued = new Set(
+      await this.reconciles.queue(
+        routers.map((r) => r.routerId),
+        'agent connected',
+        { skipSent: true, minGapMs: this.options.throttleMs },
+      ),
+    );
     // one line per router, with its id and name, so it joins the agent's lines about it
-    for (const r of routers) if (queued.has(r.routerId)) log.info({ routerId: r.routerId, routerName: r.routerName }, 'queued a reconcile of the router: its agent connected');
+    for (const r of routers)
+      if (queued.has(r.routerId)) log.info({ routerId: r.routerId, routerName: r.routerName }, 'queued a reconcile of the router: its agent connected');
   }
 
   /** Records a health report; a router that came back changed is reconciled at once. */
@@ -92,8 +104,16 @@ export class RouterWatch {
     for (const siteId of sites) {
       try {
         const routers = await this.routers.ofSite(siteId);
-        const queued = new Set(await this.reconciles.queue(routers.map((r) => r.routerId), 'periodic drift check', { skipSent: true, minGapMs: this.options.driftCheckMs }));
-        for (const r of routers) if (queued.has(r.routerId)) this.logger.debug({ siteId, routerId: r.routerId, routerName: r.routerName }, 'queued the periodic drift check of the router');
+        const queued = new Set(
+          await this.reconciles.queue(
+            routers.map((r) => r.routerId),
+            'periodic drift check',
+            { skipSent: true, minGapMs: this.options.driftCheckMs },
+          ),
+        );
+        for (const r of routers)
+          if (queued.has(r.routerId))
+            this.logger.debug({ siteId, routerId: r.routerId, routerName: r.routerName }, 'queued the periodic drift check of the router');
       } catch (err) {
         this.logger.warn({ err, siteId }, 'could not queue the drift check');
       }

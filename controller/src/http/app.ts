@@ -157,20 +157,22 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         if (!parsed.success) throw validationError(parsed.error, 'body');
         body = parsed.data;
         // a PATCH that changes nothing is a mistake worth telling, not a silent 200
-        if ((def.method === 'patch' || def.method === 'put') && Object.values(body as object).every((v) => v === undefined)) throw new AppError(422, 'Nothing to change', { field: 'body' });
+        if ((def.method === 'patch' || def.method === 'put') && Object.values(body as object).every((v) => v === undefined))
+          throw new AppError(422, 'Nothing to change', { field: 'body' });
       }
-      const call = () => def.handler({
-        body,
-        query: query.data,
-        params: params.data,
-        actor,
-        requestId: req.requestId,
-        ip: req.ip,
-        userAgent: req.get('user-agent'),
-        sessionToken,
-        log: req.log,
-        upload: (req as Request & { rawUpload?: RawUpload }).rawUpload,
-      });
+      const call = () =>
+        def.handler({
+          body,
+          query: query.data,
+          params: params.data,
+          actor,
+          requestId: req.requestId,
+          ip: req.ip,
+          userAgent: req.get('user-agent'),
+          sessionToken,
+          log: req.log,
+          upload: (req as Request & { rawUpload?: RawUpload }).rawUpload,
+        });
       const key = req.get('idempotency-key');
       if (key !== undefined && actor && isIdempotent(def)) {
         const request = { userId: actor.userId, key, request: `${req.method} ${req.baseUrl}${req.path}`, body: req.body };
@@ -185,9 +187,14 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
       }
       const out = await call();
       if (out instanceof FileResult) {
-        res.status(def.status ?? 200).type(out.contentType).attachment(out.filename).send(out.text);
+        res
+          .status(def.status ?? 200)
+          .type(out.contentType)
+          .attachment(out.filename)
+          .send(out.text);
       } else if (out instanceof HttpResult) {
-        if (out.options.setSession) res.append('set-cookie', sessionCookie(out.options.setSession.token, out.options.setSession.maxAgeMs, s.config.cookieSecure));
+        if (out.options.setSession)
+          res.append('set-cookie', sessionCookie(out.options.setSession.token, out.options.setSession.maxAgeMs, s.config.cookieSecure));
         if (out.options.clearSession) res.append('set-cookie', sessionCookie('', 0, s.config.cookieSecure));
         res.status(out.options.status ?? def.status ?? 200);
         if (out.options.filename) res.attachment(out.options.filename);

@@ -31,7 +31,7 @@ export function requestContext(logger: Logger): RequestHandler {
 /** Turns zod issues into field issues, the first one leading. */
 export function zodIssues(error: z.ZodError, prefix: string[] = []): FieldIssue[] {
   return error.issues.map((issue) => ({
-    field: [...prefix, ...issue.path.map(String)].join('.') || (prefix.join('.') || 'body'),
+    field: [...prefix, ...issue.path.map(String)].join('.') || prefix.join('.') || 'body',
     message: issue.message,
   }));
 }
@@ -60,7 +60,8 @@ export function checkJsonDepth(buf: Buffer): void {
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i];
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -76,11 +77,12 @@ export function errorHandler(): ErrorRequestHandler {
     let appErr: AppError;
     if (err instanceof AppError) appErr = err;
     else if (isBodyParserError(err)) {
-      appErr = err.type === 'entity.too.large'
-        ? new AppError(413 as number, 'Request body is too large', { code: 'bad_request' })
-        : err.type === TOO_DEEP
-          ? new AppError(400, `Request body is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`, { field: 'body' })
-          : new AppError(400, 'Request body is not valid JSON');
+      appErr =
+        err.type === 'entity.too.large'
+          ? new AppError(413 as number, 'Request body is too large', { code: 'bad_request' })
+          : err.type === TOO_DEEP
+            ? new AppError(400, `Request body is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`, { field: 'body' })
+            : new AppError(400, 'Request body is not valid JSON');
     } else {
       (req.log ?? console).error({ err }, 'unhandled error');
       appErr = new AppError(500, 'Internal error', { code: 'internal' });

@@ -39,8 +39,20 @@ export function mpesaCallbacks(s: Services): express.Router {
       res.status(503).json({ ResultCode: 1, ResultDesc: 'Temporarily unavailable, retry' });
     }
   };
-  router.post('/c2b/validation/:token', text, handle((raw, cfg) => s.mpesa.c2b.validation(raw, cfg)));
-  router.post('/c2b/confirmation/:token', text, handle((raw, cfg) => s.mpesa.c2b.confirmation(raw, cfg)));
-  router.post('/stk/callback/:token', text, handle((raw, cfg) => s.mpesa.stk.callback(raw, cfg)));
+  router.post(
+    '/c2b/validation/:token',
+    text,
+    handle((raw, cfg) => s.mpesa.c2b.validation(raw, cfg)),
+  );
+  router.post(
+    '/c2b/confirmation/:token',
+    text,
+    handle((raw, cfg) => s.mpesa.c2b.confirmation(raw, cfg)),
+  );
+  router.post(
+    '/stk/callback/:token',
+    text,
+    handle((raw, cfg) => s.mpesa.stk.callback(raw, cfg)),
+  );
   return router;
 }

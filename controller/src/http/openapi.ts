@@ -24,7 +24,8 @@ export function buildOpenApi(routes: RouteDef[], serverUrl: string): Json {
     for (const m of r.path.matchAll(/:(\w+)/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     if (r.query) {
       const q = schema(r.query, 'input') as { properties?: Record<string, Json>; required?: string[] };
-      for (const [name, s] of Object.entries(q.properties ?? {})) parameters.push({ name, in: 'query', required: q.required?.includes(name) ?? false, schema: s });
+      for (const [name, s] of Object.entries(q.properties ?? {}))
+        parameters.push({ name, in: 'query', required: q.required?.includes(name) ?? false, schema: s });
     }
     const op: Json = {
       summary: r.summary,
@@ -35,7 +36,12 @@ export function buildOpenApi(routes: RouteDef[], serverUrl: string): Json {
       parameters,
       responses: {
         [String(r.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: r.response ? schema(r.response, 'output') : {} } } },
-        ...(r.access !== 'public' ? { 401: { description: 'Not signed in', content: { 'application/json': { schema: errorRef } } }, 403: { description: 'Role not allowed or cross-origin', content: { 'application/json': { schema: errorRef } } } } : {}),
+        ...(r.access !== 'public'
+          ? {
+              401: { description: 'Not signed in', content: { 'application/json': { schema: errorRef } } },
+              403: { description: 'Role not allowed or cross-origin', content: { 'application/json': { schema: errorRef } } },
+            }
+          : {}),
         404: { description: 'Not found', content: { 'application/json': { schema: errorRef } } },
         409: { description: 'Conflict', content: { 'application/json': { schema: errorRef } } },
         422: { description: 'Invalid input, naming the field', content: { 'application/json': { schema: errorRef } } },
@@ -46,7 +52,11 @@ export function buildOpenApi(routes: RouteDef[], serverUrl: string): Json {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Mtandao API', version: '1', description: 'Provisioning and billing for ISPs running MikroTik routers. Amounts are decimal strings of the major unit; ids are strings.' },
+    info: {
+      title: 'Mtandao API',
+      version: '1',
+      description: 'Provisioning and billing for ISPs running MikroTik routers. Amounts are decimal strings of the major unit; ids are strings.',
+    },
     servers: [{ url: `${serverUrl.replace(/\/$/, '')}/api/v1` }],
     paths,
     components: {

@@ -19,9 +19,19 @@ const hidden = (vars: LoginVars): string => LOGIN_VARS.map((k) => (vars[k] ? `<i
 const validity = (p: PortalPlanRow): string => `${p.validity_count} ${p.validity_count === 1 ? p.validity_unit.replace(/s$/, '') : p.validity_unit}`;
 
 /** The plans, the M-Pesa form and the voucher form. */
-export function portalPage(site: string, siteId: string, plans: PortalPlanRow[], vars: LoginVars, currency: string, message: { error?: string; code?: string; phone?: string } = {}): string {
+export function portalPage(
+  site: string,
+  siteId: string,
+  plans: PortalPlanRow[],
+  vars: LoginVars,
+  currency: string,
+  message: { error?: string; code?: string; phone?: string } = {},
+): string {
   const choices = plans
-    .map((p, i) => `<label class="plan"><input type="radio" name="planId" value="${esc(String(p.id))}"${i === 0 ? ' checked' : ''}><b>${esc(p.name)}</b><span>${esc(currency)} ${esc(formatAmount(p.price_minor))}<br><small>${esc(validity(p))}${p.data_limit_bytes ? ` · ${Math.round(Number(p.data_limit_bytes) / 1024 ** 2)} MB` : ''}</small></span></label>`)
+    .map(
+      (p, i) =>
+        `<label class="plan"><input type="radio" name="planId" value="${esc(String(p.id))}"${i === 0 ? ' checked' : ''}><b>${esc(p.name)}</b><span>${esc(currency)} ${esc(formatAmount(p.price_minor))}<br><small>${esc(validity(p))}${p.data_limit_bytes ? ` · ${Math.round(Number(p.data_limit_bytes) / 1024 ** 2)} MB` : ''}</small></span></label>`,
+    )
     .join('');
   return page(
     `${site} — Internet`,
@@ -38,7 +48,10 @@ export function portalPage(site: string, siteId: string, plans: PortalPlanRow[],
 
 /** Opened outside the hotspot: nothing to log in to. */
 export function notThroughHotspot(site: string): string {
-  return page(`${site} — Internet`, `<h1>${esc(site)} Wi-Fi</h1><p class="err">Connect to the ${esc(site)} Wi-Fi first, then open any website: this page opens by itself and lets you buy a package or use a voucher.</p>`);
+  return page(
+    `${site} — Internet`,
+    `<h1>${esc(site)} Wi-Fi</h1><p class="err">Connect to the ${esc(site)} Wi-Fi first, then open any website: this page opens by itself and lets you buy a package or use a voucher.</p>`,
+  );
 }
 
 /** The router's own login form, submitted at once (or by one tap without JavaScript). */
@@ -51,7 +64,11 @@ export function loginPage(form: LoginForm, nonce: string, note = ''): string {
 }
 
 export function waitingPage(): string {
-  return page('Waiting for M-Pesa', '<h1>Check your phone</h1><p>Enter your M-Pesa PIN in the prompt to pay. This page updates by itself.</p><p><small>No prompt? Wait a minute, or go back and try again: you are only charged once you enter your PIN.</small></p>', { refreshSeconds: 3 });
+  return page(
+    'Waiting for M-Pesa',
+    '<h1>Check your phone</h1><p>Enter your M-Pesa PIN in the prompt to pay. This page updates by itself.</p><p><small>No prompt? Wait a minute, or go back and try again: you are only charged once you enter your PIN.</small></p>',
+    { refreshSeconds: 3 },
+  );
 }
 
 export function connectingPage(): string {
@@ -60,12 +77,18 @@ export function connectingPage(): string {
 
 export function failedPage(siteId: string, reason: string, vars: LoginVars): string {
   const q = new URLSearchParams(vars as Record<string, string>).toString();
-  return page('Payment not completed', `<h1>Payment not completed</h1><p class="err">${esc(reason)} Nothing was charged.</p><p><a href="/portal/${esc(siteId)}?${esc(q)}">Try again</a></p>`);
+  return page(
+    'Payment not completed',
+    `<h1>Payment not completed</h1><p class="err">${esc(reason)} Nothing was charged.</p><p><a href="/portal/${esc(siteId)}?${esc(q)}">Try again</a></p>`,
+  );
 }
 
 /** Paid but the device is gone from the hotspot (no login form): the details to use on return. */
 export function paidDetailsPage(username: string, password: string): string {
-  return page('Payment received', `<h1>Payment received</h1><p class="ok">Your package is ready. When you are back on the Wi-Fi, log in with username <b>${esc(username)}</b> and password <b>${esc(password)}</b> (we sent them by SMS too).</p>`);
+  return page(
+    'Payment received',
+    `<h1>Payment received</h1><p class="ok">Your package is ready. When you are back on the Wi-Fi, log in with username <b>${esc(username)}</b> and password <b>${esc(password)}</b> (we sent them by SMS too).</p>`,
+  );
 }
 
 export function notFoundPage(): string {

@@ -33,13 +33,17 @@ export function portalRouter(s: Services): express.Router {
     }
     const nonce = randomBytes(12).toString('base64');
     res.locals.nonce = nonce;
-    res.setHeader('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; img-src data:; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'`);
+    res.setHeader(
+      'content-security-policy',
+      `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; img-src data:; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'`,
+    );
     res.setHeader('referrer-policy', 'no-referrer');
     next();
   });
 
   const html = (res: Response, status: number, body: string) => res.status(status).type('html').send(body);
-  const varsOf = (req: Request): LoginVars => pickVars({ ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown> | undefined) ?? {}) });
+  const varsOf = (req: Request): LoginVars =>
+    pickVars({ ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown> | undefined) ?? {}) });
   const hasHotspot = (v: LoginVars) => !!v.mac && MAC.test(v.mac) && !!v['link-login-only'] && /^https?:\/\//.test(v['link-login-only']);
 
   const show = async (req: Request, res: Response, status: number, message: { error?: string; code?: string; phone?: string } = {}) => {
@@ -84,7 +88,12 @@ export function portalRouter(s: Services): express.Router {
       const vars = varsOf(req);
       if (!hasHotspot(vars)) return show(req, res, 400);
       const field = (k: string) => (typeof req.body?.[k] === 'string' ? (req.body[k] as string).slice(0, 64) : '');
-      const r = await s.portal.account(siteId, { username: field('username').trim(), password: field('password') }, { ip: req.ip ?? '?', mac: vars.mac! }, vars);
+      const r = await s.portal.account(
+        siteId,
+        { username: field('username').trim(), password: field('password') },
+        { ip: req.ip ?? '?', mac: vars.mac! },
+        vars,
+      );
       if ('error' in r) return show(req, res, r.status, { error: r.error });
       return html(res, 200, loginPage(r.login, String(res.locals.nonce)));
     } catch (err) {
@@ -99,11 +108,17 @@ export function portalRouter(s: Services): express.Router {
       if (!(await s.portal.siteName(siteId))) return html(res, 404, notFoundPage());
       const vars = varsOf(req);
       if (!hasHotspot(vars)) return show(req, res, 400);
-      const token = await s.portal.buy(siteId, { planId: String(req.body?.planId ?? ''), phone, vars }, String(res.locals.requestId ?? req.get('x-request-id') ?? ''), req.ip);
+      const token = await s.portal.buy(
+        siteId,
+        { planId: String(req.body?.planId ?? ''), phone, vars },
+        String(res.locals.requestId ?? req.get('x-request-id') ?? ''),
+        req.ip,
+      );
       res.redirect(303, `/portal/${siteId}/purchase/${token}`);
     } catch (err) {
       if (err instanceof AppError && err.status < 500) return show(req, res, err.status, { error: err.message, phone });
-      if (err instanceof AppError) return show(req, res, 502, { error: `M-Pesa could not be reached (${err.message}). Nothing was charged; try again in a minute.`, phone });
+      if (err instanceof AppError)
+        return show(req, res, 502, { error: `M-Pesa could not be reached (${err.message}). Nothing was charged; try again in a minute.`, phone });
       next(err);
     }
   });

@@ -67,7 +67,13 @@ export class FileResult {
 export class HttpResult {
   constructor(
     readonly body: unknown,
-    readonly options: { status?: number; setSession?: { token: string; maxAgeMs: number }; clearSession?: boolean; /** send `body` (a string) as this content type instead of JSON */ contentType?: string; filename?: string } = {},
+    readonly options: {
+      status?: number;
+      setSession?: { token: string; maxAgeMs: number };
+      clearSession?: boolean;
+      /** send `body` (a string) as this content type instead of JSON */ contentType?: string;
+      filename?: string;
+    } = {},
   ) {}
 }
 
@@ -102,6 +108,8 @@ export function isIdempotent(def: RouteDef): boolean {
 }
 
 /** Declares a route with its input types inferred from its schemas. */
-export function route<B extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, P extends z.ZodType = z.ZodUnknown>(def: RouteDef<B, Q, P>): RouteDef {
+export function route<B extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, P extends z.ZodType = z.ZodUnknown>(
+  def: RouteDef<B, Q, P>,
+): RouteDef {
   return def as unknown as RouteDef;
 }

@@ -39,9 +39,14 @@ export async function fileFromUpload(contentType: string | undefined, body: Buff
 
 /** The text of a CSV file, or a clear refusal when it is not one (a workbook, an image, another encoding). */
 export function csvText(bytes: Buffer): string {
-  if (bytes.length > MAX_IMPORT_BYTES) throw refuse(`The file is too large (${(bytes.length / 1024 / 1024).toFixed(1)} MB): at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB and ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; split it`);
-  if (bytes.subarray(0, 4).equals(Buffer.from('PK\u0003\u0004', 'latin1'))) throw refuse('This is an Excel workbook (or another zip file), not a CSV: in Excel use File → Save As → CSV UTF-8');
-  if (bytes.subarray(0, 8).equals(Buffer.from('d0cf11e0a1b11ae1', 'hex'))) throw refuse('This is an old Excel workbook, not a CSV: in Excel use File → Save As → CSV UTF-8');
+  if (bytes.length > MAX_IMPORT_BYTES)
+    throw refuse(
+      `The file is too large (${(bytes.length / 1024 / 1024).toFixed(1)} MB): at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB and ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; split it`,
+    );
+  if (bytes.subarray(0, 4).equals(Buffer.from('PK\u0003\u0004', 'latin1')))
+    throw refuse('This is an Excel workbook (or another zip file), not a CSV: in Excel use File → Save As → CSV UTF-8');
+  if (bytes.subarray(0, 8).equals(Buffer.from('d0cf11e0a1b11ae1', 'hex')))
+    throw refuse('This is an old Excel workbook, not a CSV: in Excel use File → Save As → CSV UTF-8');
   if (bytes.includes(0)) throw refuse('This is a binary file, not a CSV text file');
   let text: string;
   try {
@@ -69,7 +74,14 @@ export function parseCsv(text: string): CsvTable {
   const delimiter = !firstLine.includes(',') && firstLine.includes(';') ? ';' : ',';
   let records: string[][];
   try {
-    records = parse(text, { bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, max_record_size: 64 * 1024 }) as string[][];
+    records = parse(text, {
+      bom: true,
+      delimiter,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      max_record_size: 64 * 1024,
+    }) as string[][];
   } catch (err) {
     const e = err as { message?: string; lines?: number };
     throw refuse(`The file is not valid CSV${e.lines ? ` (near line ${e.lines})` : ''}: ${(e.message ?? '').replace(/^Invalid .*?: /, '').slice(0, 200)}`);
@@ -77,7 +89,8 @@ export function parseCsv(text: string): CsvTable {
   // a row of nothing but empty cells (a spreadsheet's trailing blank lines) is no customer
   records = records.filter((r, i) => i === 0 || r.some((c) => c.trim() !== ''));
   if (records.length === 0) throw refuse('The file is empty: it needs the header row of the template');
-  if (records.length - 1 > MAX_IMPORT_ROWS) throw refuse(`The file has ${(records.length - 1).toLocaleString('en')} rows: at most ${MAX_IMPORT_ROWS.toLocaleString('en')} in one import; split it`);
+  if (records.length - 1 > MAX_IMPORT_ROWS)
+    throw refuse(`The file has ${(records.length - 1).toLocaleString('en')} rows: at most ${MAX_IMPORT_ROWS.toLocaleString('en')} in one import; split it`);
   if (records.length === 1) throw refuse('The file has no customer rows below its header');
   const header = records[0]!.map((h) => h.trim());
   const rows = records.slice(1).map((cells, i) => ({ row: i + 1, cells }));
@@ -92,12 +105,14 @@ export function checkHeader(header: string[], required: readonly string[], optio
   const expected = `the headers must be exactly: ${required.join(', ')}`;
   const seen = new Set<string>();
   for (const h of header) {
-    if (!required.includes(h) && !optional.includes(h)) throw headerError(h === '' ? `A column has no header: ${expected}` : `Unknown column "${h}": ${expected}`, h);
+    if (!required.includes(h) && !optional.includes(h))
+      throw headerError(h === '' ? `A column has no header: ${expected}` : `Unknown column "${h}": ${expected}`, h);
     if (seen.has(h)) throw headerError(`Column "${h}" appears twice`, h);
     seen.add(h);
   }
   const missing = required.filter((h) => !seen.has(h));
-  if (missing.length > 0) throw headerError(`Missing column "${missing[0]}"${missing.length > 1 ? ` (and ${missing.slice(1).join(', ')})` : ''}: ${expected}`, missing[0]!);
+  if (missing.length > 0)
+    throw headerError(`Missing column "${missing[0]}"${missing.length > 1 ? ` (and ${missing.slice(1).join(', ')})` : ''}: ${expected}`, missing[0]!);
 }
 
 function headerError(message: string, header: string): AppError {

@@ -36,7 +36,8 @@ export function darajaTimestamp(at = new Date()): string {
 }
 
 /** STK Password: base64(shortcode + passkey + timestamp). */
-export const stkPassword = (shortcode: string, passkey: string, timestamp: string): string => Buffer.from(`${shortcode}${passkey}${timestamp}`).toString('base64');
+export const stkPassword = (shortcode: string, passkey: string, timestamp: string): string =>
+  Buffer.from(`${shortcode}${passkey}${timestamp}`).toString('base64');
 
 interface CachedToken {
   key: string;
@@ -53,9 +54,7 @@ export class DarajaClient {
   /** Tokens fetched, for the cache test and the logs. */
   tokensFetched = 0;
 
-  constructor(
-    private readonly options: { timeoutMs?: number; refreshEarlyMs?: number; fetch?: typeof fetch } = {},
-  ) {}
+  constructor(private readonly options: { timeoutMs?: number; refreshEarlyMs?: number; fetch?: typeof fetch } = {}) {}
 
   /** Forgets the cached token (new credentials, or Daraja refused it). */
   forget(): void {
@@ -68,7 +67,8 @@ export class DarajaClient {
     try {
       res = await f(url, { ...init, signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000) });
     } catch (err) {
-      const reason = (err as Error).name === 'TimeoutError' ? 'no answer in time' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+      const reason =
+        (err as Error).name === 'TimeoutError' ? 'no answer in time' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
       throw new DarajaError(`M-Pesa (Daraja) could not be reached: ${reason}`, 0, null);
     }
     const text = await res.text();
@@ -87,9 +87,13 @@ export class DarajaClient {
     const early = this.options.refreshEarlyMs ?? 300_000;
     if (this.#cached && this.#cached.key === key && this.#cached.expiresAt - early > Date.now()) return this.#cached.token;
     const basic = Buffer.from(`${c.consumerKey}:${c.consumerSecret}`).toString('base64');
-    const { status, body } = await this.request(`${c.baseUrl}/oauth/v1/generate?grant_type=client_credentials`, { method: 'GET', headers: { authorization: `Basic ${basic}` } });
+    const { status, body } = await this.request(`${c.baseUrl}/oauth/v1/generate?grant_type=client_credentials`, {
+      method: 'GET',
+      headers: { authorization: `Basic ${basic}` },
+    });
     const b = body as { access_token?: unknown; expires_in?: unknown } | null;
-    if (status !== 200 || !b || typeof b.access_token !== 'string') throw new DarajaError(`M-Pesa refused the consumer key and secret: ${describe(status, body)}`, status, body);
+    if (status !== 200 || !b || typeof b.access_token !== 'string')
+      throw new DarajaError(`M-Pesa refused the consumer key and secret: ${describe(status, body)}`, status, body);
     this.tokensFetched++;
     const seconds = Number(b.expires_in) > 0 ? Number(b.expires_in) : 3599;
     this.#cached = { key, token: b.access_token, expiresAt: Date.now() + seconds * 1000 };
@@ -110,7 +114,8 @@ export class DarajaClient {
         this.forget();
         if (attempt === 0) continue;
       }
-      if (status < 200 || status >= 300 || typeof body !== 'object' || body === null) throw new DarajaError(`${what}: M-Pesa answered ${describe(status, body)}`, status, body);
+      if (status < 200 || status >= 300 || typeof body !== 'object' || body === null)
+        throw new DarajaError(`${what}: M-Pesa answered ${describe(status, body)}`, status, body);
       return body as Record<string, unknown>;
     }
   }

@@ -2,7 +2,11 @@
 // fails is described (the reason is stored with it) rather than thrown.
 
 /** An account reference as people type it on a phone: trimmed, upper-cased, no spaces or dashes. */
-export const normalizeAccount = (value: string): string => value.trim().toUpperCase().replace(/[\s-]+/g, '');
+export const normalizeAccount = (value: string): string =>
+  value
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '');
 
 /** A C2B validation or confirmation, field for field as Daraja sends it. */
 export interface C2bPayload {
@@ -24,7 +28,14 @@ export interface C2bPayload {
 /** A parsed C2B payload, or why it is refused (with whatever could be read, for the record). */
 export type C2bParse =
   | { ok: true; value: C2bPayload; amountMinor: bigint; transTime: Date | null; body: Record<string, unknown> }
-  | { ok: false; reason: string; code: 'C2B00012' | 'C2B00013' | 'C2B00015' | 'C2B00016'; partial: Partial<Record<keyof C2bPayload, string>>; amountMinor: bigint | null; body: Record<string, unknown> | null };
+  | {
+      ok: false;
+      reason: string;
+      code: 'C2B00012' | 'C2B00013' | 'C2B00015' | 'C2B00016';
+      partial: Partial<Record<keyof C2bPayload, string>>;
+      amountMinor: bigint | null;
+      body: Record<string, unknown> | null;
+    };
 
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
 
@@ -54,15 +65,37 @@ export function parseC2b(raw: string): C2bParse {
   } catch {
     return { ok: false, reason: 'Malformed JSON', code: 'C2B00016', partial: {}, amountMinor: null, body: null };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, reason: 'The body is not a JSON object', code: 'C2B00016', partial: {}, amountMinor: null, body: null };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, reason: 'The body is not a JSON object', code: 'C2B00016', partial: {}, amountMinor: null, body: null };
   const b = body as Record<string, unknown>;
   const partial: Partial<Record<keyof C2bPayload, string>> = {};
-  const keys: (keyof C2bPayload)[] = ['TransactionType', 'TransID', 'TransTime', 'TransAmount', 'BusinessShortCode', 'BillRefNumber', 'InvoiceNumber', 'OrgAccountBalance', 'ThirdPartyTransID', 'MSISDN', 'FirstName', 'MiddleName', 'LastName'];
+  const keys: (keyof C2bPayload)[] = [
+    'TransactionType',
+    'TransID',
+    'TransTime',
+    'TransAmount',
+    'BusinessShortCode',
+    'BillRefNumber',
+    'InvoiceNumber',
+    'OrgAccountBalance',
+    'ThirdPartyTransID',
+    'MSISDN',
+    'FirstName',
+    'MiddleName',
+    'LastName',
+  ];
   for (const k of keys) {
     const v = text(b[k]);
     if (v !== null) partial[k] = v.slice(0, 200);
   }
-  const fail = (reason: string, code: 'C2B00012' | 'C2B00013' | 'C2B00015' | 'C2B00016' = 'C2B00016', amountMinor: bigint | null = null): C2bParse => ({ ok: false, reason, code, partial, amountMinor, body: b });
+  const fail = (reason: string, code: 'C2B00012' | 'C2B00013' | 'C2B00015' | 'C2B00016' = 'C2B00016', amountMinor: bigint | null = null): C2bParse => ({
+    ok: false,
+    reason,
+    code,
+    partial,
+    amountMinor,
+    body: b,
+  });
   const missing = (['TransID', 'TransAmount', 'BusinessShortCode'] as const).filter((k) => !partial[k]?.trim());
   if (missing.length > 0) return fail(`Missing ${missing.join(', ')}`);
   if (!/^[A-Za-z0-9]{6,20}$/.test(partial.TransID!.trim())) return fail('TransID is not an M-Pesa receipt');
@@ -130,7 +163,13 @@ export function parseStkCallback(raw: string): StkCallback | string {
       else if (it?.Name === 'PhoneNumber' && text(it.Value)) items.PhoneNumber = text(it.Value)!;
     }
   }
-  return { MerchantRequestID: text(cb.MerchantRequestID), CheckoutRequestID: checkout.slice(0, 100), ResultCode: code, ResultDesc: (text(cb.ResultDesc) ?? '').slice(0, 300), items };
+  return {
+    MerchantRequestID: text(cb.MerchantRequestID),
+    CheckoutRequestID: checkout.slice(0, 100),
+    ResultCode: code,
+    ResultDesc: (text(cb.ResultDesc) ?? '').slice(0, 300),
+    items,
+  };
 }
 
 /** The state an STK ResultCode leaves a push in. */

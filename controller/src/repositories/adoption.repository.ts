@@ -48,12 +48,21 @@ export class AdoptionRepository {
   constructor(private readonly db: Database) {}
 
   async createScan(routerId: string, userId: string, tx: Transaction): Promise<string> {
-    const [r] = await this.db.rows<{ id: string }>('INSERT INTO adoption_scans (router_id, created_by) VALUES ($1, $2) RETURNING id::text', [routerId, userId], tx);
+    const [r] = await this.db.rows<{ id: string }>(
+      'INSERT INTO adoption_scans (router_id, created_by) VALUES ($1, $2) RETURNING id::text',
+      [routerId, userId],
+      tx,
+    );
     return r!.id;
   }
 
   async latestScan(routerId: string): Promise<ScanRow | undefined> {
-    return (await this.db.rows<ScanRow>('SELECT id::text, router_id::text, status, error, created_at, finished_at FROM adoption_scans WHERE router_id = $1 ORDER BY id DESC LIMIT 1', [routerId]))[0];
+    return (
+      await this.db.rows<ScanRow>(
+        'SELECT id::text, router_id::text, status, error, created_at, finished_at FROM adoption_scans WHERE router_id = $1 ORDER BY id DESC LIMIT 1',
+        [routerId],
+      )
+    )[0];
   }
 
   async entries(scanId: string): Promise<EntryRow[]> {
@@ -68,17 +77,33 @@ export class AdoptionRepository {
    * Stores a page of found entries and, in the same transaction, takes the page (with its
    * passwords) out of the scan job's result: the passwords rest only encrypted.
    */
-  async storePage(scanId: string, jobId: string, entries: { menu: string; routerEntryId: string; name: string; profile: string | null; props: Record<string, string>; passwordEnc: string | null }[]): Promise<void> {
+  async storePage(
+    scanId: string,
+    jobId: string,
+    entries: { menu: string; routerEntryId: string; name: string; profile: string | null; props: Record<string, string>; passwordEnc: string | null }[],
+  ): Promise<void> {
     await this.db.transaction(async (tx) => {
       if (entries.length > 0) {
         await this.db.exec(
           `INSERT INTO adoption_entries (scan_id, menu, router_entry_id, name, profile, props, password_enc)
            SELECT $1, x.menu, x.rid, x.name, x.profile, x.props, x.pw FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[]) WITH ORDINALITY AS x(menu, rid, name, profile, props, pw, ord) ORDER BY x.ord`,
-          [scanId, entries.map((e) => e.menu), entries.map((e) => e.routerEntryId), entries.map((e) => e.name), entries.map((e) => e.profile), entries.map((e) => JSON.stringify(e.props)), entries.map((e) => e.passwordEnc)],
+          [
+            scanId,
+            entries.map((e) => e.menu),
+            entries.map((e) => e.routerEntryId),
+            entries.map((e) => e.name),
+            entries.map((e) => e.profile),
+            entries.map((e) => JSON.stringify(e.props)),
+            entries.map((e) => e.passwordEnc),
+          ],
           tx,
         );
       }
-      await this.db.exec(`UPDATE provisioning_jobs SET result = (result - 'found') || jsonb_build_object('foundCount', $2::int) WHERE id = $1`, [jobId, entries.length], tx);
+      await this.db.exec(
+        `UPDATE provisioning_jobs SET result = (result - 'found') || jsonb_build_object('foundCount', $2::int) WHERE id = $1`,
+        [jobId, entries.length],
+        tx,
+      );
     });
   }
 
@@ -109,7 +134,12 @@ export class AdoptionRepository {
    * entry each, and records which entry became which customer. A row whose username or address
    * was taken meanwhile is skipped; the answer lists the customers written.
    */
-  async insertCustomers(customers: AdoptedCustomer[], actor: { userId: string; username: string; requestId: string | null; ip: string | null }, scanId: string, tx: Transaction): Promise<Set<string>> {
+  async insertCustomers(
+    customers: AdoptedCustomer[],
+    actor: { userId: string; username: string; requestId: string | null; ip: string | null },
+    scanId: string,
+    tx: Transaction,
+  ): Promise<Set<string>> {
     if (customers.length === 0) return new Set();
     const [r] = await this.db.rows<{ ids: string[] | null }>(
       `WITH x AS (
@@ -125,9 +155,23 @@ export class AdoptionRepository {
          SELECT $13, $14, 'customer.adopt', 'customer', c.id::text, jsonb_build_object('scanId', $15::text, 'username', c.username), $16, $17 FROM c)
        SELECT array_agg(id::text) AS ids FROM c`,
       [
-        customers.map((c) => c.id), customers.map((c) => c.connectionType), customers.map((c) => c.planId), customers.map((c) => c.networkId), customers.map((c) => c.ip),
-        customers.map((c) => c.fullName), customers.map((c) => c.phone), customers.map((c) => c.username), customers.map((c) => c.passwordEnc), customers.map((c) => c.status),
-        customers.map((c) => c.expiresAt), customers.map((c) => c.entryId), actor.userId, actor.username, scanId, actor.requestId, actor.ip,
+        customers.map((c) => c.id),
+        customers.map((c) => c.connectionType),
+        customers.map((c) => c.planId),
+        customers.map((c) => c.networkId),
+        customers.map((c) => c.ip),
+        customers.map((c) => c.fullName),
+        customers.map((c) => c.phone),
+        customers.map((c) => c.username),
+        customers.map((c) => c.passwordEnc),
+        customers.map((c) => c.status),
+        customers.map((c) => c.expiresAt),
+        customers.map((c) => c.entryId),
+        actor.userId,
+        actor.username,
+        scanId,
+        actor.requestId,
+        actor.ip,
       ],
       tx,
     );
@@ -136,7 +180,11 @@ export class AdoptionRepository {
 
   async setErrors(errors: { entryId: string; error: string }[], tx?: Transaction): Promise<void> {
     if (errors.length === 0) return;
-    await this.db.exec('UPDATE adoption_entries e SET error = x.error FROM unnest($1::bigint[], $2::text[]) AS x(id, error) WHERE e.id = x.id', [errors.map((e) => e.entryId), errors.map((e) => e.error)], tx);
+    await this.db.exec(
+      'UPDATE adoption_entries e SET error = x.error FROM unnest($1::bigint[], $2::text[]) AS x(id, error) WHERE e.id = x.id',
+      [errors.map((e) => e.entryId), errors.map((e) => e.error)],
+      tx,
+    );
   }
 
   /** Pools of a router (a plan made from one of its profiles gets them). */

@@ -41,7 +41,10 @@ export class AuditRepository {
     if (filter.to) conds.push(`at < ${param(new Date(filter.to).toISOString())}::timestamptz`);
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
     const [rows, count] = await Promise.all([
-      this.db.rows<AuditRow>(`SELECT id::text, at, username, action, entity, entity_id, details, request_id, ip FROM audit_log ${where} ORDER BY id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, bind),
+      this.db.rows<AuditRow>(
+        `SELECT id::text, at, username, action, entity, entity_id, details, request_id, ip FROM audit_log ${where} ORDER BY id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`,
+        bind,
+      ),
       this.db.rows<{ n: string }>(`SELECT count(*) AS n FROM audit_log ${where}`, bind),
     ]);
     return { rows, count: Number(count[0]?.n ?? 0) };

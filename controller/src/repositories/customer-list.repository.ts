@@ -52,11 +52,21 @@ export class CustomerListRepository {
     if (filter.expiringWithinDays !== undefined) {
       const tz = param(filter.timezone);
       // the end of the N-th local day from today, as an instant
-      conds.push(`c.status = 'active' AND c.expires_at < ((date_trunc('day', now() AT TIME ZONE ${tz}) + ${param(filter.expiringWithinDays + 1)} * interval '1 day') AT TIME ZONE ${tz})`);
+      conds.push(
+        `c.status = 'active' AND c.expires_at < ((date_trunc('day', now() AT TIME ZONE ${tz}) + ${param(filter.expiringWithinDays + 1)} * interval '1 day') AT TIME ZONE ${tz})`,
+      );
     }
     if (filter.search) {
       const like = param(`%${filter.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-      const ors = [`c.full_name ILIKE ${like}`, `c.username ILIKE ${like}`, `c.account_number ILIKE ${like}`, `c.additional_account_number ILIKE ${like}`, `c.phone LIKE ${like}`, `host(c.ip_address) LIKE ${like}`, `c.email ILIKE ${like}`];
+      const ors = [
+        `c.full_name ILIKE ${like}`,
+        `c.username ILIKE ${like}`,
+        `c.account_number ILIKE ${like}`,
+        `c.additional_account_number ILIKE ${like}`,
+        `c.phone LIKE ${like}`,
+        `host(c.ip_address) LIKE ${like}`,
+        `c.email ILIKE ${like}`,
+      ];
       if (filter.phone) ors.push(`c.phone = ${param(filter.phone)}`);
       conds.push(`(${ors.join(' OR ')})`);
     }
@@ -64,7 +74,13 @@ export class CustomerListRepository {
   }
 
   /** A page of customers and the count of all that match. */
-  async list(filter: CustomerFilter, sort: CustomerSort, order: 'asc' | 'desc' | undefined, limit: number | undefined, offset = 0): Promise<{ rows: CustomerRow[]; total: number }> {
+  async list(
+    filter: CustomerFilter,
+    sort: CustomerSort,
+    order: 'asc' | 'desc' | undefined,
+    limit: number | undefined,
+    offset = 0,
+  ): Promise<{ rows: CustomerRow[]; total: number }> {
     const { where, bind } = this.where(filter);
     const by = ORDER[sort];
     const page = limit === undefined ? '' : `LIMIT ${Number(limit)} OFFSET ${Number(offset)}`;
@@ -91,7 +107,17 @@ export class CustomerListRepository {
   /** Every customer the filters match, with what an SMS about them needs. */
   smsSubjects(filter: CustomerFilter, tx?: Transaction) {
     const { where, bind } = this.where(filter);
-    return this.db.rows<{ id: string; username: string; full_name: string; phone: string; account_number: string; balance_minor: string; expires_at: Date | null; plan_name: string; price_minor: string }>(
+    return this.db.rows<{
+      id: string;
+      username: string;
+      full_name: string;
+      phone: string;
+      account_number: string;
+      balance_minor: string;
+      expires_at: Date | null;
+      plan_name: string;
+      price_minor: string;
+    }>(
       `SELECT c.id, c.username, c.full_name, c.phone, c.account_number, c.balance_minor, c.expires_at, p.name AS plan_name, p.price_minor
          FROM customers c JOIN plans p ON p.id = c.plan_id ${where} ORDER BY c.id`,
       bind,

@@ -186,7 +186,17 @@ export class CustomersRepository {
    */
   async insertWithEffects(
     row: NewCustomerRow,
-    entries: { side: string; kind: string; method: string | null; amountMinor: bigint; reference: string | null; note: string | null; planId: string | null; periodStart: Date | null; periodEnd: Date | null }[],
+    entries: {
+      side: string;
+      kind: string;
+      method: string | null;
+      amountMinor: bigint;
+      reference: string | null;
+      note: string | null;
+      planId: string | null;
+      periodStart: Date | null;
+      periodEnd: Date | null;
+    }[],
     jobs: { routerId: string; reason: string; expiresAt: Date }[],
     audit: { userId: string | null; username: string | null; details: Record<string, unknown>; requestId: string | null; ip: string | null },
   ): Promise<{ created_at: Date; job_ids: string[] }> {
@@ -218,12 +228,41 @@ export class CustomersRepository {
               (SELECT pg_notify('mtandao_outbox', string_agg(DISTINCT router_id::text, ',')) FROM j WHERE EXISTS (SELECT 1 FROM j)) AS notified
          FROM c`,
       [
-        row.id, row.connectionType, row.planId, row.networkId, row.ipAddress, row.fullName, row.phone, row.email, row.username, row.passwordEnc, row.accountNumber,
-        row.additionalAccountNumber, row.status, row.expiresAt, row.activatedAt, row.balanceMinor, row.createdBy,
-        entries.map((x) => x.side), entries.map((x) => x.kind), entries.map((x) => x.method), entries.map((x) => x.amountMinor.toString()), runningBalance(entries),
-        entries.map((x) => x.reference), entries.map((x) => x.note), entries.map((x) => x.planId), entries.map((x) => x.periodStart), entries.map((x) => x.periodEnd),
-        jobs.map((x) => x.routerId), jobs.map((x) => x.reason), jobs.map((x) => x.expiresAt),
-        audit.userId, audit.username, JSON.stringify(audit.details), audit.requestId, audit.ip,
+        row.id,
+        row.connectionType,
+        row.planId,
+        row.networkId,
+        row.ipAddress,
+        row.fullName,
+        row.phone,
+        row.email,
+        row.username,
+        row.passwordEnc,
+        row.accountNumber,
+        row.additionalAccountNumber,
+        row.status,
+        row.expiresAt,
+        row.activatedAt,
+        row.balanceMinor,
+        row.createdBy,
+        entries.map((x) => x.side),
+        entries.map((x) => x.kind),
+        entries.map((x) => x.method),
+        entries.map((x) => x.amountMinor.toString()),
+        runningBalance(entries),
+        entries.map((x) => x.reference),
+        entries.map((x) => x.note),
+        entries.map((x) => x.planId),
+        entries.map((x) => x.periodStart),
+        entries.map((x) => x.periodEnd),
+        jobs.map((x) => x.routerId),
+        jobs.map((x) => x.reason),
+        jobs.map((x) => x.expiresAt),
+        audit.userId,
+        audit.username,
+        JSON.stringify(audit.details),
+        audit.requestId,
+        audit.ip,
       ],
     );
     const r = rows[0]!;
@@ -235,10 +274,11 @@ export class CustomersRepository {
    * gateway of the plan's pool on the router (a PPPoE profile's local-address).
    */
   desiredRows(customerIds: string[], routerIds: string[]): Promise<DesiredCustomerRow[]> {
-    return this.db.prepared<DesiredCustomerRow>('customers.desired-rows', `SELECT ${DESIRED_COLUMNS} FROM unnest($1::bigint[], $2::bigint[]) AS x(customer_id, router_id) ${DESIRED_JOIN}`, [
-      customerIds,
-      routerIds,
-    ]);
+    return this.db.prepared<DesiredCustomerRow>(
+      'customers.desired-rows',
+      `SELECT ${DESIRED_COLUMNS} FROM unnest($1::bigint[], $2::bigint[]) AS x(customer_id, router_id) ${DESIRED_JOIN}`,
+      [customerIds, routerIds],
+    );
   }
 
   /** Customers that belong on a router (every status but inactive), by id. */
@@ -254,7 +294,11 @@ export class CustomersRepository {
   }
 
   async usernameTaken(username: string, exceptId?: string, tx?: Transaction): Promise<boolean> {
-    const rows = await this.db.rows('SELECT 1 FROM customers WHERE lower(username) = lower($1) AND ($2::bigint IS NULL OR id <> $2::bigint) LIMIT 1', [username, exceptId ?? null], tx);
+    const rows = await this.db.rows(
+      'SELECT 1 FROM customers WHERE lower(username) = lower($1) AND ($2::bigint IS NULL OR id <> $2::bigint) LIMIT 1',
+      [username, exceptId ?? null],
+      tx,
+    );
     return rows.length > 0;
   }
   /** Account numbers are unique across both columns: an M-Pesa paybill reference must find one customer. */
@@ -269,14 +313,20 @@ export class CustomersRepository {
     return rows.length > 0;
   }
   async usernamesLike(stem: string): Promise<string[]> {
-    const rows = await this.db.rows<{ username: string }>(`SELECT lower(username) AS username FROM customers WHERE lower(username) LIKE $1 || '%'`, [stem.toLowerCase()]);
+    const rows = await this.db.rows<{ username: string }>(`SELECT lower(username) AS username FROM customers WHERE lower(username) LIKE $1 || '%'`, [
+      stem.toLowerCase(),
+    ]);
     return rows.map((r) => r.username);
   }
 
   /** Routers a customer lives on: its pool's router, or (hotspot) every router of its plan. */
   async routersFor(c: { networkId: string | null; planId: string }, tx?: Transaction): Promise<string[]> {
     if (c.networkId) {
-      const rows = await this.db.rows<{ router_id: string }>('SELECT p.router_id FROM networks n JOIN pools p ON p.id = n.pool_id WHERE n.id = $1', [c.networkId], tx);
+      const rows = await this.db.rows<{ router_id: string }>(
+        'SELECT p.router_id FROM networks n JOIN pools p ON p.id = n.pool_id WHERE n.id = $1',
+        [c.networkId],
+        tx,
+      );
       return rows.map((r) => String(r.router_id));
     }
     const rows = await this.db.rows<{ router_id: string }>('SELECT router_id FROM plan_routers WHERE plan_id = $1 ORDER BY router_id', [c.planId], tx);

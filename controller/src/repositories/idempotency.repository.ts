@@ -20,8 +20,16 @@ export class IdempotencyRepository {
    * waits for the owner's transaction (at most `waitMs`, then PostgreSQL's lock_timeout error).
    */
   async claim(tx: Transaction, userId: string, key: string, request: string, bodyHash: string, waitMs: number): Promise<boolean> {
-    await this.db.exec(`DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND created_at < now() - interval '${IDEMPOTENCY_TTL}'`, [userId, key], tx);
-    const [prev] = await this.db.rows<{ prev: string }>(`SELECT current_setting('lock_timeout') AS prev, set_config('lock_timeout', $1, true)`, [`${waitMs}ms`], tx);
+    await this.db.exec(
+      `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND created_at < now() - interval '${IDEMPOTENCY_TTL}'`,
+      [userId, key],
+      tx,
+    );
+    const [prev] = await this.db.rows<{ prev: string }>(
+      `SELECT current_setting('lock_timeout') AS prev, set_config('lock_timeout', $1, true)`,
+      [`${waitMs}ms`],
+      tx,
+    );
     const rows = await this.db.rows(
       'INSERT INTO idempotency_keys (user_id, key, request, body_hash) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, key) DO NOTHING RETURNING 1 AS claimed',
       [userId, key, request, bodyHash],
@@ -32,7 +40,11 @@ export class IdempotencyRepository {
   }
 
   async find(tx: Transaction, userId: string, key: string): Promise<StoredAnswer | undefined> {
-    const [row] = await this.db.rows<StoredAnswer>('SELECT request, body_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2', [userId, key], tx);
+    const [row] = await this.db.rows<StoredAnswer>(
+      'SELECT request, body_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2',
+      [userId, key],
+      tx,
+    );
     return row;
   }
 
@@ -42,7 +54,11 @@ export class IdempotencyRepository {
 
   /** Gives up a reservation without an answer older than `ms` (its request crashed mid-call). */
   async releaseStale(tx: Transaction, userId: string, key: string, ms: number): Promise<void> {
-    await this.db.exec(`DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL AND created_at < now() - make_interval(secs => $3)`, [userId, key, ms / 1000], tx);
+    await this.db.exec(
+      `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL AND created_at < now() - make_interval(secs => $3)`,
+      [userId, key, ms / 1000],
+      tx,
+    );
   }
 
   /** Drops a reservation whose request failed: a retry runs afresh. */

@@ -90,21 +90,38 @@ export class ImportsRepository {
          UNION SELECT lower(additional_account_number) FROM customers WHERE lower(additional_account_number) = ANY($1::text[])`,
         [lower(accounts)],
       ),
-      ips.length === 0 ? Promise.resolve([]) : this.db.rows<{ v: string }>('SELECT host(ip_address) AS v FROM customers WHERE ip_address = ANY($1::inet[])', [ips]),
+      ips.length === 0
+        ? Promise.resolve([])
+        : this.db.rows<{ v: string }>('SELECT host(ip_address) AS v FROM customers WHERE ip_address = ANY($1::inet[])', [ips]),
     ]);
     return { usernames: new Set(u.map((r) => r.v)), accountNumbers: new Set(a.map((r) => r.v)), ips: new Set(i.map((r) => r.v)) };
   }
 
   /** Stores a dry run and its rows (in slices: a 50 000-row file is a few statements). */
-  async create(id: string, meta: { filename: string | null; userId: string; rows: number; valid: number; invalid: number }, rows: StoredImportRow[]): Promise<void> {
+  async create(
+    id: string,
+    meta: { filename: string | null; userId: string; rows: number; valid: number; invalid: number },
+    rows: StoredImportRow[],
+  ): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await this.db.exec('INSERT INTO imports (id, filename, rows, valid, invalid, created_by) VALUES ($1, $2, $3, $4, $5, $6)', [id, meta.filename, meta.rows, meta.valid, meta.invalid, meta.userId], tx);
+      await this.db.exec(
+        'INSERT INTO imports (id, filename, rows, valid, invalid, created_by) VALUES ($1, $2, $3, $4, $5, $6)',
+        [id, meta.filename, meta.rows, meta.valid, meta.invalid, meta.userId],
+        tx,
+      );
       for (let i = 0; i < rows.length; i += 5000) {
         const slice = rows.slice(i, i + 5000);
         await this.db.exec(
           `INSERT INTO import_rows (import_id, row_no, cells, password_enc, status, errors)
            SELECT $1, x.row_no, x.cells, x.password_enc, x.status, x.errors FROM unnest($2::int[], $3::jsonb[], $4::text[], $5::text[], $6::jsonb[]) AS x(row_no, cells, password_enc, status, errors)`,
-          [id, slice.map((r) => r.row_no), slice.map((r) => JSON.stringify(r.cells)), slice.map((r) => r.password_enc), slice.map((r) => r.status), slice.map((r) => JSON.stringify(r.errors))],
+          [
+            id,
+            slice.map((r) => r.row_no),
+            slice.map((r) => JSON.stringify(r.cells)),
+            slice.map((r) => r.password_enc),
+            slice.map((r) => r.status),
+            slice.map((r) => JSON.stringify(r.errors)),
+          ],
           tx,
         );
       }
@@ -117,7 +134,12 @@ export class ImportsRepository {
   }
 
   async get(id: string): Promise<ImportRow | undefined> {
-    return (await this.db.rows<ImportRow>('SELECT id::text, filename, status, rows, valid, invalid, processed, created, failed, error, created_by::text, created_at, finished_at FROM imports WHERE id = $1', [id]))[0];
+    return (
+      await this.db.rows<ImportRow>(
+        'SELECT id::text, filename, status, rows, valid, invalid, processed, created, failed, error, created_by::text, created_at, finished_at FROM imports WHERE id = $1',
+        [id],
+      )
+    )[0];
   }
 
   /** Moves a dry run to running; false when it is not a dry run any more (committed twice, by two people). */
@@ -135,19 +157,27 @@ export class ImportsRepository {
 
   /** The rows that were not imported (refused by the dry run or at commit), in file order. */
   async failures(id: string): Promise<StoredImportRow[]> {
-    return this.db.rows<StoredImportRow>(`SELECT row_no, cells, password_enc, status, errors FROM import_rows WHERE import_id = $1 AND status IN ('invalid','failed') ORDER BY row_no`, [id]);
+    return this.db.rows<StoredImportRow>(
+      `SELECT row_no, cells, password_enc, status, errors FROM import_rows WHERE import_id = $1 AND status IN ('invalid','failed') ORDER BY row_no`,
+      [id],
+    );
   }
 
   /** The addresses the valid rows of an import ask for by name. */
   async requestedIps(id: string): Promise<string[]> {
-    const rows = await this.db.rows<{ ip: string }>(`SELECT cells->>'ip_address' AS ip FROM import_rows WHERE import_id = $1 AND status = 'valid' AND coalesce(cells->>'ip_address', '') <> ''`, [id]);
+    const rows = await this.db.rows<{ ip: string }>(
+      `SELECT cells->>'ip_address' AS ip FROM import_rows WHERE import_id = $1 AND status = 'valid' AND coalesce(cells->>'ip_address', '') <> ''`,
+      [id],
+    );
     return rows.map((r) => r.ip);
   }
 
   /** Addresses already used in these blocks, as dotted text. */
   async usedIps(networkIds: string[]): Promise<{ network_id: string; ip: string }[]> {
     if (networkIds.length === 0) return [];
-    return this.db.rows('SELECT network_id::text, host(ip_address) AS ip FROM customers WHERE network_id = ANY($1::bigint[]) AND ip_address IS NOT NULL', [networkIds]);
+    return this.db.rows('SELECT network_id::text, host(ip_address) AS ip FROM customers WHERE network_id = ANY($1::bigint[]) AND ip_address IS NOT NULL', [
+      networkIds,
+    ]);
   }
 
   /** Ids for `n` new customers (their passwords are encrypted bound to them before the insert). */
@@ -201,11 +231,31 @@ export class ImportsRepository {
               (SELECT array_agg(DISTINCT router_id::text) FROM j) AS routers,
               (SELECT pg_notify('mtandao_outbox', string_agg(DISTINCT router_id::text, ',')) FROM j WHERE EXISTS (SELECT 1 FROM j)) AS notified`,
       [
-        batch.map((b) => b.id), batch.map((b) => b.connectionType), batch.map((b) => b.planId), batch.map((b) => b.networkId), batch.map((b) => b.ip), batch.map((b) => b.routerId),
-        batch.map((b) => b.fullName), batch.map((b) => b.phone), batch.map((b) => b.email), batch.map((b) => b.username), batch.map((b) => b.passwordEnc), batch.map((b) => b.accountNumber),
-        batch.map((b) => b.status), batch.map((b) => b.expiresAt),
-        actor.userId, `import ${importId}`, jobExpiresAt, actor.username, importId, actor.requestId, actor.ip, batch.map((b) => b.rowNo),
-        refused.map((f) => f.rowNo), refused.map((f) => JSON.stringify(f.errors)), batch.length + refused.length,
+        batch.map((b) => b.id),
+        batch.map((b) => b.connectionType),
+        batch.map((b) => b.planId),
+        batch.map((b) => b.networkId),
+        batch.map((b) => b.ip),
+        batch.map((b) => b.routerId),
+        batch.map((b) => b.fullName),
+        batch.map((b) => b.phone),
+        batch.map((b) => b.email),
+        batch.map((b) => b.username),
+        batch.map((b) => b.passwordEnc),
+        batch.map((b) => b.accountNumber),
+        batch.map((b) => b.status),
+        batch.map((b) => b.expiresAt),
+        actor.userId,
+        `import ${importId}`,
+        jobExpiresAt,
+        actor.username,
+        importId,
+        actor.requestId,
+        actor.ip,
+        batch.map((b) => b.rowNo),
+        refused.map((f) => f.rowNo),
+        refused.map((f) => JSON.stringify(f.errors)),
+        batch.length + refused.length,
       ],
     );
     return { ids: r?.ids ?? [], routers: r?.routers ?? [] };

@@ -90,7 +90,6 @@ export class JobsRepository {
     return rows.map((r) => String(r.id));
   }
 
-
   /**
    * Writes jobs, their `created` events and the NOTIFY that wakes dispatchers in one statement (the
    * outbox is on every business write's path).
@@ -121,7 +120,15 @@ export class JobsRepository {
   async addEvents(events: NewJobEvent[], tx?: Transaction): Promise<void> {
     if (events.length === 0) return;
     await JobEvent.bulkCreate(
-      events.map((e) => ({ jobId: e.jobId, kind: e.kind, message: e.message, routerError: e.routerError ?? null, agentId: e.agentId ?? null, commandId: e.commandId ?? null, data: e.data ?? null })),
+      events.map((e) => ({
+        jobId: e.jobId,
+        kind: e.kind,
+        message: e.message,
+        routerError: e.routerError ?? null,
+        agentId: e.agentId ?? null,
+        commandId: e.commandId ?? null,
+        data: e.data ?? null,
+      })),
       { transaction: tx },
     );
   }
@@ -134,7 +141,8 @@ export class JobsRepository {
       conds.push(`(${cond.replaceAll('?', `$${bind.length}`)})`);
     };
     if (filter.customerId) add('j.customer_id = ?', filter.customerId);
-    if (filter.customerUsername) add(`j.customer_id IN (SELECT id FROM customers WHERE lower(username) = lower(?)) OR lower(j.payload->>'username') = lower(?)`, filter.customerUsername);
+    if (filter.customerUsername)
+      add(`j.customer_id IN (SELECT id FROM customers WHERE lower(username) = lower(?)) OR lower(j.payload->>'username') = lower(?)`, filter.customerUsername);
     if (filter.routerId) add('j.router_id = ?', filter.routerId);
     if (filter.siteId) add('r.site_id = ?', filter.siteId);
     if (filter.status) add('j.status = ?', filter.status);
@@ -324,14 +332,23 @@ export class OutboxRepository {
          RETURNING j.id, j.command_id, a.event)
        INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
        SELECT id, 'applied', event, $4, command_id FROM u RETURNING command_id`,
-      [acks.map((a) => a.commandId), acks.map((a) => (a.result === null ? null : JSON.stringify(a.result))), acks.map((a) => a.event), agentId, Math.max(0, ...acks.map((a) => a.seq))],
+      [
+        acks.map((a) => a.commandId),
+        acks.map((a) => (a.result === null ? null : JSON.stringify(a.result))),
+        acks.map((a) => a.event),
+        agentId,
+        Math.max(0, ...acks.map((a) => a.seq)),
+      ],
     );
     return rows.map((r) => r.command_id);
   }
 
   /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`: job command ids hold no dot). */
   async jobOfCommand(commandId: string, agentId: string): Promise<string | undefined> {
-    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM provisioning_jobs WHERE command_id = split_part($1, '.', 1) AND agent_id = $2`, [commandId, agentId]);
+    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM provisioning_jobs WHERE command_id = split_part($1, '.', 1) AND agent_id = $2`, [
+      commandId,
+      agentId,
+    ]);
     return rows[0] ? String(rows[0].id) : undefined;
   }
 
@@ -346,7 +363,18 @@ export class OutboxRepository {
         tx,
       );
       if (rows.length > 0) {
-        await JobEvent.bulkCreate(rows.map((r) => ({ jobId: String(r.id), kind: 'expired', message: 'the job expired before the router confirmed it', routerError: null, agentId: null, commandId: null, data: null })), { transaction: tx });
+        await JobEvent.bulkCreate(
+          rows.map((r) => ({
+            jobId: String(r.id),
+            kind: 'expired',
+            message: 'the job expired before the router confirmed it',
+            routerError: null,
+            agentId: null,
+            commandId: null,
+            data: null,
+          })),
+          { transaction: tx },
+        );
       }
       return rows.length;
     });

@@ -69,7 +69,12 @@ export class LedgerRepository {
    * UPDATE locks the customer row, each entry's balance_after is the running balance, payments get
    * receipt numbers. Returns the entries in order.
    */
-  async append(customerId: string, entries: NewEntry[], staffUserId: string | null, tx: Transaction): Promise<{ id: string; kind: string; receipt_number: string | null; balance_after_minor: string }[]> {
+  async append(
+    customerId: string,
+    entries: NewEntry[],
+    staffUserId: string | null,
+    tx: Transaction,
+  ): Promise<{ id: string; kind: string; receipt_number: string | null; balance_after_minor: string }[]> {
     if (entries.length === 0) return [];
     const signed = entries.map((e) => (e.side === 'credit' ? e.amountMinor : -e.amountMinor).toString());
     return this.db.prepared(
@@ -88,9 +93,18 @@ export class LedgerRepository {
        RETURNING id::text, kind, receipt_number, balance_after_minor::text`,
       [
         customerId,
-        entries.map((e) => e.side), entries.map((e) => e.kind), entries.map((e) => e.method ?? null), entries.map((e) => e.amountMinor.toString()), signed,
-        entries.map((e) => e.reference ?? null), entries.map((e) => e.note ?? null), entries.map((e) => e.reversesId ?? null), entries.map((e) => e.planId ?? null),
-        entries.map((e) => e.periodStart ?? null), entries.map((e) => e.periodEnd ?? null), staffUserId,
+        entries.map((e) => e.side),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.method ?? null),
+        entries.map((e) => e.amountMinor.toString()),
+        signed,
+        entries.map((e) => e.reference ?? null),
+        entries.map((e) => e.note ?? null),
+        entries.map((e) => e.reversesId ?? null),
+        entries.map((e) => e.planId ?? null),
+        entries.map((e) => e.periodStart ?? null),
+        entries.map((e) => e.periodEnd ?? null),
+        staffUserId,
       ],
       tx,
     );
@@ -108,7 +122,9 @@ export class LedgerRepository {
 
   /** A customer's entries, newest first. */
   async ofCustomer(customerId: string, limit: number, offset: number): Promise<{ rows: LedgerRow[]; total: number }> {
-    const rows = await this.db.rows<LedgerRow>(`${SELECT} WHERE e.customer_id = $1 ORDER BY e.id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, [customerId]);
+    const rows = await this.db.rows<LedgerRow>(`${SELECT} WHERE e.customer_id = $1 ORDER BY e.id DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, [
+      customerId,
+    ]);
     const count = await this.db.rows<{ n: string }>('SELECT count(*) AS n FROM ledger_entries WHERE customer_id = $1', [customerId]);
     return { rows, total: Number(count[0]?.n ?? 0) };
   }
@@ -120,7 +136,9 @@ export class LedgerRepository {
       return `$${bind.length}`;
     };
     // payments, and the reversals of payments
-    const conds = [`(e.kind = 'payment' OR (e.kind = 'reversal' AND EXISTS (SELECT 1 FROM ledger_entries o WHERE o.id = e.reverses_id AND o.kind = 'payment')))`];
+    const conds = [
+      `(e.kind = 'payment' OR (e.kind = 'reversal' AND EXISTS (SELECT 1 FROM ledger_entries o WHERE o.id = e.reverses_id AND o.kind = 'payment')))`,
+    ];
     if (f.from) conds.push(`e.created_at >= ${param(f.from)}`);
     if (f.to) conds.push(`e.created_at < ${param(f.to)}`);
     if (f.method) conds.push(`e.method = ${param(f.method)}`);
@@ -130,9 +148,16 @@ export class LedgerRepository {
   }
 
   /** Payments and their reversals, newest first, with totals over the whole filter. */
-  async payments(f: PaymentFilter, limit: number | null, offset: number): Promise<{ rows: LedgerRow[]; total: number; byMethod: { method: string; n: string; amount: string }[] }> {
+  async payments(
+    f: PaymentFilter,
+    limit: number | null,
+    offset: number,
+  ): Promise<{ rows: LedgerRow[]; total: number; byMethod: { method: string; n: string; amount: string }[] }> {
     const { where, bind } = this.paymentWhere(f);
-    const rows = await this.db.rows<LedgerRow>(`${SELECT} ${where} ORDER BY e.created_at DESC, e.id DESC${limit === null ? '' : ` LIMIT ${Number(limit)} OFFSET ${Number(offset)}`}`, bind);
+    const rows = await this.db.rows<LedgerRow>(
+      `${SELECT} ${where} ORDER BY e.created_at DESC, e.id DESC${limit === null ? '' : ` LIMIT ${Number(limit)} OFFSET ${Number(offset)}`}`,
+      bind,
+    );
     const byMethod = await this.db.rows<{ method: string; n: string; amount: string }>(
       `SELECT e.method, count(*) FILTER (WHERE e.kind = 'payment')::text AS n,
               sum(CASE WHEN e.side = 'credit' THEN e.amount_minor ELSE -e.amount_minor END)::text AS amount

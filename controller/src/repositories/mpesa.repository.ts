@@ -105,27 +105,53 @@ export class MpesaRepository {
        UNION ALL
        SELECT id, status, false FROM mpesa_transactions WHERE trans_id = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
       [
-        t.source, t.transId, t.transType ?? null, t.transTime ?? null, t.amountMinor?.toString() ?? null, t.shortCode ?? null, t.billRefNumber ?? null,
-        t.invoiceNumber ?? null, t.orgAccountBalance ?? null, t.thirdPartyTransId ?? null, t.msisdn ?? null, t.firstName ?? null, t.middleName ?? null,
-        t.lastName ?? null, t.checkoutRequestId ?? null, t.customerId ?? null, t.raw, t.status, t.reason ?? null,
+        t.source,
+        t.transId,
+        t.transType ?? null,
+        t.transTime ?? null,
+        t.amountMinor?.toString() ?? null,
+        t.shortCode ?? null,
+        t.billRefNumber ?? null,
+        t.invoiceNumber ?? null,
+        t.orgAccountBalance ?? null,
+        t.thirdPartyTransId ?? null,
+        t.msisdn ?? null,
+        t.firstName ?? null,
+        t.middleName ?? null,
+        t.lastName ?? null,
+        t.checkoutRequestId ?? null,
+        t.customerId ?? null,
+        t.raw,
+        t.status,
+        t.reason ?? null,
       ],
       tx,
     );
     // a concurrent twin committed after this statement's snapshot: read it in a new one
-    const row = rows[0] ?? (await this.db.rows<{ id: string; status: MpesaTransactionRow['status']; created: boolean }>(`SELECT id, status, false AS created FROM mpesa_transactions WHERE trans_id = $1`, [t.transId], tx))[0];
+    const row =
+      rows[0] ??
+      (
+        await this.db.rows<{ id: string; status: MpesaTransactionRow['status']; created: boolean }>(
+          `SELECT id, status, false AS created FROM mpesa_transactions WHERE trans_id = $1`,
+          [t.transId],
+          tx,
+        )
+      )[0];
     if (!row) throw new Error('storing an M-Pesa transaction returned no row');
     return { id: String(row.id), status: row.status, created: row.created };
   }
 
   /** Locks a row still waiting to be turned into a payment; undefined when someone else did it. */
   async lockReceived(id: string, tx: Transaction): Promise<ReceivedRow | undefined> {
-    return (await this.db.prepared<ReceivedRow>(
-      'mpesa_lock_received',
-      `SELECT id, source, trans_id, amount_minor, bill_ref_number, customer_id, msisdn, received_at AS paid_at
+    return (
+      await this.db.prepared<ReceivedRow>(
+        'mpesa_lock_received',
+        `SELECT id, source, trans_id, amount_minor, bill_ref_number, customer_id, msisdn, received_at AS paid_at
          FROM mpesa_transactions WHERE id = $1 AND status = 'received' FOR UPDATE`,
-      [id],
-      tx,
-    ))[0];
+        [id],
+        tx,
+      )
+    )[0];
   }
 
   /**
@@ -133,16 +159,24 @@ export class MpesaRepository {
    * confirmation may be the same money as: the customer's, the same amount, asked within 10 minutes
    * of the payment, from the same phone when the confirmation shows it. Locked; at most one.
    */
-  async receiptlessPrompt(customerId: string, amountMinor: string, msisdn: string | null, paidAt: Date, tx: Transaction): Promise<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null } | undefined> {
-    return (await this.db.rows<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null }>(
-      `SELECT s.checkout_request_id, s.payment_id, t.receipt_number
+  async receiptlessPrompt(
+    customerId: string,
+    amountMinor: string,
+    msisdn: string | null,
+    paidAt: Date,
+    tx: Transaction,
+  ): Promise<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null } | undefined> {
+    return (
+      await this.db.rows<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null }>(
+        `SELECT s.checkout_request_id, s.payment_id, t.receipt_number
          FROM mpesa_stk_requests s LEFT JOIN mpesa_transactions t ON t.trans_id = 'STK-' || s.checkout_request_id
         WHERE s.customer_id = $1 AND s.amount_minor = $2::bigint AND s.status = 'paid' AND s.mpesa_receipt_number IS NULL
           AND s.created_at BETWEEN $4::timestamptz - interval '10 minutes' AND $4::timestamptz + interval '10 minutes' AND ($3::text IS NULL OR s.phone = $3)
         ORDER BY s.created_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`,
-      [customerId, amountMinor, msisdn, paidAt],
-      tx,
-    ))[0];
+        [customerId, amountMinor, msisdn, paidAt],
+        tx,
+      )
+    )[0];
   }
 
   /**
@@ -151,16 +185,18 @@ export class MpesaRepository {
    * other prompt has claimed it.
    */
   async confirmationOfPrompt(push: StkRow, tx: Transaction): Promise<{ trans_id: string; payment_id: string | null } | undefined> {
-    return (await this.db.rows<{ trans_id: string; payment_id: string | null }>(
-      `SELECT t.trans_id, t.payment_id FROM mpesa_transactions t
+    return (
+      await this.db.rows<{ trans_id: string; payment_id: string | null }>(
+        `SELECT t.trans_id, t.payment_id FROM mpesa_transactions t
         WHERE t.source = 'c2b' AND t.status = 'matched' AND t.customer_id = $1 AND t.amount_minor = $2::bigint
           AND t.received_at BETWEEN $3::timestamptz - interval '10 minutes' AND $3::timestamptz + interval '10 minutes'
           AND (t.msisdn IS NULL OR t.msisdn !~ '^254[0-9]{9}$' OR t.msisdn = $4)
           AND NOT EXISTS (SELECT 1 FROM mpesa_stk_requests s WHERE s.mpesa_receipt_number = t.trans_id)
         ORDER BY t.received_at LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
-      [push.customer_id, push.amount_minor, push.created_at, push.phone],
-      tx,
-    ))[0];
+        [push.customer_id, push.amount_minor, push.created_at, push.phone],
+        tx,
+      )
+    )[0];
   }
 
   /** Records M-Pesa's receipt on a prompt paid without one. */
@@ -170,10 +206,27 @@ export class MpesaRepository {
 
   /** Locks an unmatched row for assignment. */
   async lockUnmatched(id: string, tx: Transaction): Promise<{ id: string; trans_id: string; amount_minor: string; status: string } | undefined> {
-    return (await this.db.rows<{ id: string; trans_id: string; amount_minor: string; status: string }>(`SELECT id, trans_id, amount_minor, status FROM mpesa_transactions WHERE id = $1 FOR UPDATE`, [id], tx))[0];
+    return (
+      await this.db.rows<{ id: string; trans_id: string; amount_minor: string; status: string }>(
+        `SELECT id, trans_id, amount_minor, status FROM mpesa_transactions WHERE id = $1 FOR UPDATE`,
+        [id],
+        tx,
+      )
+    )[0];
   }
 
-  async settle(id: string, patch: { status: 'matched' | 'unmatched' | 'assigned' | 'rejected'; customerId?: string | null; paymentId?: string | null; receiptNumber?: string | null; reason?: string | null; assignedBy?: string | null }, tx: Transaction): Promise<void> {
+  async settle(
+    id: string,
+    patch: {
+      status: 'matched' | 'unmatched' | 'assigned' | 'rejected';
+      customerId?: string | null;
+      paymentId?: string | null;
+      receiptNumber?: string | null;
+      reason?: string | null;
+      assignedBy?: string | null;
+    },
+    tx: Transaction,
+  ): Promise<void> {
     await this.db.prepared(
       'mpesa_settle',
       `UPDATE mpesa_transactions SET status = $2, customer_id = COALESCE($3::bigint, customer_id), payment_id = $4, receipt_number = $5, reason = $6,
@@ -200,7 +253,10 @@ export class MpesaRepository {
 
   /** Stored confirmations nobody has turned into a payment yet (a crash or an outage between store and payment). */
   async waiting(olderThan: Date, limit: number): Promise<string[]> {
-    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM mpesa_transactions WHERE status = 'received' AND received_at <= $1 ORDER BY id LIMIT $2`, [olderThan, limit]);
+    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM mpesa_transactions WHERE status = 'received' AND received_at <= $1 ORDER BY id LIMIT $2`, [
+      olderThan,
+      limit,
+    ]);
     return rows.map((r) => String(r.id));
   }
 
@@ -219,19 +275,33 @@ export class MpesaRepository {
   }
 
   // STK pushes
-  async createStk(s: { checkoutRequestId: string; merchantRequestId: string | null; customerId: string; phone: string; amountMinor: bigint; accountReference: string; requestedBy: string | null }): Promise<void> {
+  async createStk(s: {
+    checkoutRequestId: string;
+    merchantRequestId: string | null;
+    customerId: string;
+    phone: string;
+    amountMinor: bigint;
+    accountReference: string;
+    requestedBy: string | null;
+  }): Promise<void> {
     await this.db.exec(
       `INSERT INTO mpesa_stk_requests (checkout_request_id, merchant_request_id, customer_id, phone, amount_minor, account_reference, requested_by) VALUES ($1, $2, $3, $4, $5::bigint, $6, $7)`,
       [s.checkoutRequestId, s.merchantRequestId, s.customerId, s.phone, s.amountMinor.toString(), s.accountReference, s.requestedBy],
     );
   }
   async stk(checkoutRequestId: string, tx?: Transaction, lock = false): Promise<StkRow | undefined> {
-    return (await this.db.rows<StkRow>(`SELECT * FROM mpesa_stk_requests WHERE checkout_request_id = $1${lock ? ' FOR UPDATE' : ''}`, [checkoutRequestId], tx))[0];
+    return (
+      await this.db.rows<StkRow>(`SELECT * FROM mpesa_stk_requests WHERE checkout_request_id = $1${lock ? ' FOR UPDATE' : ''}`, [checkoutRequestId], tx)
+    )[0];
   }
   async stkOfCustomer(customerId: string, limit: number): Promise<StkRow[]> {
     return this.db.rows<StkRow>(`SELECT * FROM mpesa_stk_requests WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [customerId, limit]);
   }
-  async finishStk(checkoutRequestId: string, patch: { status: StkRow['status']; resultCode: string | null; resultDesc: string | null; receipt?: string | null; paymentId?: string | null }, tx?: Transaction): Promise<void> {
+  async finishStk(
+    checkoutRequestId: string,
+    patch: { status: StkRow['status']; resultCode: string | null; resultDesc: string | null; receipt?: string | null; paymentId?: string | null },
+    tx?: Transaction,
+  ): Promise<void> {
     await this.db.exec(
       `UPDATE mpesa_stk_requests SET status = $2, result_code = $3, result_desc = $4, mpesa_receipt_number = $5, payment_id = $6, completed_at = now() WHERE checkout_request_id = $1 AND status = 'pending'`,
       [checkoutRequestId, patch.status, patch.resultCode, patch.resultDesc, patch.receipt ?? null, patch.paymentId ?? null],
@@ -239,7 +309,10 @@ export class MpesaRepository {
     );
   }
   async markQueried(checkoutRequestId: string, note: string | null): Promise<void> {
-    await this.db.exec(`UPDATE mpesa_stk_requests SET queried_at = now(), result_desc = COALESCE($2, result_desc) WHERE checkout_request_id = $1 AND status = 'pending'`, [checkoutRequestId, note]);
+    await this.db.exec(
+      `UPDATE mpesa_stk_requests SET queried_at = now(), result_desc = COALESCE($2, result_desc) WHERE checkout_request_id = $1 AND status = 'pending'`,
+      [checkoutRequestId, note],
+    );
   }
   /** Pushes with no callback after `before`, least recently queried first. */
   async silentStk(before: Date, limit: number): Promise<StkRow[]> {

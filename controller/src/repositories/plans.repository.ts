@@ -73,15 +73,27 @@ export class PlansRepository {
   }
   async setRouters(planId: string, routerIds: string[], tx: Transaction): Promise<void> {
     await PlanRouter.destroy({ where: { planId }, transaction: tx });
-    if (routerIds.length > 0) await PlanRouter.bulkCreate(routerIds.map((routerId) => ({ planId, routerId })), { transaction: tx });
+    if (routerIds.length > 0)
+      await PlanRouter.bulkCreate(
+        routerIds.map((routerId) => ({ planId, routerId })),
+        { transaction: tx },
+      );
   }
   async setPools(planId: string, poolIds: string[], tx: Transaction): Promise<void> {
     await PlanPool.destroy({ where: { planId }, transaction: tx });
-    if (poolIds.length > 0) await PlanPool.bulkCreate(poolIds.map((poolId) => ({ planId, poolId })), { transaction: tx });
+    if (poolIds.length > 0)
+      await PlanPool.bulkCreate(
+        poolIds.map((poolId) => ({ planId, poolId })),
+        { transaction: tx },
+      );
   }
   async customerCounts(planIds: string[], tx?: Transaction): Promise<Map<string, number>> {
     if (planIds.length === 0) return new Map();
-    const rows = await this.db.rows<{ plan_id: string; n: string }>('SELECT plan_id, count(*) AS n FROM customers WHERE plan_id = ANY($1::bigint[]) GROUP BY plan_id', [planIds], tx);
+    const rows = await this.db.rows<{ plan_id: string; n: string }>(
+      'SELECT plan_id, count(*) AS n FROM customers WHERE plan_id = ANY($1::bigint[]) GROUP BY plan_id',
+      [planIds],
+      tx,
+    );
     return new Map(rows.map((r) => [String(r.plan_id), Number(r.n)]));
   }
   async hasCustomers(planId: string, tx: Transaction): Promise<boolean> {

@@ -98,11 +98,19 @@ export class PoolsRepository {
 
   reservedOf(poolIds: string[], tx?: Transaction): Promise<{ pool_id: string; first_ip: string; last_ip: string }[]> {
     if (poolIds.length === 0) return Promise.resolve([]);
-    return this.db.rows('SELECT pool_id, host(first_ip) AS first_ip, host(last_ip) AS last_ip FROM pool_reserved WHERE pool_id = ANY($1::bigint[]) ORDER BY first_ip', [poolIds], tx);
+    return this.db.rows(
+      'SELECT pool_id, host(first_ip) AS first_ip, host(last_ip) AS last_ip FROM pool_reserved WHERE pool_id = ANY($1::bigint[]) ORDER BY first_ip',
+      [poolIds],
+      tx,
+    );
   }
   async replaceReserved(poolId: string, ranges: [string, string][], tx: Transaction): Promise<void> {
     await PoolReserved.destroy({ where: { poolId }, transaction: tx });
-    if (ranges.length > 0) await PoolReserved.bulkCreate(ranges.map(([firstIp, lastIp]) => ({ poolId, firstIp, lastIp })), { transaction: tx });
+    if (ranges.length > 0)
+      await PoolReserved.bulkCreate(
+        ranges.map(([firstIp, lastIp]) => ({ poolId, firstIp, lastIp })),
+        { transaction: tx },
+      );
   }
 
   /** Chunk usage rows (allocated per /24) with used > 0, in order, from `fromChunk`. */

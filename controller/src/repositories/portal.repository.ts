@@ -73,7 +73,16 @@ export class PortalRepository {
     return row?.token;
   }
 
-  async createPurchase(p: { token: string; siteId: string; planId: string; customerId: string; checkoutRequestId: string; mac: string; ip: string | null; login: Record<string, string> }): Promise<void> {
+  async createPurchase(p: {
+    token: string;
+    siteId: string;
+    planId: string;
+    customerId: string;
+    checkoutRequestId: string;
+    mac: string;
+    ip: string | null;
+    login: Record<string, string>;
+  }): Promise<void> {
     await this.db.exec(
       'INSERT INTO portal_purchases (token, site_id, plan_id, customer_id, checkout_request_id, mac_address, ip_address, login) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)',
       [p.token, p.siteId, p.planId, p.customerId, p.checkoutRequestId, p.mac, p.ip, JSON.stringify(p.login)],

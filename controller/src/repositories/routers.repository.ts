@@ -74,12 +74,19 @@ export class RoutersRepository {
     );
     const r = rows[0];
     if (!r) return undefined;
-    return { routerId: String(r.id), routerName: r.name, before: { version: r.old_version, identity: r.old_identity, uptimeSeconds: r.old_uptime === null ? null : Number(r.old_uptime) } };
+    return {
+      routerId: String(r.id),
+      routerName: r.name,
+      before: { version: r.old_version, identity: r.old_identity, uptimeSeconds: r.old_uptime === null ? null : Number(r.old_uptime) },
+    };
   }
 
   /** The routers of a site, id and name (for log lines that join with the agent's). */
   async ofSite(siteId: string): Promise<{ routerId: string; routerName: string }[]> {
-    return (await this.db.rows<{ id: string; name: string }>('SELECT id, name FROM routers WHERE site_id = $1 ORDER BY id', [siteId])).map((r) => ({ routerId: String(r.id), routerName: r.name }));
+    return (await this.db.rows<{ id: string; name: string }>('SELECT id, name FROM routers WHERE site_id = $1 ORDER BY id', [siteId])).map((r) => ({
+      routerId: String(r.id),
+      routerName: r.name,
+    }));
   }
 
   /** The routers of a site. */

@@ -68,7 +68,11 @@ export class SitesRepository {
   }
   /** Records a fresh upgrade nonce; false when it was seen before (a replayed challenge). */
   async useNonce(nonce: string, agentId: string, expiresAt: Date): Promise<boolean> {
-    const n = await this.db.exec('INSERT INTO agent_nonces (nonce, agent_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [nonce, agentId, expiresAt]);
+    const n = await this.db.exec('INSERT INTO agent_nonces (nonce, agent_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+      nonce,
+      agentId,
+      expiresAt,
+    ]);
     if (Math.random() < 0.05) await this.db.exec('DELETE FROM agent_nonces WHERE expires_at < now()');
     return n === 1;
   }

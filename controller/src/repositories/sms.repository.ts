@@ -41,7 +41,15 @@ export class SmsRepository {
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS x(customer_id, to_phone, body, kind, dedupe_key, provider, created_by)
        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
        RETURNING id`,
-      [rows.map((r) => r.customerId), rows.map((r) => r.toPhone), rows.map((r) => r.body), rows.map((r) => r.kind), rows.map((r) => r.dedupeKey), rows.map((r) => r.provider), rows.map((r) => r.createdBy)],
+      [
+        rows.map((r) => r.customerId),
+        rows.map((r) => r.toPhone),
+        rows.map((r) => r.body),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.dedupeKey),
+        rows.map((r) => r.provider),
+        rows.map((r) => r.createdBy),
+      ],
       tx,
     );
     return out.map((r) => String(r.id));
@@ -64,7 +72,15 @@ export class SmsRepository {
   /** Records a send: accepted (sent or stored), failed for good, or due again after `retryInSeconds`. */
   async settle(
     id: string,
-    r: { status: 'sent' | 'stored' | 'failed' | 'queued'; provider: string; providerMessageId: string | null; providerStatus: string | null; cost: string | null; error: string | null; retryInSeconds?: number },
+    r: {
+      status: 'sent' | 'stored' | 'failed' | 'queued';
+      provider: string;
+      providerMessageId: string | null;
+      providerStatus: string | null;
+      cost: string | null;
+      error: string | null;
+      retryInSeconds?: number;
+    },
   ): Promise<void> {
     await this.db.exec(
       `UPDATE sms_messages SET status = $2, provider = $3, provider_message_id = $4, provider_status = $5, cost = $6, error = $7,
@@ -79,7 +95,13 @@ export class SmsRepository {
    * Applies a delivery report to the message with the provider's id. A report never moves a
    * message back from a final state (reports can arrive out of order).
    */
-  async deliveryReport(r: { providerMessageId: string; status: 'sent' | 'delivered' | 'failed'; providerStatus: string; failureReason: string | null; networkCode: string | null }): Promise<number> {
+  async deliveryReport(r: {
+    providerMessageId: string;
+    status: 'sent' | 'delivered' | 'failed';
+    providerStatus: string;
+    failureReason: string | null;
+    networkCode: string | null;
+  }): Promise<number> {
     return this.db.exec(
       `UPDATE sms_messages SET status = $2, provider_status = $3, failure_reason = COALESCE($4, failure_reason), network_code = COALESCE($5, network_code),
               delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,

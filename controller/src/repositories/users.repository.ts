@@ -59,8 +59,12 @@ export class UsersRepository {
     return rows[0];
   }
   /** An API token with its user, in one round trip. */
-  async tokenWithUser(tokenHash: string): Promise<(Omit<SessionUser, 'session_id' | 'last_seen_at'> & { token_id: string; last_used_at: Date | null; revoked_at: Date | null }) | undefined> {
-    const rows = await this.db.rows<Omit<SessionUser, 'session_id' | 'last_seen_at'> & { token_id: string; last_used_at: Date | null; revoked_at: Date | null }>(
+  async tokenWithUser(
+    tokenHash: string,
+  ): Promise<(Omit<SessionUser, 'session_id' | 'last_seen_at'> & { token_id: string; last_used_at: Date | null; revoked_at: Date | null }) | undefined> {
+    const rows = await this.db.rows<
+      Omit<SessionUser, 'session_id' | 'last_seen_at'> & { token_id: string; last_used_at: Date | null; revoked_at: Date | null }
+    >(
       `SELECT t.id AS token_id, t.expires_at, t.last_used_at, t.revoked_at, u.id AS user_id, u.username, u.role, u.disabled
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
       [tokenHash],

@@ -58,7 +58,10 @@ const SELECT = `SELECT v.*, p.name AS plan_name FROM vouchers v JOIN plans p ON 
 export class VouchersRepository {
   constructor(private readonly db: Database) {}
 
-  async createBatch(b: { planId: string; count: number; prefix: string; length: number; charset: string; validityFrom: string; createdBy: string | null }, tx: Transaction): Promise<string> {
+  async createBatch(
+    b: { planId: string; count: number; prefix: string; length: number; charset: string; validityFrom: string; createdBy: string | null },
+    tx: Transaction,
+  ): Promise<string> {
     const [row] = await this.db.rows<{ id: string }>(
       'INSERT INTO voucher_batches (plan_id, count, prefix, length, charset, validity_from, created_by) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id',
       [b.planId, b.count, b.prefix, b.length, b.charset, b.validityFrom, b.createdBy],
@@ -164,7 +167,9 @@ export class VouchersRepository {
 
   /** The routers a plan's vouchers live on. */
   async routersOfPlan(planId: string, tx?: Transaction): Promise<string[]> {
-    return (await this.db.rows<{ router_id: string }>('SELECT router_id FROM plan_routers WHERE plan_id = $1 ORDER BY router_id', [planId], tx)).map((r) => String(r.router_id));
+    return (await this.db.rows<{ router_id: string }>('SELECT router_id FROM plan_routers WHERE plan_id = $1 ORDER BY router_id', [planId], tx)).map((r) =>
+      String(r.router_id),
+    );
   }
 
   /**
@@ -214,7 +219,12 @@ export class VouchersRepository {
   }
 
   /** Replaces a router's list of who is online with what it just reported. */
-  async replaceSessions(routerId: string, sessions: { mac: string; user: string; address: string; uptime: number; bytesIn: number; bytesOut: number }[], readAt: Date, firstPart: boolean): Promise<void> {
+  async replaceSessions(
+    routerId: string,
+    sessions: { mac: string; user: string; address: string; uptime: number; bytesIn: number; bytesOut: number }[],
+    readAt: Date,
+    firstPart: boolean,
+  ): Promise<void> {
     await this.db.transaction(async (tx) => {
       if (firstPart) await this.db.exec('DELETE FROM hotspot_sessions WHERE router_id = $1', [routerId], tx);
       if (sessions.length === 0) return;
@@ -223,14 +233,35 @@ export class VouchersRepository {
          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]), (SELECT $8::timestamptz) t
          ON CONFLICT (router_id, mac_address, username) DO UPDATE SET address = EXCLUDED.address, uptime_seconds = EXCLUDED.uptime_seconds,
            bytes_in = EXCLUDED.bytes_in, bytes_out = EXCLUDED.bytes_out, read_at = EXCLUDED.read_at`,
-        [routerId, sessions.map((s) => s.mac), sessions.map((s) => s.user), sessions.map((s) => s.address), sessions.map((s) => s.uptime), sessions.map((s) => s.bytesIn), sessions.map((s) => s.bytesOut), readAt],
+        [
+          routerId,
+          sessions.map((s) => s.mac),
+          sessions.map((s) => s.user),
+          sessions.map((s) => s.address),
+          sessions.map((s) => s.uptime),
+          sessions.map((s) => s.bytesIn),
+          sessions.map((s) => s.bytesOut),
+          readAt,
+        ],
         tx,
       );
     });
   }
 
   /** Who is online on a router, as last read. */
-  async sessions(routerId: string): Promise<{ mac_address: string; username: string; address: string; uptime_seconds: string; bytes_in: string; bytes_out: string; read_at: Date; voucher_id: string | null; customer_id: string | null }[]> {
+  async sessions(routerId: string): Promise<
+    {
+      mac_address: string;
+      username: string;
+      address: string;
+      uptime_seconds: string;
+      bytes_in: string;
+      bytes_out: string;
+      read_at: Date;
+      voucher_id: string | null;
+      customer_id: string | null;
+    }[]
+  > {
     return this.db.rows(
       `SELECT s.*, v.id AS voucher_id, c.id AS customer_id FROM hotspot_sessions s
          LEFT JOIN vouchers v ON upper(v.code) = upper(s.username)

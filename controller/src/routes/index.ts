@@ -15,5 +15,18 @@ import { voucherRoutes } from './vouchers.routes.ts';
 
 /** The whole API v1 route table: Express, OpenAPI and the role-matrix test all read it. */
 export function apiRoutes(s: Services): RouteDef[] {
-  return [...authRoutes(s), ...networkRoutes(s), ...planRoutes(s), ...customerRoutes(s), ...billingRoutes(s), ...adminRoutes(s), ...reportRoutes(s), ...smsRoutes(s), ...mpesaRoutes(s), ...importRoutes(s), ...voucherRoutes(s), ...adoptionRoutes(s)];
+  return [
+    ...authRoutes(s),
+    ...networkRoutes(s),
+    ...planRoutes(s),
+    ...customerRoutes(s),
+    ...billingRoutes(s),
+    ...adminRoutes(s),
+    ...reportRoutes(s),
+    ...smsRoutes(s),
+    ...mpesaRoutes(s),
+    ...importRoutes(s),
+    ...voucherRoutes(s),
+    ...adoptionRoutes(s),
+  ];
 }

@@ -11,20 +11,36 @@ function checkRange(q: { from?: string | undefined; to?: string | undefined }): 
 export function reportRoutes(s: Services) {
   return [
     route({
-      method: 'get', path: '/reports/overview', tag: 'Reports', access: 'read', summary: 'The dashboard home: customers, expiries, revenue, M-Pesa queue, routers, agents, jobs and the charts',
-      response: OverviewView, handler: async () => s.reports.overview(),
+      method: 'get',
+      path: '/reports/overview',
+      tag: 'Reports',
+      access: 'read',
+      summary: 'The dashboard home: customers, expiries, revenue, M-Pesa queue, routers, agents, jobs and the charts',
+      response: OverviewView,
+      handler: async () => s.reports.overview(),
     }),
     route({
-      method: 'get', path: '/reports/revenue', tag: 'Reports', access: 'write', summary: 'Money received (payments less reversals) by day, plan, method or staff between two days; format=csv',
-      query: RevenueQuery, response: RevenueView,
+      method: 'get',
+      path: '/reports/revenue',
+      tag: 'Reports',
+      access: 'write',
+      summary: 'Money received (payments less reversals) by day, plan, method or staff between two days; format=csv',
+      query: RevenueQuery,
+      response: RevenueView,
       handler: async (ctx) => {
         checkRange(ctx.query);
         return s.reports.revenue(ctx.query);
       },
     }),
     route({
-      method: 'get', path: '/reports/cash-up', tag: 'Reports', access: 'write', summary: "A day's takings per staff member by method, for the end-of-day count; format=csv",
-      query: CashUpQuery, response: CashUpView, handler: async (ctx) => s.reports.cashUp(ctx.query),
+      method: 'get',
+      path: '/reports/cash-up',
+      tag: 'Reports',
+      access: 'write',
+      summary: "A day's takings per staff member by method, for the end-of-day count; format=csv",
+      query: CashUpQuery,
+      response: CashUpView,
+      handler: async (ctx) => s.reports.cashUp(ctx.query),
     }),
   ];
 }

@@ -67,7 +67,9 @@ export function suggestPlans(entries: EntryRow[], plans: ImportPlanRow[]) {
   return [...groups.values()].map((g) => {
     const pair = ratePair(g.rateLimit ?? undefined);
     const match = pair
-      ? plans.find((p) => !p.archived && p.connection_type === g.connectionType && parseRate(p.upload_speed) === pair[0] && parseRate(p.download_speed) === pair[1])
+      ? plans.find(
+          (p) => !p.archived && p.connection_type === g.connectionType && parseRate(p.upload_speed) === pair[0] && parseRate(p.download_speed) === pair[1],
+        )
       : undefined;
     return { ...g, suggestedPlanId: match?.id ?? null, suggestedPlanName: match?.name ?? null };
   });

@@ -57,7 +57,11 @@ export class AdoptionService {
     if (!router.agent_connected) throw new AppError(409, `The agent of ${router.site_name} is offline: the router cannot be read now`);
     const { scanId, jobId } = await db.transaction(async (tx) => {
       const scanId = await repo.createScan(routerId, meta.actor.userId, tx);
-      const [jobId] = await provisioning.enqueue(tx, [{ routerId, type: 'router.adoption-scan', reason: `adoption scan ${scanId} by ${meta.actor.username}`, payload: { offset: 0, limit: PAGE } }], meta.actor.userId);
+      const [jobId] = await provisioning.enqueue(
+        tx,
+        [{ routerId, type: 'router.adoption-scan', reason: `adoption scan ${scanId} by ${meta.actor.username}`, payload: { offset: 0, limit: PAGE } }],
+        meta.actor.userId,
+      );
       await audit.record(meta, 'router.adoption-scan', 'router', routerId, { scanId }, tx);
       return { scanId, jobId: jobId! };
     });
@@ -87,23 +91,40 @@ export class AdoptionService {
         job = await provisioning.getRaw(jobId);
       }
       if (!job || job.status !== 'applied') {
-        await repo.finishScan(scanId, 'failed', job?.status === 'failed' ? `The router could not be read: ${job.router_error ?? job.last_error ?? 'unknown error'}` : 'The router did not answer in time (is its agent online?)');
+        await repo.finishScan(
+          scanId,
+          'failed',
+          job?.status === 'failed'
+            ? `The router could not be read: ${job.router_error ?? job.last_error ?? 'unknown error'}`
+            : 'The router did not answer in time (is its agent online?)',
+        );
         return;
       }
-      const found = ((job.result?.found ?? []) as FoundEntry[]);
+      const found = (job.result?.found ?? []) as FoundEntry[];
       const total = Number(job.result?.total ?? 0);
       await repo.storePage(
         scanId,
         jobId,
         found.map((f) => {
           const { password, ...props } = f.props;
-          return { menu: f.menu, routerEntryId: f.id, name: f.name, profile: profileOf(f.menu, props), props, passwordEnc: password ? secretBox.encrypt(password, entryAad(scanId, f.menu, f.id)) : null };
+          return {
+            menu: f.menu,
+            routerEntryId: f.id,
+            name: f.name,
+            profile: profileOf(f.menu, props),
+            props,
+            passwordEnc: password ? secretBox.encrypt(password, entryAad(scanId, f.menu, f.id)) : null,
+          };
         }),
       );
       offset += found.length;
       if (found.length === 0 || offset >= total) break;
       [jobId] = (await db.transaction((tx) =>
-        provisioning.enqueue(tx, [{ routerId, type: 'router.adoption-scan', reason: `adoption scan ${scanId}, from entry ${offset + 1}`, payload: { offset, limit: PAGE } }], meta.actor.userId),
+        provisioning.enqueue(
+          tx,
+          [{ routerId, type: 'router.adoption-scan', reason: `adoption scan ${scanId}, from entry ${offset + 1}`, payload: { offset, limit: PAGE } }],
+          meta.actor.userId,
+        ),
       )) as [string];
     }
     await repo.finishScan(scanId, 'done', null);
@@ -224,7 +245,11 @@ export class AdoptionService {
           }
         }
       }
-      const password = e.password_enc ? secretBox.decrypt(e.password_enc, entryAad(String(e.scan_id), e.menu, e.router_entry_id)) : type === 'static' ? readablePassword() : '';
+      const password = e.password_enc
+        ? secretBox.decrypt(e.password_enc, entryAad(String(e.scan_id), e.menu, e.router_entry_id))
+        : type === 'static'
+          ? readablePassword()
+          : '';
       if (!password) {
         fail('The entry has no password on the router');
         continue;
@@ -233,9 +258,19 @@ export class AdoptionService {
       const comment = (e.props.comment ?? '').trim();
       const phone = normaliseKenyanMobile(/(\+?254|0)[17]\d{8}/.exec(comment)?.[0] ?? '') ?? '';
       ready.push({
-        entryId: String(e.id), connectionType: type, planId: plan.id, networkId: address?.networkId ?? null, ip: address?.ip ?? null,
-        fullName: comment.slice(0, 200) || e.name, phone, username: e.name, password, menu: e.menu, routerEntryId: e.router_entry_id,
-        status: e.props.disabled === 'true' || e.props.disabled === 'yes' ? 'suspended' : 'active', expiresAt: addValidity(now, plan.validity_count, plan.validity_unit),
+        entryId: String(e.id),
+        connectionType: type,
+        planId: plan.id,
+        networkId: address?.networkId ?? null,
+        ip: address?.ip ?? null,
+        fullName: comment.slice(0, 200) || e.name,
+        phone,
+        username: e.name,
+        password,
+        menu: e.menu,
+        routerEntryId: e.router_entry_id,
+        status: e.props.disabled === 'true' || e.props.disabled === 'yes' ? 'suspended' : 'active',
+        expiresAt: addValidity(now, plan.validity_count, plan.validity_unit),
       });
     }
     const ids = await repo.nextCustomerIds(Math.max(1, ready.length));
@@ -243,12 +278,27 @@ export class AdoptionService {
     const actor = { userId: meta.actor.userId, username: meta.actor.username, requestId: meta.requestId, ip: meta.ip ?? null };
     const { written, jobId } = await db.transaction(async (tx) => {
       const written = await repo.insertCustomers(customers, actor, String(scan.id), tx);
-      for (const c of customers) if (!written.has(c.id)) errors.push({ entryId: c.entryId, name: c.username, error: 'Taken meanwhile: the username or IP address now belongs to another customer' });
+      for (const c of customers)
+        if (!written.has(c.id))
+          errors.push({ entryId: c.entryId, name: c.username, error: 'Taken meanwhile: the username or IP address now belongs to another customer' });
       await repo.setErrors(errors, tx);
-      const marks = customers.filter((c) => written.has(c.id)).map((c) => ({ menu: c.menu, id: c.routerEntryId, name: c.username, marker: customerMarker(c.id) }));
+      const marks = customers
+        .filter((c) => written.has(c.id))
+        .map((c) => ({ menu: c.menu, id: c.routerEntryId, name: c.username, marker: customerMarker(c.id) }));
       let jobId: string | null = null;
       for (let i = 0; i < marks.length; i += 1000) {
-        const [id] = await provisioning.enqueue(tx, [{ routerId, type: 'router.adopt-mark', reason: `adopted ${Math.min(1000, marks.length - i)} entries (scan ${scan.id})`, payload: { marks: marks.slice(i, i + 1000) } }], meta.actor.userId);
+        const [id] = await provisioning.enqueue(
+          tx,
+          [
+            {
+              routerId,
+              type: 'router.adopt-mark',
+              reason: `adopted ${Math.min(1000, marks.length - i)} entries (scan ${scan.id})`,
+              payload: { marks: marks.slice(i, i + 1000) },
+            },
+          ],
+          meta.actor.userId,
+        );
         jobId = id ?? null;
       }
       await audit.record(meta, 'router.adopt', 'router', routerId, { scanId: scan.id, adopted: written.size, failed: errors.length }, tx);
@@ -268,12 +318,23 @@ export class AdoptionService {
   }
 
   /** A plan made from a router profile found by the latest scan: its rate limit becomes the speeds. */
-  async planFromProfile(meta: RequestMeta, routerId: string, input: { profile: string; name?: string | undefined; price: string; validity: { count: number; unit: 'minutes' | 'hours' | 'days' | 'months' } }): Promise<PlanView> {
+  async planFromProfile(
+    meta: RequestMeta,
+    routerId: string,
+    input: { profile: string; name?: string | undefined; price: string; validity: { count: number; unit: 'minutes' | 'hours' | 'days' | 'months' } },
+  ): Promise<PlanView> {
     const scan = await this.latest(routerId);
     const profile = scan.profiles.find((p) => p.name === input.profile);
-    if (!profile) throw new AppError(422, `Profile "${input.profile}" is not in this router's latest scan`, { field: 'profile', issues: [{ field: 'profile', message: `Profile "${input.profile}" is not in this router's latest scan` }] });
+    if (!profile)
+      throw new AppError(422, `Profile "${input.profile}" is not in this router's latest scan`, {
+        field: 'profile',
+        issues: [{ field: 'profile', message: `Profile "${input.profile}" is not in this router's latest scan` }],
+      });
     const [upload, download] = (profile.rateLimit ?? '').split(' ')[0]!.split('/');
-    if (!upload || !download) throw new AppError(422, `Profile "${input.profile}" has no rate limit to take the speeds from: create the plan under Internet Plans`, { field: 'profile' });
+    if (!upload || !download)
+      throw new AppError(422, `Profile "${input.profile}" has no rate limit to take the speeds from: create the plan under Internet Plans`, {
+        field: 'profile',
+      });
     const pools = profile.connectionType === 'hotspot' ? [] : await this.deps.repo.routerPoolIds(routerId);
     const body = CreatePlanRequest.parse({
       name: input.name ?? `${input.profile} plan`,
@@ -288,6 +349,14 @@ export class AdoptionService {
   }
 
   private blockOf(plan: ImportPlanRow, routerId: string, ip: number) {
-    return plan.blocks.find((b) => b.router_id === routerId && new UsableSpace(b.cidr, b.gateway, b.reserved.map(([x, y]) => [parseIp(x)!, parseIp(y)!] as Range)).contains(ip));
+    return plan.blocks.find(
+      (b) =>
+        b.router_id === routerId &&
+        new UsableSpace(
+          b.cidr,
+          b.gateway,
+          b.reserved.map(([x, y]) => [parseIp(x)!, parseIp(y)!] as Range),
+        ).contains(ip),
+    );
   }
 }

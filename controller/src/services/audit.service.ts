@@ -19,7 +19,14 @@ export function scrubSecrets(value: unknown): unknown {
 export class AuditService {
   constructor(private readonly repo: AuditRepository) {}
 
-  async record(meta: RequestMeta | null, action: string, entity: string, entityId: string | null, details: Record<string, unknown> = {}, tx?: Transaction): Promise<void> {
+  async record(
+    meta: RequestMeta | null,
+    action: string,
+    entity: string,
+    entityId: string | null,
+    details: Record<string, unknown> = {},
+    tx?: Transaction,
+  ): Promise<void> {
     await this.repo.append(
       {
         userId: meta?.actor.userId ?? null,

@@ -57,7 +57,8 @@ export class AuthService {
     try {
       return await this.scrypt.run(() => hashPassword(password, this.config.passwordHashCost));
     } catch (err) {
-      if (err instanceof GateBusy) throw new AppError(429, 'The server is busy checking sign-ins. Try again in a moment.', { retryAfterSeconds: err.retryAfterSeconds });
+      if (err instanceof GateBusy)
+        throw new AppError(429, 'The server is busy checking sign-ins. Try again in a moment.', { retryAfterSeconds: err.retryAfterSeconds });
       throw err;
     }
   }
@@ -71,7 +72,14 @@ export class AuthService {
    * recorded as a failure in the database, which also says whether the account is locked. Only then
    * is the password checked; a success clears the record and gives the address its attempt back.
    */
-  async login(input: { username: string; password: string; previousSession?: string | undefined; ip?: string | undefined; userAgent?: string | undefined; requestId: string }) {
+  async login(input: {
+    username: string;
+    password: string;
+    previousSession?: string | undefined;
+    ip?: string | undefined;
+    userAgent?: string | undefined;
+    requestId: string;
+  }) {
     const key = input.username.trim().toLowerCase();
     const ip = input.ip ?? 'unknown';
     const ipWait = this.failuresByIp.take(ip);
@@ -87,7 +95,9 @@ export class AuthService {
         const found = await this.users.findByUsername(key);
         this.passwordChecks++;
         // Burn the same scrypt time for unknown users so timing does not tell them apart.
-        const ok = found ? await verifyPassword(input.password, found.passwordHash) : (await verifyPassword(input.password, await dummyPasswordHash(this.config.passwordHashCost)), false);
+        const ok = found
+          ? await verifyPassword(input.password, found.passwordHash)
+          : (await verifyPassword(input.password, await dummyPasswordHash(this.config.passwordHashCost)), false);
         return found && ok && !found.disabled ? found : null;
       });
     } catch (err) {
@@ -105,11 +115,24 @@ export class AuthService {
     await this.db.transaction(async (tx) => {
       if (input.previousSession) await this.users.deleteSession(sha256(input.previousSession), tx);
       await this.users.createSession(
-        { id: sha256(token), userId: user.id, expiresAt: new Date(now.getTime() + this.config.sessionAbsoluteMs), ip: input.ip ?? null, userAgent: input.userAgent?.slice(0, 300) ?? null },
+        {
+          id: sha256(token),
+          userId: user.id,
+          expiresAt: new Date(now.getTime() + this.config.sessionAbsoluteMs),
+          ip: input.ip ?? null,
+          userAgent: input.userAgent?.slice(0, 300) ?? null,
+        },
         tx,
       );
       await this.users.update(user.id, { lastLoginAt: now }, tx);
-      await this.audit.record({ actor: { userId: user.id, username: user.username, role: user.role, via: 'session' }, requestId: input.requestId, ip: input.ip }, 'auth.login', 'user', user.id, {}, tx);
+      await this.audit.record(
+        { actor: { userId: user.id, username: user.username, role: user.role, via: 'session' }, requestId: input.requestId, ip: input.ip },
+        'auth.login',
+        'user',
+        user.id,
+        {},
+        tx,
+      );
     });
     return { token, maxAgeMs: this.config.sessionAbsoluteMs, user: await this.me(user) };
   }
@@ -165,7 +188,13 @@ export class AuthService {
   async listTokens(actor: Actor) {
     const rows = await this.users.listTokens(actor.userId);
     return {
-      items: rows.map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null, expiresAt: t.expiresAt?.toISOString() ?? null })),
+      items: rows.map((t) => ({
+        id: t.id,
+        name: t.name,
+        createdAt: t.createdAt.toISOString(),
+        lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+        expiresAt: t.expiresAt?.toISOString() ?? null,
+      })),
       total: rows.length,
     };
   }
@@ -200,7 +229,11 @@ export class AuthService {
     }
   }
 
-  async updateUser(meta: RequestMeta, id: string, input: { password?: string | undefined; role?: User['role'] | undefined; fullName?: string | undefined; disabled?: boolean | undefined }) {
+  async updateUser(
+    meta: RequestMeta,
+    id: string,
+    input: { password?: string | undefined; role?: User['role'] | undefined; fullName?: string | undefined; disabled?: boolean | undefined },
+  ) {
     const passwordHash = input.password ? await this.hash(input.password) : undefined;
     return this.db.transaction(async (tx) => {
       const u = await this.users.findById(id, tx);
@@ -209,11 +242,27 @@ export class AuthService {
       if (u.role === 'admin' && demotes && (await this.users.countActiveAdmins(tx)) <= 1) {
         throw new AppError(409, 'The last admin cannot be demoted or disabled', { field: input.role ? 'role' : 'disabled' });
       }
-      await this.users.update(id, { ...(passwordHash ? { passwordHash } : {}), ...(input.role ? { role: input.role } : {}), ...(input.fullName !== undefined ? { fullName: input.fullName } : {}), ...(input.disabled !== undefined ? { disabled: input.disabled } : {}) }, tx);
+      await this.users.update(
+        id,
+        {
+          ...(passwordHash ? { passwordHash } : {}),
+          ...(input.role ? { role: input.role } : {}),
+          ...(input.fullName !== undefined ? { fullName: input.fullName } : {}),
+          ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
+        },
+        tx,
+      );
       if (passwordHash || input.disabled || input.role) await this.users.deleteSessionsOf(id, tx);
       // a new password or a disabled account ends every API token too (enabling again does not revive them)
       const tokensRevoked = passwordHash || input.disabled ? await this.users.revokeTokensOf(id, tx) : 0;
-      await this.audit.record(meta, 'user.update', 'user', id, { role: input.role, disabled: input.disabled, passwordChanged: Boolean(passwordHash), tokensRevoked }, tx);
+      await this.audit.record(
+        meta,
+        'user.update',
+        'user',
+        id,
+        { role: input.role, disabled: input.disabled, passwordChanged: Boolean(passwordHash), tokensRevoked },
+        tx,
+      );
       return view((await this.users.findById(id, tx))!);
     });
   }
@@ -238,7 +287,10 @@ export class AuthService {
     const chosen = password ?? randomToken('', 12);
     try {
       await this.db.transaction(async (tx) => {
-        const u = await this.users.create({ username: 'admin', passwordHash: await hashPassword(chosen, this.config.passwordHashCost), role: 'admin', fullName: 'Administrator' }, tx);
+        const u = await this.users.create(
+          { username: 'admin', passwordHash: await hashPassword(chosen, this.config.passwordHashCost), role: 'admin', fullName: 'Administrator' },
+          tx,
+        );
         await this.audit.record(null, 'user.bootstrap', 'user', u.id, { username: 'admin' }, tx);
       });
     } catch (err) {

@@ -108,31 +108,63 @@ export class BillingService {
     input: { customerId: string; method: PaymentMethod; amountMinor: bigint; reference?: string | undefined; note?: string | undefined },
     tx?: Transaction,
   ): Promise<ReceivedPayment> {
-    if (input.amountMinor <= 0n) throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
+    if (input.amountMinor <= 0n)
+      throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
     const run = async (t: Transaction): Promise<ReceivedPayment> => {
       const { c, plan, nextPlan } = await this.locked(input.customerId, t);
       const settings = await this.d.settings.billing();
       const now = new Date();
-      const out = applyPayment(accountState(c), planTerms(plan), input.amountMinor, now, { nextPlan: nextPlan ? planTerms(nextPlan) : null, graceHours: settings.graceHours });
+      const out = applyPayment(accountState(c), planTerms(plan), input.amountMinor, now, {
+        nextPlan: nextPlan ? planTerms(nextPlan) : null,
+        graceHours: settings.graceHours,
+      });
       const entries: NewEntry[] = [
         { side: 'credit', kind: 'payment', method: input.method, amountMinor: input.amountMinor, reference: input.reference ?? null, note: input.note ?? null },
         ...out.charges
           .filter((ch) => ch.amountMinor > 0n)
-          .map((ch): NewEntry => ({ side: 'charge', kind: 'plan', amountMinor: ch.amountMinor, planId: ch.planId, periodStart: ch.periodStart, periodEnd: ch.periodEnd, note: 'plan period' })),
+          .map((ch): NewEntry => ({
+            side: 'charge',
+            kind: 'plan',
+            amountMinor: ch.amountMinor,
+            planId: ch.planId,
+            periodStart: ch.periodStart,
+            periodEnd: ch.periodEnd,
+            note: 'plan period',
+          })),
       ];
       const written = await this.d.ledger.append(input.customerId, entries, meta?.actor.userId ?? null, t);
       const payment = written[0]!;
       if (out.renewed) {
         const switched = out.planId !== String(c.planId);
-        await this.d.customers.update(input.customerId, { expiresAt: out.expiresAt, status: out.status, activatedAt: c.activatedAt ?? now, ...(switched || c.nextPlanId ? { planId: out.planId, nextPlanId: null } : {}) }, t);
-        await this.d.jobs.apply(t, meta?.actor.userId ?? null, c, switched ? 'renewed by payment onto the scheduled plan' : 'renewed by payment', { planId: out.planId });
+        await this.d.customers.update(
+          input.customerId,
+          {
+            expiresAt: out.expiresAt,
+            status: out.status,
+            activatedAt: c.activatedAt ?? now,
+            ...(switched || c.nextPlanId ? { planId: out.planId, nextPlanId: null } : {}),
+          },
+          t,
+        );
+        await this.d.jobs.apply(t, meta?.actor.userId ?? null, c, switched ? 'renewed by payment onto the scheduled plan' : 'renewed by payment', {
+          planId: out.planId,
+        });
       }
       await this.d.audit.record(
         meta,
         'customer.payment',
         'customer',
         input.customerId,
-        { entryId: payment.id, receiptNumber: payment.receipt_number, method: input.method, amount: formatAmount(input.amountMinor), reference: input.reference, periods: out.periods, expiresAt: iso(out.expiresAt), balance: formatAmount(out.balanceAfterMinor) },
+        {
+          entryId: payment.id,
+          receiptNumber: payment.receipt_number,
+          method: input.method,
+          amount: formatAmount(input.amountMinor),
+          reference: input.reference,
+          periods: out.periods,
+          expiresAt: iso(out.expiresAt),
+          balance: formatAmount(out.balanceAfterMinor),
+        },
         t,
       );
       await this.onPaymentReceived?.(input.customerId, payment.id, t);
@@ -146,11 +178,23 @@ export class BillingService {
    * `POST /customers/:id/payments`: `plan` (default) is a payment through the rules; `debt` a
    * charge; `installation` the fee paid (charge and payment); `adjustment` an admin's credit.
    */
-  async record(meta: RequestMeta, customerId: string, input: { method?: PaymentMethod | undefined; amount: string; kind: 'plan' | 'installation' | 'debt' | 'adjustment'; reference?: string | undefined; note?: string | undefined }): Promise<{ payment: LedgerEntryView; customer: CustomerView; periods: number; message: string }> {
+  async record(
+    meta: RequestMeta,
+    customerId: string,
+    input: {
+      method?: PaymentMethod | undefined;
+      amount: string;
+      kind: 'plan' | 'installation' | 'debt' | 'adjustment';
+      reference?: string | undefined;
+      note?: string | undefined;
+    },
+  ): Promise<{ payment: LedgerEntryView; customer: CustomerView; periods: number; message: string }> {
     const amount = parseAmount(input.amount)!;
-    if (amount <= 0n) throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
+    if (amount <= 0n)
+      throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
     if (input.kind === 'adjustment' && meta.actor.role !== 'admin') throw new AppError(403, 'Only an admin may credit an adjustment');
-    if ((input.kind === 'plan' || input.kind === 'installation') && !input.method) throw new AppError(422, 'Payment method is required', { field: 'method', issues: [{ field: 'method', message: 'Payment method is required' }] });
+    if ((input.kind === 'plan' || input.kind === 'installation') && !input.method)
+      throw new AppError(422, 'Payment method is required', { field: 'method', issues: [{ field: 'method', message: 'Payment method is required' }] });
     let entryId: string;
     let periods = 0;
     let message: string;
@@ -175,11 +219,25 @@ export class BillingService {
               ? [{ side: 'credit', kind: 'adjustment', method: input.method ?? null, amountMinor: amount, ...base }]
               : [
                   { side: 'charge', kind: 'installation', amountMinor: amount, note: input.note ?? 'installation fee' },
-                  { side: 'credit', kind: 'payment', method: input.method!, amountMinor: amount, reference: input.reference ?? null, note: input.note ?? 'installation fee' },
+                  {
+                    side: 'credit',
+                    kind: 'payment',
+                    method: input.method!,
+                    amountMinor: amount,
+                    reference: input.reference ?? null,
+                    note: input.note ?? 'installation fee',
+                  },
                 ];
         const written = await this.d.ledger.append(customerId, entries, meta.actor.userId, tx);
         const main = input.kind === 'installation' ? written[1]! : written[0]!;
-        await this.d.audit.record(meta, `customer.${input.kind}`, 'customer', customerId, { entryId: main.id, method: input.method, amount: input.amount, reference: input.reference, note: input.note, username: c.username }, tx);
+        await this.d.audit.record(
+          meta,
+          `customer.${input.kind}`,
+          'customer',
+          customerId,
+          { entryId: main.id, method: input.method, amount: input.amount, reference: input.reference, note: input.note, username: c.username },
+          tx,
+        );
         if (input.kind === 'installation') await this.onPaymentReceived?.(customerId, main.id, tx);
         return main.id;
       });
@@ -197,21 +255,38 @@ export class BillingService {
   async reverse(meta: RequestMeta, id: string, reason: string): Promise<LedgerEntryView> {
     const entryId = await this.d.db
       .transaction(async (tx) => {
-      const e = await this.d.ledger.get(id, tx, true);
-      if (!e) throw notFound('Payment');
-      if (e.kind === 'reversal') throw new AppError(409, 'A reversal cannot be reversed: record a new entry instead');
-      if (e.reversed_by_id) throw new AppError(409, 'This entry is already reversed');
-      if (!e.customer_id) throw new AppError(409, 'The customer of this entry was deleted: it cannot be reversed');
-      await this.locked(e.customer_id, tx);
-      const [written] = await this.d.ledger.append(
-        e.customer_id,
-        [{ side: e.side === 'credit' ? 'charge' : 'credit', kind: 'reversal', method: e.method, amountMinor: BigInt(e.amount_minor), reference: e.receipt_number ?? e.reference, note: reason, reversesId: e.id }],
-        meta.actor.userId,
-        tx,
-      );
-      await this.d.audit.record(meta, 'ledger.reverse', 'customer', e.customer_id, { entryId: e.id, reversalId: written!.id, kind: e.kind, amount: formatAmount(e.amount_minor), receiptNumber: e.receipt_number, reason }, tx);
-      return written!.id;
-    })
+        const e = await this.d.ledger.get(id, tx, true);
+        if (!e) throw notFound('Payment');
+        if (e.kind === 'reversal') throw new AppError(409, 'A reversal cannot be reversed: record a new entry instead');
+        if (e.reversed_by_id) throw new AppError(409, 'This entry is already reversed');
+        if (!e.customer_id) throw new AppError(409, 'The customer of this entry was deleted: it cannot be reversed');
+        await this.locked(e.customer_id, tx);
+        const [written] = await this.d.ledger.append(
+          e.customer_id,
+          [
+            {
+              side: e.side === 'credit' ? 'charge' : 'credit',
+              kind: 'reversal',
+              method: e.method,
+              amountMinor: BigInt(e.amount_minor),
+              reference: e.receipt_number ?? e.reference,
+              note: reason,
+              reversesId: e.id,
+            },
+          ],
+          meta.actor.userId,
+          tx,
+        );
+        await this.d.audit.record(
+          meta,
+          'ledger.reverse',
+          'customer',
+          e.customer_id,
+          { entryId: e.id, reversalId: written!.id, kind: e.kind, amount: formatAmount(e.amount_minor), receiptNumber: e.receipt_number, reason },
+          tx,
+        );
+        return written!.id;
+      })
       // two admins at once: the second waited on the lock, read the entry as unreversed, and the unique reverses_id refused it
       .catch((err: unknown) => {
         if (uniqueViolation(err) === 'ledger_entries_reverses_id_key') throw new AppError(409, 'This entry is already reversed');
@@ -251,7 +326,8 @@ export class BillingService {
   /** What a payment of `amount` would do, without writing anything. */
   async preview(customerId: string, amount: string): Promise<PaymentPreview> {
     const minor = parseAmount(amount)!;
-    if (minor <= 0n) throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
+    if (minor <= 0n)
+      throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
     const c = await this.d.customers.findById(customerId);
     if (!c) throw notFound('Customer');
     const plan = (await this.d.plans.findById(String(c.planId)))!;
@@ -271,19 +347,45 @@ export class BillingService {
   }
 
   /** `GET /payments`: payments and their reversals, with totals over the whole filter. */
-  async payments(query: { from?: string | undefined; to?: string | undefined; method?: PaymentMethod | undefined; staffId?: string | undefined; customerId?: string | undefined; page: number; pageSize: number }): Promise<PaymentList> {
+  async payments(query: {
+    from?: string | undefined;
+    to?: string | undefined;
+    method?: PaymentMethod | undefined;
+    staffId?: string | undefined;
+    customerId?: string | undefined;
+    page: number;
+    pageSize: number;
+  }): Promise<PaymentList> {
     const filter = toFilter(query);
     const { rows, total, byMethod } = await this.d.ledger.payments(filter, query.pageSize, (query.page - 1) * query.pageSize);
     return { items: rows.map(entryView), total, totals: totalsOf(byMethod) };
   }
 
   /** The same list as CSV, every row of the filter, cells safe to open in a spreadsheet. */
-  async paymentsCsv(query: { from?: string | undefined; to?: string | undefined; method?: PaymentMethod | undefined; staffId?: string | undefined; customerId?: string | undefined }): Promise<string> {
+  async paymentsCsv(query: {
+    from?: string | undefined;
+    to?: string | undefined;
+    method?: PaymentMethod | undefined;
+    staffId?: string | undefined;
+    customerId?: string | undefined;
+  }): Promise<string> {
     const { rows } = await this.d.ledger.payments(toFilter(query), MAX_CSV_ROWS, 0);
     const header = ['Date (UTC)', 'Receipt', 'Customer', 'Username', 'Method', 'Kind', 'Amount', 'Balance after', 'Reference', 'Staff', 'Note'];
     const lines = rows.map((r) => {
       const signed = r.side === 'credit' ? formatAmount(r.amount_minor) : formatAmount(-BigInt(r.amount_minor));
-      return [iso(r.created_at), r.receipt_number, r.customer_name, r.customer_username, r.method, r.kind, signed, formatAmount(r.balance_after_minor), r.reference, r.staff, r.note];
+      return [
+        iso(r.created_at),
+        r.receipt_number,
+        r.customer_name,
+        r.customer_username,
+        r.method,
+        r.kind,
+        signed,
+        formatAmount(r.balance_after_minor),
+        r.reference,
+        r.staff,
+        r.note,
+      ];
     });
     return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
   }
@@ -317,7 +419,13 @@ export function formatWhen(d: Date): string {
   return `${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
 }
 
-function toFilter(q: { from?: string | undefined; to?: string | undefined; method?: string | undefined; staffId?: string | undefined; customerId?: string | undefined }): PaymentFilter {
+function toFilter(q: {
+  from?: string | undefined;
+  to?: string | undefined;
+  method?: string | undefined;
+  staffId?: string | undefined;
+  customerId?: string | undefined;
+}): PaymentFilter {
   return { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, method: q.method, staffId: q.staffId, customerId: q.customerId };
 }
 
@@ -330,7 +438,11 @@ function totalsOf(byMethod: { method: string | null; n: string; amount: string }
     amount += BigInt(m.amount);
     if (m.method && m.method in per) per[m.method as keyof typeof per] += BigInt(m.amount);
   }
-  return { count, amount: formatAmount(amount), byMethod: { cash: formatAmount(per.cash), mpesa: formatAmount(per.mpesa), bank: formatAmount(per.bank), cheque: formatAmount(per.cheque) } };
+  return {
+    count,
+    amount: formatAmount(amount),
+    byMethod: { cash: formatAmount(per.cash), mpesa: formatAmount(per.mpesa), bank: formatAmount(per.bank), cheque: formatAmount(per.cheque) },
+  };
 }
 
 /**

@@ -30,14 +30,35 @@ export class Problems {
   }
 }
 
-export const FORM_ORDER = ['connectionType', 'planId', 'networkId', 'ipAddress', 'fullName', 'phone', 'email', 'username', 'password', 'additionalAccountNumber', 'payment', 'autoActivate'];
+export const FORM_ORDER = [
+  'connectionType',
+  'planId',
+  'networkId',
+  'ipAddress',
+  'fullName',
+  'phone',
+  'email',
+  'username',
+  'password',
+  'additionalAccountNumber',
+  'payment',
+  'autoActivate',
+];
 
 /** Checks a plan can take a customer of this type. */
-export function validatePlan<P extends { connection_type: ConnectionType; name: string; price_minor: string | null; download_speed: string; upload_speed: string; validity_count: number; archived?: boolean; router_ids: string[]; pool_ids: string[] }>(
-  problems: Problems,
-  plan: P | null,
-  connectionType: ConnectionType,
-): P | undefined {
+export function validatePlan<
+  P extends {
+    connection_type: ConnectionType;
+    name: string;
+    price_minor: string | null;
+    download_speed: string;
+    upload_speed: string;
+    validity_count: number;
+    archived?: boolean;
+    router_ids: string[];
+    pool_ids: string[];
+  },
+>(problems: Problems, plan: P | null, connectionType: ConnectionType): P | undefined {
   if (!plan) {
     problems.add('planId', 'Plan not found');
     return undefined;
@@ -55,7 +76,12 @@ export function validatePlan<P extends { connection_type: ConnectionType; name: 
     return undefined;
   }
   if (!planIsComplete({ connectionType: plan.connection_type }, plan.router_ids, plan.pool_ids)) {
-    problems.add('planId', connectionType === 'hotspot' ? 'This plan is not on any router yet: add a router to it under Internet Plans' : 'This plan has no IP pool yet: add one under Internet Plans');
+    problems.add(
+      'planId',
+      connectionType === 'hotspot'
+        ? 'This plan is not on any router yet: add a router to it under Internet Plans'
+        : 'This plan has no IP pool yet: add one under Internet Plans',
+    );
     return undefined;
   }
   return plan;
@@ -65,7 +91,12 @@ export function validatePlan<P extends { connection_type: ConnectionType; name: 
  * Checks network and IP for PPPoE/Static: the block must be one of the plan's and the address
  * usable in it. Whether it is free is the unique index's to say, at insert (409).
  */
-export function validateAddress(problems: Problems, blocks: BlockRow[], networkId: string | undefined, ipAddress: string | undefined): { block: BlockRow; ip: string } | undefined {
+export function validateAddress(
+  problems: Problems,
+  blocks: BlockRow[],
+  networkId: string | undefined,
+  ipAddress: string | undefined,
+): { block: BlockRow; ip: string } | undefined {
   let block: BlockRow | undefined;
   if (networkId) {
     block = blocks.find((n) => String(n.id) === networkId);
@@ -85,7 +116,11 @@ export function validateAddress(problems: Problems, blocks: BlockRow[], networkI
     return undefined;
   }
   if (!block) return undefined;
-  const space = new UsableSpace(block.cidr, block.gateway, block.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range));
+  const space = new UsableSpace(
+    block.cidr,
+    block.gateway,
+    block.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range),
+  );
   if (!space.contains(ip)) {
     problems.add('ipAddress', IP_NOT_AVAILABLE_MESSAGE, 422);
     return undefined;
@@ -100,9 +135,12 @@ function label(t: ConnectionType): string {
 export function translateUnique(err: unknown): unknown {
   const constraint = uniqueViolation(err);
   if (!constraint) return err;
-  if (constraint === 'customers_ip_key') return new AppError(409, IP_NOT_AVAILABLE_MESSAGE, { field: 'ipAddress', issues: [{ field: 'ipAddress', message: IP_NOT_AVAILABLE_MESSAGE }] });
-  if (constraint === 'customers_username_key') return new AppError(409, USERNAME_EXISTS_MESSAGE, { field: 'username', issues: [{ field: 'username', message: USERNAME_EXISTS_MESSAGE }] });
+  if (constraint === 'customers_ip_key')
+    return new AppError(409, IP_NOT_AVAILABLE_MESSAGE, { field: 'ipAddress', issues: [{ field: 'ipAddress', message: IP_NOT_AVAILABLE_MESSAGE }] });
+  if (constraint === 'customers_username_key')
+    return new AppError(409, USERNAME_EXISTS_MESSAGE, { field: 'username', issues: [{ field: 'username', message: USERNAME_EXISTS_MESSAGE }] });
   if (constraint === 'customers_account_key') return new AppError(409, 'Account number already exists', { field: 'username' });
-  if (constraint === 'customers_additional_account_key') return new AppError(409, 'Additional account number already exists', { field: 'additionalAccountNumber' });
+  if (constraint === 'customers_additional_account_key')
+    return new AppError(409, 'Additional account number already exists', { field: 'additionalAccountNumber' });
   return err;
 }

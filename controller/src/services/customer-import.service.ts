@@ -67,12 +67,21 @@ export class CustomerImportService {
     const errors: ImportDryRun['errors'] = [];
     let valid = 0;
     for (const r of rows) {
-      let problems = r.width === columns.length ? checkRow(r.cells, ctx, claims).problems : [{ field: 'row', message: `Row has ${r.width} cells; the header has ${columns.length}` }];
+      let problems =
+        r.width === columns.length
+          ? checkRow(r.cells, ctx, claims).problems
+          : [{ field: 'row', message: `Row has ${r.width} cells; the header has ${columns.length}` }];
       if (problems.length === 0) valid++;
       else for (const p of problems) errors.push({ row: r.row, ...p });
       problems = problems.map(({ field, message }) => ({ field, message }));
       const { password = '', ...cells } = r.cells;
-      stored.push({ row_no: r.row, cells: cells as Record<string, string>, password_enc: password ? this.secretBox.encrypt(password, rowAad(id, r.row)) : null, status: problems.length === 0 ? 'valid' : 'invalid', errors: problems });
+      stored.push({
+        row_no: r.row,
+        cells: cells as Record<string, string>,
+        password_enc: password ? this.secretBox.encrypt(password, rowAad(id, r.row)) : null,
+        status: problems.length === 0 ? 'valid' : 'invalid',
+        errors: problems,
+      });
     }
     await this.repo.create(id, { filename: file.name, userId: meta.actor.userId, rows: rows.length, valid, invalid: rows.length - valid }, stored);
     await this.audit.record(meta, 'import.upload', 'import', id, { filename: file.name, rows: rows.length, valid, invalid: rows.length - valid });
@@ -91,14 +100,17 @@ export class CustomerImportService {
   async commit(meta: RequestMeta, id: string): Promise<ImportStatusView> {
     const found = await this.repo.get(id);
     if (!found) throw notFound('Import');
-    if (found.status !== 'preview' || !(await this.repo.claim(id))) throw new AppError(409, found.status === 'preview' ? 'This import is already running' : `This import was already committed (${found.status})`);
+    if (found.status !== 'preview' || !(await this.repo.claim(id)))
+      throw new AppError(409, found.status === 'preview' ? 'This import is already running' : `This import was already committed (${found.status})`);
     await this.audit.record(meta, 'import.commit', 'import', id, { filename: found.filename, rows: found.rows, valid: found.valid, invalid: found.invalid });
     // the work starts once this request's transaction (the claim) commits, outside it
     afterCommit(() =>
       outsideTransaction(() => {
         const started = this.run(meta, id).catch(async (err: unknown) => {
           this.logger.error({ err, importId: id }, 'import failed');
-          await this.repo.finish(id, 'failed', 'The import stopped on an internal error; the rows not yet written are in the failures file').catch(() => undefined);
+          await this.repo
+            .finish(id, 'failed', 'The import stopped on an internal error; the rows not yet written are in the failures file')
+            .catch(() => undefined);
         });
         this.running.set(id, started);
         void started.finally(() => this.running.delete(id));
@@ -137,7 +149,13 @@ export class CustomerImportService {
     const text = (c: ImportColumn) => rows.map((r) => (r[c] ?? '').trim()).filter(Boolean);
     const ips = text('ip_address').filter((v) => /^\d{1,3}(\.\d{1,3}){3}$/.test(v) && v.split('.').every((o) => Number(o) <= 255));
     const taken = await this.repo.taken([...text('username'), ...text('account_number')], [...text('username'), ...text('account_number')], ips);
-    return { plans: new Map(plans.map((p) => [p.name, p])), usernames: taken.usernames, accountNumbers: taken.accountNumbers, ips: taken.ips, timezone: this.timezone };
+    return {
+      plans: new Map(plans.map((p) => [p.name, p])),
+      usernames: taken.usernames,
+      accountNumbers: taken.accountNumbers,
+      ips: taken.ips,
+      timezone: this.timezone,
+    };
   }
 
   /** Writes the valid rows batch by batch, re-checking each against what the database holds now. */
@@ -176,13 +194,28 @@ export class CustomerImportService {
         const block = plan.blocks.find((x) => x.id === address.networkId)!;
         const expiresAt = row.expiresAt ?? addValidity(now, plan.validity_count, plan.validity_unit);
         ready.push({
-          rowNo: b.row_no, connectionType: row.connectionType, planId: row.planId, networkId: address.networkId, ip: address.ip, routerId: block.router_id,
-          fullName: row.fullName, phone: row.phone, email: row.email, username: row.username, password: row.password, accountNumber: row.accountNumber,
-          status: expiresAt > now ? 'active' : 'expired', expiresAt,
+          rowNo: b.row_no,
+          connectionType: row.connectionType,
+          planId: row.planId,
+          networkId: address.networkId,
+          ip: address.ip,
+          routerId: block.router_id,
+          fullName: row.fullName,
+          phone: row.phone,
+          email: row.email,
+          username: row.username,
+          password: row.password,
+          accountNumber: row.accountNumber,
+          status: expiresAt > now ? 'active' : 'expired',
+          expiresAt,
         });
       }
       const ids = ready.length > 0 ? await this.repo.nextCustomerIds(ready.length) : [];
-      const customers: ImportedCustomer[] = ready.map(({ password, ...r }, i) => ({ ...r, id: ids[i]!, passwordEnc: this.secretBox.encrypt(password, passwordAad(ids[i]!)) }));
+      const customers: ImportedCustomer[] = ready.map(({ password, ...r }, i) => ({
+        ...r,
+        id: ids[i]!,
+        passwordEnc: this.secretBox.encrypt(password, passwordAad(ids[i]!)),
+      }));
       const written = await this.repo.insertBatch(id, customers, refused, actor, this.provisioning.jobExpiry());
       if (written.routers.length > 0) this.provisioning.wakeLocal(written.routers);
     }

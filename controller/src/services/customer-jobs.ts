@@ -15,19 +15,40 @@ export class CustomerJobs {
 
   removalIntents(routers: string[], c: RoutedCustomer, reason: string): JobIntent[] {
     const ref = { customerId: String(c.id), connectionType: c.connectionType, username: c.username, ...(c.ipAddress ? { ipAddress: c.ipAddress } : {}) };
-    return routers.map((routerId) => ({ routerId, type: 'customer.remove', customerId: String(c.id), reason, payload: { customer: ref, username: c.username } }));
+    return routers.map((routerId) => ({
+      routerId,
+      type: 'customer.remove',
+      customerId: String(c.id),
+      reason,
+      payload: { customer: ref, username: c.username },
+    }));
   }
 
   /**
    * Queues customer.apply on the routers the customer lives on (after a plan or network move:
    * the new ones), and customer.remove on routers that no longer carry it. Wakes at commit.
    */
-  async apply(tx: Transaction, userId: string | null, c: RoutedCustomer, reason: string, after: { planId?: string; networkId?: string | null } = {}): Promise<string[]> {
+  async apply(
+    tx: Transaction,
+    userId: string | null,
+    c: RoutedCustomer,
+    reason: string,
+    after: { planId?: string; networkId?: string | null } = {},
+  ): Promise<string[]> {
     const before = await this.customers.routersFor({ networkId: c.networkId, planId: String(c.planId) }, tx);
     const moved = (after.planId !== undefined && after.planId !== String(c.planId)) || (after.networkId !== undefined && after.networkId !== c.networkId);
-    const now = moved ? await this.customers.routersFor({ networkId: after.networkId !== undefined ? after.networkId : c.networkId, planId: after.planId ?? String(c.planId) }, tx) : before;
+    const now = moved
+      ? await this.customers.routersFor(
+          { networkId: after.networkId !== undefined ? after.networkId : c.networkId, planId: after.planId ?? String(c.planId) },
+          tx,
+        )
+      : before;
     const jobs: JobIntent[] = [
-      ...this.removalIntents(before.filter((r) => !now.includes(r)), c, `${reason}: router no longer carries the customer`),
+      ...this.removalIntents(
+        before.filter((r) => !now.includes(r)),
+        c,
+        `${reason}: router no longer carries the customer`,
+      ),
       // the username rides along so the job history still names the customer after a delete
       ...now.map((routerId) => ({ routerId, type: 'customer.apply', customerId: String(c.id), reason, payload: { username: c.username } })),
     ];

@@ -32,14 +32,24 @@ export interface LifecycleDeps {
   customerView: (id: string) => Promise<CustomerView>;
 }
 
-type Change = { patch?: Partial<CreationAttributes<Customer>>; details?: Record<string, unknown>; jobs?: 'apply' | 'none' | JobIntent[]; applyAfter?: { planId?: string; networkId?: string | null } };
+type Change = {
+  patch?: Partial<CreationAttributes<Customer>>;
+  details?: Record<string, unknown>;
+  jobs?: 'apply' | 'none' | JobIntent[];
+  applyAfter?: { planId?: string; networkId?: string | null };
+};
 
 /** Activate, suspend, unsuspend, disconnect, extend, change plan, and expiry: the customer's status over time. */
 export class CustomerLifecycleService {
   constructor(private readonly d: LifecycleDeps) {}
 
   /** Locks the customer, applies a change, queues what routers need, audits: one transaction. */
-  private async transition(meta: RequestMeta, id: string, action: string, fn: (c: Customer, plan: Plan, tx: Transaction) => Promise<Change>): Promise<CustomerView> {
+  private async transition(
+    meta: RequestMeta,
+    id: string,
+    action: string,
+    fn: (c: Customer, plan: Plan, tx: Transaction) => Promise<Change>,
+  ): Promise<CustomerView> {
     await this.d.db.transaction(async (tx) => {
       const c = await this.d.customers.findById(id, tx, true);
       if (!c) throw notFound('Customer');
@@ -68,11 +78,31 @@ export class CustomerLifecycleService {
       }
       if (out.charge) {
         const note = out.onCredit ? 'period charged at activation, on credit' : 'period charged at activation';
-        await this.d.ledger.append(id, [{ side: 'charge', kind: 'plan', amountMinor: out.charge.amountMinor, planId: out.charge.planId, periodStart: out.charge.periodStart, periodEnd: out.charge.periodEnd, note }], meta.actor.userId, tx);
+        await this.d.ledger.append(
+          id,
+          [
+            {
+              side: 'charge',
+              kind: 'plan',
+              amountMinor: out.charge.amountMinor,
+              planId: out.charge.planId,
+              periodStart: out.charge.periodStart,
+              periodEnd: out.charge.periodEnd,
+              note,
+            },
+          ],
+          meta.actor.userId,
+          tx,
+        );
       }
       return {
         patch: { status: 'active', expiresAt: out.expiresAt, activatedAt: c.activatedAt ?? now },
-        details: { expiresAt: out.expiresAt.toISOString(), charged: out.charge ? formatAmount(out.charge.amountMinor) : null, onCredit: out.onCredit, balance: formatAmount(out.balanceAfterMinor) },
+        details: {
+          expiresAt: out.expiresAt.toISOString(),
+          charged: out.charge ? formatAmount(out.charge.amountMinor) : null,
+          onCredit: out.onCredit,
+          balance: formatAmount(out.balanceAfterMinor),
+        },
         jobs: 'apply',
       };
     });
@@ -98,7 +128,15 @@ export class CustomerLifecycleService {
       if (c.status !== 'active') throw new AppError(409, `Only active customers can be disconnected (this one is ${c.status})`);
       const routers = await this.d.customers.routersFor({ networkId: c.networkId, planId: String(c.planId) }, tx);
       const ref = { customerId: id, connectionType: c.connectionType, username: c.username, ...(c.ipAddress ? { ipAddress: c.ipAddress } : {}) };
-      return { jobs: routers.map((routerId) => ({ routerId, type: 'customer.disconnect', customerId: id, reason: 'disconnected by staff', payload: { customer: ref } })) };
+      return {
+        jobs: routers.map((routerId) => ({
+          routerId,
+          type: 'customer.disconnect',
+          customerId: id,
+          reason: 'disconnected by staff',
+          payload: { customer: ref },
+        })),
+      };
     });
   }
 
@@ -107,7 +145,11 @@ export class CustomerLifecycleService {
     return this.transition(meta, id, 'customer.extend', async (c) => {
       const out = extension(c, input.count, input.unit, new Date());
       if (!out.ok) throw new AppError(409, `Only active or expired customers can be extended (this one is ${c.status})`);
-      return { patch: { expiresAt: out.expiresAt, status: out.status }, details: { ...input, from: c.expiresAt?.toISOString() ?? null, expiresAt: out.expiresAt.toISOString() }, jobs: c.status === 'expired' ? 'apply' : 'none' };
+      return {
+        patch: { expiresAt: out.expiresAt, status: out.status },
+        details: { ...input, from: c.expiresAt?.toISOString() ?? null, expiresAt: out.expiresAt.toISOString() },
+        jobs: c.status === 'expired' ? 'apply' : 'none',
+      };
     });
   }
 
@@ -117,7 +159,11 @@ export class CustomerLifecycleService {
    * the old one (a credit when the new plan is cheaper). A move that needs a new network or IP is
    * made now.
    */
-  changePlan(meta: RequestMeta, id: string, input: { planId: string; networkId?: string | undefined; ipAddress?: string | undefined; when?: 'now' | 'next-renewal' | undefined }): Promise<CustomerView> {
+  changePlan(
+    meta: RequestMeta,
+    id: string,
+    input: { planId: string; networkId?: string | undefined; ipAddress?: string | undefined; when?: 'now' | 'next-renewal' | undefined },
+  ): Promise<CustomerView> {
     return this.transition(meta, id, 'customer.change-plan', async (c, old, tx) => {
       const problems = new Problems();
       const info = validatePlan(problems, (await this.d.plans.withLinks(input.planId, tx)) ?? null, c.connectionType);
@@ -143,15 +189,26 @@ export class CustomerLifecycleService {
         return { patch: { nextPlanId: input.planId }, details: { from, to: input.planId, when }, jobs: 'none' };
       }
       const now = new Date();
-      const patch: Partial<CreationAttributes<Customer>> = { planId: input.planId, nextPlanId: null, ...(address ? { networkId: address.networkId, ipAddress: address.ipAddress } : {}) };
+      const patch: Partial<CreationAttributes<Customer>> = {
+        planId: input.planId,
+        nextPlanId: null,
+        ...(address ? { networkId: address.networkId, ipAddress: address.ipAddress } : {}),
+      };
       let net = 0n;
       if (c.status === 'active') {
         const newPlan = (await this.d.plans.findById(input.planId, tx))!;
         const pr = proRataChange(planTerms(old), planTerms(newPlan), c.expiresAt, now);
         net = pr.netMinor;
         const note = `plan change ${old.name} → ${newPlan.name}, pro rata`;
-        if (net > 0n) await this.d.ledger.append(id, [{ side: 'charge', kind: 'plan', amountMinor: net, planId: input.planId, periodStart: now, periodEnd: c.expiresAt, note }], meta.actor.userId, tx);
-        else if (net < 0n) await this.d.ledger.append(id, [{ side: 'credit', kind: 'adjustment', amountMinor: -net, planId: input.planId, note }], meta.actor.userId, tx);
+        if (net > 0n)
+          await this.d.ledger.append(
+            id,
+            [{ side: 'charge', kind: 'plan', amountMinor: net, planId: input.planId, periodStart: now, periodEnd: c.expiresAt, note }],
+            meta.actor.userId,
+            tx,
+          );
+        else if (net < 0n)
+          await this.d.ledger.append(id, [{ side: 'credit', kind: 'adjustment', amountMinor: -net, planId: input.planId, note }], meta.actor.userId, tx);
       }
       const details = { from, to: input.planId, when: 'now', proRata: formatAmount(net) };
       if (c.status === 'inactive') return { patch, details, jobs: 'none' };

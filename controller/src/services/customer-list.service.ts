@@ -50,8 +50,16 @@ export class CustomerListService {
     const passwords = q.passwords && meta ? await this.repo.passwordsOf(rows.map((r) => String(r.id))) : undefined;
     if (passwords && meta) await this.audit.record(meta, 'customer.export-passwords', 'customer', null, { count: rows.length, filter: this.filter(q) });
     const lines = rows.map((r) => [
-      r.full_name, r.phone, r.username, passwords ? this.customers.passwordOf({ id: r.id, passwordEnc: passwords.get(String(r.id))! }) : '', r.plan_name, r.connection_type, r.email, r.ip_address,
-      r.account_number, r.expires_at ? new Date(r.expires_at).toISOString() : null,
+      r.full_name,
+      r.phone,
+      r.username,
+      passwords ? this.customers.passwordOf({ id: r.id, passwordEnc: passwords.get(String(r.id))! }) : '',
+      r.plan_name,
+      r.connection_type,
+      r.email,
+      r.ip_address,
+      r.account_number,
+      r.expires_at ? new Date(r.expires_at).toISOString() : null,
     ]);
     const stamp = new Date().toISOString().slice(0, 10);
     return new FileResult(toCsv(CUSTOMER_CSV_COLUMNS, lines), 'text/csv; charset=utf-8', `customers-${stamp}.csv`);

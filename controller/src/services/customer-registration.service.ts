@@ -92,7 +92,14 @@ export class CustomerRegistrationService {
           method: l.kind === 'payment' ? method : null,
           amountMinor: l.amountMinor,
           reference: l.kind === 'payment' ? reference : null,
-          note: l.kind === 'payment' ? 'paid at registration' : l.kind === 'installation' ? 'installation fee' : input.payment.customAmount ? 'first period at the custom amount' : 'first period',
+          note:
+            l.kind === 'payment'
+              ? 'paid at registration'
+              : l.kind === 'installation'
+                ? 'installation fee'
+                : input.payment.customAmount
+                  ? 'first period at the custom amount'
+                  : 'first period',
           planId: l.kind === 'plan' ? String(p.id) : null,
           periodStart: l.periodStart ?? null,
           periodEnd: l.periodEnd ?? null,
@@ -101,7 +108,14 @@ export class CustomerRegistrationService {
         {
           userId: meta.actor.userId,
           username: meta.actor.username,
-          details: scrubSecrets({ username: input.username, connectionType: input.connectionType, planId: input.planId, ipAddress: address?.ip, autoActivate: active, payment: input.payment }) as Record<string, unknown>,
+          details: scrubSecrets({
+            username: input.username,
+            connectionType: input.connectionType,
+            planId: input.planId,
+            ipAddress: address?.ip,
+            autoActivate: active,
+            payment: input.payment,
+          }) as Record<string, unknown>,
           requestId: meta.requestId,
           ip: meta.ip ?? null,
         },
@@ -138,7 +152,18 @@ export class CustomerRegistrationService {
       createdAt: created,
       createdBy: meta.actor.username,
       latestJob: jobId
-        ? { id: jobId, type: 'customer.apply', status: 'pending', reason, attempts: 0, lastError: null, routerError: null, routerName: null, createdAt: created, updatedAt: created }
+        ? {
+            id: jobId,
+            type: 'customer.apply',
+            status: 'pending',
+            reason,
+            attempts: 0,
+            lastError: null,
+            routerError: null,
+            routerName: null,
+            createdAt: created,
+            updatedAt: created,
+          }
         : null,
     };
   }
@@ -157,7 +182,11 @@ export class CustomerRegistrationService {
       const phone = normaliseKenyanMobile(input.phone);
       if (phone) stem = `0${phone.slice(3)}`;
     }
-    if (!stem) throw new AppError(422, 'Enter the full name or phone number first', { field: 'name', issues: [{ field: 'name', message: 'Enter the full name or phone number first' }] });
+    if (!stem)
+      throw new AppError(422, 'Enter the full name or phone number first', {
+        field: 'name',
+        issues: [{ field: 'name', message: 'Enter the full name or phone number first' }],
+      });
     stem = stem.slice(0, 24);
     if (stem.length < 3) stem = stem.padEnd(3, '0');
     const taken = new Set(await this.customers.usernamesLike(stem));

@@ -94,7 +94,20 @@ export class CustomersService {
     return c.status !== 'inactive';
   }
 
-  async update(meta: RequestMeta, id: string, input: { fullName?: string | undefined; phone?: string | undefined; email?: string | null | undefined; username?: string | undefined; password?: string | undefined; networkId?: string | undefined; ipAddress?: string | undefined; additionalAccountNumber?: string | null | undefined }): Promise<CustomerView> {
+  async update(
+    meta: RequestMeta,
+    id: string,
+    input: {
+      fullName?: string | undefined;
+      phone?: string | undefined;
+      email?: string | null | undefined;
+      username?: string | undefined;
+      password?: string | undefined;
+      networkId?: string | undefined;
+      ipAddress?: string | undefined;
+      additionalAccountNumber?: string | null | undefined;
+    },
+  ): Promise<CustomerView> {
     try {
       await this.db.transaction(async (tx) => {
         const c = await this.customers.findById(id, tx, true);
@@ -113,13 +126,19 @@ export class CustomersService {
         } else if (input.username !== undefined) patch.username = input.username;
         if (input.additionalAccountNumber !== undefined) {
           const v = input.additionalAccountNumber || null;
-          if (v && (await this.customers.accountNumberTaken(v, id, tx))) problems.add('additionalAccountNumber', 'Additional account number already exists', 409);
+          if (v && (await this.customers.accountNumberTaken(v, id, tx)))
+            problems.add('additionalAccountNumber', 'Additional account number already exists', 409);
           patch.additionalAccountNumber = v;
         }
         if (input.password !== undefined) patch.passwordEnc = this.secretBox.encrypt(input.password, passwordAad(id));
         if ((input.ipAddress !== undefined || input.networkId !== undefined) && c.connectionType !== 'hotspot') {
           const links = await this.plans.links([String(c.planId)], tx);
-          const address = validateAddress(problems, await this.pools.blocksOfPools(links.pools.get(String(c.planId)) ?? [], tx), input.networkId ?? c.networkId ?? undefined, input.ipAddress ?? c.ipAddress ?? undefined);
+          const address = validateAddress(
+            problems,
+            await this.pools.blocksOfPools(links.pools.get(String(c.planId)) ?? [], tx),
+            input.networkId ?? c.networkId ?? undefined,
+            input.ipAddress ?? c.ipAddress ?? undefined,
+          );
           if (address) {
             patch.networkId = String(address.block.id);
             patch.ipAddress = address.ip;
@@ -134,7 +153,20 @@ export class CustomersService {
           // a new username or router means the old entries must go first
           const renamed = patch.username !== undefined && patch.username !== c.username;
           const leaving = renamed ? before : before.filter((r) => !after.includes(r));
-          await this.provisioning.enqueue(tx, [...this.jobs.removalIntents(leaving, c, 'customer login or router changed'), ...after.map((routerId) => ({ routerId, type: 'customer.apply', customerId: id, reason: 'customer edited', payload: { username: patch.username ?? c.username } }))], meta.actor.userId);
+          await this.provisioning.enqueue(
+            tx,
+            [
+              ...this.jobs.removalIntents(leaving, c, 'customer login or router changed'),
+              ...after.map((routerId) => ({
+                routerId,
+                type: 'customer.apply',
+                customerId: id,
+                reason: 'customer edited',
+                payload: { username: patch.username ?? c.username },
+              })),
+            ],
+            meta.actor.userId,
+          );
         }
         await this.audit.record(meta, 'customer.update', 'customer', id, { ...input, password: input.password ? 'changed' : undefined }, tx);
       });
@@ -171,7 +203,10 @@ export class CustomersService {
     try {
       return this.secretBox.decrypt(c.passwordEnc, passwordAad(String(c.id)));
     } catch (err) {
-      throw new AppError(500, "This customer's password cannot be decrypted: the encryption key differs or the row was tampered with", { code: 'internal', cause: err });
+      throw new AppError(500, "This customer's password cannot be decrypted: the encryption key differs or the row was tampered with", {
+        code: 'internal',
+        cause: err,
+      });
     }
   }
 }

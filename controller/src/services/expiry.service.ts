@@ -146,9 +146,12 @@ export class ExpiryEngine {
     const { templates } = await this.sms.current();
     lap('settings');
     const result = await this.db.transaction(async (tx) => {
-      if (!(await this.repo.trySweepLock(SWEEP_LOCK, tx))) return { ran: false, renewed: 0, expired: 0, reminders: 0, expiredNotices: 0, more: false, routerIds: [] as string[] };
+      if (!(await this.repo.trySweepLock(SWEEP_LOCK, tx)))
+        return { ran: false, renewed: 0, expired: 0, reminders: 0, expiredNotices: 0, more: false, routerIds: [] as string[] };
       lap('lock');
-      const renewal = billing.autoRenew ? await this.repo.autoRenew(BATCH, MAX_CATCH_UP_PERIODS, this.provisioning.jobExpiry(), tx) : { renewed: 0, periods: 0, routerIds: [] };
+      const renewal = billing.autoRenew
+        ? await this.repo.autoRenew(BATCH, MAX_CATCH_UP_PERIODS, this.provisioning.jobExpiry(), tx)
+        : { renewed: 0, periods: 0, routerIds: [] };
       const renewed = renewal.renewed;
       lap('renew');
       const expiry = await this.repo.expireDue(billing.graceHours * 3600, BATCH, this.provisioning.jobExpiry(), tx);
@@ -156,10 +159,18 @@ export class ExpiryEngine {
       const routerIds = [...new Set([...renewal.routerIds, ...expiry.routerIds])];
       await this.repo.notifyOutbox(routerIds, tx);
       lap('expire');
-      const expiredNotices = await this.sms.queueTemplated(tx, 'expired', customers.map((c) => ({ subject: c, dedupeKey: expiredKey(String(c.id), new Date(c.expires_at)) })));
+      const expiredNotices = await this.sms.queueTemplated(
+        tx,
+        'expired',
+        customers.map((c) => ({ subject: c, dedupeKey: expiredKey(String(c.id), new Date(c.expires_at)) })),
+      );
       lap('notices');
       const due = await this.repo.reminderCandidates(templates.reminderDays, REMINDER_BATCH, tx);
-      const reminders = await this.sms.queueTemplated(tx, 'expiryReminder', due.map((c) => ({ subject: c, dedupeKey: reminderKey(String(c.id), new Date(c.expires_at), c.days) })));
+      const reminders = await this.sms.queueTemplated(
+        tx,
+        'expiryReminder',
+        due.map((c) => ({ subject: c, dedupeKey: reminderKey(String(c.id), new Date(c.expires_at), c.days) })),
+      );
       lap('reminders');
       return { ran: true, renewed, expired: customers.length, reminders, expiredNotices, more: customers.length >= BATCH || renewed >= BATCH, routerIds };
     });

@@ -98,7 +98,9 @@ export class HotspotService {
   /** Asks the router's agent to read its hotspot now (the answer arrives as a report). */
   async refresh(meta: RequestMeta, routerId: string): Promise<JobView> {
     if (!(await this.routers.get(routerId))) throw notFound('Router');
-    const [jobId] = await this.db.transaction((tx) => this.provisioning.enqueue(tx, [{ routerId, type: 'hotspot.read', reason: `hotspot read by ${meta.actor.username}` }], meta.actor.userId));
+    const [jobId] = await this.db.transaction((tx) =>
+      this.provisioning.enqueue(tx, [{ routerId, type: 'hotspot.read', reason: `hotspot read by ${meta.actor.username}` }], meta.actor.userId),
+    );
     return this.provisioning.get(jobId!);
   }
 
@@ -111,7 +113,11 @@ export class HotspotService {
   async setup(meta: RequestMeta | null, routerId: string): Promise<JobView> {
     if (!(await this.routers.get(routerId))) throw notFound('Router');
     const [jobId] = await this.db.transaction(async (tx) => {
-      const ids = await this.provisioning.enqueue(tx, [{ routerId, type: 'hotspot.setup', reason: 'portal host in the walled garden', payload: { portalHosts: [this.portalHost()] } }], meta?.actor.userId ?? null);
+      const ids = await this.provisioning.enqueue(
+        tx,
+        [{ routerId, type: 'hotspot.setup', reason: 'portal host in the walled garden', payload: { portalHosts: [this.portalHost()] } }],
+        meta?.actor.userId ?? null,
+      );
       await this.audit.record(meta, 'router.hotspot-setup', 'router', routerId, { portalHost: this.portalHost() }, tx);
       return ids;
     });

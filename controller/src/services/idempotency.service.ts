@@ -28,7 +28,10 @@ const PURGE_EVERY_MS = 3_600_000;
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -51,13 +54,18 @@ export class IdempotencyService {
   /** Validates the header's value (visible ASCII, 1–255 characters). */
   static checkKey(key: string): void {
     if (!KEY_PATTERN.test(key)) {
-      throw new AppError(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters', { field: 'Idempotency-Key', issues: [{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' }] });
+      throw new AppError(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters', {
+        field: 'Idempotency-Key',
+        issues: [{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' }],
+      });
     }
   }
 
   async run(req: IdempotentRequest, work: () => Promise<{ status: number; body: unknown }>): Promise<Answer> {
     IdempotencyService.checkKey(req.key);
-    const bodyHash = createHash('sha256').update(canonical(req.body ?? null)).digest('hex');
+    const bodyHash = createHash('sha256')
+      .update(canonical(req.body ?? null))
+      .digest('hex');
     try {
       return await this.db.enclosing(async (tx) => {
         if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
@@ -96,7 +104,9 @@ export class IdempotencyService {
    */
   async reserveAndRun(req: IdempotentRequest, work: () => Promise<{ status: number; body: unknown }>): Promise<Answer> {
     IdempotencyService.checkKey(req.key);
-    const bodyHash = createHash('sha256').update(canonical(req.body ?? null)).digest('hex');
+    const bodyHash = createHash('sha256')
+      .update(canonical(req.body ?? null))
+      .digest('hex');
     const earlier = await this.db.transaction(async (tx): Promise<Answer | undefined> => {
       await this.keys.releaseStale(tx, req.userId, req.key, RESERVATION_MS);
       return (await this.keys.claim(tx, req.userId, req.key, req.request, bodyHash, WAIT_MS)) ? undefined : this.earlier(tx, req, bodyHash);

@@ -40,7 +40,11 @@ export class AddressAllocator {
     for (const b of plan.blocks) {
       let c = this.cursor.get(b.id);
       if (!c) {
-        const space = new UsableSpace(b.cidr, b.gateway, b.reserved.map(([x, y]) => [parseIp(x)!, parseIp(y)!] as Range));
+        const space = new UsableSpace(
+          b.cidr,
+          b.gateway,
+          b.reserved.map(([x, y]) => [parseIp(x)!, parseIp(y)!] as Range),
+        );
         c = { ranges: space.ranges, range: 0, at: space.ranges[0]?.[0] ?? 0 };
         this.cursor.set(b.id, c);
       }

@@ -1,5 +1,11 @@
 import {
-  CreateCustomerRequest, INVALID_PHONE_MESSAGE, IP_NOT_AVAILABLE_MESSAGE, PLAN_NOT_FOUND_MESSAGE, UNKNOWN_CONNECTION_TYPE_MESSAGE, USERNAME_EXISTS_MESSAGE, type ImportColumn,
+  CreateCustomerRequest,
+  INVALID_PHONE_MESSAGE,
+  IP_NOT_AVAILABLE_MESSAGE,
+  PLAN_NOT_FOUND_MESSAGE,
+  UNKNOWN_CONNECTION_TYPE_MESSAGE,
+  USERNAME_EXISTS_MESSAGE,
+  type ImportColumn,
 } from '@mtandao/protocol/api';
 import type { ConnectionType } from '@mtandao/protocol';
 import { formatIp, parseIp, type Range } from '../domain/ip-space.ts';
@@ -65,7 +71,8 @@ export function checkRow(cells: Cells, ctx: ImportContext, claims: FileClaims): 
   const usernameCheck = shape.username.safeParse(username);
   if (!usernameCheck.success) problems.add('username', usernameCheck.error.issues[0]!.message);
   else if (ctx.usernames.has(username.toLowerCase()) || claims.usernames.has(username.toLowerCase())) problems.add('username', USERNAME_EXISTS_MESSAGE);
-  else if (ctx.accountNumbers.has(username.toLowerCase()) || claims.accountNumbers.has(username.toLowerCase())) problems.add('username', 'This username is already another customer’s account number');
+  else if (ctx.accountNumbers.has(username.toLowerCase()) || claims.accountNumbers.has(username.toLowerCase()))
+    problems.add('username', 'This username is already another customer’s account number');
 
   // the password lands on the router verbatim: never trimmed
   const password = cells.password ?? '';
@@ -96,7 +103,13 @@ export function checkRow(cells: Cells, ctx: ImportContext, claims: FileClaims): 
     const ip = parseIp(ipText);
     if (ip === undefined) problems.add('ip_address', 'IP address must be an IPv4 address like 10.64.3.10');
     else if (plan) {
-      const block = plan.blocks.find((b) => new UsableSpace(b.cidr, b.gateway, b.reserved.map(([x, y]) => [parseIp(x)!, parseIp(y)!] as Range)).contains(ip));
+      const block = plan.blocks.find((b) =>
+        new UsableSpace(
+          b.cidr,
+          b.gateway,
+          b.reserved.map(([x, y]) => [parseIp(x)!, parseIp(y)!] as Range),
+        ).contains(ip),
+      );
       const dotted = formatIp(ip);
       if (!block || ctx.ips.has(dotted) || claims.ips.has(dotted)) problems.add('ip_address', IP_NOT_AVAILABLE_MESSAGE);
       else address = { networkId: block.id, ip: dotted };
@@ -108,7 +121,12 @@ export function checkRow(cells: Cells, ctx: ImportContext, claims: FileClaims): 
   if (account && account.toLowerCase() !== username.toLowerCase()) {
     const accountCheck = /^[A-Za-z0-9._-]{1,64}$/.test(account);
     if (!accountCheck) problems.add('account_number', 'Account number may hold letters, digits, ".", "_" and "-" (at most 64)');
-    else if (ctx.accountNumbers.has(account.toLowerCase()) || claims.accountNumbers.has(account.toLowerCase()) || ctx.usernames.has(account.toLowerCase()) || claims.usernames.has(account.toLowerCase())) {
+    else if (
+      ctx.accountNumbers.has(account.toLowerCase()) ||
+      claims.accountNumbers.has(account.toLowerCase()) ||
+      ctx.usernames.has(account.toLowerCase()) ||
+      claims.usernames.has(account.toLowerCase())
+    ) {
       problems.add('account_number', 'Account number already exists');
     } else accountNumber = account;
   }
@@ -128,7 +146,18 @@ export function checkRow(cells: Cells, ctx: ImportContext, claims: FileClaims): 
   if (address) claims.ips.add(address.ip);
   return {
     problems: [],
-    row: { fullName, phone: phone!, email: emailCheck.data ?? null, username, password, planId: plan!.id, connectionType: connectionType!, address, accountNumber, expiresAt },
+    row: {
+      fullName,
+      phone: phone!,
+      email: emailCheck.data ?? null,
+      username,
+      password,
+      planId: plan!.id,
+      connectionType: connectionType!,
+      address,
+      accountNumber,
+      expiresAt,
+    },
   };
 }
 

@@ -58,7 +58,11 @@ export class IpamService {
     const small = space.block.prefix >= DROPDOWN_MAX_PREFIX;
     const limit = query.limit ?? (small ? 1024 : DEFAULT_SEARCH_LIMIT);
     const wanted = prefixRanges(query.prefix);
-    if (!wanted) throw new AppError(422, 'prefix must be the start of an IPv4 address, like 10.0.3', { field: 'prefix', issues: [{ field: 'prefix', message: 'prefix must be the start of an IPv4 address, like 10.0.3' }] });
+    if (!wanted)
+      throw new AppError(422, 'prefix must be the start of an IPv4 address, like 10.0.3', {
+        field: 'prefix',
+        issues: [{ field: 'prefix', message: 'prefix must be the start of an IPv4 address, like 10.0.3' }],
+      });
     const ranges = intersectRanges(space.ranges, wanted);
     const ips: string[] = [];
     let truncated = false;
@@ -111,7 +115,11 @@ export class IpamService {
     if (hit && Date.now() - hit.at < SPACE_CACHE_MS) return hit.space;
     const rules = await this.pools.blockRules(networkId);
     if (!rules) throw notFound('Network');
-    const space = new UsableSpace(rules.cidr, rules.gateway, rules.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range));
+    const space = new UsableSpace(
+      rules.cidr,
+      rules.gateway,
+      rules.reserved.map(([a, b]) => [parseIp(a)!, parseIp(b)!] as Range),
+    );
     if (this.spaces.size > 10_000) this.spaces.clear();
     this.spaces.set(networkId, { space, at: Date.now() });
     return space;

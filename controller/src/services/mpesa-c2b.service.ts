@@ -82,9 +82,17 @@ export class MpesaC2bService {
     if (!p.ok) {
       const transId = p.partial.TransID?.trim();
       await this.repo.store({
-        source: 'c2b', transId: transId && /^[A-Za-z0-9]{6,20}$/.test(transId) ? transId : null, amountMinor: p.amountMinor, transType: p.partial.TransactionType ?? null,
-        shortCode: p.partial.BusinessShortCode ?? null, billRefNumber: p.partial.BillRefNumber ?? null, msisdn: p.partial.MSISDN ?? null, firstName: p.partial.FirstName ?? null,
-        raw: raw.slice(0, 20_000), status: 'rejected', reason: p.reason,
+        source: 'c2b',
+        transId: transId && /^[A-Za-z0-9]{6,20}$/.test(transId) ? transId : null,
+        amountMinor: p.amountMinor,
+        transType: p.partial.TransactionType ?? null,
+        shortCode: p.partial.BusinessShortCode ?? null,
+        billRefNumber: p.partial.BillRefNumber ?? null,
+        msisdn: p.partial.MSISDN ?? null,
+        firstName: p.partial.FirstName ?? null,
+        raw: raw.slice(0, 20_000),
+        status: 'rejected',
+        reason: p.reason,
       });
       this.log.warn({ reason: p.reason }, 'M-Pesa confirmation rejected');
       return ACCEPTED;
@@ -92,10 +100,23 @@ export class MpesaC2bService {
     const v = p.value;
     const known = this.ours(cfg, v.BusinessShortCode);
     const stored = await this.repo.store({
-      source: 'c2b', transId: v.TransID, transType: v.TransactionType, transTime: p.transTime, amountMinor: p.amountMinor, shortCode: v.BusinessShortCode,
-      billRefNumber: v.BillRefNumber, invoiceNumber: v.InvoiceNumber, orgAccountBalance: v.OrgAccountBalance, thirdPartyTransId: v.ThirdPartyTransID,
-      msisdn: v.MSISDN, firstName: v.FirstName, middleName: v.MiddleName, lastName: v.LastName, raw: raw.slice(0, 20_000),
-      status: known ? 'received' : 'rejected', reason: known ? null : `Unknown shortcode ${v.BusinessShortCode}`,
+      source: 'c2b',
+      transId: v.TransID,
+      transType: v.TransactionType,
+      transTime: p.transTime,
+      amountMinor: p.amountMinor,
+      shortCode: v.BusinessShortCode,
+      billRefNumber: v.BillRefNumber,
+      invoiceNumber: v.InvoiceNumber,
+      orgAccountBalance: v.OrgAccountBalance,
+      thirdPartyTransId: v.ThirdPartyTransID,
+      msisdn: v.MSISDN,
+      firstName: v.FirstName,
+      middleName: v.MiddleName,
+      lastName: v.LastName,
+      raw: raw.slice(0, 20_000),
+      status: known ? 'received' : 'rejected',
+      reason: known ? null : `Unknown shortcode ${v.BusinessShortCode}`,
     });
     if (stored.status === 'received') {
       try {
@@ -122,7 +143,11 @@ export class MpesaC2bService {
     if (!row) return undefined;
     const customerId = row.customer_id ?? (row.bill_ref_number ? await this.repo.customerByAccount(normalizeAccount(row.bill_ref_number), tx) : undefined);
     if (!customerId) {
-      await this.repo.settle(id, { status: 'unmatched', reason: row.bill_ref_number ? `No customer has account number "${row.bill_ref_number}"` : 'No account number given' }, tx);
+      await this.repo.settle(
+        id,
+        { status: 'unmatched', reason: row.bill_ref_number ? `No customer has account number "${row.bill_ref_number}"` : 'No account number given' },
+        tx,
+      );
       return undefined;
     }
     if (row.source === 'c2b') {
@@ -131,11 +156,31 @@ export class MpesaC2bService {
       const prompt = await this.repo.receiptlessPrompt(String(customerId), row.amount_minor, msisdn, new Date(row.paid_at), tx);
       if (prompt) {
         await this.repo.setPromptReceipt(prompt.checkout_request_id, row.trans_id, tx);
-        await this.repo.settle(id, { status: 'matched', customerId: String(customerId), paymentId: prompt.payment_id, receiptNumber: prompt.receipt_number, reason: `Paid once: the M-Pesa prompt ${prompt.checkout_request_id} was settled by the STK query before this receipt arrived` }, tx);
+        await this.repo.settle(
+          id,
+          {
+            status: 'matched',
+            customerId: String(customerId),
+            paymentId: prompt.payment_id,
+            receiptNumber: prompt.receipt_number,
+            reason: `Paid once: the M-Pesa prompt ${prompt.checkout_request_id} was settled by the STK query before this receipt arrived`,
+          },
+          tx,
+        );
         return undefined;
       }
     }
-    const paid = await this.receiver.receivePayment(null, { customerId: String(customerId), method: 'mpesa', amountMinor: BigInt(row.amount_minor), reference: row.trans_id, note: `M-Pesa ${row.source === 'stk' ? 'prompt' : 'paybill'} ${row.trans_id}` }, tx);
+    const paid = await this.receiver.receivePayment(
+      null,
+      {
+        customerId: String(customerId),
+        method: 'mpesa',
+        amountMinor: BigInt(row.amount_minor),
+        reference: row.trans_id,
+        note: `M-Pesa ${row.source === 'stk' ? 'prompt' : 'paybill'} ${row.trans_id}`,
+      },
+      tx,
+    );
     await this.repo.settle(id, { status: 'matched', customerId: String(customerId), paymentId: paid.entryId, receiptNumber: paid.receiptNumber }, tx);
     return paid;
   }
@@ -154,7 +199,11 @@ export class MpesaC2bService {
     return n;
   }
 
-  async list(query: { status?: MpesaTransactionRow['status'] | undefined; page: number; pageSize: number }): Promise<{ items: MpesaTransactionView[]; total: number }> {
+  async list(query: {
+    status?: MpesaTransactionRow['status'] | undefined;
+    page: number;
+    pageSize: number;
+  }): Promise<{ items: MpesaTransactionView[]; total: number }> {
     const { rows, total } = await this.repo.list(query, query.pageSize, (query.page - 1) * query.pageSize);
     return { items: rows.map(transactionView), total };
   }
@@ -170,15 +219,34 @@ export class MpesaC2bService {
     await this.db.transaction(async (tx) => {
       const row = await this.repo.lockUnmatched(id, tx);
       if (!row) throw notFound('M-Pesa transaction');
-      if (row.status !== 'unmatched') throw new AppError(409, row.status === 'rejected' ? 'This notification was rejected: it carries no payment to assign' : 'This payment is already assigned to a customer');
+      if (row.status !== 'unmatched')
+        throw new AppError(
+          409,
+          row.status === 'rejected' ? 'This notification was rejected: it carries no payment to assign' : 'This payment is already assigned to a customer',
+        );
       let paid: ReceivedPayment;
       try {
-        paid = await this.receiver.receivePayment(meta, { customerId, method: 'mpesa', amountMinor: BigInt(row.amount_minor), reference: row.trans_id, note: `M-Pesa ${row.trans_id} assigned by ${meta.actor.username}` }, tx);
+        paid = await this.receiver.receivePayment(
+          meta,
+          {
+            customerId,
+            method: 'mpesa',
+            amountMinor: BigInt(row.amount_minor),
+            reference: row.trans_id,
+            note: `M-Pesa ${row.trans_id} assigned by ${meta.actor.username}`,
+          },
+          tx,
+        );
       } catch (err) {
-        if (err instanceof AppError && err.status === 404) throw new AppError(422, 'Customer not found', { field: 'customerId', issues: [{ field: 'customerId', message: 'Customer not found' }] });
+        if (err instanceof AppError && err.status === 404)
+          throw new AppError(422, 'Customer not found', { field: 'customerId', issues: [{ field: 'customerId', message: 'Customer not found' }] });
         throw err;
       }
-      await this.repo.settle(id, { status: 'assigned', customerId, paymentId: paid.entryId, receiptNumber: paid.receiptNumber, assignedBy: meta.actor.userId }, tx);
+      await this.repo.settle(
+        id,
+        { status: 'assigned', customerId, paymentId: paid.entryId, receiptNumber: paid.receiptNumber, assignedBy: meta.actor.userId },
+        tx,
+      );
       await this.audit.record(meta, 'mpesa.assign', 'mpesa_transaction', id, { transId: row.trans_id, customerId }, tx);
     });
     return this.get(id);

@@ -88,7 +88,11 @@ export class MpesaSettingsService {
   /** The three callback URLs Daraja is given. */
   callbackUrls(c: MpesaConfig): MpesaSettingsView['callbackUrls'] {
     const base = `${(c.callbackBaseUrl ?? this.config.publicUrl).replace(/\/+$/, '')}/api/v1/callbacks`;
-    return { validation: `${base}/c2b/validation/${c.token}`, confirmation: `${base}/c2b/confirmation/${c.token}`, stkCallback: `${base}/stk/callback/${c.token}` };
+    return {
+      validation: `${base}/c2b/validation/${c.token}`,
+      confirmation: `${base}/c2b/confirmation/${c.token}`,
+      stkCallback: `${base}/stk/callback/${c.token}`,
+    };
   }
 
   async view(): Promise<MpesaSettingsView> {
@@ -172,7 +176,13 @@ export class MpesaSettingsService {
     try {
       const answer = await this.daraja.post(creds, '/mpesa/c2b/v2/registerurl', request, 'Register URLs');
       const ok = String(answer.ResponseCode ?? '') === '0';
-      result = { ok, status: 200, answer, message: String(answer.ResponseDescription ?? (ok ? 'Success' : 'M-Pesa did not confirm the registration')), request };
+      result = {
+        ok,
+        status: 200,
+        answer,
+        message: String(answer.ResponseDescription ?? (ok ? 'Success' : 'M-Pesa did not confirm the registration')),
+        request,
+      };
     } catch (err) {
       if (!(err instanceof DarajaError)) throw err;
       result = { ok: false, status: err.status, answer: err.answer, message: err.message, request };

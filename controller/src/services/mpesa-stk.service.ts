@@ -48,7 +48,11 @@ export class MpesaStkService {
   ) {}
 
   /** Sends the prompt to the customer's phone; the answer says pending until the callback. */
-  async push(meta: RequestMeta, customerId: string, input: { amount?: string | undefined; phone?: string | undefined }): Promise<StkView & { customerMessage: string | null }> {
+  async push(
+    meta: RequestMeta,
+    customerId: string,
+    input: { amount?: string | undefined; phone?: string | undefined },
+  ): Promise<StkView & { customerMessage: string | null }> {
     const c = await this.customers.findById(customerId);
     if (!c) throw notFound('Customer');
     const phone = normaliseKenyanMobile(input.phone ?? c.phone);
@@ -92,8 +96,21 @@ export class MpesaStkService {
       throw err;
     }
     const checkout = typeof answer.CheckoutRequestID === 'string' ? answer.CheckoutRequestID : '';
-    if (String(answer.ResponseCode ?? '') !== '0' || !checkout) throw new AppError(502, `M-Pesa prompt: M-Pesa answered ${String(answer.ResponseDescription ?? answer.errorMessage ?? JSON.stringify(answer)).slice(0, 300)}`, { code: 'unavailable', field: 'mpesa' });
-    await this.repo.createStk({ checkoutRequestId: checkout, merchantRequestId: typeof answer.MerchantRequestID === 'string' ? answer.MerchantRequestID : null, customerId, phone, amountMinor, accountReference, requestedBy: meta.actor.userId });
+    if (String(answer.ResponseCode ?? '') !== '0' || !checkout)
+      throw new AppError(
+        502,
+        `M-Pesa prompt: M-Pesa answered ${String(answer.ResponseDescription ?? answer.errorMessage ?? JSON.stringify(answer)).slice(0, 300)}`,
+        { code: 'unavailable', field: 'mpesa' },
+      );
+    await this.repo.createStk({
+      checkoutRequestId: checkout,
+      merchantRequestId: typeof answer.MerchantRequestID === 'string' ? answer.MerchantRequestID : null,
+      customerId,
+      phone,
+      amountMinor,
+      accountReference,
+      requestedBy: meta.actor.userId,
+    });
     await this.audit.record(meta, 'mpesa.stk-push', 'customer', customerId, { checkoutRequestId: checkout, amount: formatAmount(amountMinor), phone });
     return { ...(await this.get(checkout)), customerMessage: typeof answer.CustomerMessage === 'string' ? answer.CustomerMessage : null };
   }
@@ -118,15 +135,31 @@ export class MpesaStkService {
     }
     const push = await this.repo.stk(cb.CheckoutRequestID);
     if (!push) {
-      await this.repo.store({ source: 'stk', transId: null, checkoutRequestId: cb.CheckoutRequestID, raw: raw.slice(0, 20_000), status: 'rejected', reason: `Unknown CheckoutRequestID ${cb.CheckoutRequestID}` });
+      await this.repo.store({
+        source: 'stk',
+        transId: null,
+        checkoutRequestId: cb.CheckoutRequestID,
+        raw: raw.slice(0, 20_000),
+        status: 'rejected',
+        reason: `Unknown CheckoutRequestID ${cb.CheckoutRequestID}`,
+      });
       return ACCEPTED;
     }
-    await this.settle(push, { resultCode: cb.ResultCode, resultDesc: cb.ResultDesc, receipt: cb.items.MpesaReceiptNumber ?? null, amountMinor: cb.items.Amount ?? null, raw });
+    await this.settle(push, {
+      resultCode: cb.ResultCode,
+      resultDesc: cb.ResultDesc,
+      receipt: cb.items.MpesaReceiptNumber ?? null,
+      amountMinor: cb.items.Amount ?? null,
+      raw,
+    });
     return ACCEPTED;
   }
 
   /** Applies a result (from the callback or the query) to a push, once. */
-  private async settle(push: StkRow, r: { resultCode: number; resultDesc: string; receipt: string | null; amountMinor: bigint | null; raw: string }): Promise<void> {
+  private async settle(
+    push: StkRow,
+    r: { resultCode: number; resultDesc: string; receipt: string | null; amountMinor: bigint | null; raw: string },
+  ): Promise<void> {
     if (push.status !== 'pending') return;
     const outcome = stkOutcome(r.resultCode);
     if (outcome !== 'paid') {
@@ -142,7 +175,17 @@ export class MpesaStkService {
         // may already have paid the customer, and then it is this prompt's receipt
         const confirmed = await this.repo.confirmationOfPrompt(current, tx);
         if (confirmed) {
-          await this.repo.finishStk(push.checkout_request_id, { status: 'paid', resultCode: String(r.resultCode), resultDesc: r.resultDesc || null, receipt: confirmed.trans_id, paymentId: confirmed.payment_id }, tx);
+          await this.repo.finishStk(
+            push.checkout_request_id,
+            {
+              status: 'paid',
+              resultCode: String(r.resultCode),
+              resultDesc: r.resultDesc || null,
+              receipt: confirmed.trans_id,
+              paymentId: confirmed.payment_id,
+            },
+            tx,
+          );
           return;
         }
       }
@@ -151,13 +194,25 @@ export class MpesaStkService {
       const transId = r.receipt ?? `STK-${push.checkout_request_id}`.slice(0, 100);
       const stored = await this.repo.store(
         {
-          source: 'stk', transId, transType: 'STK push', amountMinor: r.amountMinor ?? BigInt(push.amount_minor), billRefNumber: push.account_reference, msisdn: push.phone,
-          checkoutRequestId: push.checkout_request_id, customerId: push.customer_id === null ? null : String(push.customer_id), raw: r.raw.slice(0, 20_000), status: 'received',
+          source: 'stk',
+          transId,
+          transType: 'STK push',
+          amountMinor: r.amountMinor ?? BigInt(push.amount_minor),
+          billRefNumber: push.account_reference,
+          msisdn: push.phone,
+          checkoutRequestId: push.checkout_request_id,
+          customerId: push.customer_id === null ? null : String(push.customer_id),
+          raw: r.raw.slice(0, 20_000),
+          status: 'received',
         },
         tx,
       );
       const paid = stored.status === 'received' ? await this.c2b.processIn(tx, stored.id) : undefined;
-      await this.repo.finishStk(push.checkout_request_id, { status: 'paid', resultCode: String(r.resultCode), resultDesc: r.resultDesc || null, receipt: r.receipt, paymentId: paid?.entryId ?? null }, tx);
+      await this.repo.finishStk(
+        push.checkout_request_id,
+        { status: 'paid', resultCode: String(r.resultCode), resultDesc: r.resultDesc || null, receipt: r.receipt, paymentId: paid?.entryId ?? null },
+        tx,
+      );
     });
   }
 
@@ -171,19 +226,40 @@ export class MpesaStkService {
       try {
         const creds = this.settings.credentials(cfg, true);
         const timestamp = darajaTimestamp();
-        const answer = await this.daraja.post(creds, '/mpesa/stkpushquery/v1/query', { BusinessShortCode: creds.shortcode, Password: stkPassword(creds.shortcode, creds.passkey, timestamp), Timestamp: timestamp, CheckoutRequestID: push.checkout_request_id }, 'STK query');
+        const answer = await this.daraja.post(
+          creds,
+          '/mpesa/stkpushquery/v1/query',
+          {
+            BusinessShortCode: creds.shortcode,
+            Password: stkPassword(creds.shortcode, creds.passkey, timestamp),
+            Timestamp: timestamp,
+            CheckoutRequestID: push.checkout_request_id,
+          },
+          'STK query',
+        );
         const code = Number(answer.ResultCode);
         if (answer.ResultCode === undefined || !Number.isInteger(code)) {
           await this.repo.markQueried(push.checkout_request_id, null);
           continue;
         }
-        await this.settle(push, { resultCode: code, resultDesc: String(answer.ResultDesc ?? ''), receipt: null, amountMinor: null, raw: JSON.stringify(answer) });
+        await this.settle(push, {
+          resultCode: code,
+          resultDesc: String(answer.ResultDesc ?? ''),
+          receipt: null,
+          amountMinor: null,
+          raw: JSON.stringify(answer),
+        });
         n++;
       } catch (err) {
         // "500.001.1001 The transaction is being processed": still open; ask again later
         const message = err instanceof Error ? err.message : String(err);
         const old = Date.now() - new Date(push.created_at).getTime() > 30 * 60_000;
-        if (old) await this.repo.finishStk(push.checkout_request_id, { status: 'failed', resultCode: null, resultDesc: `No answer from M-Pesa after 30 minutes (${message})` });
+        if (old)
+          await this.repo.finishStk(push.checkout_request_id, {
+            status: 'failed',
+            resultCode: null,
+            resultDesc: `No answer from M-Pesa after 30 minutes (${message})`,
+          });
         else await this.repo.markQueried(push.checkout_request_id, `Waiting for M-Pesa: ${message}`.slice(0, 300));
         this.log.info({ checkoutRequestId: push.checkout_request_id, err: message }, 'STK query gave no result yet');
       }

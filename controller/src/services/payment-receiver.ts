@@ -10,5 +10,9 @@ export type { ReceivedPayment };
  * `meta === null` is the system; with `tx` everything happens in the caller's transaction.
  */
 export interface PaymentReceiver {
-  receivePayment(meta: RequestMeta | null, input: { customerId: string; method: PaymentMethod; amountMinor: bigint; reference?: string; note?: string }, tx?: Transaction): Promise<ReceivedPayment>;
+  receivePayment(
+    meta: RequestMeta | null,
+    input: { customerId: string; method: PaymentMethod; amountMinor: bigint; reference?: string; note?: string },
+    tx?: Transaction,
+  ): Promise<ReceivedPayment>;
 }

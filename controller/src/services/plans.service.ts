@@ -80,7 +80,12 @@ export class PlansService {
   }
 
   /** Resolves routers and pools: a plan is carried by its routers and by the routers of its pools. */
-  private async resolveLinks(connectionType: string, routerIds: string[], poolIds: string[], tx: Transaction): Promise<{ routerIds: string[]; poolIds: string[] }> {
+  private async resolveLinks(
+    connectionType: string,
+    routerIds: string[],
+    poolIds: string[],
+    tx: Transaction,
+  ): Promise<{ routerIds: string[]; poolIds: string[] }> {
     if (connectionType === 'hotspot' && poolIds.length > 0) throw invalid('poolIds', 'Hotspot plans do not use IP pools');
     const foundRouters = await this.routers.existing(routerIds, tx);
     const missingRouter = routerIds.findIndex((r) => !foundRouters.includes(r));
@@ -158,15 +163,28 @@ export class PlansService {
           const dropped = before.routerIds.filter((r) => !routerIds.includes(r));
           await this.provisioning.enqueue(
             tx,
-            dropped.map((routerId) => ({ routerId, type: 'plan.remove', planId: id, reason: 'plan removed from router', payload: { planId: id, connectionType: plan.connectionType } })),
+            dropped.map((routerId) => ({
+              routerId,
+              type: 'plan.remove',
+              planId: id,
+              reason: 'plan removed from router',
+              payload: { planId: id, connectionType: plan.connectionType },
+            })),
             meta.actor.userId,
           );
         }
         await this.audit.record(meta, 'plan.update', 'plan', id, { ...input }, tx);
-        const profileChanged = ['name', 'downloadSpeed', 'uploadSpeed', 'dataLimit', 'sharedUsers', 'poolIds'].some((k) => (input as Record<string, unknown>)[k] !== undefined);
+        const profileChanged = ['name', 'downloadSpeed', 'uploadSpeed', 'dataLimit', 'sharedUsers', 'poolIds'].some(
+          (k) => (input as Record<string, unknown>)[k] !== undefined,
+        );
         const added = routerIds.filter((r) => !before.routerIds.includes(r));
         if (profileChanged) await this.fanout([id], 'plan changed', meta, tx);
-        else if (added.length > 0) await this.provisioning.enqueue(tx, added.map((routerId) => ({ routerId, type: 'plan.apply', planId: id, reason: 'plan added to router' })), meta.actor.userId);
+        else if (added.length > 0)
+          await this.provisioning.enqueue(
+            tx,
+            added.map((routerId) => ({ routerId, type: 'plan.apply', planId: id, reason: 'plan added to router' })),
+            meta.actor.userId,
+          );
         // Customer entries carry some plan fields themselves (a queue's max-limit, a hotspot user's
         // limit): the profile alone does not bring them along.
         if (customerEntriesChange(plan.connectionType, input) && (await this.plans.hasCustomers(id, tx))) {
@@ -184,11 +202,17 @@ export class PlansService {
     await this.db.transaction(async (tx) => {
       const plan = await this.plans.findById(id, tx);
       if (!plan) throw notFound('Plan');
-      if (await this.plans.hasCustomers(id, tx)) throw new AppError(409, 'This plan has customers: move them to another plan first, or archive it to hide it from new customers');
+      if (await this.plans.hasCustomers(id, tx))
+        throw new AppError(409, 'This plan has customers: move them to another plan first, or archive it to hide it from new customers');
       const links = await this.plans.links([id], tx);
       await this.provisioning.enqueue(
         tx,
-        (links.routers.get(id) ?? []).map((routerId) => ({ routerId, type: 'plan.remove', reason: 'plan deleted', payload: { planId: id, connectionType: plan.connectionType } })),
+        (links.routers.get(id) ?? []).map((routerId) => ({
+          routerId,
+          type: 'plan.remove',
+          reason: 'plan deleted',
+          payload: { planId: id, connectionType: plan.connectionType },
+        })),
         meta.actor.userId,
       );
       await this.plans.remove(id, tx);

@@ -153,7 +153,11 @@ export class PoolsService {
     }
   }
 
-  async update(meta: RequestMeta, id: string, input: { name?: string | undefined; networks?: string[] | undefined; gateway?: string | null | undefined; reserved?: string[] | undefined }): Promise<PoolView> {
+  async update(
+    meta: RequestMeta,
+    id: string,
+    input: { name?: string | undefined; networks?: string[] | undefined; gateway?: string | null | undefined; reserved?: string[] | undefined },
+  ): Promise<PoolView> {
     const networks = input.networks ? parseNetworks(input.networks) : undefined;
     const reserved = input.reserved ? parseReserved(input.reserved) : undefined;
     const gateway = input.gateway === undefined ? undefined : this.checkGateway(input.gateway);
@@ -169,7 +173,11 @@ export class PoolsService {
             if (await this.pools.networkHasCustomers(String(n.id), tx)) throw conflict(`Network ${n.cidr} has customers and cannot be removed`, 'networks');
             await this.pools.removeNetwork(String(n.id), tx);
           }
-          await this.addNetworks(id, networks.filter((c) => !current.some((n) => n.cidr === c)), tx);
+          await this.addNetworks(
+            id,
+            networks.filter((c) => !current.some((n) => n.cidr === c)),
+            tx,
+          );
         }
         if (reserved) await this.pools.replaceReserved(id, reserved, tx);
         await this.audit.record(meta, 'pool.update', 'pool', id, { name: input.name, networks, gateway, reserved }, tx);

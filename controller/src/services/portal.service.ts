@@ -44,7 +44,11 @@ export function octalBytes(text: string): Buffer {
 /** The login form for a device: CHAP-hashed when the router offered a challenge. */
 export function loginForm(vars: LoginVars, username: string, password: string): LoginForm {
   const chap = vars['chap-id'] && vars['chap-challenge'];
-  const pw = chap ? createHash('md5').update(Buffer.concat([octalBytes(vars['chap-id']!), Buffer.from(password, 'latin1'), octalBytes(vars['chap-challenge']!)])).digest('hex') : password;
+  const pw = chap
+    ? createHash('md5')
+        .update(Buffer.concat([octalBytes(vars['chap-id']!), Buffer.from(password, 'latin1'), octalBytes(vars['chap-challenge']!)]))
+        .digest('hex')
+    : password;
   return { action: vars['link-login-only'] ?? '', username, password: pw, dst: vars.dst ?? '' };
 }
 
@@ -56,7 +60,11 @@ export type PurchaseState =
   | { state: 'paid'; login: LoginForm | null; username: string; password: string };
 
 /** The portal's meta: purchases are the customer's own, not a staff member's. */
-const PORTAL_META = (requestId: string, ip: string | undefined): RequestMeta => ({ actor: { userId: null as unknown as string, username: 'portal', role: 'staff', via: 'token' }, requestId, ip });
+const PORTAL_META = (requestId: string, ip: string | undefined): RequestMeta => ({
+  actor: { userId: null as unknown as string, username: 'portal', role: 'staff', via: 'token' },
+  requestId,
+  ip,
+});
 
 /** The captive portal: plans of a site, voucher login with guessing limits, M-Pesa purchases. */
 export class PortalService {
@@ -80,7 +88,12 @@ export class PortalService {
   }
 
   /** A voucher code typed at the portal: the login form, or why not (guessing counted, then locked out). */
-  async voucher(siteId: string, typed: string, who: { ip: string; mac: string }, vars: LoginVars): Promise<{ login: LoginForm } | { error: string; status: number }> {
+  async voucher(
+    siteId: string,
+    typed: string,
+    who: { ip: string; mac: string },
+    vars: LoginVars,
+  ): Promise<{ login: LoginForm } | { error: string; status: number }> {
     const locked = Math.max(this.byIp.lockedFor(who.ip), this.byMac.lockedFor(who.mac.toUpperCase()));
     if (locked > 0) return { error: `Too many wrong codes. Try again in ${Math.ceil(locked / 60)} minutes.`, status: 429 };
     const code = normaliseCode(typed);
@@ -98,7 +111,12 @@ export class PortalService {
    * A buyer back with the details we sent by SMS (another day, another phone): checked here, so a
    * CHAP router gets the hash; wrong ones count like wrong voucher codes.
    */
-  async account(siteId: string, input: { username: string; password: string }, who: { ip: string; mac: string }, vars: LoginVars): Promise<{ login: LoginForm } | { error: string; status: number }> {
+  async account(
+    siteId: string,
+    input: { username: string; password: string },
+    who: { ip: string; mac: string },
+    vars: LoginVars,
+  ): Promise<{ login: LoginForm } | { error: string; status: number }> {
     const locked = Math.max(this.byIp.lockedFor(who.ip), this.byMac.lockedFor(who.mac.toUpperCase()));
     if (locked > 0) return { error: `Too many wrong attempts. Try again in ${Math.ceil(locked / 60)} minutes.`, status: 429 };
     const row = /^[A-Za-z0-9._@-]{3,64}$/.test(input.username) ? await this.repo.customerAt(siteId, input.username) : undefined;
@@ -122,7 +140,11 @@ export class PortalService {
     const meta = PORTAL_META(requestId, ip);
     let customer = await this.repo.customerOf(phone, mac);
     if (customer?.status === 'active' && String(customer.plan_id) !== input.planId) {
-      throw new AppError(409, `You already have a package running until ${customer.expires_at ? new Date(customer.expires_at).toUTCString().slice(5, 22) : 'later'}. Log in with the details we sent by SMS.`, { field: 'planId' });
+      throw new AppError(
+        409,
+        `You already have a package running until ${customer.expires_at ? new Date(customer.expires_at).toUTCString().slice(5, 22) : 'later'}. Log in with the details we sent by SMS.`,
+        { field: 'planId' },
+      );
     }
     if (customer) {
       const open = await this.repo.openPurchase(siteId, String(customer.id));
@@ -131,12 +153,32 @@ export class PortalService {
     if (customer && customer.status !== 'active') await this.repo.setPlan(String(customer.id), input.planId);
     if (!customer) {
       const { username } = await this.registration.generateUsername({ phone });
-      const created = await this.registration.create(meta, CreateCustomerRequest.parse({ connectionType: 'hotspot', planId: input.planId, fullName: `Hotspot ${phone.replace(/^254/, '0')}`, phone, username, payment: { method: 'mpesa' }, autoActivate: false }));
+      const created = await this.registration.create(
+        meta,
+        CreateCustomerRequest.parse({
+          connectionType: 'hotspot',
+          planId: input.planId,
+          fullName: `Hotspot ${phone.replace(/^254/, '0')}`,
+          phone,
+          username,
+          payment: { method: 'mpesa' },
+          autoActivate: false,
+        }),
+      );
       customer = { id: created.id, plan_id: input.planId, status: created.status, expires_at: null };
     }
     const push = await this.stk.push(meta, String(customer.id), { phone });
     const token = randomBytes(18).toString('base64url');
-    await this.repo.createPurchase({ token, siteId, planId: input.planId, customerId: String(customer.id), checkoutRequestId: push.checkoutRequestId, mac, ip: input.vars.ip ?? null, login: pickVars(input.vars) });
+    await this.repo.createPurchase({
+      token,
+      siteId,
+      planId: input.planId,
+      customerId: String(customer.id),
+      checkoutRequestId: push.checkoutRequestId,
+      mac,
+      ip: input.vars.ip ?? null,
+      login: pickVars(input.vars),
+    });
     return token;
   }
 
@@ -145,7 +187,16 @@ export class PortalService {
     const p: PurchaseRow | undefined = /^[\w-]{10,40}$/.test(token) ? await this.repo.purchase(siteId, token) : undefined;
     if (!p) return undefined;
     if (p.stk_status === 'pending') return { state: 'waiting' };
-    if (p.stk_status !== 'paid') return { state: 'failed', reason: p.stk_status === 'cancelled' ? 'You cancelled the M-Pesa request.' : p.stk_status === 'timeout' ? 'The M-Pesa request timed out before you answered.' : `M-Pesa said: ${p.stk_result_desc ?? 'the payment failed'}.` };
+    if (p.stk_status !== 'paid')
+      return {
+        state: 'failed',
+        reason:
+          p.stk_status === 'cancelled'
+            ? 'You cancelled the M-Pesa request.'
+            : p.stk_status === 'timeout'
+              ? 'The M-Pesa request timed out before you answered.'
+              : `M-Pesa said: ${p.stk_result_desc ?? 'the payment failed'}.`,
+      };
     if (p.customer_status !== 'active' || (p.job_status !== null && p.job_status !== 'applied')) return { state: 'connecting' };
     const c = await this.customersRepo.findById(String(p.customer_id));
     const password = c ? this.customers.passwordOf(c) : '';

@@ -71,8 +71,18 @@ export class ProvisioningService {
   async enqueue(tx: Transaction, intents: JobIntent[], createdBy: string | null): Promise<string[]> {
     if (intents.length === 0) return [];
     const expiresAt = new Date(Date.now() + this.jobTtlMs);
-    const ids = await this.jobs.insertWithEvents(intents.map((i) => ({ ...i, createdBy, expiresAt })), tx);
-    afterCommit(() => this.wake.emit('jobs', intents.map((i) => i.routerId)), tx);
+    const ids = await this.jobs.insertWithEvents(
+      intents.map((i) => ({ ...i, createdBy, expiresAt })),
+      tx,
+    );
+    afterCommit(
+      () =>
+        this.wake.emit(
+          'jobs',
+          intents.map((i) => i.routerId),
+        ),
+      tx,
+    );
     return ids;
   }
 

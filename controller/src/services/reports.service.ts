@@ -27,7 +27,13 @@ export class ReportsService {
     const today = localDay(tz);
     const monthStart = `${today.slice(0, 8)}01`;
     const chartStart = addDays(today, -29);
-    const bounds = { today, monthStart, from: dayStart(monthStart < chartStart ? monthStart : chartStart, tz), todayEnd: dayStart(addDays(today, 1), tz), weekEnd: dayStart(addDays(today, 8), tz) };
+    const bounds = {
+      today,
+      monthStart,
+      from: dayStart(monthStart < chartStart ? monthStart : chartStart, tz),
+      todayEnd: dayStart(addDays(today, 1), tz),
+      weekEnd: dayStart(addDays(today, 8), tz),
+    };
     const [r, unmatched, pools] = await Promise.all([this.repo.overview(tz, bounds), this.repo.unmatchedPayments(), this.pools.list()]);
     const s = r.by_status ?? {};
     const count = (k: string) => Number(s[k] ?? 0);
@@ -44,7 +50,13 @@ export class ReportsService {
       today: r.today,
       customers: { total, ...customers, owing: r.owing },
       expiring: { today: r.expiring_today, next7Days: r.expiring_7 },
-      revenue: { today: formatAmount(r.revenue_today), todayCount: r.count_today, month: formatAmount(r.revenue_month), monthCount: r.count_month, monthStart: r.month_start },
+      revenue: {
+        today: formatAmount(r.revenue_today),
+        todayCount: r.count_today,
+        month: formatAmount(r.revenue_month),
+        monthCount: r.count_month,
+        monthStart: r.month_start,
+      },
       unmatchedPayments: unmatched,
       routers: { total: r.routers_up + r.routers_down + r.routers_unknown, up: r.routers_up, down: r.routers_down, unknown: r.routers_unknown },
       agents: { online: r.agents_online, offline: r.agents_offline },
@@ -52,7 +64,9 @@ export class ReportsService {
       revenueByDay: days.map((day) => ({ day, amount: formatAmount(byDay.get(day)?.amount ?? 0), count: Number(byDay.get(day)?.count ?? 0) })),
       // past days from the daily snapshots (none before the controller first ran), today live
       activeByDay: days.map((day) =>
-        day === r.today ? { day, active: customers.active, total } : { day, active: snapshots.get(day)?.active ?? null, total: snapshots.get(day)?.total ?? null },
+        day === r.today
+          ? { day, active: customers.active, total }
+          : { day, active: snapshots.get(day)?.active ?? null, total: snapshots.get(day)?.total ?? null },
       ),
       pools: pools.items.map((p) => ({ id: p.id, name: p.name, routerName: p.routerName, used: p.used, usable: p.usable, utilisation: p.utilisation })),
     };
@@ -66,7 +80,12 @@ export class ReportsService {
     return { from: start, to: end };
   }
 
-  async revenue(q: { from?: string | undefined; to?: string | undefined; groupBy: 'day' | 'plan' | 'method' | 'staff'; format?: 'json' | 'csv' | undefined }): Promise<RevenueView | FileResult> {
+  async revenue(q: {
+    from?: string | undefined;
+    to?: string | undefined;
+    groupBy: 'day' | 'plan' | 'method' | 'staff';
+    format?: 'json' | 'csv' | undefined;
+  }): Promise<RevenueView | FileResult> {
     const { from, to } = this.range(q.from, q.to);
     const [rows, byMethodRows] = await Promise.all([
       this.repo.revenue(this.settings.timezone, from, to, q.groupBy),
@@ -75,7 +94,13 @@ export class ReportsService {
     const methods = byMethodRows ?? rows;
     const byMethod = Object.fromEntries(METHODS.map((m) => [m, formatAmount(methods.find((r) => r.key === m)?.amount_minor ?? 0)])) as ByMethod;
     const label = (key: string | null, l: string | null) =>
-      q.groupBy === 'method' ? (METHOD_LABEL[key ?? ''] ?? key ?? '—') : q.groupBy === 'staff' ? (l ?? SYSTEM) : q.groupBy === 'plan' ? (l ?? 'Customer deleted') : (l ?? '');
+      q.groupBy === 'method'
+        ? (METHOD_LABEL[key ?? ''] ?? key ?? '—')
+        : q.groupBy === 'staff'
+          ? (l ?? SYSTEM)
+          : q.groupBy === 'plan'
+            ? (l ?? 'Customer deleted')
+            : (l ?? '');
     const view: RevenueView = {
       from,
       to,
@@ -89,10 +114,11 @@ export class ReportsService {
     };
     if (q.format !== 'csv') return view;
     const head = { day: 'day', plan: 'plan', method: 'method', staff: 'staff' }[q.groupBy];
-    return csvFile(`revenue-by-${q.groupBy}-${from}-to-${to}.csv`, [head, 'payments', 'amount'], [
-      ...view.rows.map((r) => [r.label, r.count, r.amount]),
-      ['Total', view.total.count, view.total.amount],
-    ]);
+    return csvFile(
+      `revenue-by-${q.groupBy}-${from}-to-${to}.csv`,
+      [head, 'payments', 'amount'],
+      [...view.rows.map((r) => [r.label, r.count, r.amount]), ['Total', view.total.count, view.total.amount]],
+    );
   }
 
   async cashUp(q: { date?: string | undefined; staffId?: string | undefined; format?: 'json' | 'csv' | undefined }): Promise<CashUpView | FileResult> {
@@ -119,10 +145,14 @@ export class ReportsService {
       totals: { count, byMethod: methods(totals), total: sum(totals) },
     };
     if (q.format !== 'csv') return view;
-    return csvFile(`cash-up-${date}.csv`, ['staff', 'payments', ...METHODS.map((m) => METHOD_LABEL[m]!), 'total'], [
-      ...view.rows.map((r) => [r.staff, r.count, ...METHODS.map((m) => r.byMethod[m]), r.total]),
-      ['Total', view.totals.count, ...METHODS.map((m) => view.totals.byMethod[m]), view.totals.total],
-    ]);
+    return csvFile(
+      `cash-up-${date}.csv`,
+      ['staff', 'payments', ...METHODS.map((m) => METHOD_LABEL[m]!), 'total'],
+      [
+        ...view.rows.map((r) => [r.staff, r.count, ...METHODS.map((m) => r.byMethod[m]), r.total]),
+        ['Total', view.totals.count, ...METHODS.map((m) => view.totals.byMethod[m]), view.totals.total],
+      ],
+    );
   }
 
   /** Keeps today's customer counts for the chart; several controllers may run it, the upsert agrees. */

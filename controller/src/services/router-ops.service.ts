@@ -21,7 +21,11 @@ export class RouterOpsService {
     if (!(await this.routers.get(routerId))) throw notFound('Router');
     const chunks = await this.chunksFor(routerId);
     const [jobId] = await this.db.transaction(async (tx) => {
-      const ids = await this.provisioning.enqueue(tx, [{ routerId, type: 'router.reconcile', reason: 'reconcile requested', payload: { chunks } }], meta.actor.userId);
+      const ids = await this.provisioning.enqueue(
+        tx,
+        [{ routerId, type: 'router.reconcile', reason: 'reconcile requested', payload: { chunks } }],
+        meta.actor.userId,
+      );
       await this.audit.record(meta, 'router.reconcile', 'router', routerId, { jobId: ids[0] }, tx);
       return ids;
     });
@@ -29,7 +33,12 @@ export class RouterOpsService {
   }
 
   /** Reads back one page of the router's managed entries through its agent (waits for the answer). */
-  async readback(meta: RequestMeta, routerId: string, page: { offset: number; limit: number }, waitMs = 15_000): Promise<{ entries: unknown[]; total: number; jobId: string }> {
+  async readback(
+    meta: RequestMeta,
+    routerId: string,
+    page: { offset: number; limit: number },
+    waitMs = 15_000,
+  ): Promise<{ entries: unknown[]; total: number; jobId: string }> {
     const router = await this.routers.get(routerId);
     if (!router) throw notFound('Router');
     if (!router.agent_connected) throw new AppError(409, `The agent of ${router.site_name} is offline: the router cannot be read now`);

@@ -60,13 +60,25 @@ export class SettingsService {
     };
   }
 
-  async updateSmsTemplates(meta: RequestMeta, input: { templates?: Partial<SmsTemplates> | undefined; reminderDays?: number[] | undefined; welcomeEnabled?: boolean | undefined; receiptsEnabled?: boolean | undefined }): Promise<void> {
+  async updateSmsTemplates(
+    meta: RequestMeta,
+    input: {
+      templates?: Partial<SmsTemplates> | undefined;
+      reminderDays?: number[] | undefined;
+      welcomeEnabled?: boolean | undefined;
+      receiptsEnabled?: boolean | undefined;
+    },
+  ): Promise<void> {
     await this.db.transaction(async (tx) => {
       const current = await this.smsTemplates();
       const set = (k: string, v: unknown) => this.repo.set(k, v, meta.actor.userId, tx);
       if (input.templates) await set('sms.templates', { ...current.templates, ...input.templates });
       // largest first, no repeats: the sweep picks the smallest window a customer is in
-      if (input.reminderDays) await set('sms.reminderDays', [...new Set(input.reminderDays)].sort((a, b) => b - a));
+      if (input.reminderDays)
+        await set(
+          'sms.reminderDays',
+          [...new Set(input.reminderDays)].sort((a, b) => b - a),
+        );
       if (input.welcomeEnabled !== undefined) await set('sms.welcomeEnabled', input.welcomeEnabled);
       if (input.receiptsEnabled !== undefined) await set('sms.receiptsEnabled', input.receiptsEnabled);
       await this.audit.record(meta, 'settings.sms-templates', 'settings', null, input as Record<string, unknown>, tx);
@@ -89,7 +101,12 @@ export class SettingsService {
       currency: this.config.currency,
       timezone: this.config.timezone,
       smsProvider: s.provider,
-      africastalking: { username: s.africastalking.username, apiKeySet: Boolean(s.africastalking.apiKey), senderId: s.africastalking.senderId, baseUrl: s.africastalking.baseUrl },
+      africastalking: {
+        username: s.africastalking.username,
+        apiKeySet: Boolean(s.africastalking.apiKey),
+        senderId: s.africastalking.senderId,
+        baseUrl: s.africastalking.baseUrl,
+      },
     };
   }
 

@@ -56,7 +56,14 @@ export class SitesService {
         name: s.name,
         createdAt: s.createdAt.toISOString(),
         agent: a
-          ? { id: a.id, online: this.isOnline(a), lastSeenAt: a.lastSeenAt?.toISOString() ?? null, version: a.version, hostname: a.hostname, capability: a.capability }
+          ? {
+              id: a.id,
+              online: this.isOnline(a),
+              lastSeenAt: a.lastSeenAt?.toISOString() ?? null,
+              version: a.version,
+              hostname: a.hostname,
+              capability: a.capability,
+            }
           : null,
         routerCount: counts.get(String(s.id)) ?? 0,
       };
@@ -129,7 +136,12 @@ export class SitesService {
       const row = await this.sites.createToken({ siteId, tokenHash: sha256(token), expiresAt, createdBy: meta.actor.userId }, tx);
       await this.audit.record(meta, 'site.enrollment_token', 'site', siteId, { tokenId: String(row.id), expiresAt: expiresAt.toISOString() }, tx);
     });
-    return { token, expiresAt: expiresAt.toISOString(), command: `mtandao-agent enroll --controller ${this.config.publicUrl} --token ${token}`, controllerUrl: this.config.publicUrl };
+    return {
+      token,
+      expiresAt: expiresAt.toISOString(),
+      command: `mtandao-agent enroll --controller ${this.config.publicUrl} --token ${token}`,
+      controllerUrl: this.config.publicUrl,
+    };
   }
 
   /** Trades a one-time token and a public key for an agent identity. */
@@ -143,9 +155,13 @@ export class SitesService {
     const { site, replaced } = await this.db.transaction(async (tx) => {
       const token = await this.sites.findTokenForUpdate(sha256(input.token), tx);
       // one answer for unknown, spent and expired tokens
-      if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) throw new AppError(401, 'Enrollment token is invalid, expired or already used', { field: 'token' });
+      if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now())
+        throw new AppError(401, 'Enrollment token is invalid, expired or already used', { field: 'token' });
       await this.sites.spendToken(String(token.id), agentId, tx);
-      await this.sites.createAgent({ id: agentId, siteId: String(token.siteId), publicKey: input.publicKey, hostname: input.hostname ?? null, version: input.agentVersion ?? null }, tx);
+      await this.sites.createAgent(
+        { id: agentId, siteId: String(token.siteId), publicKey: input.publicKey, hostname: input.hostname ?? null, version: input.agentVersion ?? null },
+        tx,
+      );
       const others = await this.sites.revokeOtherAgents(String(token.siteId), agentId, tx);
       await this.audit.record(null, 'agent.enroll', 'agent', agentId, { siteId: String(token.siteId), hostname: input.hostname, retired: others }, tx);
       return { site: (await this.sites.findById(String(token.siteId), tx))!, replaced: others };

@@ -113,7 +113,12 @@ export class SmsService {
   }
 
   /** Queues one templated message per subject in the caller's transaction; a repeated dedupe key is skipped. */
-  async queueTemplated(tx: Transaction, kind: SmsTemplateKind, items: { subject: SmsSubject; dedupeKey: string | null; amountMinor?: bigint }[], createdBy: string | null = null): Promise<number> {
+  async queueTemplated(
+    tx: Transaction,
+    kind: SmsTemplateKind,
+    items: { subject: SmsSubject; dedupeKey: string | null; amountMinor?: bigint }[],
+    createdBy: string | null = null,
+  ): Promise<number> {
     if (items.length === 0) return 0;
     const { sms, templates } = await this.current();
     const provider = providerFor(sms).name;
@@ -177,7 +182,17 @@ export class SmsService {
     if (!c) throw notFound('Customer');
     const plan = (await this.plans.findById(String(c.planId)))!;
     const { sms: settings, templates } = await this.current(true);
-    const subject: SmsSubject = { id: customerId, username: c.username, full_name: c.fullName, phone: c.phone, account_number: c.accountNumber, balance_minor: String(c.balanceMinor), expires_at: c.expiresAt, plan_name: plan.name, price_minor: String(plan.priceMinor) };
+    const subject: SmsSubject = {
+      id: customerId,
+      username: c.username,
+      full_name: c.fullName,
+      phone: c.phone,
+      account_number: c.accountNumber,
+      balance_minor: String(c.balanceMinor),
+      expires_at: c.expiresAt,
+      plan_name: plan.name,
+      price_minor: String(plan.priceMinor),
+    };
     const head = renderSms(templates.templates.paymentDetails, this.varsFor(subject, settings));
     const login = c.connectionType === 'static' ? '' : ` ${c.connectionType === 'pppoe' ? 'PPPoE' : 'Hotspot'} login: ${c.username}, password: `;
     const password = c.connectionType === 'static' ? '' : this.customerService.passwordOf(c);
@@ -200,7 +215,11 @@ export class SmsService {
       sentAt: result.status === 'failed' ? null : new Date(),
       createdBy: meta.actor.userId,
     });
-    await this.audit.record(meta, 'customer.send-payment-details', 'customer', customerId, { smsId: String(row.id), provider: provider.name, status: result.status });
+    await this.audit.record(meta, 'customer.send-payment-details', 'customer', customerId, {
+      smsId: String(row.id),
+      provider: provider.name,
+      status: result.status,
+    });
     return view(row);
   }
 
@@ -217,8 +236,19 @@ export class SmsService {
     const provider = providerFor(settings);
     const result = await provider.send(c.phone, `${head}${this.customerService.passwordOf(c)}`);
     await this.sms.create({
-      customerId, toPhone: c.phone, body: `${head}••••••`, provider: provider.name, status: result.status, providerMessageId: result.providerMessageId,
-      providerStatus: result.providerStatus, cost: result.cost, error: result.error, kind: 'hotspot-login', attempts: 1, sentAt: result.status === 'failed' ? null : new Date(), createdBy: null,
+      customerId,
+      toPhone: c.phone,
+      body: `${head}••••••`,
+      provider: provider.name,
+      status: result.status,
+      providerMessageId: result.providerMessageId,
+      providerStatus: result.providerStatus,
+      cost: result.cost,
+      error: result.error,
+      kind: 'hotspot-login',
+      attempts: 1,
+      sentAt: result.status === 'failed' ? null : new Date(),
+      createdBy: null,
     });
   }
 
@@ -235,7 +265,13 @@ export class SmsService {
     const preview: Record<string, string> = {};
     for (const k of SMS_TEMPLATE_KINDS) preview[k] = renderSms(templates.templates[k], sample);
     const token = await this.settings.deliveryReportToken();
-    return { ...templates, placeholders: [...SMS_PLACEHOLDERS], preview, sample, deliveryReportUrl: `${this.config.publicUrl}/api/v1/sms/delivery-report/${token}` };
+    return {
+      ...templates,
+      placeholders: [...SMS_PLACEHOLDERS],
+      preview,
+      sample,
+      deliveryReportUrl: `${this.config.publicUrl}/api/v1/sms/delivery-report/${token}`,
+    };
   }
 
   async updateTemplates(meta: RequestMeta, input: Parameters<SettingsService['updateSmsTemplates']>[1]): Promise<SmsTemplatesView> {
@@ -271,7 +307,15 @@ export class SmsService {
       const { sms } = await this.current();
       const provider = providerFor(sms).name;
       const ids = await this.sms.enqueue(
-        subjects.map((c) => ({ customerId: String(c.id), toPhone: c.phone, body: renderSms(message, this.varsFor(c, sms)), kind: 'bulk', dedupeKey: `bulk:${batchId}:${c.id}`, provider, createdBy: meta.actor.userId })),
+        subjects.map((c) => ({
+          customerId: String(c.id),
+          toPhone: c.phone,
+          body: renderSms(message, this.varsFor(c, sms)),
+          kind: 'bulk',
+          dedupeKey: `bulk:${batchId}:${c.id}`,
+          provider,
+          createdBy: meta.actor.userId,
+        })),
         tx,
       );
       await this.audit.record(meta, 'sms.bulk', 'sms', batchId, { filter, count: ids.length, message }, tx);
@@ -307,7 +351,13 @@ export class SmsService {
 }
 
 /** Kind names as stored (the template kinds in kebab case). */
-const KIND_NAMES: Record<SmsTemplateKind, string> = { paymentDetails: 'payment-details', paymentReceived: 'receipt', expiryReminder: 'reminder', expired: 'expired', welcome: 'welcome' };
+const KIND_NAMES: Record<SmsTemplateKind, string> = {
+  paymentDetails: 'payment-details',
+  paymentReceived: 'receipt',
+  expiryReminder: 'reminder',
+  expired: 'expired',
+  welcome: 'welcome',
+};
 
 function timingSafeEqualText(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

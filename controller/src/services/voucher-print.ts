@@ -26,7 +26,10 @@ export class VoucherPrint {
     if (page > pages) throw notFound('Page of the print sheet');
     const vouchers = all.slice((page - 1) * PER_SHEET, page * PER_SHEET);
     const from = (page - 1) * PER_SHEET + 1;
-    const nav = pages > 1 ? `<p class="nav">Vouchers ${from}–${from + vouchers.length - 1} of ${all.length}. ${page > 1 ? `<a href="?page=${page - 1}">Previous</a> ` : ''}${page < pages ? `<a href="?page=${page + 1}">Next ${PER_SHEET}</a>` : ''}</p>` : '';
+    const nav =
+      pages > 1
+        ? `<p class="nav">Vouchers ${from}–${from + vouchers.length - 1} of ${all.length}. ${page > 1 ? `<a href="?page=${page - 1}">Previous</a> ` : ''}${page < pages ? `<a href="?page=${page + 1}">Next ${PER_SHEET}</a>` : ''}</p>`
+        : '';
     const price = `${this.currency} ${formatAmount(b.price_minor)}`;
     const validity = validityText(b.validity_count, b.validity_unit);
     const cards: string[] = [];

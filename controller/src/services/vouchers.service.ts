@@ -101,14 +101,20 @@ export class VouchersService {
     const length = input.length ?? 8;
     if (tooDense(input.count, length, charset)) {
       const space = codeSpace(length, charset).toLocaleString('en-GB');
-      throw invalid('length', `${length} ${charset === 'digits' ? 'digits' : 'characters'} make only ${space} codes: for ${input.count} vouchers use a length of at least ${safeLength(input.count, charset)}`);
+      throw invalid(
+        'length',
+        `${length} ${charset === 'digits' ? 'digits' : 'characters'} make only ${space} codes: for ${input.count} vouchers use a length of at least ${safeLength(input.count, charset)}`,
+      );
     }
     const routers = await this.repo.routersOfPlan(input.planId);
     if (routers.length === 0) throw invalid('planId', 'This plan is on no router yet: add a router to the plan first');
     const prefix = input.prefix ?? '';
     const validityFrom = input.validityFrom ?? (await this.settings()).validityFrom;
     const result = await this.db.transaction(async (tx) => {
-      const batchId = await this.repo.createBatch({ planId: input.planId, count: input.count, prefix, length, charset, validityFrom, createdBy: meta.actor.userId }, tx);
+      const batchId = await this.repo.createBatch(
+        { planId: input.planId, count: input.count, prefix, length, charset, validityFrom, createdBy: meta.actor.userId },
+        tx,
+      );
       let made = 0;
       // a collision with an existing code (rare) is simply drawn again
       for (let round = 0; made < input.count; round++) {
@@ -120,7 +126,16 @@ export class VouchersService {
       if (validityFrom === 'sale') await this.repo.startValidity(batchId, tx);
       const ids = await this.repo.idsOfBatch(batchId, tx);
       const jobs = await this.enqueue(tx, input.planId, routers, ids, `voucher batch ${batchId}`, meta.actor.userId);
-      await this.provisioning.enqueue(tx, routers.map((routerId) => ({ routerId, type: 'hotspot.setup', reason: 'portal host in the walled garden', payload: { portalHosts: [this.portalHost()] } })), meta.actor.userId);
+      await this.provisioning.enqueue(
+        tx,
+        routers.map((routerId) => ({
+          routerId,
+          type: 'hotspot.setup',
+          reason: 'portal host in the walled garden',
+          payload: { portalHosts: [this.portalHost()] },
+        })),
+        meta.actor.userId,
+      );
       await this.audit.record(meta, 'voucher.batch', 'voucher_batch', batchId, { planId: input.planId, count: input.count, prefix, length, charset }, tx);
       return { batchId, jobs };
     });
@@ -169,7 +184,14 @@ export class VouchersService {
       if (v.status === 'revoked') return;
       if (v.status === 'expired') throw new AppError(409, 'This voucher has expired already', { field: 'status' });
       await this.repo.revoke(id, tx);
-      await this.enqueue(tx, String(v.plan_id), await this.repo.routersOfPlan(String(v.plan_id), tx), [id], `voucher ${v.code.slice(0, 2)}… revoked`, meta.actor.userId);
+      await this.enqueue(
+        tx,
+        String(v.plan_id),
+        await this.repo.routersOfPlan(String(v.plan_id), tx),
+        [id],
+        `voucher ${v.code.slice(0, 2)}… revoked`,
+        meta.actor.userId,
+      );
       await this.audit.record(meta, 'voucher.revoke', 'voucher', id, {}, tx);
     });
     return this.get(id);

@@ -55,7 +55,8 @@ export class AfricasTalkingProvider implements SmsProvider {
     }
     const text = await res.text();
     // 5xx and 401 (a key staff may fix) are worth another try; a 400 is not
-    if (res.status !== 201 && res.status !== 200) return failed(`Africa's Talking answered ${res.status}: ${text.slice(0, 300)}`, res.status >= 500 || res.status === 401 || res.status === 429);
+    if (res.status !== 201 && res.status !== 200)
+      return failed(`Africa's Talking answered ${res.status}: ${text.slice(0, 300)}`, res.status >= 500 || res.status === 401 || res.status === 429);
     let recipient: { statusCode?: number; status?: string; messageId?: string; cost?: string } | undefined;
     try {
       const json = JSON.parse(text) as { SMSMessageData?: { Message?: string; Recipients?: (typeof recipient)[] } };

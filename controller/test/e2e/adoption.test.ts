@@ -25,7 +25,10 @@ describe('import from a running router (controller → agent → emulated router
   it('adopts 50 hand-made secrets on 3 profiles with their passwords and addresses, marking them and changing nothing else', async () => {
     const { api, sim, world } = stack;
     const routerId = world.router.id as string;
-    const managed = expectStatus(await api.post('/customers', stack.fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.9.9', username: 'already.managed' })), 201) as Body;
+    const managed = expectStatus(
+      await api.post('/customers', stack.fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.9.9', username: 'already.managed' })),
+      201,
+    ) as Body;
     await allApplied(api);
     // what an ISP's hand-run MikroTik holds: profiles and secrets without any marker
     sim.store.add('/ppp/profile', { name: 'gold', 'rate-limit': '5M/10M', 'local-address': '10.64.0.1' });
@@ -34,7 +37,8 @@ describe('import from a running router (controller → agent → emulated router
     const profiles = ['gold', 'silver', 'bronze'];
     for (let i = 0; i < 50; i++) {
       const props: Record<string, string> = { name: `sub${i}`, password: `pw ${i} "$\\x`, service: 'pppoe', profile: profiles[i % 3]! };
-      if (i === 49) props['remote-address'] = '192.168.99.5'; // outside every pool: reported, not adopted
+      if (i === 49)
+        props['remote-address'] = '192.168.99.5'; // outside every pool: reported, not adopted
       else if (i !== 48) props['remote-address'] = `10.64.20.${i + 2}`; // #48 has none: one is assigned
       if (i === 0) props.comment = 'Achieng Otieno 0712345678';
       if (i === 1) props.disabled = 'true';
@@ -46,7 +50,9 @@ describe('import from a running router (controller → agent → emulated router
     const scan = await scanned();
     expect(scan.status, scan.error ?? '').to.equal('done');
     const secrets = scan.entries.filter((e) => e.kind === 'pppoe');
-    expect(secrets.map((e) => e.name)).to.have.length(50).and.to.not.include('already.managed');
+    expect(secrets.map((e) => e.name))
+      .to.have.length(50)
+      .and.to.not.include('already.managed');
     expect(JSON.stringify(scan)).to.not.include('pw 7 '); // passwords never shown
     const byName = new Map(scan.profiles.filter((p) => p.connectionType === 'pppoe').map((p) => [p.name, p]));
     expect(byName.get('gold')).to.include({ users: 17, rateLimit: '5M/10M', suggestedPlanId: world.pppoe.id }); // the plan's 10M down / 5M up
@@ -59,7 +65,10 @@ describe('import from a running router (controller → agent → emulated router
     expect(silver).to.include({ name: 'silver plan', connectionType: 'pppoe', downloadSpeed: '4M', uploadSpeed: '2M' });
 
     const res = expectStatus(
-      await api.post(`/routers/${routerId}/adopt`, { profiles: { gold: world.pppoe.id, silver: silver.id, bronze: world.pppoe.id }, entries: secrets.map((e) => e.id) }),
+      await api.post(`/routers/${routerId}/adopt`, {
+        profiles: { gold: world.pppoe.id, silver: silver.id, bronze: world.pppoe.id },
+        entries: secrets.map((e) => e.id),
+      }),
       200,
     ) as { adopted: number; failed: number; results: Body[]; jobId: string };
     expect(res).to.include({ adopted: 49, failed: 1 });
@@ -115,7 +124,9 @@ describe('import from a running router (controller → agent → emulated router
     const failed = await eventually(async () => ((await jobOf('handmade.csv'))?.status === 'failed' ? jobOf('handmade.csv') : undefined), 'the failed job');
     expect(failed!.lastError).to.contain('/ppp/secret handmade.csv exists on the router but is not managed by Mtandao');
     await eventually(async () => ((await jobOf('fresh.csv'))?.status === 'applied' ? true : undefined), 'the other customer applied');
-    expect(sim.store.list('/ppp/secret').find((r) => r.name === 'handmade.csv')).to.include({ password: 'owners-pw' }).and.not.have.property('comment');
+    expect(sim.store.list('/ppp/secret').find((r) => r.name === 'handmade.csv'))
+      .to.include({ password: 'owners-pw' })
+      .and.not.have.property('comment');
   });
 
   it('refuses what cannot be adopted, naming it', async () => {

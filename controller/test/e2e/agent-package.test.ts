@@ -47,7 +47,8 @@ describe('the agent from its packed tarball', function () {
   });
 
   it('installs compiled JavaScript only: no TypeScript, no tsx, no emulator, protocol bundled', () => {
-    for (const absent of ['tsx', 'typescript', 'esbuild', '@mtandao/routeros-sim', '@mtandao/controller', 'mocha']) expect(existsSync(path.join(modules, absent)), absent).to.equal(false);
+    for (const absent of ['tsx', 'typescript', 'esbuild', '@mtandao/routeros-sim', '@mtandao/controller', 'mocha'])
+      expect(existsSync(path.join(modules, absent)), absent).to.equal(false);
     expect(existsSync(path.join(modules, '@mtandao/agent/dist/cli.js'))).to.equal(true);
     expect(existsSync(path.join(modules, '@mtandao/agent/src'))).to.equal(false);
     // bundled inside the agent's own tarball, not fetched from a registry
@@ -76,7 +77,10 @@ describe('the agent from its packed tarball', function () {
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await eventually(async () => (log.includes('connected to the controller') ? true : undefined), 'the packed agent to connect', 20_000);
 
-    const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.12.7', username: 'packed.customer' })), 201) as Body;
+    const c = expectStatus(
+      await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.12.7', username: 'packed.customer' })),
+      201,
+    ) as Body;
     await allApplied(api);
     const secret = sim.store.list('/ppp/secret').find((s) => s.comment === `mtandao:${c.id}`);
     expect(secret).to.include({ name: 'packed.customer', 'remote-address': '10.64.12.7' });

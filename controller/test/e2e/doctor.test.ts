@@ -25,7 +25,17 @@ function doctor(configFile: string, stateDir: string): Promise<{ code: number; o
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=mtandao-source', '--import', 'tsx', path.join(repoRoot, 'agent/bin/mtandao-agent.mjs'), 'doctor', '--config', configFile, '--state-dir', stateDir],
+      [
+        '--conditions=mtandao-source',
+        '--import',
+        'tsx',
+        path.join(repoRoot, 'agent/bin/mtandao-agent.mjs'),
+        'doctor',
+        '--config',
+        configFile,
+        '--state-dir',
+        stateDir,
+      ],
       { timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
@@ -53,7 +63,7 @@ describe('mtandao-agent doctor', function () {
     expect(out).to.match(/accepts this agent \(agt_[0-9a-f]+\)/);
     expect(out).to.contain(`api login as "${ROUTER_USER}" at 127.0.0.1:${stack.ports.apiPort} works; RouterOS 7.18.2 (stable), identity "test-router"`);
     expect(out).to.match(/router \S+\s+ok|ok\s+router/);
-    expect(out).to.contain("clock within");
+    expect(out).to.contain('clock within');
     expect(out).not.to.contain('FAIL');
     expect(out).not.to.contain(ROUTER_PASSWORD);
     expect(out.trim().split('\n').at(-1)).to.match(/^all good/);
@@ -74,7 +84,11 @@ describe('mtandao-agent doctor', function () {
       });
       const { code, out } = await doctor(configFile, stack.stateDir);
       expect(code).to.equal(5);
-      expect(out).to.match(new RegExp(`FAIL\\s+controller http://127\\.0\\.0\\.1:${closed}/\\s+cannot reach it: nothing listens at 127\\.0\\.0\\.1:${closed} \\(connection refused`));
+      expect(out).to.match(
+        new RegExp(
+          `FAIL\\s+controller http://127\\.0\\.0\\.1:${closed}/\\s+cannot reach it: nothing listens at 127\\.0\\.0\\.1:${closed} \\(connection refused`,
+        ),
+      );
       expect(out).to.match(/FAIL\s+router wrong-password\s+the router refused the login of "mtandao"/);
       expect(out).to.match(new RegExp(`FAIL\\s+router closed-port\\s+cannot reach 127\\.0\\.0\\.1:${closed} over api`));
       expect(out).to.match(new RegExp(`FAIL\\s+router ${stack.routerName}\\s+the router's clock is 10 min ahead of this machine`));

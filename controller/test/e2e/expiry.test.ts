@@ -12,7 +12,11 @@ const rows = <T>(c: Controller, sql: string, bind: unknown[] = []) => c.services
 
 /** Messages of a kind for a customer. */
 const smsOf = (c: Controller, customerId: string, kind: string) =>
-  rows<{ id: string; body: string; status: string; dedupe_key: string }>(c, 'SELECT id, body, status, dedupe_key FROM sms_messages WHERE customer_id = $1 AND kind = $2 ORDER BY id', [customerId, kind]);
+  rows<{ id: string; body: string; status: string; dedupe_key: string }>(
+    c,
+    'SELECT id, body, status, dedupe_key FROM sms_messages WHERE customer_id = $1 AND kind = $2 ORDER BY id',
+    [customerId, kind],
+  );
 
 describe('expiry engine', function () {
   this.timeout(90_000);
@@ -25,19 +29,34 @@ describe('expiry engine', function () {
       await stack.startAgentInProcess();
       await allApplied(stack.api);
       minutePlan = expectStatus(
-        await stack.api.post('/plans', { name: 'One Minute', connectionType: 'pppoe', price: '10', downloadSpeed: '2M', uploadSpeed: '1M', validity: { count: 1, unit: 'minutes' }, poolIds: [stack.world.pppoePool.id] }),
+        await stack.api.post('/plans', {
+          name: 'One Minute',
+          connectionType: 'pppoe',
+          price: '10',
+          downloadSpeed: '2M',
+          uploadSpeed: '1M',
+          validity: { count: 1, unit: 'minutes' },
+          poolIds: [stack.world.pppoePool.id],
+        }),
         201,
       ) as Body;
     });
     after(async () => stack.stop());
 
     it('blocks a customer on a 1-minute plan within 60 s of expiry, with the expired SMS in the outbox once', async () => {
-      const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(minutePlan.id as string, { ipAddress: '10.64.9.1', username: 'minute.man' })), 201) as Body;
+      const c = expectStatus(
+        await stack.api.post('/customers', stack.fx.customerBody(minutePlan.id as string, { ipAddress: '10.64.9.1', username: 'minute.man' })),
+        201,
+      ) as Body;
       const expiresAt = new Date(c.expiresAt as string).getTime();
       expect(expiresAt - Date.now()).to.be.within(50_000, 61_000);
       await eventually(async () => (secretOf(stack, 'minute.man')?.disabled === 'false' ? true : undefined), 'the customer enabled on the router');
       // no fixed sleep: poll the router until the secret is disabled, with a deadline 60 s past expiry
-      await eventually(async () => (secretOf(stack, 'minute.man')?.disabled === 'true' ? true : undefined), 'the customer blocked on the router', expiresAt + 60_000 - Date.now());
+      await eventually(
+        async () => (secretOf(stack, 'minute.man')?.disabled === 'true' ? true : undefined),
+        'the customer blocked on the router',
+        expiresAt + 60_000 - Date.now(),
+      );
       const blockedAfter = Date.now() - expiresAt;
       expect(blockedAfter, 'ms from expiry to blocked').to.be.lessThan(60_000);
       const view = expectStatus(await stack.api.get(`/customers/${c.id}`), 200) as Body;
@@ -48,7 +67,9 @@ describe('expiry engine', function () {
       const notices = await smsOf(stack.controller, c.id as string, 'expired');
       expect(notices).to.have.length(1);
       expect(notices[0]!.body).to.match(/expired on/);
-      const audits = await rows<{ n: string }>(stack.controller, `SELECT count(*) AS n FROM audit_log WHERE action = 'customer.expire' AND entity_id = $1`, [c.id]);
+      const audits = await rows<{ n: string }>(stack.controller, `SELECT count(*) AS n FROM audit_log WHERE action = 'customer.expire' AND entity_id = $1`, [
+        c.id,
+      ]);
       expect(Number(audits[0]!.n)).to.equal(1);
       const jobs = expectStatus(await stack.api.get(`/provisioning/jobs?customerId=${c.id}`), 200) as { items: Body[] };
       expect(jobs.items.filter((j) => j.reason === 'subscription expired')).to.have.length(1);
@@ -56,7 +77,15 @@ describe('expiry engine', function () {
 
     it('catches up after a day down: every customer long past expiry is expired in one sweep', async () => {
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: `10.64.9.${20 + i}` })), 201) as Body).id as string);
+      for (let i = 0; i < 5; i++)
+        ids.push(
+          (
+            expectStatus(
+              await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: `10.64.9.${20 + i}` })),
+              201,
+            ) as Body
+          ).id as string,
+        );
       await stack.controller.services.expiry.stop(); // "down"
       await stack.controller.services.db.exec(`UPDATE customers SET expires_at = now() - interval '1 day' WHERE id = ANY($1::bigint[])`, [ids]);
       const r = await stack.controller.services.expiry.sweep();
@@ -86,13 +115,26 @@ describe('expiry engine', function () {
     const hotspot = async (credit: string, ago: string) => {
       const c = expectStatus(await api.post('/customers', fx.customerBody(world.hotspot.id as string, { connectionType: 'hotspot' })), 201) as Body;
       expectStatus(await api.post(`/customers/${c.id}/payments`, { kind: 'adjustment', amount: credit, note: 'test credit' }), 201);
-      const [row] = await rows<{ expires_at: Date }>(controller, `UPDATE customers SET expires_at = now() - $2::interval WHERE id = $1 RETURNING expires_at`, [c.id, ago]);
+      const [row] = await rows<{ expires_at: Date }>(controller, `UPDATE customers SET expires_at = now() - $2::interval WHERE id = $1 RETURNING expires_at`, [
+        c.id,
+        ago,
+      ]);
       return { id: c.id as string, oldExpiry: new Date(row!.expires_at) };
     };
     const charges = (id: string) =>
       rows<{ amount_minor: string; balance_after_minor: string; period_start: Date; period_end: Date; plan_id: string }>(
-        controller, `SELECT amount_minor::text, balance_after_minor::text, period_start, period_end, plan_id::text FROM ledger_entries WHERE customer_id = $1 AND kind = 'plan' AND note LIKE 'auto-renewed%' ORDER BY id`, [id]);
-    const customer = async (id: string) => (await rows<{ status: string; expires_at: Date; balance_minor: string; plan_id: string; next_plan_id: string | null }>(controller, 'SELECT status, expires_at, balance_minor::text, plan_id::text, next_plan_id::text FROM customers WHERE id = $1', [id]))[0]!;
+        controller,
+        `SELECT amount_minor::text, balance_after_minor::text, period_start, period_end, plan_id::text FROM ledger_entries WHERE customer_id = $1 AND kind = 'plan' AND note LIKE 'auto-renewed%' ORDER BY id`,
+        [id],
+      );
+    const customer = async (id: string) =>
+      (
+        await rows<{ status: string; expires_at: Date; balance_minor: string; plan_id: string; next_plan_id: string | null }>(
+          controller,
+          'SELECT status, expires_at, balance_minor::text, plan_id::text, next_plan_id::text FROM customers WHERE id = $1',
+          [id],
+        )
+      )[0]!;
 
     it('renews one period from the old expiry when the balance covers the price, instead of expiring', async () => {
       const c = await hotspot('70', '5 seconds');
@@ -116,7 +158,11 @@ describe('expiry engine', function () {
 
     it('switches to the plan scheduled for the next renewal, at its price', async () => {
       const { Fixtures } = await import('../helpers/fixtures.ts');
-      const bigger = await new Fixtures(api).plan('hotspot', { routerIds: [world.router.id as string] }, { sharedUsers: 2, validity: { count: 2, unit: 'days' }, price: '80' });
+      const bigger = await new Fixtures(api).plan(
+        'hotspot',
+        { routerIds: [world.router.id as string] },
+        { sharedUsers: 2, validity: { count: 2, unit: 'days' }, price: '80' },
+      );
       const c = await hotspot('100', '1 second');
       await controller.services.db.exec('UPDATE customers SET next_plan_id = $2 WHERE id = $1', [c.id, bigger.id]);
       await controller.services.expiry.sweep();
@@ -125,7 +171,11 @@ describe('expiry engine', function () {
       expect(new Date(after.expires_at).getTime()).to.equal(c.oldExpiry.getTime() + 2 * 86_400_000);
       const ch = await charges(c.id);
       expect(ch.map((x) => [x.amount_minor, x.plan_id])).to.deep.equal([['8000', bigger.id]]);
-      const jobs = await rows<{ type: string; reason: string }>(controller, `SELECT type, reason FROM provisioning_jobs WHERE customer_id = $1 AND reason LIKE 'auto-renewed%'`, [c.id]);
+      const jobs = await rows<{ type: string; reason: string }>(
+        controller,
+        `SELECT type, reason FROM provisioning_jobs WHERE customer_id = $1 AND reason LIKE 'auto-renewed%'`,
+        [c.id],
+      );
       expect(jobs.map((j) => j.type)).to.deep.equal(['customer.apply']);
     });
 
@@ -149,7 +199,11 @@ describe('expiry engine', function () {
       expect(await smsOf(controller, short.id, 'expired')).to.have.length(1);
       // the ledger and the cached balance agree
       for (const id of [covered.id, short.id]) {
-        const [sum] = await rows<{ s: string }>(controller, `SELECT sum(CASE WHEN side = 'credit' THEN amount_minor ELSE -amount_minor END)::text AS s FROM ledger_entries WHERE customer_id = $1`, [id]);
+        const [sum] = await rows<{ s: string }>(
+          controller,
+          `SELECT sum(CASE WHEN side = 'credit' THEN amount_minor ELSE -amount_minor END)::text AS s FROM ledger_entries WHERE customer_id = $1`,
+          [id],
+        );
         expect(sum!.s).to.equal((await customer(id)).balance_minor);
       }
     });
@@ -176,9 +230,23 @@ describe('expiry engine', function () {
       const now = new Date();
       await controller.services.expiry.sweep();
       for (const m of made) {
-        const plan = expectStatus(await api.get(`/plans/${m.plan.id}`), 200) as { id: string; price: string; validity: { count: number; unit: 'minutes' | 'hours' | 'days' | 'months' } };
-        const terms = { id: plan.id, priceMinor: BigInt(Math.round(Number(plan.price) * 100)), validityCount: plan.validity.count, validityUnit: plan.validity.unit };
-        const d = decideAtExpiry({ status: 'active', balanceMinor: BigInt(m.before.balance_minor), expiresAt: new Date(m.before.expires_at) }, terms, settings, now);
+        const plan = expectStatus(await api.get(`/plans/${m.plan.id}`), 200) as {
+          id: string;
+          price: string;
+          validity: { count: number; unit: 'minutes' | 'hours' | 'days' | 'months' };
+        };
+        const terms = {
+          id: plan.id,
+          priceMinor: BigInt(Math.round(Number(plan.price) * 100)),
+          validityCount: plan.validity.count,
+          validityUnit: plan.validity.unit,
+        };
+        const d = decideAtExpiry(
+          { status: 'active', balanceMinor: BigInt(m.before.balance_minor), expiresAt: new Date(m.before.expires_at) },
+          terms,
+          settings,
+          now,
+        );
         const after = await customer(m.id);
         const label = `${m.plan.name} ${m.before.balance_minor} ${new Date(m.before.expires_at).toISOString()}: ${d.action}`;
         const ch = await charges(m.id);
@@ -186,7 +254,10 @@ describe('expiry engine', function () {
           expect(after.status, label).to.equal(d.thenExpire ? 'expired' : 'active');
           expect(new Date(after.expires_at).toISOString(), label).to.equal(d.expiresAt.toISOString());
           expect(after.balance_minor, label).to.equal(d.balanceAfterMinor.toString());
-          expect(ch.map((x) => [new Date(x.period_start).toISOString(), new Date(x.period_end).toISOString()]), label).to.deep.equal(d.charges.map((x) => [x.periodStart.toISOString(), x.periodEnd.toISOString()]));
+          expect(
+            ch.map((x) => [new Date(x.period_start).toISOString(), new Date(x.period_end).toISOString()]),
+            label,
+          ).to.deep.equal(d.charges.map((x) => [x.periodStart.toISOString(), x.periodEnd.toISOString()]));
         } else {
           expect(ch, label).to.have.length(0);
           expect(after.balance_minor, label).to.equal(m.before.balance_minor);
@@ -217,7 +288,10 @@ describe('expiry engine', function () {
         const { Fixtures } = await import('../helpers/fixtures.ts');
         const fx = new Fixtures(api);
         const world = await fx.world();
-        const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.9.50', fullName: 'Wanjiku Kamau' })), 201) as Body;
+        const c = expectStatus(
+          await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.9.50', fullName: 'Wanjiku Kamau' })),
+          201,
+        ) as Body;
         await controller.services.db.exec(`UPDATE customers SET expires_at = now() + interval '2 days' WHERE id = $1`, [c.id]);
         await controller.services.expiry.sweep();
         await controller.services.expiry.sweep();
@@ -234,10 +308,13 @@ describe('expiry engine', function () {
         expect(reminders, 'no second 3-day reminder after the restart').to.have.length(1);
 
         // a day before expiry: the 1-day reminder, once
-        await controller.services.db.exec(`UPDATE customers SET expires_at = (SELECT expires_at FROM customers WHERE id = $1) - interval '1 day 2 hours' WHERE id = $1`, [c.id]);
+        await controller.services.db.exec(
+          `UPDATE customers SET expires_at = (SELECT expires_at FROM customers WHERE id = $1) - interval '1 day 2 hours' WHERE id = $1`,
+          [c.id],
+        );
         // the restarted leader's own tick may hold the sweep lock at that moment: sweep until it lands, then once more
         const windows = async () => (await smsOf(controller, c.id as string, 'reminder')).map((r) => r.dedupe_key.split(':').at(-1));
-        for (const until = Date.now() + 20_000; (await windows()).length < 2 && Date.now() < until; ) await controller.services.expiry.sweep();
+        for (const until = Date.now() + 20_000; (await windows()).length < 2 && Date.now() < until;) await controller.services.expiry.sweep();
         await controller.services.expiry.sweep();
         expect(await windows()).to.deep.equal(['3', '1']);
       } finally {
@@ -258,20 +335,36 @@ describe('expiry engine', function () {
         const fx = new Fixtures(api);
         const world = await fx.world();
         const ids: string[] = [];
-        for (let i = 0; i < 20; i++) ids.push((expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: `10.64.10.${i + 2}` })), 201) as Body).id as string);
+        for (let i = 0; i < 20; i++)
+          ids.push(
+            (expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: `10.64.10.${i + 2}` })), 201) as Body)
+              .id as string,
+          );
         await a.services.db.exec(`UPDATE customers SET expires_at = now() + interval '1 second' WHERE id = ANY($1::bigint[])`, [ids]);
         // both instances sweep every 200 ms meanwhile; direct sweeps from both race as well
         await Promise.all([a.services.expiry.sweep(), b.services.expiry.sweep()]);
-        await eventually(async () => {
-          const left = await rows<{ n: string }>(a, `SELECT count(*) AS n FROM customers WHERE id = ANY($1::bigint[]) AND status <> 'expired'`, [ids]);
-          return Number(left[0]!.n) === 0 ? true : undefined;
-        }, 'every customer expired', 20_000);
+        await eventually(
+          async () => {
+            const left = await rows<{ n: string }>(a, `SELECT count(*) AS n FROM customers WHERE id = ANY($1::bigint[]) AND status <> 'expired'`, [ids]);
+            return Number(left[0]!.n) === 0 ? true : undefined;
+          },
+          'every customer expired',
+          20_000,
+        );
         await Promise.all([a.services.expiry.sweep(), b.services.expiry.sweep(), a.services.expiry.sweep(), b.services.expiry.sweep()]);
         expect([a.services.expiry.isLeader, b.services.expiry.isLeader].filter(Boolean), 'one leader').to.have.length(1);
-        const audits = await rows<{ entity_id: string; n: string }>(a, `SELECT entity_id, count(*) AS n FROM audit_log WHERE action = 'customer.expire' AND entity_id = ANY($1::text[]) GROUP BY entity_id`, [ids]);
+        const audits = await rows<{ entity_id: string; n: string }>(
+          a,
+          `SELECT entity_id, count(*) AS n FROM audit_log WHERE action = 'customer.expire' AND entity_id = ANY($1::text[]) GROUP BY entity_id`,
+          [ids],
+        );
         expect(audits).to.have.length(20);
         expect(audits.every((r) => Number(r.n) === 1)).to.equal(true);
-        const jobs = await rows<{ n: string }>(a, `SELECT count(*) AS n FROM provisioning_jobs WHERE reason = 'subscription expired' AND customer_id = ANY($1::bigint[])`, [ids]);
+        const jobs = await rows<{ n: string }>(
+          a,
+          `SELECT count(*) AS n FROM provisioning_jobs WHERE reason = 'subscription expired' AND customer_id = ANY($1::bigint[])`,
+          [ids],
+        );
         expect(Number(jobs[0]!.n)).to.equal(20);
         const sms = await rows<{ n: string }>(a, `SELECT count(*) AS n FROM sms_messages WHERE kind = 'expired' AND customer_id = ANY($1::bigint[])`, [ids]);
         expect(Number(sms[0]!.n)).to.equal(20);

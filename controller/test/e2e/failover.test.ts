@@ -61,7 +61,17 @@ describe('agent failover between two controller instances on one database', func
     agent = await startAgent({
       stateDir,
       config: {
-        routers: [{ name: world.router.name as string, host: '127.0.0.1', port: apiPort, transport: 'api', username: ROUTER_USER, password: ROUTER_PASSWORD, timeoutMs: 3000 }],
+        routers: [
+          {
+            name: world.router.name as string,
+            host: '127.0.0.1',
+            port: apiPort,
+            transport: 'api',
+            username: ROUTER_USER,
+            password: ROUTER_PASSWORD,
+            timeoutMs: 3000,
+          },
+        ],
         logLevel: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
         healthIntervalSeconds: 30,
       },
@@ -87,7 +97,10 @@ describe('agent failover between two controller instances on one database', func
       reconnectedAt = Date.now();
     })();
     for (let i = 0; i < total; i++) {
-      const c = expectStatus(await apiB.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: `10.64.9.${i + 10}`, username: `burst${i}` })), 201) as Body;
+      const c = expectStatus(
+        await apiB.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: `10.64.9.${i + 10}`, username: `burst${i}` })),
+        201,
+      ) as Body;
       ids.push(c.id as string);
       if (i === 9) {
         a.child.kill('SIGKILL');
@@ -102,6 +115,10 @@ describe('agent failover between two controller instances on one database', func
 
     await allApplied(apiB, '', 60_000);
     const secrets = sim.store.list('/ppp/secret');
-    for (const id of ids) expect(secrets.filter((s) => s.comment === `mtandao:${id}`), `customer ${id} on the router`).to.have.length(1);
+    for (const id of ids)
+      expect(
+        secrets.filter((s) => s.comment === `mtandao:${id}`),
+        `customer ${id} on the router`,
+      ).to.have.length(1);
   });
 });

@@ -30,17 +30,27 @@ describe('the hot path end to end (issue 13)', function () {
     stack.sim.setLatency(RTT);
     await new Promise((r) => setTimeout(r, 2 * RTT)); // anything still in flight drains
     const before = stack.sim.stats;
-    const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: ip(), username: 'one.round' })), 201) as Body;
+    const c = expectStatus(
+      await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: ip(), username: 'one.round' })),
+      201,
+    ) as Body;
     const [applied] = await allApplied(stack.api, `&customerId=${c.id}`);
     const after = stack.sim.stats;
-    expect({ commands: after.commands - before.commands, rounds: after.rounds - before.rounds, writes: after.writes - before.writes }).to.deep.equal({ commands: 1, rounds: 1, writes: 1 });
+    expect({ commands: after.commands - before.commands, rounds: after.rounds - before.rounds, writes: after.writes - before.writes }).to.deep.equal({
+      commands: 1,
+      rounds: 1,
+      writes: 1,
+    });
     const j = await job(applied!.id);
     expect(j.result?.changes).to.deep.equal(['add /ppp/secret one.round']);
     expect(j.events.map((e) => e.kind)).to.deep.equal(['created', 'sent', 'applied']);
   });
 
   it('an update of a customer the agent knows is one round trip too (the write and its read-back)', async () => {
-    const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: ip(), username: 'known.one' })), 201) as Body;
+    const c = expectStatus(
+      await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: ip(), username: 'known.one' })),
+      201,
+    ) as Body;
     await allApplied(stack.api, `&customerId=${c.id}`);
     stack.sim.setLatency(RTT);
     await new Promise((r) => setTimeout(r, 2 * RTT));
@@ -56,7 +66,10 @@ describe('the hot path end to end (issue 13)', function () {
     await stack.agent!.stop();
     const names = Array.from({ length: 20 }, (_, i) => `batch.${i}`);
     const created: Body[] = [];
-    for (const username of names) created.push(expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: ip(), username })), 201) as Body);
+    for (const username of names)
+      created.push(
+        expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: ip(), username })), 201) as Body,
+      );
     stack.sim.setLatency(RTT);
     const before = stack.sim.stats;
     // what reaches the dispatcher: acks finishing together come as one signed `acks` message

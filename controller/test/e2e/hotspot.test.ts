@@ -31,10 +31,21 @@ describe('Hotspot vouchers end to end', () => {
 
   it('a router that lost its voucher users (a reset) gets them again from the next hotspot read', async () => {
     const { sim } = stack;
-    const before = voucherUsers().map((u) => u.name).sort();
-    sim.store.remove('/ip/hotspot/user', voucherUsers().slice(0, 10).map((u) => u['.id']!));
+    const before = voucherUsers()
+      .map((u) => u.name)
+      .sort();
+    sim.store.remove(
+      '/ip/hotspot/user',
+      voucherUsers()
+        .slice(0, 10)
+        .map((u) => u['.id']!),
+    );
     await eventually(async () => (voucherUsers().length === before.length ? true : undefined), 'the vouchers back on the router');
-    expect(voucherUsers().map((u) => u.name).sort()).to.deep.equal(before);
+    expect(
+      voucherUsers()
+        .map((u) => u.name)
+        .sort(),
+    ).to.deep.equal(before);
   });
 
   it('a retried batch with the same Idempotency-Key makes one batch', async () => {

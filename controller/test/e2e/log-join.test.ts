@@ -28,7 +28,10 @@ describe('logs join across controller and agent', function () {
 
   it('every line about a router carries routerId and routerName; every job line its jobId', async () => {
     const capture = (into: Line[]) => ({ write: (text: string) => void into.push(JSON.parse(text) as Line) });
-    controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '2' }, { logger: pino({ level: 'debug', base: { service: 'controller' } }, capture(controllerLines)) });
+    controller = await startTestController(
+      { MTANDAO_HEARTBEAT_SECONDS: '2' },
+      { logger: pino({ level: 'debug', base: { service: 'controller' } }, capture(controllerLines)) },
+    );
     const api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
     const fx = new Fixtures(api);
     const world = await fx.world();
@@ -41,7 +44,11 @@ describe('logs join across controller and agent', function () {
     const routerId = String(world.router.id);
     agent = await startAgent({
       stateDir,
-      config: { routers: [{ name: routerName, host: '127.0.0.1', port: apiPort, transport: 'api', username: ROUTER_USER, password: ROUTER_PASSWORD, timeoutMs: 3000 }], logLevel: 'debug', healthIntervalSeconds: 30 },
+      config: {
+        routers: [{ name: routerName, host: '127.0.0.1', port: apiPort, transport: 'api', username: ROUTER_USER, password: ROUTER_PASSWORD, timeoutMs: 3000 }],
+        logLevel: 'debug',
+        healthIntervalSeconds: 30,
+      },
       logger: createAgentLogger({ level: 'debug', destination: capture(agentLines) }),
       timing: { backoffBaseMs: 50, backoffCapMs: 500 },
     });

@@ -27,7 +27,13 @@ describe('M-Pesa end to end', () => {
 
     it('renews an expired customer and re-enables them on the router', async () => {
       const { api, world } = stack;
-      const c = expectStatus(await api.post('/customers', stack.fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: '10.64.2.20', username: 'mpesa.payer' })), 201) as Body;
+      const c = expectStatus(
+        await api.post(
+          '/customers',
+          stack.fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: '10.64.2.20', username: 'mpesa.payer' }),
+        ),
+        201,
+      ) as Body;
       const secret = () => stack.sim.store.list('/ppp/secret').find((s) => s.name === 'mpesa.payer');
       await eventually(async () => (secret()?.disabled === 'false' ? true : undefined), 'the secret on the router');
       // time runs out
@@ -78,7 +84,10 @@ describe('M-Pesa end to end', () => {
       const fx = new Fixtures(api);
       const world = await fx.world();
       const { token } = await setUpMpesa(api);
-      const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: '10.64.2.30' })), 201) as Body;
+      const c = expectStatus(
+        await api.post('/customers', fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: '10.64.2.30' })),
+        201,
+      ) as Body;
       const body = confirmation({ BillRefNumber: c.accountNumber });
 
       await admin(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
@@ -89,10 +98,14 @@ describe('M-Pesa end to end', () => {
 
       await admin(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
       // Daraja retries until it gets a 2xx
-      const retry = await eventually(async () => {
-        const r = await callback(controller.url, `/c2b/confirmation/${token}`, body);
-        return r.status === 200 ? r : undefined;
-      }, 'the retry to be accepted', 20_000);
+      const retry = await eventually(
+        async () => {
+          const r = await callback(controller.url, `/c2b/confirmation/${token}`, body);
+          return r.status === 200 ? r : undefined;
+        },
+        'the retry to be accepted',
+        20_000,
+      );
       expect(retry.body).to.deep.equal({ ResultCode: 0, ResultDesc: 'Accepted' });
       await callback(controller.url, `/c2b/confirmation/${token}`, body);
       const payments = (expectStatus(await api.get(`/customers/${c.id}/payments`), 200) as { items: Body[] }).items.filter((p) => p.method === 'mpesa');

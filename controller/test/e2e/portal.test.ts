@@ -6,7 +6,13 @@ import { callback, setUpMpesa, startFake } from '../helpers/mpesa.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 type Body = Record<string, unknown>;
-const inputs = (html: string): Record<string, string> => Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))]));
+const inputs = (html: string): Record<string, string> =>
+  Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+      m[1]!,
+      m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c))),
+    ]),
+  );
 const actionOf = (html: string): string => /<form[^>]*action="([^"]+)"/.exec(html)![1]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)));
 
 describe('Captive portal end to end', () => {
@@ -22,7 +28,9 @@ describe('Captive portal end to end', () => {
     siteId = stack.world.site.id as string;
     await stack.sim.hotspotHttp.start('127.0.0.1', 0);
     // the operator uploads the login.html of hotspot-files.zip to the router
-    const zip = await fetch(`${stack.controller.url}/api/v1/routers/${stack.world.router.id}/hotspot-files.zip`, { headers: { cookie: stack.api.cookie ?? '' } });
+    const zip = await fetch(`${stack.controller.url}/api/v1/routers/${stack.world.router.id}/hotspot-files.zip`, {
+      headers: { cookie: stack.api.cookie ?? '' },
+    });
     expect(zip.status).to.equal(200);
     const files = unzipSync(new Uint8Array(await zip.arrayBuffer()));
     stack.sim.hotspotHttp.files.set('login.html', strFromU8(files['hotspot/login.html']!));
@@ -41,12 +49,15 @@ describe('Captive portal end to end', () => {
     const res = await fetch(url);
     return { res, html: await res.text(), vars: inputs(loginHtml) };
   };
-  const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) => fetch(`${stack.controller.url}${path}`, { method: 'POST', body: new URLSearchParams(form), redirect: 'manual', headers });
+  const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${stack.controller.url}${path}`, { method: 'POST', body: new URLSearchParams(form), redirect: 'manual', headers });
 
   it('lists the site\u2019s hotspot plans with prices, under a strict CSP and small', async () => {
     const { res, html } = await arrive('02:00:00:00:10:01', '10.5.50.31');
     expect(res.status).to.equal(200);
-    expect(html).to.contain(stack.world.hotspot.name as string).and.contain('50.00');
+    expect(html)
+      .to.contain(stack.world.hotspot.name as string)
+      .and.contain('50.00');
     expect(res.headers.get('content-security-policy')).to.contain("default-src 'none'");
     expect(Buffer.byteLength(html)).to.be.below(30 * 1024);
   });
@@ -68,7 +79,11 @@ describe('Captive portal end to end', () => {
       [`/portal/${siteId}/account`, { method: 'POST', body: new URLSearchParams({ ...vars, username: "a' OR 1=1 --", password: '' }) }],
     ];
     for (const [path, init] of bad) {
-      const res = await fetch(`${base}${path}`, { redirect: 'manual', ...init, headers: { 'x-forwarded-for': '10.8.8.8', ...(init.headers as Record<string, string> | undefined) } });
+      const res = await fetch(`${base}${path}`, {
+        redirect: 'manual',
+        ...init,
+        headers: { 'x-forwarded-for': '10.8.8.8', ...(init.headers as Record<string, string> | undefined) },
+      });
       expect(res.status, `${init.method ?? 'GET'} ${path}`).to.be.within(400, 499);
       await res.text();
     }
@@ -93,10 +108,14 @@ describe('Captive portal end to end', () => {
     expect(push).to.equal(true);
     const paidAt = Date.now();
     // the phone's page refreshes until it can log in, then posts the router's own form
-    const form = await eventually(async () => {
-      const html = await (await fetch(purchaseUrl)).text();
-      return html.includes('name="login"') ? html : undefined;
-    }, 'the login form', 10_000);
+    const form = await eventually(
+      async () => {
+        const html = await (await fetch(purchaseUrl)).text();
+        return html.includes('name="login"') ? html : undefined;
+      },
+      'the login form',
+      10_000,
+    );
     const login = await fetch(actionOf(form), { method: 'POST', body: new URLSearchParams(inputs(form)) });
     expect(await login.text()).to.contain('You are online');
     const session = stack.sim.store.list('/ip/hotspot/active').find((s) => s['mac-address'] === mac);
@@ -137,7 +156,16 @@ describe('Captive portal end to end', () => {
     const [buyer] = (expectStatus(await stack.api.get('/customers?search=0712001032'), 200) as { items: Body[] }).items;
     const pushes = (expectStatus(await stack.api.get(`/customers/${buyer!.id}/stk-pushes`), 200) as { items: Body[] }).items;
     expect(pushes).to.have.length(1);
-    const cb = await callback(stack.controller.url, new URL(urls.stkCallback).pathname.replace('/api/v1/callbacks', ''), { Body: { stkCallback: { MerchantRequestID: pushes[0]!.merchantRequestId, CheckoutRequestID: pushes[0]!.checkoutRequestId, ResultCode: 1032, ResultDesc: 'Request cancelled by user' } } });
+    const cb = await callback(stack.controller.url, new URL(urls.stkCallback).pathname.replace('/api/v1/callbacks', ''), {
+      Body: {
+        stkCallback: {
+          MerchantRequestID: pushes[0]!.merchantRequestId,
+          CheckoutRequestID: pushes[0]!.checkoutRequestId,
+          ResultCode: 1032,
+          ResultDesc: 'Request cancelled by user',
+        },
+      },
+    });
     expect(cb.status).to.equal(200);
     const html = await eventually(async () => {
       const h = await (await fetch(purchaseUrl)).text();
@@ -149,7 +177,10 @@ describe('Captive portal end to end', () => {
   it('a voucher code logs the device in through the router (CHAP), and a second device on a one-user plan gets a clear message', async () => {
     const batch = expectStatus(await stack.api.post('/vouchers/batches', { planId: stack.world.hotspot.id, count: 2 }), 201) as Body;
     const [v] = (expectStatus(await stack.api.get(`/vouchers?batchId=${batch.id}`), 200) as { items: Body[] }).items;
-    await eventually(async () => (stack.sim.store.lookup('/ip/hotspot/user', 'name', v!.code as string)?.length ? true : undefined), 'the voucher on the router');
+    await eventually(
+      async () => (stack.sim.store.lookup('/ip/hotspot/user', 'name', v!.code as string)?.length ? true : undefined),
+      'the voucher on the router',
+    );
     const first = await arrive('02:00:00:00:10:04', '10.5.50.34');
     const page = await (await post(`/portal/${siteId}/voucher`, { ...first.vars, code: (v!.code as string).toLowerCase() })).text();
     const fields = inputs(page);
@@ -169,7 +200,8 @@ describe('Captive portal end to end', () => {
     const { vars } = await arrive('02:00:00:00:10:06', '10.5.50.36');
     const statuses: number[] = [];
     // the portal sits behind a loopback proxy here: X-Forwarded-For is the device's address
-    for (let i = 0; i < 6; i++) statuses.push((await post(`/portal/${siteId}/voucher`, { ...vars, code: `ZZZZ${i}WRONG` }, { 'x-forwarded-for': '10.9.9.9' })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await post(`/portal/${siteId}/voucher`, { ...vars, code: `ZZZZ${i}WRONG` }, { 'x-forwarded-for': '10.9.9.9' })).status);
     expect(statuses).to.deep.equal([422, 422, 422, 422, 422, 429]);
     const moved = await post(`/portal/${siteId}/voucher`, { ...vars, code: 'ZZZZWRONG' }, { 'x-forwarded-for': '10.9.9.10' });
     expect(moved.status).to.equal(429);

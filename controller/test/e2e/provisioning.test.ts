@@ -20,9 +20,22 @@ describe('provisioning end to end (controller → agent → emulated router)', f
     after(async () => stack.stop());
 
     it('lands a PPPoE customer added through the API on the router, with the job log showing it', async () => {
-      const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.5', username: 'wanjiru', password: 'pa"ss $x [y];z\\w' })), 201) as Body;
+      const c = expectStatus(
+        await stack.api.post(
+          '/customers',
+          stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.5', username: 'wanjiru', password: 'pa"ss $x [y];z\\w' }),
+        ),
+        201,
+      ) as Body;
       const secret = await eventually(async () => secrets(stack).find((s) => s.name === 'wanjiru'), 'the secret');
-      expect(secret).to.include({ name: 'wanjiru', password: 'pa"ss $x [y];z\\w', service: 'pppoe', 'remote-address': '10.64.1.5', comment: `mtandao:${c.id}`, disabled: 'false' });
+      expect(secret).to.include({
+        name: 'wanjiru',
+        password: 'pa"ss $x [y];z\\w',
+        service: 'pppoe',
+        'remote-address': '10.64.1.5',
+        comment: `mtandao:${c.id}`,
+        disabled: 'false',
+      });
       const jobs = await allApplied(stack.api, `&customerId=${c.id}`);
       const job = expectStatus(await stack.api.get(`/provisioning/jobs/${jobs[0]!.id}`), 200) as { events: Body[] };
       expect(job.events.map((e) => e.kind)).to.deep.equal(['created', 'sent', 'applied']);
@@ -30,7 +43,10 @@ describe('provisioning end to end (controller → agent → emulated router)', f
     });
 
     it('suspends, unsuspends and removes on the router', async () => {
-      const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.6', username: 'otieno' })), 201) as Body;
+      const c = expectStatus(
+        await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.6', username: 'otieno' })),
+        201,
+      ) as Body;
       await eventually(async () => secrets(stack).find((s) => s.name === 'otieno'), 'the secret');
       expectStatus(await stack.api.post(`/customers/${c.id}/suspend`), 200);
       await eventually(async () => (secrets(stack).find((s) => s.name === 'otieno')?.disabled === 'true' ? true : undefined), 'disabled');
@@ -41,21 +57,43 @@ describe('provisioning end to end (controller → agent → emulated router)', f
     });
 
     it('lands Hotspot and Static customers', async () => {
-      const h = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.hotspot.id as string, { connectionType: 'hotspot', username: 'hs.user' })), 201) as Body;
-      const s = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.static.id as string, { connectionType: 'static', ipAddress: '172.16.10.5', username: 'static.user' })), 201) as Body;
-      await eventually(async () => stack.sim.store.list('/ip/hotspot/user').find((u) => u.name === 'hs.user' && u.comment === `mtandao:${h.id}`), 'the hotspot user');
+      const h = expectStatus(
+        await stack.api.post('/customers', stack.fx.customerBody(stack.world.hotspot.id as string, { connectionType: 'hotspot', username: 'hs.user' })),
+        201,
+      ) as Body;
+      const s = expectStatus(
+        await stack.api.post(
+          '/customers',
+          stack.fx.customerBody(stack.world.static.id as string, { connectionType: 'static', ipAddress: '172.16.10.5', username: 'static.user' }),
+        ),
+        201,
+      ) as Body;
+      await eventually(
+        async () => stack.sim.store.list('/ip/hotspot/user').find((u) => u.name === 'hs.user' && u.comment === `mtandao:${h.id}`),
+        'the hotspot user',
+      );
       const queue = await eventually(async () => stack.sim.store.list('/queue/simple').find((q) => q.comment === `mtandao:${s.id}`), 'the queue');
       expect(queue.target).to.equal('172.16.10.5/32');
-      await eventually(async () => stack.sim.store.list('/ip/firewall/address-list').find((a) => a.list === 'mtandao-active' && a.address === '172.16.10.5'), 'the address-list entry');
+      await eventually(
+        async () => stack.sim.store.list('/ip/firewall/address-list').find((a) => a.list === 'mtandao-active' && a.address === '172.16.10.5'),
+        'the address-list entry',
+      );
     });
 
     it('fans a plan change out to the router', async () => {
       expectStatus(await stack.api.patch(`/plans/${stack.world.pppoe.id}`, { downloadSpeed: '20M' }), 200);
-      await eventually(async () => stack.sim.store.list('/ppp/profile').find((p) => p.comment === `mtandao-plan:${stack.world.pppoe.id}` && /20M|20000000/.test(p['rate-limit'] ?? '')), 'the new rate limit');
+      await eventually(
+        async () =>
+          stack.sim.store.list('/ppp/profile').find((p) => p.comment === `mtandao-plan:${stack.world.pppoe.id}` && /20M|20000000/.test(p['rate-limit'] ?? '')),
+        'the new rate limit',
+      );
     });
 
     it('reconcile repairs drift and leaves unmarked entries alone', async () => {
-      const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.7', username: 'drift.me' })), 201) as Body;
+      const c = expectStatus(
+        await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.7', username: 'drift.me' })),
+        201,
+      ) as Body;
       await eventually(async () => secrets(stack).find((s) => s.name === 'drift.me'), 'the secret');
       await allApplied(stack.api);
       const store = stack.sim.store;
@@ -67,7 +105,10 @@ describe('provisioning end to end (controller → agent → emulated router)', f
       store.add('/ppp/secret', { name: 'hand-made', password: 'y', service: 'pppoe', comment: 'made by the ISP owner' });
       store.add('/ppp/secret', { name: 'no-comment', password: 'z', service: 'pppoe' });
       const job = expectStatus(await stack.api.post(`/routers/${stack.world.router.id}/reconcile`), 202) as Body;
-      await eventually(async () => ((expectStatus(await stack.api.get(`/provisioning/jobs/${job.id}`), 200) as Body).status === 'applied' ? true : undefined), 'the reconcile');
+      await eventually(
+        async () => ((expectStatus(await stack.api.get(`/provisioning/jobs/${job.id}`), 200) as Body).status === 'applied' ? true : undefined),
+        'the reconcile',
+      );
       const names = secrets(stack).map((s) => s.name);
       expect(names).to.include.members(['drift.me', 'hand-made', 'no-comment']);
       expect(names).to.not.include('ghost');
@@ -93,7 +134,10 @@ describe('provisioning end to end (controller → agent → emulated router)', f
 
     it('retries a router that is down until it is back, with the error in the job log', async () => {
       stack.sim.setDown(true);
-      const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.8', username: 'router.down' })), 201) as Body;
+      const c = expectStatus(
+        await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.1.8', username: 'router.down' })),
+        201,
+      ) as Body;
       const failedOnce = await eventually(async () => {
         const jobs = (expectStatus(await stack.api.get(`/provisioning/jobs?customerId=${c.id}`), 200) as { items: Body[] }).items;
         return jobs[0] && jobs[0].lastError ? jobs[0] : undefined;
@@ -115,9 +159,27 @@ describe('provisioning end to end (controller → agent → emulated router)', f
       try {
         await stack.startAgentInProcess();
         const { api, fx, world } = stack;
-        expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.9.9', username: 'same.pppoe', password: 'q"uo;te $x [y] \\z' })), 201);
-        expectStatus(await api.post('/customers', fx.customerBody(world.hotspot.id as string, { connectionType: 'hotspot', username: 'same.hotspot', password: 'hs-pass' })), 201);
-        expectStatus(await api.post('/customers', fx.customerBody(world.static.id as string, { connectionType: 'static', ipAddress: '172.16.10.9', username: 'same.static' })), 201);
+        expectStatus(
+          await api.post(
+            '/customers',
+            fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.9.9', username: 'same.pppoe', password: 'q"uo;te $x [y] \\z' }),
+          ),
+          201,
+        );
+        expectStatus(
+          await api.post(
+            '/customers',
+            fx.customerBody(world.hotspot.id as string, { connectionType: 'hotspot', username: 'same.hotspot', password: 'hs-pass' }),
+          ),
+          201,
+        );
+        expectStatus(
+          await api.post(
+            '/customers',
+            fx.customerBody(world.static.id as string, { connectionType: 'static', ipAddress: '172.16.10.9', username: 'same.static' }),
+          ),
+          201,
+        );
         await allApplied(stack.api);
         const snapshot: Record<string, Record<string, string>[]> = {};
         for (const menu of ['/ppp/profile', '/ppp/secret', '/ip/hotspot/user/profile', '/ip/hotspot/user', '/queue/simple', '/ip/firewall/address-list']) {
@@ -147,7 +209,11 @@ describe('provisioning end to end (controller → agent → emulated router)', f
         await allApplied(stack.api);
         const before = stack.sim.stats.writes;
         const n = 60;
-        for (let i = 0; i < n; i++) expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: `10.64.2.${i + 1}`, username: `crash${i}` })), 201);
+        for (let i = 0; i < n; i++)
+          expectStatus(
+            await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: `10.64.2.${i + 1}`, username: `crash${i}` })),
+            201,
+          );
         await eventually(async () => (secrets(stack).length >= 5 ? true : undefined), 'some secrets');
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
@@ -171,13 +237,26 @@ describe('provisioning end to end (controller → agent → emulated router)', f
         await allApplied(stack.api);
         await stack.agent!.stop();
         stack.agent = undefined;
-        for (let i = 0; i < 10; i++) expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: `10.64.3.${i + 1}`, username: `backlog${i}` })), 201);
+        for (let i = 0; i < 10; i++)
+          expectStatus(
+            await stack.api.post(
+              '/customers',
+              stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: `10.64.3.${i + 1}`, username: `backlog${i}` }),
+            ),
+            201,
+          );
         const { config } = stack.controller;
         await stack.controller.stop();
-        stack.controller = await startTestController({ MTANDAO_CONTROLLER_PORT: String(config.port), MTANDAO_HEARTBEAT_SECONDS: '2' }, { databaseUrl: config.databaseUrl! });
+        stack.controller = await startTestController(
+          { MTANDAO_CONTROLLER_PORT: String(config.port), MTANDAO_HEARTBEAT_SECONDS: '2' },
+          { databaseUrl: config.databaseUrl! },
+        );
         await stack.api.login('admin', ADMIN_PASSWORD);
         await stack.startAgentInProcess();
-        await eventually(async () => (secrets(stack).filter((s) => s.name?.startsWith('backlog')).length === 10 ? true : undefined), 'the backlog on the router');
+        await eventually(
+          async () => (secrets(stack).filter((s) => s.name?.startsWith('backlog')).length === 10 ? true : undefined),
+          'the backlog on the router',
+        );
         await allApplied(stack.api);
       } finally {
         await stack.stop();
@@ -193,7 +272,10 @@ describe('provisioning end to end (controller → agent → emulated router)', f
       try {
         await stack.startAgentInProcess(); // connected to the first instance
         const api2 = await new ApiClient(other.url).login('admin', ADMIN_PASSWORD);
-        expectStatus(await api2.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.4.1', username: 'via.other' })), 201);
+        expectStatus(
+          await api2.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.4.1', username: 'via.other' })),
+          201,
+        );
         await eventually(async () => secrets(stack).find((s) => s.name === 'via.other'), 'the secret, woken by NOTIFY (polling is off)', 10_000);
       } finally {
         await other.stop();

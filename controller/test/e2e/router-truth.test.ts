@@ -22,7 +22,14 @@ describe('the router holds what the controller says (controller → agent → em
       const { api, fx, world } = stack;
       const ids: string[] = [];
       for (const [i, ip] of ['172.16.10.3', '172.16.10.4'].entries()) {
-        ids.push((expectStatus(await api.post('/customers', fx.customerBody(world.static.id as string, { connectionType: 'static', ipAddress: ip, username: `queue${i}` })), 201) as Body).id as string);
+        ids.push(
+          (
+            expectStatus(
+              await api.post('/customers', fx.customerBody(world.static.id as string, { connectionType: 'static', ipAddress: ip, username: `queue${i}` })),
+              201,
+            ) as Body
+          ).id as string,
+        );
       }
       await allApplied(api);
       const queues = () => stack.sim.store.list('/queue/simple').filter((q) => ids.some((id) => q.comment === `mtandao:${id}`));
@@ -34,7 +41,10 @@ describe('the router holds what the controller says (controller → agent → em
 
     it("a Hotspot plan's new data limit lands on every user of it", async () => {
       const { api, fx, world } = stack;
-      const c = expectStatus(await api.post('/customers', fx.customerBody(world.hotspot.id as string, { connectionType: 'hotspot', username: 'hs.limit' })), 201) as Body;
+      const c = expectStatus(
+        await api.post('/customers', fx.customerBody(world.hotspot.id as string, { connectionType: 'hotspot', username: 'hs.limit' })),
+        201,
+      ) as Body;
       await allApplied(api);
       const user = () => stack.sim.store.list('/ip/hotspot/user').find((u) => u.comment === `mtandao:${c.id}`);
       expect(user()?.['limit-bytes-total']).to.equal('0');
@@ -45,7 +55,10 @@ describe('the router holds what the controller says (controller → agent → em
 
     it("a renamed PPPoE plan's secrets follow the profile to its new name", async () => {
       const { api, fx, world } = stack;
-      const c = expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.7.1', username: 'renamed.plan' })), 201) as Body;
+      const c = expectStatus(
+        await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.7.1', username: 'renamed.plan' })),
+        201,
+      ) as Body;
       await allApplied(api);
       expectStatus(await api.patch(`/plans/${world.pppoe.id}`, { name: 'Home renamed' }), 200);
       const secret = () => stack.sim.store.list('/ppp/secret').find((s) => s.comment === `mtandao:${c.id}`);
@@ -61,7 +74,10 @@ describe('the router holds what the controller says (controller → agent → em
         await stack.startAgentInProcess();
         await allApplied(stack.api);
         stack.sim.store.add('/ppp/secret', { name: 'alice', password: 'the-isp-owners', service: 'pppoe' });
-        const c = expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.7.9', username: 'alice' })), 201) as Body;
+        const c = expectStatus(
+          await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.7.9', username: 'alice' })),
+          201,
+        ) as Body;
         const job = await eventually(async () => {
           const items = (expectStatus(await stack.api.get(`/provisioning/jobs?customerId=${c.id}`), 200) as { items: Body[] }).items;
           return items[0]?.status === 'failed' ? items[0] : undefined;
@@ -83,12 +99,22 @@ describe('the router holds what the controller says (controller → agent → em
 
   describe('a router that comes back empty is rebuilt', () => {
     const managed = (stack: Stack) =>
-      ['/ppp/profile', '/ppp/secret', '/ip/hotspot/user/profile', '/queue/simple', '/ip/firewall/address-list'].flatMap((m) => stack.sim.store.list(m).filter((r) => (r.comment ?? '').startsWith('mtandao')).map((r) => `${m} ${r.name ?? r.address}`)).sort();
+      ['/ppp/profile', '/ppp/secret', '/ip/hotspot/user/profile', '/queue/simple', '/ip/firewall/address-list']
+        .flatMap((m) =>
+          stack.sim.store
+            .list(m)
+            .filter((r) => (r.comment ?? '').startsWith('mtandao'))
+            .map((r) => `${m} ${r.name ?? r.address}`),
+        )
+        .sort();
     const reconciles = async (stack: Stack) =>
-      (expectStatus(await stack.api.get(`/provisioning/jobs?pageSize=200&routerId=${stack.world.router.id}`), 200) as { items: Body[] }).items.filter((j) => j.type === 'router.reconcile');
+      (expectStatus(await stack.api.get(`/provisioning/jobs?pageSize=200&routerId=${stack.world.router.id}`), 200) as { items: Body[] }).items.filter(
+        (j) => j.type === 'router.reconcile',
+      );
 
     /** The next health report that reaches the router (the first after a reboot may meet the dropped connection). */
-    const reportReachable = (stack: Stack) => eventually(async () => ((await stack.agent!.reportHealth())[0]?.reachable ? true : undefined), 'a health report from the router');
+    const reportReachable = (stack: Stack) =>
+      eventually(async () => ((await stack.agent!.reportHealth())[0]?.reachable ? true : undefined), 'a health report from the router');
 
     /** A stack with a PPPoE and a Static customer on the router, health read at least a second after boot. */
     async function populated(env: Record<string, string> = {}): Promise<{ stack: Stack; before: string[] }> {
@@ -96,11 +122,20 @@ describe('the router holds what the controller says (controller → agent → em
       await stack.startAgentInProcess({ healthIntervalMs: 600_000 });
       const { api, fx, world } = stack;
       expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.8.1', username: 'back.ppp' })), 201);
-      expectStatus(await api.post('/customers', fx.customerBody(world.static.id as string, { connectionType: 'static', ipAddress: '172.16.10.11', username: 'back.static' })), 201);
+      expectStatus(
+        await api.post(
+          '/customers',
+          fx.customerBody(world.static.id as string, { connectionType: 'static', ipAddress: '172.16.10.11', username: 'back.static' }),
+        ),
+        201,
+      );
       await allApplied(api);
       await new Promise((r) => setTimeout(r, 1100)); // uptime is counted in whole seconds
       await stack.agent!.reportHealth();
-      await eventually(async () => ((expectStatus(await api.get(`/routers/${world.router.id}`), 200) as { health: Body }).health.identity ? true : undefined), 'the first health report');
+      await eventually(
+        async () => ((expectStatus(await api.get(`/routers/${world.router.id}`), 200) as { health: Body }).health.identity ? true : undefined),
+        'the first health report',
+      );
       const before = managed(stack);
       expect(before).to.have.length(5);
       return { stack, before };
@@ -180,7 +215,10 @@ describe('the router holds what the controller says (controller → agent → em
         await stack.agent!.reportHealth();
         await eventually(async () => ((await health()).reachable === false ? true : undefined), 'the router unreachable');
         stack.sim.setDown(false);
-        expectStatus(await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.8.9', username: 'wakes.health' })), 201);
+        expectStatus(
+          await stack.api.post('/customers', stack.fx.customerBody(stack.world.pppoe.id as string, { ipAddress: '10.64.8.9', username: 'wakes.health' })),
+          201,
+        );
         await allApplied(stack.api, '', 20_000);
         await eventually(async () => ((await health()).reachable === true ? true : undefined), 'the router reachable again', 3000);
       } finally {

@@ -64,8 +64,17 @@ export class FakeAfricasTalking {
   }
 
   /** Posts a delivery report to `callbackUrl` as Africa's Talking does. */
-  async report(callbackUrl: string, r: { id: string; status: string; phoneNumber: string; networkCode?: string; failureReason?: string; retryCount?: number }): Promise<Response> {
-    const form = new URLSearchParams({ id: r.id, status: r.status, phoneNumber: r.phoneNumber, networkCode: r.networkCode ?? '63902', retryCount: String(r.retryCount ?? 0) });
+  async report(
+    callbackUrl: string,
+    r: { id: string; status: string; phoneNumber: string; networkCode?: string; failureReason?: string; retryCount?: number },
+  ): Promise<Response> {
+    const form = new URLSearchParams({
+      id: r.id,
+      status: r.status,
+      phoneNumber: r.phoneNumber,
+      networkCode: r.networkCode ?? '63902',
+      retryCount: String(r.retryCount ?? 0),
+    });
     if (r.failureReason) form.set('failureReason', r.failureReason);
     return fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
   }

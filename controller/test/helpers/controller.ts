@@ -11,7 +11,10 @@ import { freshDatabase } from './database.ts';
 export const ADMIN_PASSWORD = 'admin-test-password';
 
 /** Starts a controller on a fresh database and an ephemeral port. */
-export async function startTestController(env: Record<string, string> = {}, options: { databaseUrl?: string; logger?: Logger } = {}): Promise<Controller & { config: Config }> {
+export async function startTestController(
+  env: Record<string, string> = {},
+  options: { databaseUrl?: string; logger?: Logger } = {},
+): Promise<Controller & { config: Config }> {
   const databaseUrl = options.databaseUrl ?? (await freshDatabase());
   const config = loadConfig({
     DATABASE_URL: databaseUrl,

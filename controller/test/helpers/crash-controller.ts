@@ -11,7 +11,12 @@ const controller = await startTestController(
 const writeHead = http.ServerResponse.prototype.writeHead;
 http.ServerResponse.prototype.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
   const status = typeof args[0] === 'number' ? args[0] : this.statusCode;
-  if (status === 201 && this.req.method === 'POST' && (this.req as http.IncomingMessage & { originalUrl?: string }).originalUrl?.split('?')[0] === '/api/v1/customers') process.kill(process.pid, 'SIGKILL');
+  if (
+    status === 201 &&
+    this.req.method === 'POST' &&
+    (this.req as http.IncomingMessage & { originalUrl?: string }).originalUrl?.split('?')[0] === '/api/v1/customers'
+  )
+    process.kill(process.pid, 'SIGKILL');
   return (writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
 } as typeof writeHead;
 process.send!({ url: controller.url });

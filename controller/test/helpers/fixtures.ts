@@ -37,12 +37,16 @@ export class Fixtures {
   async world(options: { pppoeNetworks?: string[]; staticNetworks?: string[] } = {}) {
     const site = await this.site();
     const router = await this.router(site.id as string);
-    const pppoePool = await this.pool(router.id as string, options.pppoeNetworks ?? ['10.64.0.0/16'], { gateway: (options.pppoeNetworks?.[0] ?? '10.64.0.0/16').replace(/\.0\/\d+$/, '.1') });
-    const staticPool = await this.pool(router.id as string, options.staticNetworks ?? ['172.16.10.0/28'], { gateway: (options.staticNetworks?.[0] ?? '172.16.10.0/28').replace(/\.0\/\d+$/, '.1') });
+    const pppoePool = await this.pool(router.id as string, options.pppoeNetworks ?? ['10.64.0.0/16'], {
+      gateway: (options.pppoeNetworks?.[0] ?? '10.64.0.0/16').replace(/\.0\/\d+$/, '.1'),
+    });
+    const staticPool = await this.pool(router.id as string, options.staticNetworks ?? ['172.16.10.0/28'], {
+      gateway: (options.staticNetworks?.[0] ?? '172.16.10.0/28').replace(/\.0\/\d+$/, '.1'),
+    });
     const pppoe = await this.plan('pppoe', { poolIds: [pppoePool.id as string] });
     const hotspot = await this.plan('hotspot', { routerIds: [router.id as string] }, { sharedUsers: 1, validity: { count: 1, unit: 'days' }, price: '50' });
     const stat = await this.plan('static', { poolIds: [staticPool.id as string] });
-    const networkOf = (pool: Body) => ((pool.networks as Body[])[0]!.id as string);
+    const networkOf = (pool: Body) => (pool.networks as Body[])[0]!.id as string;
     return { site, router, pppoePool, staticPool, pppoe, hotspot, static: stat, pppoeNetworkId: networkOf(pppoePool), staticNetworkId: networkOf(staticPool) };
   }
 
@@ -52,7 +56,7 @@ export class Fixtures {
       connectionType: 'pppoe',
       planId,
       fullName: `Customer ${n}`,
-      phone: `07${String(10_000_000 + (n * 7919) % 89_999_999).padStart(8, '0')}`,
+      phone: `07${String(10_000_000 + ((n * 7919) % 89_999_999)).padStart(8, '0')}`,
       username: unique('cust'),
       payment: { method: 'cash' },
       autoActivate: true,

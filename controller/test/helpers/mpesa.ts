@@ -14,8 +14,22 @@ export async function startFake(options: DarajaFakeOptions = {}): Promise<Daraja
 }
 
 /** Sets M-Pesa up as an admin would and registers the URLs with the fake. */
-export async function setUpMpesa(api: ApiClient, extra: Record<string, unknown> = {}): Promise<{ token: string; urls: { validation: string; confirmation: string; stkCallback: string } }> {
-  const view = expectStatus(await api.patch('/settings/mpesa', { environment: 'sandbox', shortcodeType: 'paybill', shortcode: SHORTCODE, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, passkey: PASSKEY, ...extra }), 200) as { callbackUrls: { validation: string; confirmation: string; stkCallback: string } };
+export async function setUpMpesa(
+  api: ApiClient,
+  extra: Record<string, unknown> = {},
+): Promise<{ token: string; urls: { validation: string; confirmation: string; stkCallback: string } }> {
+  const view = expectStatus(
+    await api.patch('/settings/mpesa', {
+      environment: 'sandbox',
+      shortcodeType: 'paybill',
+      shortcode: SHORTCODE,
+      consumerKey: CONSUMER_KEY,
+      consumerSecret: CONSUMER_SECRET,
+      passkey: PASSKEY,
+      ...extra,
+    }),
+    200,
+  ) as { callbackUrls: { validation: string; confirmation: string; stkCallback: string } };
   const reg = expectStatus(await api.post('/settings/mpesa/register-urls'), 200) as { ok: boolean; message: string };
   if (!reg.ok) throw new Error(`register URLs failed: ${reg.message}`);
   return { token: view.callbackUrls.confirmation.split('/').pop()!, urls: view.callbackUrls };
@@ -45,7 +59,11 @@ export function confirmation(extra: Record<string, unknown> = {}): Record<string
 
 /** POSTs a raw body to a public callback path, as Daraja does (no cookie, no Origin). */
 export async function callback(baseUrl: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${baseUrl}/api/v1/callbacks${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}/api/v1/callbacks${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: Record<string, unknown>;
   try {

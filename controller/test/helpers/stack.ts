@@ -37,7 +37,10 @@ export interface Stack {
 /** Starts a controller, an emulator and an enrolled (not yet running) agent for the world's site. */
 export async function startStack(options: { transport?: RouterTransport; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<Stack> {
   const transport = options.transport ?? 'api';
-  const controller = await startTestController({ MTANDAO_HEARTBEAT_SECONDS: '2', ...options.env }, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {});
+  const controller = await startTestController(
+    { MTANDAO_HEARTBEAT_SECONDS: '2', ...options.env },
+    options.databaseUrl ? { databaseUrl: options.databaseUrl } : {},
+  );
   const api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
   const fx = new Fixtures(api);
   const world = await fx.world();
@@ -47,11 +50,27 @@ export async function startStack(options: { transport?: RouterTransport; env?: R
   const token = expectStatus(await api.post(`/sites/${world.site.id}/enrollment-tokens`), 201) as { token: string };
   await enrollAgent({ controllerUrl: controller.url, token: token.token, stateDir });
   const routerName = world.router.name as string;
-  const router = { name: routerName, host: '127.0.0.1', port: transport === 'ssh' ? ports.sshPort! : ports.apiPort, transport, username: ROUTER_USER, password: ROUTER_PASSWORD, timeoutMs: 3000 };
+  const router = {
+    name: routerName,
+    host: '127.0.0.1',
+    port: transport === 'ssh' ? ports.sshPort! : ports.apiPort,
+    transport,
+    username: ROUTER_USER,
+    password: ROUTER_PASSWORD,
+    timeoutMs: 3000,
+  };
   const configFile = path.join(stateDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ routers: [router], logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', healthIntervalSeconds: 5 }), { mode: 0o600 });
   const stack: Stack = {
-    controller, api, fx, world, sim, ports, stateDir, configFile, routerName,
+    controller,
+    api,
+    fx,
+    world,
+    sim,
+    ports,
+    stateDir,
+    configFile,
+    routerName,
     async startAgentInProcess(timing = {}) {
       stack.agent = await startAgent({
         stateDir,
@@ -62,9 +81,23 @@ export async function startStack(options: { transport?: RouterTransport; env?: R
       return stack.agent;
     },
     async startAgentProcess() {
-      const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', path.join(repoRoot, 'agent/bin/mtandao-agent.mjs'), 'run', '--config', configFile, '--state-dir', stateDir], {
-        stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          '--conditions=mtandao-source',
+          '--import',
+          'tsx',
+          path.join(repoRoot, 'agent/bin/mtandao-agent.mjs'),
+          'run',
+          '--config',
+          configFile,
+          '--state-dir',
+          stateDir,
+        ],
+        {
+          stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
+        },
+      );
       stack.child = child;
       return child;
     },
@@ -99,10 +132,14 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
 
 /** Waits until every job of the filter is applied (or one fails). */
 export async function allApplied(api: ApiClient, query = '', timeoutMs = 20_000): Promise<Body[]> {
-  return eventually(async () => {
-    const jobs = (expectStatus(await api.get(`/provisioning/jobs?pageSize=200${query}`), 200) as { items: Body[] }).items;
-    const failed = jobs.find((j) => j.status === 'failed');
-    if (failed) throw new Error(`job ${failed.id} failed: ${failed.lastError}`);
-    return jobs.length > 0 && jobs.every((j) => j.status === 'applied') ? jobs : undefined;
-  }, `jobs${query} to be applied`, timeoutMs);
+  return eventually(
+    async () => {
+      const jobs = (expectStatus(await api.get(`/provisioning/jobs?pageSize=200${query}`), 200) as { items: Body[] }).items;
+      const failed = jobs.find((j) => j.status === 'failed');
+      if (failed) throw new Error(`job ${failed.id} failed: ${failed.lastError}`);
+      return jobs.length > 0 && jobs.every((j) => j.status === 'applied') ? jobs : undefined;
+    },
+    `jobs${query} to be applied`,
+    timeoutMs,
+  );
 }

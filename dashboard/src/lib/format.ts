@@ -55,7 +55,11 @@ export function relative(iso: string | null | undefined, now = Date.now()): stri
   if (!iso) return 'never';
   const diff = Date.parse(iso) - now;
   const abs = Math.abs(diff);
-  const units: [Intl.RelativeTimeFormatUnit, number][] = [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000]];
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+  ];
   const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
   for (const [unit, ms] of units) if (abs >= ms) return rtf.format(Math.round(diff / ms), unit);
   return abs < 5_000 ? 'just now' : rtf.format(Math.round(diff / 1000), 'second');
@@ -75,12 +79,23 @@ export function plural(n: number, singular: string, pluralForm?: string): string
 }
 
 /** The singular of a plural noun ("customers" → "customer", "entries" → "entry"). */
-export const singular = (noun: string): string => noun.replace(/ies$/, 'y').replace(/(ch|sh|x|ss)es$/, '$1').replace(/s$/, '');
+export const singular = (noun: string): string =>
+  noun
+    .replace(/ies$/, 'y')
+    .replace(/(ch|sh|x|ss)es$/, '$1')
+    .replace(/s$/, '');
 
 export const CONNECTION_LABEL: Record<ConnectionType, string> = { pppoe: 'PPPoE', hotspot: 'Hotspot', static: 'Static' };
 export const STATUS_LABEL: Record<CustomerStatus, string> = { active: 'Active', expired: 'Expired', suspended: 'Suspended', inactive: 'Inactive' };
 export const METHOD_LABEL: Record<PaymentMethod, string> = { cash: 'Cash', mpesa: 'M-Pesa', bank: 'Bank', cheque: 'Cheque' };
-export const KIND_LABEL: Record<LedgerKind, string> = { payment: 'Payment', plan: 'Plan period', installation: 'Installation fee', debt: 'Debt', adjustment: 'Adjustment', reversal: 'Reversal' };
+export const KIND_LABEL: Record<LedgerKind, string> = {
+  payment: 'Payment',
+  plan: 'Plan period',
+  installation: 'Installation fee',
+  debt: 'Debt',
+  adjustment: 'Adjustment',
+  reversal: 'Reversal',
+};
 /** What a ledger entry is, in a cashier's words, by side and kind. */
 export const ENTRY_LABEL: Record<LedgerSide, Partial<Record<LedgerKind, string>>> = {
   credit: { payment: 'Payment', adjustment: 'Credit adjustment', reversal: 'Reversal of a charge' },
@@ -124,7 +139,16 @@ export function speed(rate: string): string {
 /** The UTC offset of a time zone at an instant, in ms. */
 function offsetOf(ms: number, timeZone: string): number {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
       .formatToParts(new Date(ms))
       .map((p) => [p.type, p.value]),
   );

@@ -21,8 +21,18 @@ export const DESKTOP = { width: 1280, height: 860 };
 export type Session = { context: BrowserContext; page: Page };
 
 /** A browser context signed in as `role` through the login form. */
-export async function signIn(browser: Browser, stack: Stack, role: Role, options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; baseURL?: string } = {}): Promise<Session> {
-  const context = await browser.newContext({ baseURL: options.baseURL ?? stack.url, viewport: options.viewport ?? DESKTOP, javaScriptEnabled: options.javaScriptEnabled ?? true, timezoneId: 'Africa/Nairobi' });
+export async function signIn(
+  browser: Browser,
+  stack: Stack,
+  role: Role,
+  options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; baseURL?: string } = {},
+): Promise<Session> {
+  const context = await browser.newContext({
+    baseURL: options.baseURL ?? stack.url,
+    viewport: options.viewport ?? DESKTOP,
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+    timezoneId: 'Africa/Nairobi',
+  });
   // a loaded machine (shared CI) may need longer: UI_TIMEOUT_MS
   context.setDefaultTimeout(Number(process.env.UI_TIMEOUT_MS) || 10_000);
   const page = await context.newPage();
@@ -44,7 +54,14 @@ export async function textOf(loc: Locator, want: string | RegExp | ((text: strin
   const test = typeof want === 'function' ? want : (t: string) => (typeof want === 'string' ? t.includes(want) : want.test(t));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const last = ((await loc.first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').replace(/\s+/g, ' ').trim();
+    const last = (
+      (await loc
+        .first()
+        .textContent({ timeout: 1000 })
+        .catch(() => null)) ?? ''
+    )
+      .replace(/\s+/g, ' ')
+      .trim();
     if (test(last)) return last;
     if (Date.now() > deadline) throw new Error(`timed out waiting for text ${String(want)}; last seen: "${last.slice(0, 500)}"`);
     await new Promise((r) => setTimeout(r, 50));
@@ -53,10 +70,14 @@ export async function textOf(loc: Locator, want: string | RegExp | ((text: strin
 
 /** Waits until an input's value satisfies `want`; answers the value. */
 export async function valueOf(loc: Locator, want: (value: string) => boolean = (v) => v !== '', timeoutMs = 10_000): Promise<string> {
-  return eventually(async () => {
-    const v = await loc.inputValue({ timeout: 1000 }).catch(() => undefined);
-    return v !== undefined && want(v) ? v : undefined;
-  }, 'an input value', timeoutMs);
+  return eventually(
+    async () => {
+      const v = await loc.inputValue({ timeout: 1000 }).catch(() => undefined);
+      return v !== undefined && want(v) ? v : undefined;
+    },
+    'an input value',
+    timeoutMs,
+  );
 }
 
 /** The error shown at a field (`<id>-error`), waited for. */

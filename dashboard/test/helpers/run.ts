@@ -10,7 +10,11 @@ let seq = 0;
 export function person(stem: string) {
   const n = ++seq;
   const tag = `${Date.now().toString(36).slice(-4)}${n}`;
-  return { fullName: `${stem} Test${n}`, phone: `07${String(20_000_000 + ((Date.now() + n * 7919) % 79_999_999)).padStart(8, '0')}`, username: `${stem.toLowerCase()}.${tag}` };
+  return {
+    fullName: `${stem} Test${n}`,
+    phone: `07${String(20_000_000 + ((Date.now() + n * 7919) % 79_999_999)).padStart(8, '0')}`,
+    username: `${stem.toLowerCase()}.${tag}`,
+  };
 }
 
 /** Signs in as `role` before each test of the suite, and closes that browser context after it. */

@@ -69,7 +69,14 @@ async function seed(api: ApiClient): Promise<World> {
   const plan = (body: Record<string, unknown>) => post<PlanView>('/plans', { uploadSpeed: '5M', validity: { count: 30, unit: 'days' }, ...body });
   const plans = {
     pppoe: await plan({ name: 'Home 10 Mbps', connectionType: 'pppoe', price: '1500.00', downloadSpeed: '10M', poolIds: [pppoePool.id] }),
-    static: await plan({ name: 'Business 20 Mbps', connectionType: 'static', price: '5000', downloadSpeed: '20M', uploadSpeed: '10M', poolIds: [staticPool.id] }),
+    static: await plan({
+      name: 'Business 20 Mbps',
+      connectionType: 'static',
+      price: '5000',
+      downloadSpeed: '20M',
+      uploadSpeed: '10M',
+      poolIds: [staticPool.id],
+    }),
   };
   for (const role of ['staff', 'noc'] as const) await post('/users', { ...USERS[role], role, fullName: role === 'staff' ? 'Wanjiru Kamau' : 'Otieno Ouma' });
   return { site, router, pppoePool, staticPool, pppoeNetwork: pppoePool.networks[0]!, staticNetwork: staticPool.networks[0]!, plans };
@@ -97,7 +104,10 @@ async function startDashboard(controllerUrl: string): Promise<{ child: ChildProc
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the dashboard exited (${child.exitCode}):\n${output}`);
-    const ok = await fetch(`${url}/login`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/login`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { child, port, url };
     if (Date.now() > deadline) throw new Error(`the dashboard did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -124,7 +134,11 @@ export async function startStack(): Promise<Stack> {
     await enrollAgent({ controllerUrl: controller.url, token, stateDir });
     const agent = await startAgent({
       stateDir,
-      config: { routers: [{ name: world.router.name, host: '127.0.0.1', port: apiPort, transport: 'api', username: ROUTER_USER, password: ROUTER_PASSWORD }], logLevel: 'silent', healthIntervalSeconds: 30 },
+      config: {
+        routers: [{ name: world.router.name, host: '127.0.0.1', port: apiPort, transport: 'api', username: ROUTER_USER, password: ROUTER_PASSWORD }],
+        logLevel: 'silent',
+        healthIntervalSeconds: 30,
+      },
       timing: { pingIntervalMs: 1000, backoffBaseMs: 50, backoffCapMs: 500 },
     });
     stops.push(() => agent.stop());

@@ -9,12 +9,22 @@ export async function activeCustomer(stem: string): Promise<CustomerView> {
   const { api, world } = run.stack;
   const c = expectStatus(
     await api.post<CustomerView>('/customers', {
-      connectionType: 'pppoe', planId: world.plans.pppoe.id, networkId: world.pppoeNetwork.id, ipAddress: `10.64.120.${++ipSeq + 10}`,
-      ...person(stem), password: 'secret-pw-1', payment: { method: 'cash' }, autoActivate: true,
+      connectionType: 'pppoe',
+      planId: world.plans.pppoe.id,
+      networkId: world.pppoeNetwork.id,
+      ipAddress: `10.64.120.${++ipSeq + 10}`,
+      ...person(stem),
+      password: 'secret-pw-1',
+      payment: { method: 'cash' },
+      autoActivate: true,
     }),
     201,
   );
-  await eventually(async () => (expectStatus(await api.get<CustomerView>(`/customers/${c.id}`), 200).latestJob?.status === 'applied' ? true : undefined), 'the first job applied', 20_000);
+  await eventually(
+    async () => (expectStatus(await api.get<CustomerView>(`/customers/${c.id}`), 200).latestJob?.status === 'applied' ? true : undefined),
+    'the first job applied',
+    20_000,
+  );
   return c;
 }
 
@@ -28,7 +38,16 @@ export async function hotspotPlan(): Promise<PlanView> {
   return (
     found ??
     expectStatus(
-      await api.post<PlanView>('/plans', { name: 'Daily 5 Mbps', connectionType: 'hotspot', price: '50', downloadSpeed: '5M', uploadSpeed: '2M', validity: { count: 1, unit: 'days' }, sharedUsers: 1, routerIds: [world.router.id] }),
+      await api.post<PlanView>('/plans', {
+        name: 'Daily 5 Mbps',
+        connectionType: 'hotspot',
+        price: '50',
+        downloadSpeed: '5M',
+        uploadSpeed: '2M',
+        validity: { count: 1, unit: 'days' },
+        sharedUsers: 1,
+        routerIds: [world.router.id],
+      }),
       201,
     )
   );

@@ -43,14 +43,19 @@ export const UserView = z.object({
 /** A staff account view. */
 export type UserView = z.infer<typeof UserView>;
 
-const StaffPassword = z.string({ error: 'Password is required' }).min(10, 'Password must be at least 10 characters').max(200, 'Password must be at most 200 characters');
+const StaffPassword = z
+  .string({ error: 'Password is required' })
+  .min(10, 'Password must be at least 10 characters')
+  .max(200, 'Password must be at most 200 characters');
 const StaffUsername = requiredText('Username', 64).regex(/^[A-Za-z0-9._@-]{3,64}$/, 'Username must be 3–64 letters, digits, ".", "_", "-" or "@"');
 
 /** `POST /users`. */
 export const CreateUserRequest = z.object({
   username: StaffUsername,
   password: StaffPassword,
-  role: Role.or(z.undefined()).refine((v) => v !== undefined, 'Role is required').transform((v) => v!),
+  role: Role.or(z.undefined())
+    .refine((v) => v !== undefined, 'Role is required')
+    .transform((v) => v!),
   fullName: z.string().trim().max(200).optional(),
 });
 

@@ -96,7 +96,12 @@ export type BillingSettingsView = z.infer<typeof BillingSettingsView>;
 /** `PUT /settings/billing` (admin): any subset. */
 export const UpdateBillingSettingsRequest = z.object({
   autoRenew: z.boolean({ error: 'Auto renew must be true or false' }).optional(),
-  graceHours: z.coerce.number({ error: 'Grace hours must be a number' }).int('Grace hours must be a whole number').min(0, 'Grace hours must be 0–720').max(720, 'Grace hours must be 0–720').optional(),
+  graceHours: z.coerce
+    .number({ error: 'Grace hours must be a number' })
+    .int('Grace hours must be a whole number')
+    .min(0, 'Grace hours must be 0–720')
+    .max(720, 'Grace hours must be 0–720')
+    .optional(),
   changePlanDefault: z.enum(['next-renewal', 'now'], { error: 'Change plan default must be "next-renewal" or "now"' }).optional(),
 });
 

@@ -20,26 +20,30 @@ export const optionalText = (label: string, max = 200) =>
 
 /** An id in a path or body: ids are decimal strings (numbers accepted). */
 export const Id = (label: string) =>
-  z.union([z.string(), z.number()], { error: (iss) => (iss.input === undefined || iss.input === null ? `${label} is required` : `${label} must be an id`) })
+  z
+    .union([z.string(), z.number()], { error: (iss) => (iss.input === undefined || iss.input === null ? `${label} is required` : `${label} must be an id`) })
     .transform((v) => String(v).trim())
     .refine((v) => /^[1-9]\d{0,17}$/.test(v), `${label} must be an id`);
 
 /** An amount of the major unit as a decimal string ("1500.00") or number. */
 export const Amount = (label: string) =>
-  z.union([z.string(), z.number()], { error: (iss) => (iss.input === undefined || iss.input === null ? `${label} is required` : `${label} must be an amount`) })
+  z
+    .union([z.string(), z.number()], {
+      error: (iss) => (iss.input === undefined || iss.input === null ? `${label} is required` : `${label} must be an amount`),
+    })
     .transform((v) => String(v).trim().replaceAll(',', ''))
     .refine((v) => /^\d{1,13}(\.\d{1,2})?$/.test(v), `${label} must be an amount like 1500.00`);
 
 /** Treats '' and null like an absent field: forms post empty strings for blank inputs. */
-export const blankAsAbsent = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional());
+export const blankAsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional());
 
 /** An optional id. */
 export const OptionalId = (label: string) => blankAsAbsent(Id(label));
 
 /** A yes/no that also accepts the strings a form posts. */
 export const Flag = (label: string) =>
-  z.union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'])], { error: `${label} must be yes or no` })
+  z
+    .union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'])], { error: `${label} must be yes or no` })
     .transform((v) => v === true || v === 'true' || v === 'yes' || v === 'on' || v === '1');
 
 /** Page query of list endpoints. */

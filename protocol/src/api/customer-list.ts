@@ -16,7 +16,11 @@ export const CustomerListDepth = z.object({
   routerId: OptionalId('Router'),
   /** Active customers whose expiry falls by the end of the N-th day from today (ISP time zone); 0 = today. */
   expiringWithinDays: blankAsAbsent(
-    z.coerce.number({ error: 'expiringWithinDays must be a number' }).int('expiringWithinDays must be a whole number of days').min(0, 'expiringWithinDays must be 0 or more').max(366, 'expiringWithinDays is at most 366'),
+    z.coerce
+      .number({ error: 'expiringWithinDays must be a number' })
+      .int('expiringWithinDays must be a whole number of days')
+      .min(0, 'expiringWithinDays must be 0 or more')
+      .max(366, 'expiringWithinDays is at most 366'),
   ),
   /** Only customers with a negative balance (debt). */
   owing: blankAsAbsent(Flag('owing')),
@@ -31,4 +35,15 @@ export const CustomerListDepth = z.object({
  * Export columns: the import template's (help/import-customers.md) and the expiry, so an export
  * imports again as it is. The password column is filled only for admins asking `passwords=true`.
  */
-export const CUSTOMER_CSV_COLUMNS = ['full_name', 'phone', 'username', 'password', 'plan_name', 'connection_type', 'email', 'ip_address', 'account_number', 'expires_at'] as const;
+export const CUSTOMER_CSV_COLUMNS = [
+  'full_name',
+  'phone',
+  'username',
+  'password',
+  'plan_name',
+  'connection_type',
+  'email',
+  'ip_address',
+  'account_number',
+  'expires_at',
+] as const;

@@ -47,7 +47,10 @@ const IpText = z
 
 /** `POST /customers` (SPEC section 4). Conditional rules (IP for PPPoE/Static) live in the service. */
 export const CreateCustomerRequest = z.object({
-  connectionType: z.union([ConnectionType, z.undefined(), z.null(), z.literal('')], { error: 'Connection type must be PPPoE, Hotspot or Static' }).refine((v) => !!v, 'Connection type is required').transform((v) => v as ConnectionType),
+  connectionType: z
+    .union([ConnectionType, z.undefined(), z.null(), z.literal('')], { error: 'Connection type must be PPPoE, Hotspot or Static' })
+    .refine((v) => !!v, 'Connection type is required')
+    .transform((v) => v as ConnectionType),
   planId: Id('Plan'),
   networkId: OptionalId('Network address'),
   ipAddress: IpText,
@@ -55,18 +58,24 @@ export const CreateCustomerRequest = z.object({
   phone: requiredText('Phone number', 32),
   email: Email,
   username: Username,
-  password: Password.optional().nullable().transform((v) => (v ? v : undefined)),
-  additionalAccountNumber: AccountNumber('Additional account number').optional().nullable().transform((v) => (v ? v : undefined)),
-  payment: z
-    .object(
-      {
-        method: PaymentMethod.or(z.undefined()).refine((v) => v !== undefined, 'Payment method is required').transform((v) => v!),
-        installationFee: blankAsAbsent(Amount('Installation fee')),
-        customAmount: blankAsAbsent(Amount('Custom amount')),
-        reference: optionalText('Payment reference', 100),
-      },
-      { error: 'Payment method is required' },
-    ),
+  password: Password.optional()
+    .nullable()
+    .transform((v) => (v ? v : undefined)),
+  additionalAccountNumber: AccountNumber('Additional account number')
+    .optional()
+    .nullable()
+    .transform((v) => (v ? v : undefined)),
+  payment: z.object(
+    {
+      method: PaymentMethod.or(z.undefined())
+        .refine((v) => v !== undefined, 'Payment method is required')
+        .transform((v) => v!),
+      installationFee: blankAsAbsent(Amount('Installation fee')),
+      customAmount: blankAsAbsent(Amount('Custom amount')),
+      reference: optionalText('Payment reference', 100),
+    },
+    { error: 'Payment method is required' },
+  ),
   autoActivate: Flag('Auto activate').optional().default(false),
 });
 /** Add Customer body. */

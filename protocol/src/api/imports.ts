@@ -19,7 +19,11 @@ export const ImportRowError = z.object({ row: z.number().int(), field: z.string(
 export type ImportRowError = z.infer<typeof ImportRowError>;
 
 /** One row of a preview: its cells (the password masked) and its problems. */
-export const ImportPreviewRow = z.object({ row: z.number().int(), cells: z.record(z.string(), z.string()), errors: z.array(z.object({ field: z.string(), message: z.string() })) });
+export const ImportPreviewRow = z.object({
+  row: z.number().int(),
+  cells: z.record(z.string(), z.string()),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })),
+});
 
 /** The answer of a dry run (`POST /imports/customers`). */
 export const ImportDryRun = z.object({
@@ -115,6 +119,9 @@ export const AdoptResult = z.object({
 export const PlanFromProfileRequest = z.object({
   profile: z.string().min(1, 'Profile is required').max(200),
   name: z.string().trim().min(1).max(100).optional(),
-  price: z.union([z.string(), z.number()]).transform((v) => String(v).trim()).refine((v) => /^\d{1,13}(\.\d{1,2})?$/.test(v), 'Price must be an amount like 1500.00'),
+  price: z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v).trim())
+    .refine((v) => /^\d{1,13}(\.\d{1,2})?$/.test(v), 'Price must be an amount like 1500.00'),
   validity: z.object({ count: z.number().int().min(1).max(1000), unit: z.enum(['minutes', 'hours', 'days', 'months']) }).default({ count: 30, unit: 'days' }),
 });

@@ -11,10 +11,21 @@ export const MpesaShortcodeType = z.enum(['paybill', 'till']);
 /** What the validation URL answers for an account number nobody has. */
 export const MpesaValidationPolicy = z.enum(['accept-all', 'reject-unknown']);
 
-const digits = (label: string) => z.string({ error: `${label} must be digits` }).trim().regex(/^\d{5,7}$/, `${label} must be 5–7 digits`);
+const digits = (label: string) =>
+  z
+    .string({ error: `${label} must be digits` })
+    .trim()
+    .regex(/^\d{5,7}$/, `${label} must be 5–7 digits`);
 /** Optional; '' or null clears it. */
 const clearable = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? null : v), schema.nullable().optional());
-const secret = (label: string) => blankAsAbsent(z.string({ error: `${label} must be text` }).trim().min(1).max(200, `${label} is too long`));
+const secret = (label: string) =>
+  blankAsAbsent(
+    z
+      .string({ error: `${label} must be text` })
+      .trim()
+      .min(1)
+      .max(200, `${label} is too long`),
+  );
 
 /** M-Pesa settings as an admin edits them; secrets are write-only (absent = unchanged). */
 export const UpdateMpesaSettingsRequest = z.object({
@@ -29,7 +40,15 @@ export const UpdateMpesaSettingsRequest = z.object({
   passkey: secret('Passkey'),
   validationPolicy: MpesaValidationPolicy.optional(),
   /** Source addresses allowed to call the callbacks; empty = any. */
-  allowedIps: z.array(z.string().trim().regex(/^[0-9a-fA-F:.]{2,45}$/, 'Allowed IPs must be IP addresses')).max(50).optional(),
+  allowedIps: z
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(/^[0-9a-fA-F:.]{2,45}$/, 'Allowed IPs must be IP addresses'),
+    )
+    .max(50)
+    .optional(),
   /** The public HTTPS base the callback URLs are built on (default: the controller's public URL). */
   callbackBaseUrl: clearable(
     z
@@ -37,7 +56,10 @@ export const UpdateMpesaSettingsRequest = z.object({
       .trim()
       .url('Callback base URL must be a URL')
       .max(300)
-      .refine((u) => !DARAJA_REFUSED_URL.test(u), 'Safaricom refuses callback URLs that contain "M-Pesa" or "Safaricom" in any spelling: use another host name'),
+      .refine(
+        (u) => !DARAJA_REFUSED_URL.test(u),
+        'Safaricom refuses callback URLs that contain "M-Pesa" or "Safaricom" in any spelling: use another host name',
+      ),
   ),
 });
 export type UpdateMpesaSettingsRequest = z.infer<typeof UpdateMpesaSettingsRequest>;
@@ -61,7 +83,13 @@ export const MpesaSettingsView = z.object({
 export type MpesaSettingsView = z.infer<typeof MpesaSettingsView>;
 
 /** Daraja's answer to a URL registration, as received. */
-export const MpesaRegisterResult = z.object({ ok: z.boolean(), status: z.number().int(), answer: z.unknown(), message: z.string(), request: z.record(z.string(), z.unknown()) });
+export const MpesaRegisterResult = z.object({
+  ok: z.boolean(),
+  status: z.number().int(),
+  answer: z.unknown(),
+  message: z.string(),
+  request: z.record(z.string(), z.unknown()),
+});
 export type MpesaRegisterResult = z.infer<typeof MpesaRegisterResult>;
 
 /** One M-Pesa transaction as received (confirmation or STK). */

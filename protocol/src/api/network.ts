@@ -40,7 +40,9 @@ export const CreateRouterRequest = z.object({
 
 /** `PATCH /routers/:id`: a new name must match the agent's config file. */
 export const UpdateRouterRequest = z.object({
-  name: requiredText('Name', 64).regex(/^[A-Za-z0-9._ -]+$/, 'Name may hold letters, digits, space, ".", "_" and "-"').optional(),
+  name: requiredText('Name', 64)
+    .regex(/^[A-Za-z0-9._ -]+$/, 'Name may hold letters, digits, space, ".", "_" and "-"')
+    .optional(),
   host: z.string().trim().max(255).optional(),
 });
 
@@ -71,7 +73,12 @@ export const CreatePoolRequest = z.object({
   name: requiredText('Name', 100),
   routerId: Id('Router'),
   networks: z.array(Cidr, { error: 'Networks are required' }).min(1, 'At least one network is required').max(64),
-  gateway: z.string().trim().optional().nullable().transform((v) => (v ? v : undefined)),
+  gateway: z
+    .string()
+    .trim()
+    .optional()
+    .nullable()
+    .transform((v) => (v ? v : undefined)),
   reserved: z.array(IpRange).max(256).optional(),
 });
 /** Pool creation body. */

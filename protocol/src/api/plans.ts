@@ -17,10 +17,16 @@ const PlanFields = {
   price: Amount('Price'),
   downloadSpeed: z.string({ error: 'Download speed must be text' }).trim().regex(RATE_PATTERN, 'Download speed must look like 10M or 512k'),
   uploadSpeed: z.string({ error: 'Upload speed must be text' }).trim().regex(RATE_PATTERN, 'Upload speed must look like 10M or 512k'),
-  validity: z.object({
-    count: z.coerce.number({ error: 'Validity count must be a number' }).int('Validity count must be a whole number').min(1, 'Validity count must be at least 1').max(100000),
-    unit: ValidityUnit,
-  }).refine((v) => v.count <= MAX_VALIDITY[v.unit], { path: ['count'], message: 'Validity must be at most 10 years' }),
+  validity: z
+    .object({
+      count: z.coerce
+        .number({ error: 'Validity count must be a number' })
+        .int('Validity count must be a whole number')
+        .min(1, 'Validity count must be at least 1')
+        .max(100000),
+      unit: ValidityUnit,
+    })
+    .refine((v) => v.count <= MAX_VALIDITY[v.unit], { path: ['count'], message: 'Validity must be at most 10 years' }),
   dataLimit: z.union([z.coerce.number().int().min(1), z.null()], { error: 'Data limit must be a number of bytes' }).optional(),
   sharedUsers: z.union([z.coerce.number().int().min(1).max(1000), z.null()], { error: 'Shared users must be a number' }).optional(),
   routerIds: z.array(Id('Router')).max(500).optional(),
@@ -45,7 +51,9 @@ export const CreatePlanRequest = z
   .pipe(
     z.object({
       ...PlanFields,
-      connectionType: ConnectionType.or(z.undefined()).refine((v) => v !== undefined, 'Connection type is required').transform((v) => v!),
+      connectionType: ConnectionType.or(z.undefined())
+        .refine((v) => v !== undefined, 'Connection type is required')
+        .transform((v) => v!),
     }),
   );
 /** Plan creation body. */

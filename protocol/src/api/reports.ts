@@ -3,7 +3,10 @@ import { blankAsAbsent, IsoInstant, OptionalId, PageQuery } from './common.ts';
 
 /** A calendar day in the ISP's time zone, "2026-12-01". */
 const Day = (label: string) =>
-  z.string({ error: `${label} must be a date like 2026-12-01` }).trim().regex(/^\d{4}-\d{2}-\d{2}$/, `${label} must be a date like 2026-12-01`)
+  z
+    .string({ error: `${label} must be a date like 2026-12-01` })
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${label} must be a date like 2026-12-01`)
     .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), `${label} is not a real date`);
 
 const Format = blankAsAbsent(z.enum(['json', 'csv'], { error: 'format must be json or csv' }));
@@ -15,7 +18,14 @@ export const OverviewView = z.object({
   timezone: z.string(),
   currency: z.string(),
   today: z.string(),
-  customers: z.object({ total: z.number().int(), active: z.number().int(), expired: z.number().int(), suspended: z.number().int(), inactive: z.number().int(), owing: z.number().int() }),
+  customers: z.object({
+    total: z.number().int(),
+    active: z.number().int(),
+    expired: z.number().int(),
+    suspended: z.number().int(),
+    inactive: z.number().int(),
+    owing: z.number().int(),
+  }),
   /** Active customers expiring by the end of today, and by the end of the 7th day from today. */
   expiring: z.object({ today: z.number().int(), next7Days: z.number().int() }),
   revenue: z.object({ today: z.string(), todayCount: z.number().int(), month: z.string(), monthCount: z.number().int(), monthStart: z.string() }),
@@ -26,7 +36,9 @@ export const OverviewView = z.object({
   jobs: z.object({ pending: z.number().int(), failed: z.number().int(), failedSince: z.string() }),
   revenueByDay: z.array(z.object({ day: z.string(), amount: z.string(), count: z.number().int() })),
   activeByDay: z.array(z.object({ day: z.string(), active: z.number().int().nullable(), total: z.number().int().nullable() })),
-  pools: z.array(z.object({ id: z.string(), name: z.string(), routerName: z.string(), used: z.number().int(), usable: z.number().int(), utilisation: z.number() })),
+  pools: z.array(
+    z.object({ id: z.string(), name: z.string(), routerName: z.string(), used: z.number().int(), usable: z.number().int(), utilisation: z.number() }),
+  ),
 });
 /** The overview. */
 export type OverviewView = z.infer<typeof OverviewView>;
@@ -60,7 +72,11 @@ export const CashUpQuery = z.object({ date: blankAsAbsent(Day('date')), staffId:
 /** One staff member's takings of the day. */
 export const CashUpRow = z.object({ staffId: z.string().nullable(), staff: z.string(), count: z.number().int(), byMethod: ByMethod, total: z.string() });
 /** The cash-up of one day. */
-export const CashUpView = z.object({ date: z.string(), rows: z.array(CashUpRow), totals: z.object({ count: z.number().int(), byMethod: ByMethod, total: z.string() }) });
+export const CashUpView = z.object({
+  date: z.string(),
+  rows: z.array(CashUpRow),
+  totals: z.object({ count: z.number().int(), byMethod: ByMethod, total: z.string() }),
+});
 /** The cash-up of one day. */
 export type CashUpView = z.infer<typeof CashUpView>;
 
@@ -75,8 +91,15 @@ export const AuditQuery = PageQuery.extend({
 });
 /** An audit log entry. */
 export const AuditEntryView = z.object({
-  id: z.string(), at: z.string(), username: z.string().nullable(), action: z.string(), entity: z.string(), entityId: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()), requestId: z.string().nullable(), ip: z.string().nullable(),
+  id: z.string(),
+  at: z.string(),
+  username: z.string().nullable(),
+  action: z.string(),
+  entity: z.string(),
+  entityId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  requestId: z.string().nullable(),
+  ip: z.string().nullable(),
 });
 /** An audit log entry. */
 export type AuditEntryView = z.infer<typeof AuditEntryView>;

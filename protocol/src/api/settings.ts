@@ -5,7 +5,11 @@ export const SmsProvider = z.enum(['log', 'africastalking']);
 
 /** Settings staff edit (secrets are write-only: reads show whether one is set). */
 export const UpdateSettingsRequest = z.object({
-  paybillNumber: z.string().trim().regex(/^\d{5,7}$/, 'Paybill number must be 5–7 digits').optional(),
+  paybillNumber: z
+    .string()
+    .trim()
+    .regex(/^\d{5,7}$/, 'Paybill number must be 5–7 digits')
+    .optional(),
   companyName: z.string().trim().min(1).max(100).optional(),
   smsProvider: SmsProvider.optional(),
   africastalking: z

@@ -34,7 +34,10 @@ export type SmsTemplateSettings = z.infer<typeof SmsTemplateSettings>;
 /** `PUT /settings/sms-templates`: any part; the rest stays. */
 export const UpdateSmsTemplatesRequest = z.object({
   templates: SmsTemplates.partial().optional(),
-  reminderDays: z.array(z.number().int('Reminder days must be whole days').min(1, 'Reminder days must be 1 to 60').max(60, 'Reminder days must be 1 to 60')).max(5, 'At most 5 reminders').optional(),
+  reminderDays: z
+    .array(z.number().int('Reminder days must be whole days').min(1, 'Reminder days must be 1 to 60').max(60, 'Reminder days must be 1 to 60'))
+    .max(5, 'At most 5 reminders')
+    .optional(),
   welcomeEnabled: z.boolean().optional(),
   receiptsEnabled: z.boolean().optional(),
 });
@@ -55,9 +58,18 @@ export const BulkSmsFilter = z.object({
   search: z.string().trim().max(100).optional(),
   status: z.enum(['inactive', 'active', 'expired', 'suspended']).optional(),
   connectionType: z.enum(['pppoe', 'hotspot', 'static']).optional(),
-  planId: z.string().regex(/^\d{1,18}$/, 'Plan is not valid').optional(),
-  siteId: z.string().regex(/^\d{1,18}$/, 'Site is not valid').optional(),
-  routerId: z.string().regex(/^\d{1,18}$/, 'Router is not valid').optional(),
+  planId: z
+    .string()
+    .regex(/^\d{1,18}$/, 'Plan is not valid')
+    .optional(),
+  siteId: z
+    .string()
+    .regex(/^\d{1,18}$/, 'Site is not valid')
+    .optional(),
+  routerId: z
+    .string()
+    .regex(/^\d{1,18}$/, 'Router is not valid')
+    .optional(),
   expiringWithinDays: z.number().int().min(0).max(366).optional(),
   owing: z.boolean().optional(),
 });

@@ -10,9 +10,25 @@ export type VoucherStatus = z.infer<typeof VoucherStatus>;
 export const CreateVoucherBatchRequest = z
   .object({
     planId: Id('Plan'),
-    count: z.coerce.number({ error: 'Count must be a number' }).int('Count must be a whole number').min(1, 'Count must be at least 1').max(10000, 'Count must be at most 10 000'),
-    prefix: blankAsAbsent(z.string({ error: 'Prefix must be text' }).trim().toUpperCase().regex(/^[A-Z0-9]{1,6}$/, 'Prefix must be 1–6 letters or digits')),
-    length: blankAsAbsent(z.coerce.number({ error: 'Length must be a number' }).int('Length must be a whole number').min(4, 'Length must be at least 4').max(16, 'Length must be at most 16')),
+    count: z.coerce
+      .number({ error: 'Count must be a number' })
+      .int('Count must be a whole number')
+      .min(1, 'Count must be at least 1')
+      .max(10000, 'Count must be at most 10 000'),
+    prefix: blankAsAbsent(
+      z
+        .string({ error: 'Prefix must be text' })
+        .trim()
+        .toUpperCase()
+        .regex(/^[A-Z0-9]{1,6}$/, 'Prefix must be 1–6 letters or digits'),
+    ),
+    length: blankAsAbsent(
+      z.coerce
+        .number({ error: 'Length must be a number' })
+        .int('Length must be a whole number')
+        .min(4, 'Length must be at least 4')
+        .max(16, 'Length must be at most 16'),
+    ),
     charset: blankAsAbsent(z.enum(['digits', 'letters', 'mixed'], { error: 'Characters must be digits, letters or mixed' })),
     validityFrom: blankAsAbsent(z.enum(['first-login', 'sale'], { error: 'Validity must run from first-login or sale' })),
   })

@@ -58,7 +58,13 @@ const writes = (cmd: CommandNode): boolean =>
   cmd.args.some((a) => a.value.kind === 'subst' && writes(a.value.command)) ||
   (cmd.where !== undefined && whereWrites(cmd.where));
 const whereWrites = (w: WhereNode): boolean =>
-  w.kind === 'cmp' ? w.value.kind === 'subst' && writes(w.value.command) : w.kind === 'not' ? whereWrites(w.expr) : w.kind === 'has' ? false : whereWrites(w.left) || whereWrites(w.right);
+  w.kind === 'cmp'
+    ? w.value.kind === 'subst' && writes(w.value.command)
+    : w.kind === 'not'
+      ? whereWrites(w.expr)
+      : w.kind === 'has'
+        ? false
+        : whereWrites(w.left) || whereWrites(w.right);
 
 /** The console of one SSH session. */
 export class ConsoleInterpreter {
@@ -249,7 +255,10 @@ export class ConsoleInterpreter {
   }
 
   /** The items a command names: `*1A`, `*1,*2`, print numbers `0,1`, names, or a `[find …]`. */
-  private items(cmd: CommandNode, arg: ArgNode | undefined = cmd.args.find((a) => a.name === 'numbers') ?? cmd.args.find((a) => a.name === undefined)): string[] {
+  private items(
+    cmd: CommandNode,
+    arg: ArgNode | undefined = cmd.args.find((a) => a.name === 'numbers') ?? cmd.args.find((a) => a.name === undefined),
+  ): string[] {
     if (!arg) throw new RosError('no such item', 1);
     const value = this.value(arg.value);
     if (value.t === 'ids') return value.v;

@@ -149,7 +149,11 @@ class Parser {
       return cmd;
     }
     const spec = MENUS.get(path);
-    const names = new Set(Object.entries(spec?.fields ?? {}).filter(([, f]) => !f.readOnly).map(([n]) => n));
+    const names = new Set(
+      Object.entries(spec?.fields ?? {})
+        .filter(([, f]) => !f.readOnly)
+        .map(([n]) => n),
+    );
     if (verb === 'add') cmd.args = this.args(names, 0);
     else if (verb === 'set') cmd.args = this.args(new Set([...names, 'numbers']), spec?.singleton ? 0 : 1);
     else if (verb === 'unset') cmd.args = this.args(new Set(['numbers', 'value-name']), 2);
@@ -208,7 +212,8 @@ class Parser {
     this.i++;
     const rest = t.value.slice(eq + 1);
     const next = this.peek();
-    if (rest === '' && next && next.glued && (next.kind === 'string' || next.kind === 'var' || next.kind === '[')) return { name, value: this.value(), token: t };
+    if (rest === '' && next && next.glued && (next.kind === 'string' || next.kind === 'var' || next.kind === '['))
+      return { name, value: this.value(), token: t };
     return { name, value: { kind: 'literal', value: rest }, token: t };
   }
 
@@ -279,7 +284,9 @@ class Parser {
     if (bang) throw syntaxError(t);
     const next = this.peek();
     const value: ValueNode =
-      rest === '' && next && next.glued && (next.kind === 'string' || next.kind === 'var' || next.kind === '[') ? this.value() : { kind: 'literal', value: rest };
+      rest === '' && next && next.glued && (next.kind === 'string' || next.kind === 'var' || next.kind === '[')
+        ? this.value()
+        : { kind: 'literal', value: rest };
     return { kind: 'cmp', prop, op, value };
   }
 

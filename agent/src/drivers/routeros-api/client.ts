@@ -23,7 +23,16 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { SessionKeeper } from '../session.ts';
-import { RouterError, sessionChanged, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow, type WriteOptions } from '../types.ts';
+import {
+  RouterError,
+  sessionChanged,
+  type PrintOptions,
+  type RouterClient,
+  type RouterConfig,
+  type RouterHealthInfo,
+  type RouterRow,
+  type WriteOptions,
+} from '../types.ts';
 import { parseDuration } from '../values.ts';
 import { checkId, checkMenu, checkName, withId } from '../validate.ts';
 import { ApiConnection, unreachable, type Reply } from './connection.ts';
@@ -48,7 +57,10 @@ export function apiSslOptions(config: RouterConfig): { rejectUnauthorized: boole
   // SNI takes a host name only (RFC 6066): an IP address is verified against the certificate without it.
   if (verify) return { rejectUnauthorized: true, ...(isIP(config.host) ? {} : { servername: config.host }) };
   // Not DEFAULT: its `!aNULL` would remove the anonymous suites for good.
-  return { rejectUnauthorized: false, ciphers: 'ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:ADH-AES256-GCM-SHA384:ADH-AES128-GCM-SHA256:ADH-AES256-SHA256:@SECLEVEL=0' };
+  return {
+    rejectUnauthorized: false,
+    ciphers: 'ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:ADH-AES256-GCM-SHA384:ADH-AES128-GCM-SHA256:ADH-AES256-SHA256:@SECLEVEL=0',
+  };
 }
 
 interface Job {
@@ -122,7 +134,11 @@ export class RouterOsApiClient implements RouterClient {
   async health(): Promise<RouterHealthInfo> {
     const [resource, identity] = await Promise.all([this.print('/system/resource', { proplist: ['version', 'uptime'] }), this.print('/system/identity')]);
     const uptimeSeconds = parseDuration(resource[0]?.uptime ?? '');
-    return { version: resource[0]?.version ?? '', identity: identity[0]?.name ?? '', ...(uptimeSeconds === undefined ? {} : { uptimeSeconds: Math.floor(uptimeSeconds) }) };
+    return {
+      version: resource[0]?.version ?? '',
+      identity: identity[0]?.name ?? '',
+      ...(uptimeSeconds === undefined ? {} : { uptimeSeconds: Math.floor(uptimeSeconds) }),
+    };
   }
 
   async close(): Promise<void> {

@@ -178,7 +178,9 @@ export class ApiConnection extends EventEmitter {
       const challenge = reply.done.ret;
       // Routers before 6.43 answer with an MD5 challenge instead of logging in.
       if (challenge !== undefined && /^[0-9a-f]{32}$/i.test(challenge)) {
-        const digest = createHash('md5').update(Buffer.concat([Buffer.from([0]), encodeWin1252(password), Buffer.from(challenge, 'hex')])).digest('hex');
+        const digest = createHash('md5')
+          .update(Buffer.concat([Buffer.from([0]), encodeWin1252(password), Buffer.from(challenge, 'hex')]))
+          .digest('hex');
         await this.command(['/login', `=name=${username}`, `=response=00${digest}`], timeoutMs);
       }
     } catch (e) {
@@ -195,7 +197,9 @@ export class ApiConnection extends EventEmitter {
     try {
       sentences = this.reader.push(chunk);
     } catch (e) {
-      this.fail(new RouterError('protocol', `router sent a broken API stream: ${e instanceof WireError ? e.message : String(e)}`, { cause: e, retryable: true }));
+      this.fail(
+        new RouterError('protocol', `router sent a broken API stream: ${e instanceof WireError ? e.message : String(e)}`, { cause: e, retryable: true }),
+      );
       this.socket.destroy();
       return;
     }
@@ -206,7 +210,10 @@ export class ApiConnection extends EventEmitter {
     const reply = words[0] ?? '';
     if (reply === '!fatal') {
       // `!fatal` carries its reason as a bare word and ends the session.
-      const reason = words.slice(1).filter((w) => !w.startsWith('.tag=')).join(' ');
+      const reason = words
+        .slice(1)
+        .filter((w) => !w.startsWith('.tag='))
+        .join(' ');
       this.fail(new RouterError('protocol', `router ended the API session: ${reason}`, { routerMessage: reason, retryable: true }));
       this.socket.destroy();
       return;

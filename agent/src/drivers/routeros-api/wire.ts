@@ -74,7 +74,7 @@ export function decodeLength(bytes: Buffer): number {
     case 3:
       return ((b0 & 0x1f) << 16) | ((bytes[1] ?? 0) << 8) | (bytes[2] ?? 0);
     case 4:
-      return ((b0 & 0x0f) * 0x1000000) + (((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0));
+      return (b0 & 0x0f) * 0x1000000 + (((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0));
     default:
       return bytes.readUInt32BE(1);
   }

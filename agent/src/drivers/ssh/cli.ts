@@ -55,8 +55,13 @@ const MALFORMED = /^(syntax error|expected end of command|bad command name|expec
  * refusals become `trap` with the router's words; a parse error is `protocol`.
  */
 export function consoleError(output: string, command: string): RouterError {
-  const message = output.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? 'no output';
-  if (MALFORMED.test(message)) return new RouterError('protocol', `router could not parse ${command.split(' ', 2).join(' ')}: ${message}`, { routerMessage: message });
+  const message =
+    output
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? 'no output';
+  if (MALFORMED.test(message))
+    return new RouterError('protocol', `router could not parse ${command.split(' ', 2).join(' ')}: ${message}`, { routerMessage: message });
   return new RouterError('trap', message, { routerMessage: message });
 }
 

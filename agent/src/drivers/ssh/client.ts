@@ -11,7 +11,16 @@ import type { Logger } from 'pino';
 import type ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { decodeWin1252 } from '../encoding.ts';
-import { RouterError, sessionChanged, type PrintOptions, type RouterClient, type RouterConfig, type RouterHealthInfo, type RouterRow, type WriteOptions } from '../types.ts';
+import {
+  RouterError,
+  sessionChanged,
+  type PrintOptions,
+  type RouterClient,
+  type RouterConfig,
+  type RouterHealthInfo,
+  type RouterRow,
+  type WriteOptions,
+} from '../types.ts';
 import { parseDuration } from '../values.ts';
 import type { HostKeyPins } from '../../state/host-keys.ts';
 import { SessionKeeper } from '../session.ts';
@@ -100,7 +109,9 @@ export class RouterOsSshClient implements RouterClient {
     const rows = rowsFromTerse(output);
     if (!rows) {
       if (output.trim().split('\n').length === 1) throw consoleError(output, command);
-      throw new RouterError('protocol', `could not read the output of ${path} print terse (a value with a line break?)`, { routerMessage: output.slice(0, 500) });
+      throw new RouterError('protocol', `could not read the output of ${path} print terse (a value with a line break?)`, {
+        routerMessage: output.slice(0, 500),
+      });
     }
     return options.proplist ? rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k === '.id' || options.proplist?.includes(k)))) : rows;
   }
@@ -220,8 +231,10 @@ export class RouterOsSshClient implements RouterClient {
       });
       client.on('error', (e: Error & { level?: string }) => {
         session.alive = false;
-        if (/verification failed/i.test(e.message)) reject(refused ?? new RouterError('login', `router ${config.name}: SSH host key refused`, { cause: e, retryable: false }));
-        else if (e.level === 'client-authentication') reject(new RouterError('login', `router refused the SSH login of ${config.username}`, { cause: e, retryable: false, routerMessage: e.message }));
+        if (/verification failed/i.test(e.message))
+          reject(refused ?? new RouterError('login', `router ${config.name}: SSH host key refused`, { cause: e, retryable: false }));
+        else if (e.level === 'client-authentication')
+          reject(new RouterError('login', `router refused the SSH login of ${config.username}`, { cause: e, retryable: false, routerMessage: e.message }));
         else reject(unreachable(`SSH connection to ${config.host}:${config.port} failed: ${e.message}`, e));
       });
       client.on('close', () => {
@@ -249,7 +262,10 @@ export class RouterOsSshClient implements RouterClient {
                 verify(true);
               },
               (err: unknown) => {
-                refused = new RouterError('login', `router ${config.name}: could not pin its SSH host key ${seen}: ${(err as Error).message}`, { cause: err, retryable: true });
+                refused = new RouterError('login', `router ${config.name}: could not pin its SSH host key ${seen}: ${(err as Error).message}`, {
+                  cause: err,
+                  retryable: true,
+                });
                 verify(false);
               },
             );

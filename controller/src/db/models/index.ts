@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type ModelAttributes,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type ModelAttributes, type Sequelize } from 'sequelize';
 
 // Models mirror the migrations; they never create or alter tables. Only repositories import them.
 // BIGINT ids and amounts are strings (see db/sequelize.ts).
@@ -247,7 +239,13 @@ export class SmsMessage extends Model<InferAttributes<SmsMessage>, InferCreation
   declare createdAt: CreationOptional<Date>;
 }
 
-function init<M extends Model>(model: { init(attrs: ModelAttributes<M>, options: object): unknown }, sequelize: Sequelize, tableName: string, attrs: ModelAttributes<M>, options: object = {}) {
+function init<M extends Model>(
+  model: { init(attrs: ModelAttributes<M>, options: object): unknown },
+  sequelize: Sequelize,
+  tableName: string,
+  attrs: ModelAttributes<M>,
+  options: object = {},
+) {
   model.init(attrs, { sequelize, tableName, underscored: true, ...options });
 }
 
@@ -256,64 +254,267 @@ export function initModels(sequelize: Sequelize): void {
   const str = DataTypes.TEXT;
   const bigint = DataTypes.BIGINT;
   const date = DataTypes.DATE;
-  init(User, sequelize, 'users', { id: idAttr(), username: { type: str, allowNull: false }, passwordHash: { type: str, allowNull: false }, role: { type: str, allowNull: false },
-    fullName: str, disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false }, lastLoginAt: date, createdAt: timeAttr(), updatedAt: timeAttr(),
+  init(User, sequelize, 'users', {
+    id: idAttr(),
+    username: { type: str, allowNull: false },
+    passwordHash: { type: str, allowNull: false },
+    role: { type: str, allowNull: false },
+    fullName: str,
+    disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+    lastLoginAt: date,
+    createdAt: timeAttr(),
+    updatedAt: timeAttr(),
   });
-  init(Session, sequelize, 'sessions', {
-    id: { type: str, primaryKey: true }, userId: { type: bigint, allowNull: false }, createdAt: timeAttr(), lastSeenAt: timeAttr(),
-    expiresAt: { type: date, allowNull: false }, ip: str, userAgent: str,
-  }, { updatedAt: false });
-  init(ApiToken, sequelize, 'api_tokens', { id: idAttr(), userId: { type: bigint, allowNull: false }, name: { type: str, allowNull: false }, tokenHash: { type: str, allowNull: false },
-    createdAt: timeAttr(), lastUsedAt: date, expiresAt: date, revokedAt: date,
-  }, { updatedAt: false });
-  init(AuditEntry, sequelize, 'audit_log', { id: idAttr(), at: timeAttr(), userId: bigint, username: str, action: { type: str, allowNull: false }, entity: { type: str, allowNull: false },
-    entityId: str, details: { type: DataTypes.JSONB, allowNull: false }, requestId: str, ip: str,
-  }, { timestamps: false });
-  init(Setting, sequelize, 'settings', {
-    key: { type: str, primaryKey: true }, value: { type: DataTypes.JSONB, allowNull: false }, updatedAt: timeAttr(), updatedBy: bigint,
-  }, { createdAt: false });
+  init(
+    Session,
+    sequelize,
+    'sessions',
+    {
+      id: { type: str, primaryKey: true },
+      userId: { type: bigint, allowNull: false },
+      createdAt: timeAttr(),
+      lastSeenAt: timeAttr(),
+      expiresAt: { type: date, allowNull: false },
+      ip: str,
+      userAgent: str,
+    },
+    { updatedAt: false },
+  );
+  init(
+    ApiToken,
+    sequelize,
+    'api_tokens',
+    {
+      id: idAttr(),
+      userId: { type: bigint, allowNull: false },
+      name: { type: str, allowNull: false },
+      tokenHash: { type: str, allowNull: false },
+      createdAt: timeAttr(),
+      lastUsedAt: date,
+      expiresAt: date,
+      revokedAt: date,
+    },
+    { updatedAt: false },
+  );
+  init(
+    AuditEntry,
+    sequelize,
+    'audit_log',
+    {
+      id: idAttr(),
+      at: timeAttr(),
+      userId: bigint,
+      username: str,
+      action: { type: str, allowNull: false },
+      entity: { type: str, allowNull: false },
+      entityId: str,
+      details: { type: DataTypes.JSONB, allowNull: false },
+      requestId: str,
+      ip: str,
+    },
+    { timestamps: false },
+  );
+  init(
+    Setting,
+    sequelize,
+    'settings',
+    {
+      key: { type: str, primaryKey: true },
+      value: { type: DataTypes.JSONB, allowNull: false },
+      updatedAt: timeAttr(),
+      updatedBy: bigint,
+    },
+    { createdAt: false },
+  );
   init(Site, sequelize, 'sites', { id: idAttr(), name: { type: str, allowNull: false }, createdAt: timeAttr(), updatedAt: timeAttr() });
-  init(EnrollmentToken, sequelize, 'enrollment_tokens', { id: idAttr(), siteId: { type: bigint, allowNull: false }, tokenHash: { type: str, allowNull: false }, expiresAt: { type: date, allowNull: false },
-    usedAt: date, usedByAgent: str, createdBy: bigint, createdAt: timeAttr(),
-  }, { updatedAt: false });
-  init(Agent, sequelize, 'agents', {
-    id: { type: str, primaryKey: true }, siteId: { type: bigint, allowNull: false }, publicKey: { type: str, allowNull: false },
-    hostname: str, version: str, capability: DataTypes.INTEGER, nextSeq: { type: bigint, allowNull: false, defaultValue: 0 },
-    lastAckedSeq: { type: bigint, allowNull: false, defaultValue: 0 }, connectedInstance: str, connectedAt: date, lastSeenAt: date,
-    revokedAt: date, createdAt: timeAttr(),
-  }, { updatedAt: false });
-  init(RouterModel, sequelize, 'routers', { id: idAttr(), siteId: { type: bigint, allowNull: false }, name: { type: str, allowNull: false }, host: str, reachable: DataTypes.BOOLEAN,
-    version: str, identity: str, lastError: str, checkedAt: date, createdAt: timeAttr(), updatedAt: timeAttr(),
+  init(
+    EnrollmentToken,
+    sequelize,
+    'enrollment_tokens',
+    {
+      id: idAttr(),
+      siteId: { type: bigint, allowNull: false },
+      tokenHash: { type: str, allowNull: false },
+      expiresAt: { type: date, allowNull: false },
+      usedAt: date,
+      usedByAgent: str,
+      createdBy: bigint,
+      createdAt: timeAttr(),
+    },
+    { updatedAt: false },
+  );
+  init(
+    Agent,
+    sequelize,
+    'agents',
+    {
+      id: { type: str, primaryKey: true },
+      siteId: { type: bigint, allowNull: false },
+      publicKey: { type: str, allowNull: false },
+      hostname: str,
+      version: str,
+      capability: DataTypes.INTEGER,
+      nextSeq: { type: bigint, allowNull: false, defaultValue: 0 },
+      lastAckedSeq: { type: bigint, allowNull: false, defaultValue: 0 },
+      connectedInstance: str,
+      connectedAt: date,
+      lastSeenAt: date,
+      revokedAt: date,
+      createdAt: timeAttr(),
+    },
+    { updatedAt: false },
+  );
+  init(RouterModel, sequelize, 'routers', {
+    id: idAttr(),
+    siteId: { type: bigint, allowNull: false },
+    name: { type: str, allowNull: false },
+    host: str,
+    reachable: DataTypes.BOOLEAN,
+    version: str,
+    identity: str,
+    lastError: str,
+    checkedAt: date,
+    createdAt: timeAttr(),
+    updatedAt: timeAttr(),
   });
-  init(Pool, sequelize, 'pools', { id: idAttr(), name: { type: str, allowNull: false }, routerId: { type: bigint, allowNull: false }, gateway: DataTypes.INET, createdAt: timeAttr(), updatedAt: timeAttr() });
-  init(Network, sequelize, 'networks', { id: idAttr(), poolId: { type: bigint, allowNull: false }, cidr: { type: DataTypes.CIDR, allowNull: false }, createdAt: timeAttr() }, { updatedAt: false });
-  init(PoolReserved, sequelize, 'pool_reserved', { id: idAttr(), poolId: { type: bigint, allowNull: false }, firstIp: { type: DataTypes.INET, allowNull: false }, lastIp: { type: DataTypes.INET, allowNull: false },
-  }, { timestamps: false });
-  init(Plan, sequelize, 'plans', { id: idAttr(), name: { type: str, allowNull: false }, connectionType: { type: str, allowNull: false }, priceMinor: { type: bigint, allowNull: false },
-    downloadSpeed: { type: str, allowNull: false }, uploadSpeed: { type: str, allowNull: false }, validityCount: { type: DataTypes.INTEGER, allowNull: false },
-    validityUnit: { type: str, allowNull: false }, dataLimitBytes: bigint, sharedUsers: DataTypes.INTEGER, archived: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false }, createdAt: timeAttr(), updatedAt: timeAttr(),
+  init(Pool, sequelize, 'pools', {
+    id: idAttr(),
+    name: { type: str, allowNull: false },
+    routerId: { type: bigint, allowNull: false },
+    gateway: DataTypes.INET,
+    createdAt: timeAttr(),
+    updatedAt: timeAttr(),
   });
-  init(PlanRouter, sequelize, 'plan_routers', { planId: { type: bigint, primaryKey: true }, routerId: { type: bigint, primaryKey: true } }, { timestamps: false });
+  init(
+    Network,
+    sequelize,
+    'networks',
+    { id: idAttr(), poolId: { type: bigint, allowNull: false }, cidr: { type: DataTypes.CIDR, allowNull: false }, createdAt: timeAttr() },
+    { updatedAt: false },
+  );
+  init(
+    PoolReserved,
+    sequelize,
+    'pool_reserved',
+    {
+      id: idAttr(),
+      poolId: { type: bigint, allowNull: false },
+      firstIp: { type: DataTypes.INET, allowNull: false },
+      lastIp: { type: DataTypes.INET, allowNull: false },
+    },
+    { timestamps: false },
+  );
+  init(Plan, sequelize, 'plans', {
+    id: idAttr(),
+    name: { type: str, allowNull: false },
+    connectionType: { type: str, allowNull: false },
+    priceMinor: { type: bigint, allowNull: false },
+    downloadSpeed: { type: str, allowNull: false },
+    uploadSpeed: { type: str, allowNull: false },
+    validityCount: { type: DataTypes.INTEGER, allowNull: false },
+    validityUnit: { type: str, allowNull: false },
+    dataLimitBytes: bigint,
+    sharedUsers: DataTypes.INTEGER,
+    archived: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+    createdAt: timeAttr(),
+    updatedAt: timeAttr(),
+  });
+  init(
+    PlanRouter,
+    sequelize,
+    'plan_routers',
+    { planId: { type: bigint, primaryKey: true }, routerId: { type: bigint, primaryKey: true } },
+    { timestamps: false },
+  );
   init(PlanPool, sequelize, 'plan_pools', { planId: { type: bigint, primaryKey: true }, poolId: { type: bigint, primaryKey: true } }, { timestamps: false });
-  init(Customer, sequelize, 'customers', { id: idAttr(), connectionType: { type: str, allowNull: false }, planId: { type: bigint, allowNull: false }, networkId: bigint, ipAddress: DataTypes.INET,
-    fullName: { type: str, allowNull: false }, phone: { type: str, allowNull: false }, email: str, username: { type: str, allowNull: false },
-    passwordEnc: { type: str, allowNull: false }, accountNumber: { type: str, allowNull: false }, additionalAccountNumber: str,
-    status: { type: str, allowNull: false }, expiresAt: date, activatedAt: date, balanceMinor: { type: bigint, allowNull: false, defaultValue: 0 }, nextPlanId: bigint,
-    createdBy: bigint, createdAt: timeAttr(), updatedAt: timeAttr(),
+  init(Customer, sequelize, 'customers', {
+    id: idAttr(),
+    connectionType: { type: str, allowNull: false },
+    planId: { type: bigint, allowNull: false },
+    networkId: bigint,
+    ipAddress: DataTypes.INET,
+    fullName: { type: str, allowNull: false },
+    phone: { type: str, allowNull: false },
+    email: str,
+    username: { type: str, allowNull: false },
+    passwordEnc: { type: str, allowNull: false },
+    accountNumber: { type: str, allowNull: false },
+    additionalAccountNumber: str,
+    status: { type: str, allowNull: false },
+    expiresAt: date,
+    activatedAt: date,
+    balanceMinor: { type: bigint, allowNull: false, defaultValue: 0 },
+    nextPlanId: bigint,
+    createdBy: bigint,
+    createdAt: timeAttr(),
+    updatedAt: timeAttr(),
   });
-  init(ProvisioningJob, sequelize, 'provisioning_jobs', { id: idAttr(), routerId: { type: bigint, allowNull: false }, customerId: bigint, planId: bigint, type: { type: str, allowNull: false },
-    reason: { type: str, allowNull: false }, payload: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
-    status: { type: str, allowNull: false, defaultValue: 'pending' }, attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-    nextAttemptAt: { type: date, allowNull: false, defaultValue: DataTypes.NOW }, expiresAt: { type: date, allowNull: false },
-    agentId: str, commandId: str, seq: bigint, sentAt: date, completedAt: date, lastError: str, routerError: str,
-    result: DataTypes.JSONB, createdBy: bigint, createdAt: timeAttr(), updatedAt: timeAttr(),
+  init(ProvisioningJob, sequelize, 'provisioning_jobs', {
+    id: idAttr(),
+    routerId: { type: bigint, allowNull: false },
+    customerId: bigint,
+    planId: bigint,
+    type: { type: str, allowNull: false },
+    reason: { type: str, allowNull: false },
+    payload: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
+    status: { type: str, allowNull: false, defaultValue: 'pending' },
+    attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+    nextAttemptAt: { type: date, allowNull: false, defaultValue: DataTypes.NOW },
+    expiresAt: { type: date, allowNull: false },
+    agentId: str,
+    commandId: str,
+    seq: bigint,
+    sentAt: date,
+    completedAt: date,
+    lastError: str,
+    routerError: str,
+    result: DataTypes.JSONB,
+    createdBy: bigint,
+    createdAt: timeAttr(),
+    updatedAt: timeAttr(),
   });
-  init(JobEvent, sequelize, 'job_events', { id: idAttr(), jobId: { type: bigint, allowNull: false }, at: timeAttr(), kind: { type: str, allowNull: false }, message: { type: str, allowNull: false },
-    routerError: str, agentId: str, commandId: str, data: DataTypes.JSONB,
-  }, { timestamps: false });
-  init(SmsMessage, sequelize, 'sms_messages', { id: idAttr(), customerId: bigint, toPhone: { type: str, allowNull: false }, body: { type: str, allowNull: false }, provider: { type: str, allowNull: false },
-    status: { type: str, allowNull: false }, providerMessageId: str, providerStatus: str, cost: str, error: str, createdBy: bigint, createdAt: timeAttr(),
-    kind: { type: str, allowNull: false, defaultValue: 'manual' }, dedupeKey: str, attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-    nextAttemptAt: date, sentAt: date, deliveredAt: date, failureReason: str,
-  }, { updatedAt: false });
+  init(
+    JobEvent,
+    sequelize,
+    'job_events',
+    {
+      id: idAttr(),
+      jobId: { type: bigint, allowNull: false },
+      at: timeAttr(),
+      kind: { type: str, allowNull: false },
+      message: { type: str, allowNull: false },
+      routerError: str,
+      agentId: str,
+      commandId: str,
+      data: DataTypes.JSONB,
+    },
+    { timestamps: false },
+  );
+  init(
+    SmsMessage,
+    sequelize,
+    'sms_messages',
+    {
+      id: idAttr(),
+      customerId: bigint,
+      toPhone: { type: str, allowNull: false },
+      body: { type: str, allowNull: false },
+      provider: { type: str, allowNull: false },
+      status: { type: str, allowNull: false },
+      providerMessageId: str,
+      providerStatus: str,
+      cost: str,
+      error: str,
+      createdBy: bigint,
+      createdAt: timeAttr(),
+      kind: { type: str, allowNull: false, defaultValue: 'manual' },
+      dedupeKey: str,
+      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      nextAttemptAt: date,
+      sentAt: date,
+      deliveredAt: date,
+      failureReason: str,
+    },
+    { updatedAt: false },
+  );
 }

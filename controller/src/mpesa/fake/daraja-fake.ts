@@ -67,7 +67,12 @@ export function receiptNumber(): string {
 
 async function post(url: string, body: unknown, timeoutMs = 10_000): Promise<Delivery> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -131,7 +136,15 @@ export class DarajaFake {
    * A customer pays the paybill (or till) from their phone: validation first (when it answers with
    * a rejection the payment stops there, as with Safaricom), then the confirmation.
    */
-  async payBill(input: { shortCode: string; account: string; amount: string | number; phone?: string; transId?: string; firstName?: string; type?: 'Pay Bill' | 'Buy Goods' }): Promise<{ transId: string; validation: Delivery | null; confirmation: Delivery | null; message: string }> {
+  async payBill(input: {
+    shortCode: string;
+    account: string;
+    amount: string | number;
+    phone?: string;
+    transId?: string;
+    firstName?: string;
+    type?: 'Pay Bill' | 'Buy Goods';
+  }): Promise<{ transId: string; validation: Delivery | null; confirmation: Delivery | null; message: string }> {
     const reg = this.registrations.get(input.shortCode);
     const transId = input.transId ?? receiptNumber();
     if (!reg) return { transId, validation: null, confirmation: null, message: `No URLs are registered for shortcode ${input.shortCode}` };
@@ -154,15 +167,28 @@ export class DarajaFake {
       LastName: '',
     };
     const validation = await post(reg.ValidationURL, payload);
-    const rejected = 'status' in validation ? !(validation.status === 200 && String((validation.body as { ResultCode?: unknown })?.ResultCode) === '0') : reg.ResponseType === 'Cancelled';
+    const rejected =
+      'status' in validation
+        ? !(validation.status === 200 && String((validation.body as { ResultCode?: unknown })?.ResultCode) === '0')
+        : reg.ResponseType === 'Cancelled';
     if (rejected) {
       this.payments.push({ transId, payload, validation, confirmation: null });
-      return { transId, validation, confirmation: null, message: `Validation refused the payment: ${JSON.stringify('status' in validation ? validation.body : validation.error)}` };
+      return {
+        transId,
+        validation,
+        confirmation: null,
+        message: `Validation refused the payment: ${JSON.stringify('status' in validation ? validation.body : validation.error)}`,
+      };
     }
     const confirmation = await post(reg.ConfirmationURL, payload);
     this.payments.push({ transId, payload, validation, confirmation });
     const ok = 'status' in confirmation && confirmation.status >= 200 && confirmation.status < 300;
-    return { transId, validation, confirmation, message: ok ? `Paid: ${transId}` : `The confirmation was not accepted: ${JSON.stringify('status' in confirmation ? confirmation : confirmation.error)}` };
+    return {
+      transId,
+      validation,
+      confirmation,
+      message: ok ? `Paid: ${transId}` : `The confirmation was not accepted: ${JSON.stringify('status' in confirmation ? confirmation : confirmation.error)}`,
+    };
   }
 
   /** Sends a stored payment's confirmation again (Safaricom retries until it gets a 2xx). */
@@ -176,7 +202,12 @@ export class DarajaFake {
 
   private stkCallbackBody(r: StkRecord): Record<string, unknown> {
     const code = r.outcome.resultCode;
-    const cb: Record<string, unknown> = { MerchantRequestID: r.merchantRequestId, CheckoutRequestID: r.checkoutRequestId, ResultCode: code, ResultDesc: STK_DESCRIPTIONS[code] ?? 'The transaction failed' };
+    const cb: Record<string, unknown> = {
+      MerchantRequestID: r.merchantRequestId,
+      CheckoutRequestID: r.checkoutRequestId,
+      ResultCode: code,
+      ResultDesc: STK_DESCRIPTIONS[code] ?? 'The transaction failed',
+    };
     if (code === 0) {
       cb.CallbackMetadata = {
         Item: [
@@ -196,7 +227,13 @@ export class DarajaFake {
     if (r.outcome.callback !== false) r.callbackAnswer = await post(String(r.request.CallBackURL), this.stkCallbackBody(r));
     const reg = this.registrations.get(String(r.request.BusinessShortCode));
     if (r.outcome.resultCode === 0 && this.options.stkAlsoConfirms && reg && r.request.TransactionType === 'CustomerPayBillOnline') {
-      await this.payBill({ shortCode: String(r.request.BusinessShortCode), account: String(r.request.AccountReference), amount: `${Number(r.request.Amount)}.00`, phone: String(r.request.PhoneNumber), transId: r.receipt });
+      await this.payBill({
+        shortCode: String(r.request.BusinessShortCode),
+        account: String(r.request.AccountReference),
+        amount: `${Number(r.request.Amount)}.00`,
+        phone: String(r.request.PhoneNumber),
+        transId: r.receipt,
+      });
     }
   }
 
@@ -241,7 +278,11 @@ export class DarajaFake {
       if (url.searchParams.get('grant_type') !== 'client_credentials') return this.error(res, 400, '400.008.02', 'Invalid grant type passed');
       const m = /^Basic (\S+)$/.exec(req.headers.authorization ?? '');
       const [key, secret] = m ? Buffer.from(m[1]!, 'base64').toString('utf8').split(':') : [];
-      const wrong = !key || !secret || (this.options.consumerKey !== undefined && key !== this.options.consumerKey) || (this.options.consumerSecret !== undefined && secret !== this.options.consumerSecret);
+      const wrong =
+        !key ||
+        !secret ||
+        (this.options.consumerKey !== undefined && key !== this.options.consumerKey) ||
+        (this.options.consumerSecret !== undefined && secret !== this.options.consumerSecret);
       if (wrong) return this.error(res, 400, '400.008.01', 'Invalid Authentication passed');
       const token = randomBytes(21).toString('base64url');
       this.tokens.add(token);
@@ -252,31 +293,67 @@ export class DarajaFake {
       if (!this.authorised(req)) return this.error(res, 404, '404.001.03', 'Invalid Access Token');
       const shortCode = String(body.ShortCode ?? '');
       if (!/^\d{5,7}$/.test(shortCode)) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid ShortCode');
-      if (body.ResponseType !== 'Completed' && body.ResponseType !== 'Cancelled') return this.error(res, 400, '400.002.02', 'Bad Request - Invalid ResponseType');
+      if (body.ResponseType !== 'Completed' && body.ResponseType !== 'Cancelled')
+        return this.error(res, 400, '400.002.02', 'Bad Request - Invalid ResponseType');
       for (const k of ['ConfirmationURL', 'ValidationURL'] as const) {
         const url = String(body[k] ?? '');
         if (!/^https?:\/\/\S+$/.test(url) || DARAJA_REFUSED_URL.test(url)) return this.error(res, 400, '400.002.02', `Bad Request - Invalid ${k}`);
       }
-      this.registrations.set(shortCode, { ShortCode: shortCode, ResponseType: String(body.ResponseType), ConfirmationURL: String(body.ConfirmationURL), ValidationURL: String(body.ValidationURL), version: path.includes('/v2/') ? 'v2' : 'v1' });
-      return this.send(res, 200, { OriginatorCoversationID: `${randomBytes(3).readUIntBE(0, 3)}-${randomBytes(4).readUInt32BE()}-1`, ResponseCode: '0', ResponseDescription: 'Success' });
+      this.registrations.set(shortCode, {
+        ShortCode: shortCode,
+        ResponseType: String(body.ResponseType),
+        ConfirmationURL: String(body.ConfirmationURL),
+        ValidationURL: String(body.ValidationURL),
+        version: path.includes('/v2/') ? 'v2' : 'v1',
+      });
+      return this.send(res, 200, {
+        OriginatorCoversationID: `${randomBytes(3).readUIntBE(0, 3)}-${randomBytes(4).readUInt32BE()}-1`,
+        ResponseCode: '0',
+        ResponseDescription: 'Success',
+      });
     }
     if (method === 'POST' && path === '/mpesa/stkpush/v1/processrequest') {
       if (this.pushAnswerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pushAnswerDelayMs));
       if (!this.authorised(req)) return this.error(res, 404, '404.001.03', 'Invalid Access Token');
-      const problem = this.checkStk(body, ['BusinessShortCode', 'Password', 'Timestamp', 'TransactionType', 'Amount', 'PartyA', 'PartyB', 'PhoneNumber', 'CallBackURL', 'AccountReference', 'TransactionDesc']);
+      const problem = this.checkStk(body, [
+        'BusinessShortCode',
+        'Password',
+        'Timestamp',
+        'TransactionType',
+        'Amount',
+        'PartyA',
+        'PartyB',
+        'PhoneNumber',
+        'CallBackURL',
+        'AccountReference',
+        'TransactionDesc',
+      ]);
       if (problem) return this.error(res, 400, '400.002.02', `Bad Request - Invalid ${problem}`);
       if (DARAJA_REFUSED_URL.test(String(body.CallBackURL))) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid CallBackURL');
       if (!/^254(7|1)\d{8}$/.test(String(body.PhoneNumber))) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid PhoneNumber');
       if (!Number.isInteger(Number(body.Amount)) || Number(body.Amount) < 1) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid Amount');
       if (String(body.AccountReference).length > 12) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid AccountReference');
-      const r: StkRecord = { request: body, merchantRequestId: `${randomBytes(2).readUInt16BE()}-${randomBytes(4).readUInt32BE()}-1`, checkoutRequestId: `ws_CO_${darajaTimestamp()}${randomBytes(6).readUIntBE(0, 6)}`, outcome: this.outcomeFor(String(body.PhoneNumber)), receipt: receiptNumber(), done: false };
+      const r: StkRecord = {
+        request: body,
+        merchantRequestId: `${randomBytes(2).readUInt16BE()}-${randomBytes(4).readUInt32BE()}-1`,
+        checkoutRequestId: `ws_CO_${darajaTimestamp()}${randomBytes(6).readUIntBE(0, 6)}`,
+        outcome: this.outcomeFor(String(body.PhoneNumber)),
+        receipt: receiptNumber(),
+        done: false,
+      };
       this.stk.set(r.checkoutRequestId, r);
       const t = setTimeout(() => {
         this.#timers.delete(t);
         void this.finishStk(r);
       }, this.options.stkDelayMs ?? 300);
       this.#timers.add(t);
-      return this.send(res, 200, { MerchantRequestID: r.merchantRequestId, CheckoutRequestID: r.checkoutRequestId, ResponseCode: '0', ResponseDescription: 'Success. Request accepted for processing', CustomerMessage: 'Success. Request accepted for processing' });
+      return this.send(res, 200, {
+        MerchantRequestID: r.merchantRequestId,
+        CheckoutRequestID: r.checkoutRequestId,
+        ResponseCode: '0',
+        ResponseDescription: 'Success. Request accepted for processing',
+        CustomerMessage: 'Success. Request accepted for processing',
+      });
     }
     if (method === 'POST' && path === '/mpesa/stkpushquery/v1/query') {
       if (!this.authorised(req)) return this.error(res, 404, '404.001.03', 'Invalid Access Token');
@@ -285,13 +362,26 @@ export class DarajaFake {
       const r = this.stk.get(String(body.CheckoutRequestID));
       if (!r) return this.error(res, 400, '400.002.02', 'Bad Request - Invalid CheckoutRequestID');
       if (!r.done) return this.error(res, 500, '500.001.1001', 'The transaction is being processed');
-      return this.send(res, 200, { ResponseCode: '0', ResponseDescription: 'The service request has been accepted successsfully', MerchantRequestID: r.merchantRequestId, CheckoutRequestID: r.checkoutRequestId, ResultCode: String(r.outcome.resultCode), ResultDesc: STK_DESCRIPTIONS[r.outcome.resultCode] ?? 'The transaction failed' });
+      return this.send(res, 200, {
+        ResponseCode: '0',
+        ResponseDescription: 'The service request has been accepted successsfully',
+        MerchantRequestID: r.merchantRequestId,
+        CheckoutRequestID: r.checkoutRequestId,
+        ResultCode: String(r.outcome.resultCode),
+        ResultDesc: STK_DESCRIPTIONS[r.outcome.resultCode] ?? 'The transaction failed',
+      });
     }
     // control endpoints of the fake (not Daraja's)
     if (method === 'POST' && path === '/fake/c2b') {
       const shortCode = String(body.shortCode ?? [...this.registrations.keys()][0] ?? '');
       const amount = String(body.amount ?? '');
-      const result = await this.payBill({ shortCode, account: String(body.account ?? ''), amount, ...(body.phone ? { phone: String(body.phone) } : {}), ...(body.transId ? { transId: String(body.transId) } : {}) });
+      const result = await this.payBill({
+        shortCode,
+        account: String(body.account ?? ''),
+        amount,
+        ...(body.phone ? { phone: String(body.phone) } : {}),
+        ...(body.transId ? { transId: String(body.transId) } : {}),
+      });
       if ((req.headers.accept ?? '').includes('text/html')) return this.send(res, 200, fakePage(this, result.message), 'text/html; charset=utf-8');
       return this.send(res, 200, result);
     }
@@ -301,7 +391,17 @@ export class DarajaFake {
       return this.send(res, 200, { queued: this.nextStk.length });
     }
     if (method === 'GET' && path === '/fake/state') {
-      return this.send(res, 200, { registrations: [...this.registrations.values()], stk: [...this.stk.values()].map((r) => ({ checkoutRequestId: r.checkoutRequestId, outcome: r.outcome, done: r.done, callbackAnswer: r.callbackAnswer })), payments: this.payments.map((p) => ({ transId: p.transId, validation: p.validation, confirmation: p.confirmation })), tokensIssued: this.tokensIssued });
+      return this.send(res, 200, {
+        registrations: [...this.registrations.values()],
+        stk: [...this.stk.values()].map((r) => ({
+          checkoutRequestId: r.checkoutRequestId,
+          outcome: r.outcome,
+          done: r.done,
+          callbackAnswer: r.callbackAnswer,
+        })),
+        payments: this.payments.map((p) => ({ transId: p.transId, validation: p.validation, confirmation: p.confirmation })),
+        tokensIssued: this.tokensIssued,
+      });
     }
     if (method === 'GET' && path === '/') return this.send(res, 200, fakePage(this), 'text/html; charset=utf-8');
     return this.error(res, 404, '404.001.01', 'Resource not found');

@@ -19,6 +19,6 @@ ${codes.length === 0 ? '<p><strong>No shortcode has registered its URLs yet.</st
 <label>Phone <input name="phone" value="254708374149"></label>
 <button>Pay</button></form>
 <h2>Recent payments</h2><table><tr><th>TransID</th><th>Account</th><th>Amount</th><th>Answer</th></tr>
-${recent.map((p) => `<tr><td>${esc(p.transId)}</td><td>${esc(String(p.payload.BillRefNumber))}</td><td>${esc(String(p.payload.TransAmount))}</td><td>${esc(JSON.stringify(p.confirmation && 'status' in p.confirmation ? p.confirmation.body : p.confirmation ?? p.validation))}</td></tr>`).join('')}
+${recent.map((p) => `<tr><td>${esc(p.transId)}</td><td>${esc(String(p.payload.BillRefNumber))}</td><td>${esc(String(p.payload.TransAmount))}</td><td>${esc(JSON.stringify(p.confirmation && 'status' in p.confirmation ? p.confirmation.body : (p.confirmation ?? p.validation)))}</td></tr>`).join('')}
 </table></body></html>`;
 }

@@ -1,16 +1,72 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import {
-  AvailableIps, ChangePlanRequest, CreateCustomerRequest, CreatePaymentRequest, CreatePlanRequest, CreatePoolRequest, CreateRouterRequest, CreateSiteRequest,
-  CustomerView, EnrollmentTokenView, ErrorBody, ExtendRequest, JobView, LoginRequest, Me, NetworkView, PlanView, PoolView, RouterView,
-  SettingsView, SiteView, SmsView, UpdateCustomerRequest, UpdatePlanRequest, UpdatePoolRequest, UpdateSettingsRequest, listOf,
-  CreateUserRequest, UpdateUserRequest, UserView, type CustomerSort,
-  AuditEntryView, CashUpView, OverviewView, RevenueView,
-  BulkSmsPreview, BulkSmsPreviewRequest, BulkSmsRequest, BulkSmsResult, SmsTemplatesView, UpdateSmsTemplatesRequest,
-  MpesaRegisterResult, MpesaSettingsView, MpesaTransactionView, StkView, UpdateMpesaSettingsRequest,
-  AdoptionScanView, AdoptRequest, AdoptResult, ImportDryRun, ImportStatusView, PlanFromProfileRequest,
-  AccountView, ActivateRequest, BillingSettingsView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView, ReverseRequest,
-  CreateVoucherBatchRequest, HotspotSessionView, VoucherBatchView, VoucherSettings, VoucherView, type VoucherStatus,
+  AvailableIps,
+  ChangePlanRequest,
+  CreateCustomerRequest,
+  CreatePaymentRequest,
+  CreatePlanRequest,
+  CreatePoolRequest,
+  CreateRouterRequest,
+  CreateSiteRequest,
+  CustomerView,
+  EnrollmentTokenView,
+  ErrorBody,
+  ExtendRequest,
+  JobView,
+  LoginRequest,
+  Me,
+  NetworkView,
+  PlanView,
+  PoolView,
+  RouterView,
+  SettingsView,
+  SiteView,
+  SmsView,
+  UpdateCustomerRequest,
+  UpdatePlanRequest,
+  UpdatePoolRequest,
+  UpdateSettingsRequest,
+  listOf,
+  CreateUserRequest,
+  UpdateUserRequest,
+  UserView,
+  type CustomerSort,
+  AuditEntryView,
+  CashUpView,
+  OverviewView,
+  RevenueView,
+  BulkSmsPreview,
+  BulkSmsPreviewRequest,
+  BulkSmsRequest,
+  BulkSmsResult,
+  SmsTemplatesView,
+  UpdateSmsTemplatesRequest,
+  MpesaRegisterResult,
+  MpesaSettingsView,
+  MpesaTransactionView,
+  StkView,
+  UpdateMpesaSettingsRequest,
+  AdoptionScanView,
+  AdoptRequest,
+  AdoptResult,
+  ImportDryRun,
+  ImportStatusView,
+  PlanFromProfileRequest,
+  AccountView,
+  ActivateRequest,
+  BillingSettingsView,
+  LedgerEntryView,
+  PaymentList,
+  PaymentPreview,
+  ReceiptView,
+  ReverseRequest,
+  CreateVoucherBatchRequest,
+  HotspotSessionView,
+  VoucherBatchView,
+  VoucherSettings,
+  VoucherView,
+  type VoucherStatus,
 } from '@mtandao/protocol/api';
 import type { ConnectionType, CustomerStatus, JobStatus, PaymentMethod } from '@mtandao/protocol';
 import { config } from './config';
@@ -37,7 +93,15 @@ type Event = Pick<RequestEvent, 'cookies' | 'url' | 'request' | 'getClientAddres
 type Query = Record<string, string | number | boolean | undefined | null>;
 type In<S extends z.ZodType> = z.input<S>;
 /** A body assembled from a form: fields may be missing, and the controller names what is. */
-export type Draft<T> = { [K in keyof T]?: unknown extends T[K] ? T[K] : NonNullable<T[K]> extends readonly unknown[] ? T[K] : NonNullable<T[K]> extends object ? Draft<NonNullable<T[K]>> : T[K] };
+export type Draft<T> = {
+  [K in keyof T]?: unknown extends T[K]
+    ? T[K]
+    : NonNullable<T[K]> extends readonly unknown[]
+      ? T[K]
+      : NonNullable<T[K]> extends object
+        ? Draft<NonNullable<T[K]>>
+        : T[K];
+};
 
 type Cookies = RequestEvent['cookies'];
 
@@ -178,7 +242,8 @@ export class Controller {
       }
     },
     adopt: (routerId: string, body: In<typeof AdoptRequest>) => this.call('POST', `/routers/${enc(routerId)}/adopt`, AdoptResult, body),
-    planFromProfile: (routerId: string, body: In<typeof PlanFromProfileRequest>) => this.call('POST', `/routers/${enc(routerId)}/adoption-scan/plans`, PlanView, body),
+    planFromProfile: (routerId: string, body: In<typeof PlanFromProfileRequest>) =>
+      this.call('POST', `/routers/${enc(routerId)}/adoption-scan/plans`, PlanView, body),
   };
 
   /** Signs in; answers the controller's session token and how long it lasts. */
@@ -219,15 +284,18 @@ export class Controller {
     regenerateToken: () => this.call('POST', '/settings/mpesa/regenerate-token', MpesaSettingsView),
     unmatched: (query: { page?: number; pageSize?: number }) => this.read(`/mpesa/unmatched${qs(query)}`, listOf(MpesaTransactionView)),
     assign: (id: string, customerId: string) => this.call('POST', `/mpesa/unmatched/${enc(id)}/assign`, MpesaTransactionView, { customerId }),
-    stkPush: (customerId: string, body: { amount?: string; phone?: string }) => this.call('POST', `/customers/${enc(customerId)}/stk-push`, StkView.extend({ customerMessage: z.string().nullable() }), body),
+    stkPush: (customerId: string, body: { amount?: string; phone?: string }) =>
+      this.call('POST', `/customers/${enc(customerId)}/stk-push`, StkView.extend({ customerMessage: z.string().nullable() }), body),
     stkPushes: (customerId: string) => this.read(`/customers/${enc(customerId)}/stk-pushes`, listOf(StkView)),
     stk: (checkoutRequestId: string) => this.read(`/mpesa/stk/${enc(checkoutRequestId)}`, StkView),
   };
 
   vouchers = {
     batches: (query: { page?: number; pageSize?: number } = {}) => this.read(`/vouchers/batches${qs(query)}`, listOf(VoucherBatchView)),
-    createBatch: (body: Draft<In<typeof CreateVoucherBatchRequest>>) => this.call('POST', '/vouchers/batches', VoucherBatchView.extend({ jobs: z.number() }), body),
-    list: (query: { batchId?: string; status?: VoucherStatus; search?: string; page?: number; pageSize?: number }) => this.read(`/vouchers${qs(query)}`, listOf(VoucherView)),
+    createBatch: (body: Draft<In<typeof CreateVoucherBatchRequest>>) =>
+      this.call('POST', '/vouchers/batches', VoucherBatchView.extend({ jobs: z.number() }), body),
+    list: (query: { batchId?: string; status?: VoucherStatus; search?: string; page?: number; pageSize?: number }) =>
+      this.read(`/vouchers${qs(query)}`, listOf(VoucherView)),
     revoke: (id: string) => this.call('POST', `/vouchers/${enc(id)}/revoke`, VoucherView),
     settings: () => this.read('/settings/vouchers', VoucherSettings),
     print: (batchId: string, format?: 'csv', page?: string) => this.download(`/vouchers/batches/${enc(batchId)}/print`, { format, page }),
@@ -290,7 +358,12 @@ export class Controller {
     revealPassword: (id: string) => this.call('GET', `/customers/${enc(id)}/password`, z.object({ password: z.string() })),
     payments: (id: string) => this.read(`/customers/${enc(id)}/payments`, listOf(LedgerEntryView)),
     addPayment: (id: string, body: In<typeof CreatePaymentRequest>) =>
-      this.call('POST', `/customers/${enc(id)}/payments`, z.object({ payment: LedgerEntryView, customer: CustomerView, periods: z.number().int(), message: z.string() }), body),
+      this.call(
+        'POST',
+        `/customers/${enc(id)}/payments`,
+        z.object({ payment: LedgerEntryView, customer: CustomerView, periods: z.number().int(), message: z.string() }),
+        body,
+      ),
     account: (id: string) => this.read(`/customers/${enc(id)}/account`, AccountView),
     paymentPreview: (id: string, amount: string) => this.call('GET', `/customers/${enc(id)}/payment-preview${qs({ amount })}`, PaymentPreview),
     activate: (id: string, body: In<typeof ActivateRequest>) => this.call('POST', `/customers/${enc(id)}/activate`, CustomerView, body),

@@ -4,7 +4,14 @@ import type { Controller, PaymentQuery } from './api';
 import { zonedToIso } from '$lib/format';
 
 /** The filters of the Payments page as typed: dates are whole days in the ISP's time zone, both ends included. */
-export type PaymentFilters = { from: string; to: string; method: PaymentMethod | undefined; staffId: string | undefined; customer: string | undefined; customerId: string | undefined };
+export type PaymentFilters = {
+  from: string;
+  to: string;
+  method: PaymentMethod | undefined;
+  staffId: string | undefined;
+  customer: string | undefined;
+  customerId: string | undefined;
+};
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -37,7 +44,13 @@ export function paymentFilters(q: URLSearchParams, timeZone: string): PaymentFil
 
 /** The API query of the filters: local days become UTC instants, `to` exclusive (the day after the last one shown). */
 export function paymentQuery(f: PaymentFilters, timeZone: string, customerId: string | undefined): PaymentQuery {
-  return { from: zonedToIso(`${f.from}T00:00`, timeZone), to: zonedToIso(`${nextDay(f.to)}T00:00`, timeZone), method: f.method, staffId: f.staffId, customerId };
+  return {
+    from: zonedToIso(`${f.from}T00:00`, timeZone),
+    to: zonedToIso(`${nextDay(f.to)}T00:00`, timeZone),
+    method: f.method,
+    staffId: f.staffId,
+    customerId,
+  };
 }
 
 /**

@@ -10,5 +10,6 @@ export const load: PageServerLoad = async ({ locals, url, depends }) => {
 };
 
 export const actions: Actions = {
-  refresh: (e) => act(e, 'refresh', async (api, v) => (await api.hotspot.refresh(v.routerId ?? ''), 'Asked the agent to read the router now: reload in a moment.')),
+  refresh: (e) =>
+    act(e, 'refresh', async (api, v) => (await api.hotspot.refresh(v.routerId ?? ''), 'Asked the agent to read the router now: reload in a moment.')),
 };

@@ -23,5 +23,15 @@ export const load: PageServerLoad = async ({ locals, url, parent }) => {
     exportQuery.delete('customer');
     exportQuery.set('customerId', who.customer.id);
   }
-  return { filters, staff, customer: who.customer ?? null, matches: who.matches, notFound: who.notFound, ...payments, page, pageSize: PAGE_SIZE, exportHref: `/payments/export.csv?${exportQuery}` };
+  return {
+    filters,
+    staff,
+    customer: who.customer ?? null,
+    matches: who.matches,
+    notFound: who.notFound,
+    ...payments,
+    page,
+    pageSize: PAGE_SIZE,
+    exportHref: `/payments/export.csv?${exportQuery}`,
+  };
 };

@@ -9,7 +9,14 @@ export const load: PageServerLoad = async ({ locals, url, parent }) => {
   const { settings } = await parent();
   const q = url.searchParams;
   const get = (k: string) => q.get(k)?.trim() || undefined;
-  const filters = { siteId: get('siteId'), routerId: get('routerId'), customer: get('customer'), status: JobStatus.safeParse(get('status')).data, since: get('since'), until: get('until') };
+  const filters = {
+    siteId: get('siteId'),
+    routerId: get('routerId'),
+    customer: get('customer'),
+    status: JobStatus.safeParse(get('status')).data,
+    since: get('since'),
+    until: get('until'),
+  };
   const page = Math.max(1, Number.parseInt(q.get('page') ?? '1', 10) || 1);
 
   // staff type a username (also of a deleted customer) or a customer id
@@ -24,10 +31,6 @@ export const load: PageServerLoad = async ({ locals, url, parent }) => {
     until: zonedToIso(filters.until, settings.timezone),
     pageSize: PAGE_SIZE,
   };
-  const [sites, routers, jobs] = await Promise.all([
-    locals.api.sites.list(),
-    locals.api.routers.list(),
-    locals.api.jobs.list({ ...query, page }),
-  ]);
+  const [sites, routers, jobs] = await Promise.all([locals.api.sites.list(), locals.api.routers.list(), locals.api.jobs.list({ ...query, page })]);
   return { sites: sites.items, routers: routers.items, jobs: jobs.items, total: jobs.total, filters, query, page, pageSize: PAGE_SIZE };
 };

@@ -9,15 +9,19 @@ export const load: PageServerLoad = async ({ locals, depends }) => {
 };
 
 export const actions: Actions = {
-  createSite: (e) =>
-    act(e, 'createSite', async (api, v) => `Site “${(await api.sites.create({ name: v.name ?? '' })).name}” added. Enrol its agent next.`),
+  createSite: (e) => act(e, 'createSite', async (api, v) => `Site “${(await api.sites.create({ name: v.name ?? '' })).name}” added. Enrol its agent next.`),
   createRouter: (e) =>
     act(e, 'createRouter', async (api, v) => {
       const router = await api.routers.create({ name: v.name ?? '', siteId: v.siteId ?? '', host: v.host?.trim() || undefined });
       return `Router “${router.name}” added. Its address and login go in the agent’s config file at the site, under the same name.`;
     }),
   enrollmentToken: (e) => act(e, 'enrollmentToken', async (api, v) => ({ siteId: v.siteId, enrollment: await api.sites.enrollmentToken(v.siteId ?? '') })),
-  retireAgent: (e) => act(e, 'retireAgent', async (api, v) => (await api.sites.retireAgent(v.siteId ?? ''), 'Agent retired: its key no longer works. Enrol a new one to serve the site.')),
+  retireAgent: (e) =>
+    act(
+      e,
+      'retireAgent',
+      async (api, v) => (await api.sites.retireAgent(v.siteId ?? ''), 'Agent retired: its key no longer works. Enrol a new one to serve the site.'),
+    ),
   reconcile: (e) =>
     act(e, 'reconcile', async (api, v) => {
       const job = await api.routers.reconcile(v.routerId ?? '');

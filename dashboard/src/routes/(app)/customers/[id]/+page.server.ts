@@ -27,7 +27,19 @@ export const load: PageServerLoad = async ({ locals, params, url, parent }) => {
     tab === 'sms' ? api.customers.sms(params.id).then((r) => r.items) : ([] as SmsView[]),
     tab === 'provisioning' ? jobsWithEvents(api, { customerId: params.id, pageSize: JOBS_SHOWN }, JOBS_SHOWN).then((r) => r.items) : ([] as JobView[]),
   ]);
-  return { customer, plan, plans, account, changePlanDefault: billing?.changePlanDefault ?? 'next-renewal', entries, sms, jobs, tab, added: url.searchParams.has('added'), reverseId: url.searchParams.get('reverse') ?? undefined };
+  return {
+    customer,
+    plan,
+    plans,
+    account,
+    changePlanDefault: billing?.changePlanDefault ?? 'next-renewal',
+    entries,
+    sms,
+    jobs,
+    tab,
+    added: url.searchParams.has('added'),
+    reverseId: url.searchParams.get('reverse') ?? undefined,
+  };
 };
 
 const amountOf = (v: Values) => v.amount ?? '';
@@ -41,9 +53,19 @@ const lifecycle = (action: 'suspend' | 'unsuspend' | 'disconnect', notice: strin
 export const actions: Actions = {
   addPayment: (e) =>
     act(e, 'addPayment', async (api, v) => {
-      const r = await api.customers.addPayment(e.params.id, { kind: 'plan', method: PaymentMethod.safeParse(v.method).data, amount: amountOf(v), reference: text(v, 'reference'), note: text(v, 'note') });
+      const r = await api.customers.addPayment(e.params.id, {
+        kind: 'plan',
+        method: PaymentMethod.safeParse(v.method).data,
+        amount: amountOf(v),
+        reference: text(v, 'reference'),
+        note: text(v, 'note'),
+      });
       const receipt = r.payment.receiptNumber ? ` Receipt ${r.payment.receiptNumber}.` : '';
-      return { notice: `Payment of ${money(r.payment.amount)} recorded.${receipt} ${r.message ?? ''}`.trim(), receiptId: r.payment.id, routerChange: r.periods !== undefined && r.periods > 0 };
+      return {
+        notice: `Payment of ${money(r.payment.amount)} recorded.${receipt} ${r.message ?? ''}`.trim(),
+        receiptId: r.payment.id,
+        routerChange: r.periods !== undefined && r.periods > 0,
+      };
     }),
   addDebt: (e) =>
     act(e, 'addDebt', async (api, v) => {
@@ -90,7 +112,8 @@ export const actions: Actions = {
   update: (e) =>
     act(e, 'update', async (api, v) => {
       const current = await api.customers.get(e.params.id);
-      const changed = (name: 'fullName' | 'phone' | 'username' | 'ipAddress', now: string | null) => (text(v, name) !== undefined && text(v, name) !== (now ?? undefined) ? text(v, name) : undefined);
+      const changed = (name: 'fullName' | 'phone' | 'username' | 'ipAddress', now: string | null) =>
+        text(v, name) !== undefined && text(v, name) !== (now ?? undefined) ? text(v, name) : undefined;
       const email = (v.email ?? '').trim();
       const extra = (v.additionalAccountNumber ?? '').trim();
       await api.customers.update(e.params.id, {

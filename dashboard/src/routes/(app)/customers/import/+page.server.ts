@@ -20,7 +20,8 @@ export const actions: Actions = {
   upload: async ({ locals, request }) => {
     const form = await request.formData();
     const file = form.get('file');
-    if (!(file instanceof File) || file.size === 0) return fail(422, { action: 'upload', errors: { file: 'Choose a CSV file to import' }, message: 'Choose a CSV file to import', values: {} });
+    if (!(file instanceof File) || file.size === 0)
+      return fail(422, { action: 'upload', errors: { file: 'Choose a CSV file to import' }, message: 'Choose a CSV file to import', values: {} });
     const out = new FormData();
     out.append('file', file, file.name);
     try {

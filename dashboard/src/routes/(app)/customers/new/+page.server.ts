@@ -64,7 +64,15 @@ export const load: PageServerLoad = async ({ locals, url, parent }) => {
 
 /** The form as posted with the options for its choices: what a page without JavaScript re-renders. */
 async function echo(api: Controller, values: Values) {
-  return { values, errors: {} as Record<string, string>, message: '', options: await addOptions(api, selectionOf((k) => values[k])) };
+  return {
+    values,
+    errors: {} as Record<string, string>,
+    message: '',
+    options: await addOptions(
+      api,
+      selectionOf((k) => values[k]),
+    ),
+  };
 }
 
 export const actions: Actions = {
@@ -74,7 +82,12 @@ export const actions: Actions = {
     try {
       id = (await locals.api.customers.create(customerBody(values))).id;
     } catch (err) {
-      return failure(err, values, { options: await addOptions(locals.api, selectionOf((k) => values[k])) });
+      return failure(err, values, {
+        options: await addOptions(
+          locals.api,
+          selectionOf((k) => values[k]),
+        ),
+      });
     }
     redirect(303, `/customers/${id}?added=1`);
   },

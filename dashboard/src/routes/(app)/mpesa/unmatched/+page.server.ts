@@ -16,7 +16,13 @@ export const actions: Actions = {
       const found = await api.customers.list({ search: who, pageSize: 5 });
       const exact = found.items.filter((c) => [c.accountNumber, c.additionalAccountNumber, c.username].some((x) => x?.toLowerCase() === who.toLowerCase()));
       const pick = exact.length === 1 ? exact[0] : found.total === 1 ? found.items[0] : undefined;
-      if (!pick) throw new ApiError(422, found.total === 0 ? `No customer matches “${who}”` : `${found.total} customers match “${who}”: type the account number`, 'validation_failed', 'customer');
+      if (!pick)
+        throw new ApiError(
+          422,
+          found.total === 0 ? `No customer matches “${who}”` : `${found.total} customers match “${who}”: type the account number`,
+          'validation_failed',
+          'customer',
+        );
       const t = await api.mpesa.assign(v.id ?? '', pick.id);
       return `${t.transId} (${t.amount}) assigned to ${pick.fullName}.`;
     }),

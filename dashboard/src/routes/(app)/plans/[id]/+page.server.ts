@@ -16,13 +16,20 @@ export const actions: Actions = {
     const { connectionType: _fixedOnceCreated, ...body } = planBody(values, form);
     try {
       // a blank essential is sent as such, for the controller to refuse rather than keep the old value
-      await locals.api.plans.update(params.id, { ...body, name: body.name ?? '', price: body.price ?? '', downloadSpeed: body.downloadSpeed ?? '', uploadSpeed: body.uploadSpeed ?? '' });
+      await locals.api.plans.update(params.id, {
+        ...body,
+        name: body.name ?? '',
+        price: body.price ?? '',
+        downloadSpeed: body.downloadSpeed ?? '',
+        uploadSpeed: body.uploadSpeed ?? '',
+      });
     } catch (err) {
       return planFailure(err, values);
     }
     redirect(303, `/plans?saved=${params.id}`);
   },
-  archive: (e) => act(e, 'archive', async (api) => (await api.plans.setArchived(e.params.id, true), 'Archived: no longer offered to new customers. Its customers keep it.')),
+  archive: (e) =>
+    act(e, 'archive', async (api) => (await api.plans.setArchived(e.params.id, true), 'Archived: no longer offered to new customers. Its customers keep it.')),
   unarchive: (e) => act(e, 'unarchive', async (api) => (await api.plans.setArchived(e.params.id, false), 'Offered to new customers again.')),
   delete: async ({ locals, params, request }) => {
     const values = formValues(await request.formData());

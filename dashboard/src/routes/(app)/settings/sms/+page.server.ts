@@ -9,7 +9,10 @@ export const actions: Actions = {
   default: async ({ locals, request }) => {
     const v = formValues(await request.formData());
     // "3, 1" → [3, 1]; anything that is not a whole number is passed on for the controller to name
-    const days = (v.reminderDays ?? '').split(/[\s,]+/).filter(Boolean).map((d) => (/^\d+$/.test(d) ? Number(d) : d));
+    const days = (v.reminderDays ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((d) => (/^\d+$/.test(d) ? Number(d) : d));
     try {
       await locals.api.sms.updateTemplates({
         templates: Object.fromEntries(KINDS.map((k) => [k, v[`templates.${k}`] ?? ''])),

@@ -14,7 +14,12 @@ const ROLE_LABEL = { admin: 'Admin', staff: 'Staff', noc: 'NOC (read-only)' } as
 export const actions: Actions = {
   create: (e) =>
     act(e, 'create', async (api, v) => {
-      const u = await api.users.create({ username: text(v, 'username'), fullName: text(v, 'fullName'), role: Role.safeParse(v.role).data, password: v.password ?? '' });
+      const u = await api.users.create({
+        username: text(v, 'username'),
+        fullName: text(v, 'fullName'),
+        role: Role.safeParse(v.role).data,
+        password: v.password ?? '',
+      });
       return `${u.username} can sign in now, as ${ROLE_LABEL[u.role]}.`;
     }),
   role: (e) =>
@@ -25,7 +30,11 @@ export const actions: Actions = {
   disable: (e) => act(e, 'disable', async (api, v) => `${(await api.users.update(v.id ?? '', { disabled: true })).username} can no longer sign in.`),
   enable: (e) => act(e, 'enable', async (api, v) => `${(await api.users.update(v.id ?? '', { disabled: false })).username} can sign in again.`),
   password: (e) =>
-    act(e, 'password', async (api, v) => `New password set for ${(await api.users.update(v.id ?? '', { password: v.password ?? '' })).username}; their sessions were ended.`),
+    act(
+      e,
+      'password',
+      async (api, v) => `New password set for ${(await api.users.update(v.id ?? '', { password: v.password ?? '' })).username}; their sessions were ended.`,
+    ),
   remove: (e) =>
     act(e, 'remove', async (api, v) => {
       await api.users.remove(v.id ?? '');

@@ -23,7 +23,11 @@ export const actions: Actions = {
   createPlan: async ({ locals, params, request }) => {
     const values = formValues(await request.formData());
     try {
-      const plan = await locals.api.adoption.planFromProfile(params.id, { profile: values.profile ?? '', price: values.price ?? '', ...(values.name ? { name: values.name } : {}) });
+      const plan = await locals.api.adoption.planFromProfile(params.id, {
+        profile: values.profile ?? '',
+        price: values.price ?? '',
+        ...(values.name ? { name: values.name } : {}),
+      });
       return { action: 'createPlan', profile: values.profile, notice: `Plan ${plan.name} created from profile ${values.profile}`, planId: plan.id };
     } catch (err) {
       return failure(err, values, { action: 'createPlan' });
