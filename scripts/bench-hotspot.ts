@@ -5,42 +5,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { enrollAgent, startAgent } from '@mtandao/agent';
 import { RouterOsSim } from '@mtandao/routeros-sim';
-import { loadConfig } from '../controller/src/config.ts';
-import { createLogger } from '../controller/src/logger.ts';
-import { startController } from '../controller/src/server.ts';
+import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 
 const VOUCHERS = 10_000;
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-async function database(): Promise<string | undefined> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return undefined;
-  const name = `mtandao_bench_hotspot_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-const databaseUrl = await database();
-const config = loadConfig({
-  ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-  MTANDAO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'mtandao-bench-hotspot-')),
-  MTANDAO_CONTROLLER_PORT: '0',
-  MTANDAO_CONTROLLER_HOST: '127.0.0.1',
-  MTANDAO_ADMIN_PASSWORD: 'bench-admin-password',
-  MTANDAO_DEMO: '0',
-  MTANDAO_LOG_LEVEL: 'warn',
-  MTANDAO_RECONCILE_ON_CONNECT: '0',
-});
-const c = await startController(config, createLogger(config.logLevel));
+const databaseUrl = await benchDatabase('hotspot');
+const c = await startBenchController(databaseUrl, 'hotspot', { MTANDAO_RECONCILE_ON_CONNECT: '0' });
 let cookie = '';
 const call = async (method: string, p: string, body?: unknown): Promise<Record<string, unknown>> => {
   const res = await fetch(`${c.url}/api/v1${p}`, {
@@ -108,7 +81,7 @@ try {
   const html = Buffer.from(await res.arrayBuffer());
   const headerBytes = [...res.headers].reduce((n, [k, v]) => n + k.length + v.length + 4, 17);
   const weight = html.length + headerBytes;
-  writeFileSync(path.join(config.dataDir, 'portal.html'), html);
+  writeFileSync(path.join(c.services.config.dataDir, 'portal.html'), html);
   const figures = [
     {
       figure: '10 000-voucher batch generated and on the router',
@@ -130,11 +103,6 @@ try {
   await agent?.stop();
   await sim.stop();
   await c.stop();
-  if (databaseUrl) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-    await admin.end();
-  }
+  await dropBenchDatabase(databaseUrl);
 }
 process.exit(0);

@@ -7,42 +7,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { enrollAgent } from '@mtandao/agent';
-import { loadConfig } from '../controller/src/config.ts';
-import { createLogger } from '../controller/src/logger.ts';
-import { startController } from '../controller/src/server.ts';
+import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 10_000);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-async function database(): Promise<string | undefined> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return undefined;
-  const name = `mtandao_bench_import_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-const databaseUrl = await database();
-const config = loadConfig({
-  ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-  MTANDAO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'mtandao-bench-import-')),
-  MTANDAO_CONTROLLER_PORT: '0',
-  MTANDAO_CONTROLLER_HOST: '127.0.0.1',
-  MTANDAO_ADMIN_PASSWORD: 'bench-admin-password',
-  MTANDAO_DEMO: '0',
-  MTANDAO_LOG_LEVEL: 'warn',
-  MTANDAO_RECONCILE_ON_CONNECT: '0',
-});
-const c = await startController(config, createLogger(config.logLevel));
+const databaseUrl = await benchDatabase('import');
+const c = await startBenchController(databaseUrl, 'import', { MTANDAO_RECONCILE_ON_CONNECT: '0' });
 let site: ChildProcess | undefined;
 try {
   const login = await fetch(`${c.url}/api/v1/auth/login`, {
@@ -141,10 +114,5 @@ try {
     await new Promise((r) => site!.once('exit', r));
   }
   await c.stop();
-  if (databaseUrl && !process.env.BENCH_KEEP_DB) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-    await admin.end();
-  }
+  if (!process.env.BENCH_KEEP_DB) await dropBenchDatabase(databaseUrl);
 }

@@ -1,44 +1,15 @@
 // Figure: the overview query (GET /reports/overview) on 100 000 customers and 1 000 000 payments,
 // in a database of its own so the other figures' rows do not count. Prints its figure as JSON on
 // the last line of stdout (bench.ts runs it in a process of its own).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
-import { loadConfig } from '../controller/src/config.ts';
-import { createLogger } from '../controller/src/logger.ts';
-import { startController } from '../controller/src/server.ts';
+import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 
 const CUSTOMERS = 100_000;
 const PAYMENTS = 1_000_000;
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
-async function database(): Promise<string | undefined> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return undefined;
-  const name = `mtandao_bench_overview_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-const databaseUrl = await database();
-const config = loadConfig({
-  ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-  MTANDAO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'mtandao-bench-overview-')),
-  MTANDAO_CONTROLLER_PORT: '0',
-  MTANDAO_CONTROLLER_HOST: '127.0.0.1',
-  MTANDAO_ADMIN_PASSWORD: 'bench-admin-password',
-  MTANDAO_DEMO: '0',
-  MTANDAO_LOG_LEVEL: 'warn',
-});
-const c = await startController(config, createLogger(config.logLevel));
+const databaseUrl = await benchDatabase('overview');
+const c = await startBenchController(databaseUrl, 'overview');
 const db = c.services.db;
 try {
   const login = await fetch(`${c.url}/api/v1/auth/login`, {
@@ -101,7 +72,7 @@ try {
   await db.exec(
     `INSERT INTO customer_daily_counts (day, total, active, expired, suspended, inactive)
      SELECT (now() AT TIME ZONE $1)::date - d, 100000, 70000 - d * 50, 15000, 5000, 10000 FROM generate_series(1, 29) d ON CONFLICT DO NOTHING`,
-    [config.timezone],
+    [c.services.config.timezone],
   );
   for (const t of ['customers', 'ledger_entries', 'provisioning_jobs', 'customer_daily_counts']) await db.exec(`VACUUM ANALYZE ${t}`);
   log(`overview: filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -134,11 +105,6 @@ try {
   process.stdout.write(`${JSON.stringify([figure])}\n`);
 } finally {
   await c.stop();
-  if (databaseUrl && !process.env.BENCH_KEEP_DB) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-    await admin.end();
-  }
+  if (!process.env.BENCH_KEEP_DB) await dropBenchDatabase(databaseUrl);
 }
 process.exit(0);

@@ -5,11 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { enrollAgent } from '@mtandao/agent';
-import { loadConfig } from '../controller/src/config.ts';
-import { createLogger } from '../controller/src/logger.ts';
-import { startController, type Controller } from '../controller/src/server.ts';
+import type { Controller } from '../controller/src/server.ts';
+import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type Body = Record<string, unknown>;
@@ -48,34 +46,6 @@ class Api {
     if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   }
-}
-
-async function freshDatabaseUrl(): Promise<string | undefined> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return undefined;
-  const name = `mtandao_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function startBenchController(databaseUrl: string | undefined): Promise<Controller> {
-  const config = loadConfig({
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    MTANDAO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'mtandao-bench-')),
-    MTANDAO_CONTROLLER_PORT: '0',
-    MTANDAO_CONTROLLER_HOST: '127.0.0.1',
-    MTANDAO_ADMIN_PASSWORD: 'bench-admin-password',
-    MTANDAO_DEMO: '0',
-    MTANDAO_LOG_LEVEL: 'warn',
-    MTANDAO_RECONCILE_ON_CONNECT: '0',
-  });
-  return startController(config, createLogger(config.logLevel));
 }
 
 function startSite(spec: { latencyMs: number; agents: { stateDir: string; routerName: string }[]; agentsPerRouter: number }): Promise<ChildProcess> {
@@ -567,11 +537,11 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const databaseUrl = await freshDatabaseUrl();
+  const databaseUrl = await benchDatabase('');
   log(databaseUrl ? `database: PostgreSQL (${new URL(databaseUrl).pathname.slice(1)})` : 'database: embedded PGlite (set DATABASE_URL for a real PostgreSQL)');
   const only = process.argv.slice(2);
   const want = (k: string) => only.length === 0 || only.includes(k);
-  const c = await startBenchController(databaseUrl);
+  const c = await startBenchController(databaseUrl, '', { MTANDAO_RECONCILE_ON_CONNECT: '0' });
   const api = new Api(c.url);
   await api.ok('POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
   try {
@@ -602,12 +572,7 @@ async function main(): Promise<void> {
   const json = { cores, node: process.version, database: databaseUrl ? 'postgresql' : 'pglite', at: new Date().toISOString(), figures };
   process.stdout.write(`${lines.join('\n')}\n\n${JSON.stringify(json, null, 2)}\n`);
   writeFileSync('bench-results.json', `${JSON.stringify(json, null, 2)}\n`);
-  if (databaseUrl) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-    await admin.end();
-  }
+  await dropBenchDatabase(databaseUrl);
   process.exit(0);
 }
 

@@ -23,7 +23,9 @@ function startSplitPrefixRouter(): ReturnType<typeof startFakeRouter> {
     const bytes = Buffer.concat([encodeSentence([...head, `=comment=${'x'.repeat(300)}`]), encodeSentence(['!done', tag])]);
     const cut = encodeSentence(head).length - 1;
     const parts = [bytes.subarray(0, cut), bytes.subarray(cut, cut + 1), bytes.subarray(cut + 1)];
-    parts.forEach((part, i) => setTimeout(() => session.socket.write(part), i * 50));
+    // far apart, and not held back by Nagle: the client must read each part on its own, even on a busy machine
+    session.socket.setNoDelay(true);
+    parts.forEach((part, i) => setTimeout(() => session.socket.write(part), i * 250));
     return undefined;
   });
 }
