@@ -128,13 +128,18 @@ async function benchIpSearch(c: Controller, api: Api): Promise<void> {
   log('IP search: filling a /16 with 40 000 and a /8 with 200 000 allocated addresses');
   const site = await api.ok('POST', '/sites', { name: 'IPAM bench' });
   const router = await api.ok('POST', '/routers', { name: 'ipam-router', siteId: site.id });
-  const p16 = await api.ok<{ networks: Body[] }>('POST', '/pools', {
+  const p16 = await api.ok<{ id: string; networks: Body[] }>('POST', '/pools', {
     name: 'bench /16',
     routerId: router.id,
     networks: ['172.20.0.0/16'],
     gateway: '172.20.0.1',
   });
-  const p8 = await api.ok<{ networks: Body[] }>('POST', '/pools', { name: 'bench /8', routerId: router.id, networks: ['10.0.0.0/8'], gateway: '10.0.0.1' });
+  const p8 = await api.ok<{ id: string; networks: Body[] }>('POST', '/pools', {
+    name: 'bench /8',
+    routerId: router.id,
+    networks: ['10.0.0.0/8'],
+    gateway: '10.0.0.1',
+  });
   const plan = await api.ok('POST', '/plans', {
     name: 'IPAM bench plan',
     connectionType: 'static',
@@ -203,7 +208,7 @@ async function benchAdds(c: Controller, api: Api): Promise<void> {
   log('adds: one site, one agent, one emulated router');
   const site = await api.ok('POST', '/sites', { name: 'Adds bench' });
   const router = await api.ok('POST', '/routers', { name: 'adds-router', siteId: site.id });
-  const pool = await api.ok<{ networks: Body[] }>('POST', '/pools', {
+  const pool = await api.ok<{ id: string; networks: Body[] }>('POST', '/pools', {
     name: 'adds pool',
     routerId: router.id,
     networks: ['100.64.0.0/12'],
@@ -418,7 +423,7 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
   log('M-Pesa: one site, one agent, one emulated router, customers to pay');
   const site = await api.ok('POST', '/sites', { name: 'M-Pesa bench' });
   const router = await api.ok('POST', '/routers', { name: 'mpesa-router', siteId: site.id });
-  const pool = await api.ok<{ networks: Body[] }>('POST', '/pools', {
+  const pool = await api.ok<{ id: string; networks: Body[] }>('POST', '/pools', {
     name: 'mpesa pool',
     routerId: router.id,
     networks: ['100.96.0.0/16'],
