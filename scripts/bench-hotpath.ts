@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { enrollAgent } from '@mtandao/agent';
+import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg: string) => process.stderr.write(`[hotpath] ${msg}\n`);
@@ -162,30 +163,8 @@ async function main(): Promise<Figure[]> {
     BENCH_SITE: JSON.stringify({ latencyMs: 0, agents: [{ stateDir, routerName: 'hot-router' }], agentsPerRouter: 1 }),
   });
 
-  const landed = new Map<string, number>();
-  const waiting = new Map<string, () => void>();
-  siteProc.proc.on('message', (m: { t: string; path: string; name: string; at: number }) => {
-    if (m.t !== 'change' || m.path !== '/ppp/secret') return;
-    landed.set(m.name, m.at);
-    waiting.get(m.name)?.();
-  });
-  const landing = (name: string) => new Promise<void>((resolve) => (landed.has(name) ? resolve() : waiting.set(name, resolve)));
-  let ipCounter = 1 << 8;
-  const nextIp = () => {
-    const n = ipCounter++;
-    return `100.${64 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-  };
-  const body = (username: string) => ({
-    connectionType: 'pppoe',
-    planId: plan.id,
-    networkId,
-    ipAddress: nextIp(),
-    fullName: 'Bench Customer',
-    phone: '0712345678',
-    username,
-    payment: { method: 'cash' },
-    autoActivate: true,
-  });
+  const { landed, landing } = watchSecrets(siteProc.proc);
+  const body = pppoeCustomers(plan.id, networkId);
 
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => child('bench-client.ts', {})));
   const answered: number[] = [];

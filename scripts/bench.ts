@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { enrollAgent } from '@mtandao/agent';
 import type { Controller } from '../controller/src/server.ts';
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
+import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type Body = Record<string, unknown>;
@@ -227,30 +228,8 @@ async function benchAdds(c: Controller, api: Api): Promise<void> {
   const stateDir = await enrolledAgent(api, c.url, site.id as string);
   const child = await startSite({ latencyMs: 0, agents: [{ stateDir, routerName: 'adds-router' }], agentsPerRouter: 1 });
   // times are epoch milliseconds taken where things happen: the client process, the site process
-  const landed = new Map<string, number>();
-  const waiting = new Map<string, () => void>();
-  child.on('message', (m: { t: string; path: string; name: string; at: number }) => {
-    if (m.t !== 'change' || m.path !== '/ppp/secret') return;
-    landed.set(m.name, m.at);
-    waiting.get(m.name)?.();
-  });
-  const landedPromise = (name: string) => new Promise<void>((resolve) => (landed.has(name) ? resolve() : waiting.set(name, resolve)));
-  let ipCounter = 1 << 8;
-  const nextIp = () => {
-    const n = ipCounter++;
-    return `100.${64 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-  };
-  const body = (username: string) => ({
-    connectionType: 'pppoe',
-    planId: plan.id,
-    networkId,
-    ipAddress: nextIp(),
-    fullName: 'Bench Customer',
-    phone: '0712345678',
-    username,
-    payment: { method: 'cash' },
-    autoActivate: true,
-  });
+  const { landed, landing: landedPromise } = watchSecrets(child);
+  const body = pppoeCustomers(plan.id, networkId);
   const client = await postClient();
   const postOne = (name: string) => client.ask<{ sentAt: number }>({ t: 'post', base: c.url, cookie: api.cookie, path: '/api/v1/customers', body: body(name) });
   await new Promise((r) => setTimeout(r, 500)); // the plan's profile lands first
