@@ -7,7 +7,7 @@ import { createServices, type Services } from './container.ts';
 import { isPglite, startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { initModels } from './db/models/index.ts';
-import { createSequelize } from './db/sequelize.ts';
+import { createSequelize, ownBackendPids } from './db/sequelize.ts';
 import { createApp } from './http/app.ts';
 import { loadKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
@@ -91,6 +91,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         pollMs: config.dispatchPollMs,
         databaseUrl: url,
         listen: !single,
+        ownBackends: ownBackendPids(sequelize),
         watch: new RouterWatch(services.reconciles, services.repos.routers, hub, logger, {
           reconcileOnConnect: config.reconcileOnConnect,
           driftCheckMs: config.driftCheckMs,

@@ -28,7 +28,7 @@ export const currentTransaction = (): Transaction | undefined => (store.getStore
 
 /** Opens the Sequelize instance every repository uses. */
 export function createSequelize(url: string, logger: Logger, options: { poolMax?: number } = {}): Sequelize {
-  return new Sequelize(url, {
+  const sequelize = new Sequelize(url, {
     dialect: 'postgres',
     dialectModule: pg,
     logging: (sql: string, timing?: number) => logger.trace({ sql, ms: timing }, 'sql'),
@@ -36,7 +36,20 @@ export function createSequelize(url: string, logger: Logger, options: { poolMax?
     pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
     define: { underscored: true, timestamps: true },
   });
+  const pids = new Set<number>();
+  ownBackends.set(sequelize, pids);
+  sequelize.addHook('afterConnect', (connection) => void pids.add((connection as pg.Client & { processID: number }).processID));
+  sequelize.addHook('beforeDisconnect', (connection) => void pids.delete((connection as pg.Client & { processID: number }).processID));
+  return sequelize;
 }
+
+const ownBackends = new WeakMap<Sequelize, Set<number>>();
+
+/**
+ * The database server's process ids of this instance's own pooled connections: a NOTIFY whose
+ * sender is one of them was sent by this instance (which already woke itself in-process).
+ */
+export const ownBackendPids = (sequelize: Sequelize): ReadonlySet<number> => ownBackends.get(sequelize) ?? new Set();
 
 /** Runs `fn` outside any transaction of the caller: background work started by a request (an import's commit) must not join the request's transaction. */
 export const outsideTransaction = <T>(fn: () => T): T => store.exit(fn);

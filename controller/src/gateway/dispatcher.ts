@@ -23,6 +23,12 @@ import type { RouterWatch } from './router-watch.ts';
 
 /** Jobs claimed per round trip to the database. */
 const BATCH = 64;
+/**
+ * Claims for one agent start at least this far apart: under a burst each claim takes the jobs of
+ * several requests (one statement instead of one each); a lone add, long after the last claim,
+ * is claimed at once.
+ */
+const CLAIM_SPACING_MS = 4;
 /** Commands in flight per agent before the dispatcher waits for acks. */
 const MAX_IN_FLIGHT = 512;
 /** How long an envelope stays valid: redeliveries after this are re-signed. */
@@ -43,7 +49,12 @@ interface SessionState {
   capability: number;
   running: boolean;
   again: boolean;
+  /** When the last drain started, and the timer that starts the next one no sooner than {@link CLAIM_SPACING_MS} after it. */
+  lastDrainAt: number;
+  spacing?: NodeJS.Timeout;
   inFlight: number;
+  /** The last drain stopped because {@link MAX_IN_FLIGHT} commands awaited acks: settling acks must start another. */
+  starved: boolean;
   /** Successful acks waiting to be written together. */
   applied: { commandId: string; result: Record<string, unknown> | null; event: string; seq: number }[];
   flushing: boolean;
@@ -71,6 +82,8 @@ export interface DispatcherOptions {
   databaseUrl: string;
   /** LISTEN for other instances' jobs (not on the embedded database: it cannot deliver across connections). */
   listen: boolean;
+  /** Backend process ids of this instance's own connections: their NOTIFYs echo an in-process wake already handled. */
+  ownBackends?: ReadonlySet<number>;
   watch: RouterWatch;
   /** Extra housekeeping run every 30 s. */
   sweep?: () => Promise<void>;
@@ -130,6 +143,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    for (const st of this.state.values()) clearTimeout(st.spacing);
     this.options.watch.stop();
     this.provisioning.wake.removeAllListeners('jobs');
     await this.listener?.end().catch(() => undefined);
@@ -145,7 +159,8 @@ export class Dispatcher {
       setTimeout(() => void this.listen(attempt + 1), Math.min(30_000, 500 * 2 ** attempt));
     });
     client.on('notification', (n) => {
-      if (n.channel === 'mtandao_outbox' && n.payload) void this.wakeRouters(n.payload.split(','));
+      if (n.channel !== 'mtandao_outbox' || !n.payload || this.options.ownBackends?.has(n.processId)) return;
+      void this.wakeRouters(n.payload.split(','));
     });
     try {
       await client.connect();
@@ -182,7 +197,17 @@ export class Dispatcher {
       st.again = true;
       return;
     }
+    if (st.spacing) return;
+    const wait = st.lastDrainAt + CLAIM_SPACING_MS - performance.now();
+    if (wait > 0) {
+      st.spacing = setTimeout(() => {
+        st.spacing = undefined;
+        this.kick(session);
+      }, wait);
+      return;
+    }
     st.running = true;
+    st.lastDrainAt = performance.now();
     void this.drain(session, st).finally(() => {
       st.running = false;
       if (st.again && session.open) {
@@ -195,22 +220,28 @@ export class Dispatcher {
   private stateOf(session: AgentSession): SessionState {
     let st = this.state.get(session.agentId);
     if (!st) {
-      st = { capability: 1, running: false, again: false, inFlight: 0, applied: [], flushing: false };
+      st = { capability: 1, running: false, again: false, lastDrainAt: 0, inFlight: 0, starved: false, applied: [], flushing: false };
       this.state.set(session.agentId, st);
     }
     return st;
   }
 
+  /**
+   * Claims and sends until a claim comes back short: then nothing else was due when it ran, and a
+   * job written since wakes this session again ({@link kick} sets `again` while a drain runs).
+   */
   private async drain(session: AgentSession, st: SessionState): Promise<void> {
     const log = this.logger.child({ agentId: session.agentId });
     try {
       while (session.open && !this.stopped) {
         await session.drained();
         const room = MAX_IN_FLIGHT - st.inFlight;
-        if (room <= 0) return;
-        const claimed = await this.outbox.claim(session.siteId, session.agentId, Math.min(BATCH, room));
-        if (claimed.length === 0) return;
-        await this.deliver(session, st, claimed, log);
+        st.starved = room <= 0;
+        if (st.starved) return;
+        const limit = Math.min(BATCH, room);
+        const claimed = await this.outbox.claim(session.siteId, session.agentId, limit);
+        if (claimed.length > 0) await this.deliver(session, st, claimed, log);
+        if (claimed.length < limit) return;
       }
     } catch (err) {
       log.error({ err }, 'dispatching to the agent failed; will retry');
@@ -223,12 +254,14 @@ export class Dispatcher {
     const built = await this.builder.build(claimed, this.routerNames, st.capability);
     for (const job of claimed) {
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
-      const jobLog = log.child({
-        jobId: String(job.id),
-        routerId: String(job.router_id),
-        routerName: this.routerNames.get(String(job.router_id)),
-        ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
-      });
+      // a child logger per job costs more than the send itself: made only for a line that is written
+      const jobLog = () =>
+        log.child({
+          jobId: String(job.id),
+          routerId: String(job.router_id),
+          routerName: this.routerNames.get(String(job.router_id)),
+          ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
+        });
       if ('skip' in outcome) {
         await this.outbox.settle(
           job.command_id,
@@ -238,7 +271,7 @@ export class Dispatcher {
         continue;
       }
       if ('fail' in outcome) {
-        jobLog.warn({ reason: outcome.fail }, 'job cannot be delivered');
+        jobLog().warn({ reason: outcome.fail }, 'job cannot be delivered');
         await this.outbox.settle(job.command_id, { status: 'failed', error: outcome.fail, routerError: null, event: outcome.fail }, session.agentId);
         continue;
       }
@@ -260,7 +293,7 @@ export class Dispatcher {
         session.send(frame);
       });
       st.inFlight += 1;
-      jobLog.debug({ type: job.type, seq: lastSeq, commandId: job.command_id }, 'command sent');
+      if (log.isLevelEnabled('debug')) jobLog().debug({ type: job.type, seq: lastSeq, commandId: job.command_id }, 'command sent');
     }
   }
 
@@ -321,7 +354,6 @@ export class Dispatcher {
   }
 
   private async onAck(session: AgentSession, ack: AckMessage, flush = true): Promise<void> {
-    const log = this.logger.child({ agentId: session.agentId, commandId: ack.commandId });
     // a chunk before a reconcile's last is progress; the last one (the job's own id) settles the job
     const chunk = identityOf(ack.commandId, ack.job)?.chunk;
     const partial = chunk && (chunk.count === 0 || chunk.index < chunk.count - 1) && ack.commandId.endsWith(`.${chunk.index}`);
@@ -380,6 +412,7 @@ export class Dispatcher {
         session.agentId,
       );
     }
+    const log = this.logger.child({ agentId: session.agentId, commandId: ack.commandId });
     if (!settled) {
       log.debug({ status: ack.status }, 'ack for a command that is no longer in flight');
       return;
@@ -409,7 +442,7 @@ export class Dispatcher {
         const batch = st.applied.splice(0, 500);
         const settled = await this.outbox.settleApplied(batch, session.agentId);
         st.inFlight = Math.max(0, st.inFlight - settled.length);
-        this.kick(session);
+        if (st.starved) this.kick(session);
       }
     } catch (err) {
       this.logger.error({ err, agentId: session.agentId }, 'recording acks failed');

@@ -170,7 +170,9 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
           ip: req.ip,
           userAgent: req.get('user-agent'),
           sessionToken,
-          log: req.log,
+          get log() {
+            return req.log;
+          },
           upload: (req as Request & { rawUpload?: RawUpload }).rawUpload,
         });
       const key = req.get('idempotency-key');

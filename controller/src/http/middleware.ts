@@ -17,11 +17,14 @@ export function requestContext(logger: Logger): RequestHandler {
     const incoming = req.get('x-request-id');
     req.requestId = incoming && /^[\w.-]{8,64}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', req.requestId);
-    req.log = logger.child({ requestId: req.requestId });
+    // the child logger is made the first time a line is written: most requests write none
+    let log: Logger | undefined;
+    Object.defineProperty(req, 'log', { configurable: true, enumerable: true, get: () => (log ??= logger.child({ requestId: req.requestId })) });
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 && req.path !== '/readyz' ? 'error' : res.statusCode >= 400 ? 'info' : 'debug';
+      if (!logger.isLevelEnabled(level)) return;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       req.log[level]({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();

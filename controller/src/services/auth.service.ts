@@ -6,7 +6,9 @@ import { GateBusy, SlidingWindowLimit, WorkGate } from '../lib/limits.ts';
 import { dummyPasswordHash, hashPassword, randomToken, sha256, verifyPassword } from '../lib/secrets.ts';
 import type { UsersRepository } from '../repositories/users.repository.ts';
 import type { AuditService } from './audit.service.ts';
+import { SessionCache } from './session-cache.ts';
 import type { Database } from '../db/database.ts';
+import type { Transaction } from 'sequelize';
 import type { User } from '../db/models/index.ts';
 import { uniqueViolation } from '../db/database.ts';
 
@@ -42,6 +44,7 @@ const view = (u: User) => ({
 export class AuthService {
   private readonly scrypt = new WorkGate(SCRYPT_AT_ONCE, SCRYPT_QUEUE);
   private readonly failuresByIp: SlidingWindowLimit;
+  private readonly sessions = new SessionCache();
 
   constructor(
     private readonly db: Database,
@@ -113,7 +116,7 @@ export class AuthService {
     const token = randomToken('', 32);
     const now = new Date();
     await this.db.transaction(async (tx) => {
-      if (input.previousSession) await this.users.deleteSession(sha256(input.previousSession), tx);
+      if (input.previousSession) await this.endSession(sha256(input.previousSession), tx);
       await this.users.createSession(
         {
           id: sha256(token),
@@ -139,22 +142,32 @@ export class AuthService {
 
   async logout(token: string | undefined, meta: RequestMeta | undefined): Promise<void> {
     if (!token) return;
-    await this.users.deleteSession(sha256(token));
+    await this.endSession(sha256(token));
     if (meta) await this.audit.record(meta, 'auth.logout', 'user', meta.actor.userId);
   }
 
-  /** Resolves a session cookie, enforcing the idle and absolute timeouts. */
+  private async endSession(sessionId: string, tx?: Transaction): Promise<void> {
+    this.sessions.dropSession(sessionId);
+    await this.users.deleteSession(sessionId, tx);
+  }
+
+  /** Resolves a session cookie, enforcing the idle and absolute timeouts (a second's reads kept: {@link SessionCache}). */
   async actorFromSession(token: string): Promise<Actor | undefined> {
-    const row = await this.users.sessionWithUser(sha256(token));
-    if (!row) return undefined;
+    const id = sha256(token);
     const now = Date.now();
+    const row = this.sessions.get(id, now) ?? (await this.users.sessionWithUser(id));
+    if (!row) return undefined;
     const lastSeen = new Date(row.last_seen_at).getTime();
     if (!row.expires_at || new Date(row.expires_at).getTime() <= now || lastSeen + this.config.sessionIdleMs <= now) {
-      await this.users.deleteSession(row.session_id);
+      await this.endSession(row.session_id);
       return undefined;
     }
     if (row.disabled) return undefined;
-    if (now - lastSeen > TOUCH_EVERY_MS) await this.users.touchSession(row.session_id, new Date(now));
+    if (now - lastSeen > TOUCH_EVERY_MS) {
+      await this.users.touchSession(row.session_id, new Date(now));
+      row.last_seen_at = new Date(now);
+    }
+    this.sessions.set(row, now);
     return { userId: String(row.user_id), username: row.username, role: row.role, via: 'session', sessionId: row.session_id };
   }
 
@@ -252,7 +265,10 @@ export class AuthService {
         },
         tx,
       );
-      if (passwordHash || input.disabled || input.role) await this.users.deleteSessionsOf(id, tx);
+      if (passwordHash || input.disabled || input.role) {
+        await this.users.deleteSessionsOf(id, tx);
+        this.sessions.dropUser(id);
+      }
       // a new password or a disabled account ends every API token too (enabling again does not revive them)
       const tokensRevoked = passwordHash || input.disabled ? await this.users.revokeTokensOf(id, tx) : 0;
       await this.audit.record(
@@ -274,6 +290,7 @@ export class AuthService {
       if (u.id === meta.actor.userId) throw new AppError(409, 'You cannot delete your own account');
       if (u.role === 'admin' && (await this.users.countActiveAdmins(tx)) <= 1) throw new AppError(409, 'The last admin cannot be deleted');
       await this.users.remove(id, tx);
+      this.sessions.dropUser(id);
       await this.audit.record(meta, 'user.delete', 'user', id, { username: u.username }, tx);
     });
   }
