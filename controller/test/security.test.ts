@@ -93,6 +93,18 @@ describe('security', () => {
       expect((await again.get('/auth/me')).status).to.equal(401);
     });
 
+    it('ends a session at once on this instance when its user is disabled or changes role, even one used a moment ago', async () => {
+      const admin = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
+      const user = expectStatus(await admin.post('/users', { username: 'cached.staff', password: 'cached-staff-password', role: 'staff' }), 201) as Body;
+      for (const change of [{ disabled: true }, { role: 'noc' }]) {
+        if ('role' in change) expectStatus(await admin.patch(`/users/${user.id}`, { disabled: false, role: 'staff' }), 200);
+        const c = await new ApiClient(controller.url).login('cached.staff', 'cached-staff-password');
+        expect((await c.get('/auth/me')).status).to.equal(200); // read, and kept for a second
+        expectStatus(await admin.patch(`/users/${user.id}`, change), 200);
+        expect((await c.get('/auth/me')).status, JSON.stringify(change)).to.equal(401);
+      }
+    });
+
     it('expires idle sessions', async () => {
       const c = await new ApiClient(controller.url).login('staff1', 'staff1-password');
       await controller.services.db.exec(
