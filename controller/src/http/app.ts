@@ -34,6 +34,8 @@ function sessionCookie(token: string, maxAgeMs: number, secure: boolean): string
 export function createApp(s: Services, options: { ready?: () => Promise<void> } = {}) {
   const app = express();
   app.disable('x-powered-by');
+  // every answer is `cache-control: no-store`: an ETag (a SHA-1 of each body) would never be used
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(requestContext(s.logger));
   app.use((_req, res, next) => {

@@ -155,7 +155,8 @@ export class AuthService {
   async actorFromSession(token: string): Promise<Actor | undefined> {
     const id = sha256(token);
     const now = Date.now();
-    const row = this.sessions.get(id, now) ?? (await this.users.sessionWithUser(id));
+    const cached = this.sessions.get(id, now);
+    const row = cached ?? (await this.users.sessionWithUser(id));
     if (!row) return undefined;
     const lastSeen = new Date(row.last_seen_at).getTime();
     if (!row.expires_at || new Date(row.expires_at).getTime() <= now || lastSeen + this.config.sessionIdleMs <= now) {
@@ -167,7 +168,8 @@ export class AuthService {
       await this.users.touchSession(row.session_id, new Date(now));
       row.last_seen_at = new Date(now);
     }
-    this.sessions.set(row, now);
+    // kept from when it was read: a session in constant use is still read again every second
+    if (!cached) this.sessions.set(row, now);
     return { userId: String(row.user_id), username: row.username, role: row.role, via: 'session', sessionId: row.session_id };
   }
 
