@@ -67,7 +67,7 @@ export class RouterWatch {
   private timer?: NodeJS.Timeout;
   private startedAt = Date.now();
   /** When each router was last queued a reconcile for missing entries: a router that stays short (its writes fail) is tried once per throttle interval, not on every report. */
-  private readonly shortSince = new Map<string, number>();
+  private readonly shortQueuedAt = new Map<string, number>();
 
   constructor(
     private readonly reconciles: ReconcileQueue,
@@ -133,15 +133,16 @@ export class RouterWatch {
     if (!entrySign(counts, await this.routers.expectedEntries(routerId))) return;
     const sign = entrySign(counts, await this.routers.expectedEntries(routerId, countedBefore));
     if (!sign) return;
-    const last = this.shortSince.get(routerId);
+    const last = this.shortQueuedAt.get(routerId);
     if (last !== undefined && Date.now() - last < this.options.throttleMs) {
       log.debug(`${sign}; a reconcile for it was queued a moment ago`);
       return;
     }
     // skipSent: a reconcile on its way repairs this too (a big router stays short until it lands)
     const queued = await this.reconciles.queue([routerId], `${sign}: entries went missing`, { skipSent: true });
-    if (queued.length > 0) this.shortSince.set(routerId, Date.now());
-    log.warn({ queued: queued.length > 0 }, `${sign}; reconciling it`);
+    if (queued.length === 0) return log.debug(`${sign}; a reconcile of it is already on its way`);
+    this.shortQueuedAt.set(routerId, Date.now());
+    log.warn(`${sign}; reconciling it`);
   }
 
   /** Queues a reconcile of every router whose agent is connected here and that was not reconciled within the interval. */
