@@ -1,4 +1,12 @@
-import { CAPABILITY_VERSION, type HelloMessage, type HotspotRouterReport, type RouterHealth, type TypedEnvelope } from '@mtandao/protocol';
+import {
+  CAPABILITY_VERSION,
+  COUNTED_MENUS,
+  type EntryCounts,
+  type HelloMessage,
+  type HotspotRouterReport,
+  type RouterHealth,
+  type TypedEnvelope,
+} from '@mtandao/protocol';
 import type { AgentConfig } from './config.ts';
 import { jittered } from './channel/backoff.ts';
 import { ControllerChannel, type ChannelTiming } from './channel/connection.ts';
@@ -83,16 +91,28 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The counts of the menus the health schema knows, or undefined when there are none. */
+function entryCounts(entries: Partial<Record<string, number>> | undefined): EntryCounts | undefined {
+  const out: EntryCounts = {};
+  for (const menu of COUNTED_MENUS) {
+    const n = entries?.[menu];
+    if (n !== undefined && Number.isSafeInteger(n) && n >= 0 && n <= 2 ** 31) out[menu] = n;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 async function probeRouter(router: RouterConfig, probe: HealthProbe, timeoutMs: number): Promise<RouterHealth> {
   const checkedAt = (): string => new Date().toISOString();
   try {
-    const { version, identity, uptimeSeconds } = await withTimeout(probe(router), timeoutMs, `health of ${router.name}`);
+    const { version, identity, uptimeSeconds, entries } = await withTimeout(probe(router), timeoutMs, `health of ${router.name}`);
+    const counts = entryCounts(entries);
     return {
       name: router.name,
       reachable: true,
       version: version.slice(0, 64),
       identity: identity.slice(0, 128),
       ...(uptimeSeconds === undefined ? {} : { uptimeSeconds }),
+      ...(counts ? { entries: counts } : {}),
       checkedAt: checkedAt(),
     };
   } catch (err) {

@@ -5,6 +5,7 @@ import {
   AGENT_AUTH_HEADERS,
   AGENT_MAX_PAYLOAD,
   CAPABILITY_VERSION,
+  ENTRY_COUNTS_CAPABILITY,
   agentAuthChallenge,
   type AckMessage,
   type AgentMessage,
@@ -101,6 +102,23 @@ describe('agent channel', () => {
       const last = reports.at(-1)!;
       expect(last.routers.find((r) => r.name === 'core-1')).to.include({ reachable: true, identity: 'core-1' });
       expect(last.routers.find((r) => r.name === 'edge-2')).to.include({ reachable: false, error: 'connect ETIMEDOUT 10.0.0.2:8728' });
+    });
+
+    it("sends each customer menu's entry count to a controller that takes them, and leaves them out for an older one", async () => {
+      const entries = { '/ppp/secret': 480, '/ip/hotspot/user': 0, '/queue/simple': 12, '/ip/firewall/address-list': 15 };
+      const probe = async () => ({ version: '7.18.2 (stable)', identity: 'core-1', entries: { ...entries, '/ip/pool': 3 } });
+      const health = () => controller.waitFor((m): m is HealthMessage => m.type === 'health');
+      await start({ probe });
+      const old = (await health()).routers[0]!;
+      expect(old).to.include({ reachable: true, identity: 'core-1' }).and.not.have.property('entries');
+      expect(controller.messages.every((m) => m.verified)).to.equal(true);
+      await Promise.all(agents.splice(0).map((a) => a.stop()));
+      await controller.close();
+      await removeDir(dirname(stateDir));
+      controller = await FakeController.start({ capability: ENTRY_COUNTS_CAPABILITY });
+      ({ stateDir } = await enrolledStateDir(controller));
+      await start({ probe });
+      expect((await health()).routers[0]?.entries, 'only the menus the schema knows').to.deep.equal(entries);
     });
 
     it('reconnects after the controller drops the connection, with a new nonce', async () => {

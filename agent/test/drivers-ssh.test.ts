@@ -107,4 +107,16 @@ describe('SSH driver', () => {
     await c.close();
     await old.sim.stop();
   });
+
+  it('counts entries on RouterOS 6 too, in one command line', async () => {
+    const old = await startRouter({ apiPort: 0, version: '6.49.17' });
+    const c = new RouterOsSshClient(old.config('ssh'));
+    old.sim.store.add('/ip/hotspot/user', { name: 'old.hs' });
+    await c.health(); // the session is open
+    const before = c.stats.commands;
+    expect(await c.countEntries(['/ppp/secret', '/ip/hotspot/user'])).to.deep.equal({ '/ppp/secret': 0, '/ip/hotspot/user': 1 });
+    expect(c.stats.commands - before).to.equal(1);
+    await c.close();
+    await old.sim.stop();
+  });
 });

@@ -69,6 +69,8 @@ export type AcksMessage = z.infer<typeof AcksMessage>;
 export const CONTROLLER_CAPABILITY_HEADER = 'x-mtandao-capability';
 /** The first controller capability that takes {@link AcksMessage}. */
 export const ACKS_CAPABILITY = 2;
+/** The first controller capability whose health schema takes `entries` (an older one refuses the unknown field, and with it the whole report). */
+export const ENTRY_COUNTS_CAPABILITY = 3;
 
 /** Periodic router health from the agent. */
 export const HealthMessage = z

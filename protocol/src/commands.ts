@@ -152,6 +152,26 @@ export const ApplyResult = z
 /** The result of a command. */
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
+/** The menus that hold customer entries (SPEC section 7), whose size a health probe reads. */
+export const COUNTED_MENUS = ['/ppp/secret', '/ip/hotspot/user', '/queue/simple', '/ip/firewall/address-list'] as const;
+/** A menu whose entries a health probe counts. */
+export type CountedMenu = (typeof COUNTED_MENUS)[number];
+const EntryCount = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31)
+  .optional();
+/**
+ * How many entries each customer menu holds, managed or not (`print count-only`): fewer than the
+ * controller applied there means entries went missing. A menu the router could not count is absent.
+ */
+export const EntryCounts = z
+  .object({ '/ppp/secret': EntryCount, '/ip/hotspot/user': EntryCount, '/queue/simple': EntryCount, '/ip/firewall/address-list': EntryCount })
+  .strict();
+/** Entry counts per customer menu. */
+export type EntryCounts = z.infer<typeof EntryCounts>;
+
 /** A router's health as the agent sees it. */
 export const RouterHealth = z
   .object({
@@ -167,6 +187,8 @@ export const RouterHealth = z
       .max(2 ** 40)
       .optional(),
     error: z.string().max(1000).optional(),
+    /** Entries per customer menu; sent only to a controller of `ENTRY_COUNTS_CAPABILITY` and up. */
+    entries: EntryCounts.optional(),
     checkedAt: z.string(),
   })
   .strict();

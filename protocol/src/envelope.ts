@@ -11,8 +11,9 @@ export const ENVELOPE_VERSION = 1;
  * - 1: the commands of SPEC section 6.
  * - 2: `customer.apply` may carry `fresh` (see {@link FRESH_APPLY_CAPABILITY}); envelopes carry
  *   `job` (the job, attempt and chunk) and acks echo it (see identity.ts).
+ * - 3: health reports may carry `entries`, the size of each customer menu (ENTRY_COUNTS_CAPABILITY).
  */
-export const CAPABILITY_VERSION = 2;
+export const CAPABILITY_VERSION = 3;
 /** The first capability whose agents take `fresh` on `customer.apply`. */
 export const FRESH_APPLY_CAPABILITY = 2;
 /** Largest frame an agent accepts from the controller. */

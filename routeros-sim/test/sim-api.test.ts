@@ -181,6 +181,27 @@ describe('RouterOS emulator API', () => {
       expect(retOf(await api.call(['/ip/firewall/address-list/print', '?list=a', '=count-only=']))).to.equal('2');
     });
 
+    it('answers count-only of a whole menu with one !done carrying =ret=, 0 on an empty menu, no !re and no !empty (7.18 and 6.49)', async () => {
+      const old = await startRouter({ sshPort: null, version: '6.49.17' });
+      const raw = await RawApi.login(old.ports.apiPort, USER, PASSWORD);
+      try {
+        for (const [sim, client] of [
+          [router.sim, api],
+          [old.sim, raw],
+        ] as const) {
+          const before = sim.store.list('/ip/hotspot/user').length;
+          expect(await client.call(['/ip/hotspot/user/print', '=count-only='])).to.deep.equal([['!done', `=ret=${before}`]]);
+          sim.store.add('/ip/hotspot/user', { name: 'count.a' });
+          sim.store.add('/ip/hotspot/user', { name: 'count.b', disabled: 'true' });
+          expect(await client.call(['/ip/hotspot/user/print', '=count-only='])).to.deep.equal([['!done', `=ret=${before + 2}`]]);
+          expect(await client.call(['/queue/simple/print', '?name=nobody', '=count-only='])).to.deep.equal([['!done', '=ret=0']]);
+        }
+      } finally {
+        raw.close();
+        await old.sim.stop();
+      }
+    });
+
     it('answers a print with no rows with !empty on RouterOS 7.18', async () => {
       expect(await api.call(['/ppp/secret/print', '?name=nobody'])).to.deep.equal([['!empty'], ['!done']]);
     });

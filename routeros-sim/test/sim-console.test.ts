@@ -117,6 +117,28 @@ describe('RouterOS emulator over SSH', () => {
     expect(await ssh.exec('/system identity print')).to.equal('  name: test-router\n');
   });
 
+  it('counts with print count-only, at the prompt and as a value in [ ], on RouterOS 7 and 6', async () => {
+    const old = await startRouter({ version: '6.49.17' });
+    const s = await RawSsh.open(old.ports.sshPort as number, USER, PASSWORD);
+    try {
+      for (const [sim, shell] of [
+        [router.sim, ssh],
+        [old.sim, s],
+      ] as const) {
+        const n = sim.store.list('/queue/simple').length;
+        expect(await shell.exec('/queue simple print count-only')).to.equal(`${n}\n`);
+        sim.store.add('/queue/simple', { name: 'count.q1', target: '10.9.9.1/32' });
+        sim.store.add('/queue/simple', { name: 'count.q2', target: '10.9.9.2/32', disabled: 'true' });
+        expect(await shell.exec(':put [/queue simple print count-only]; :put [/ip hotspot user print count-only where name="nobody"]')).to.equal(
+          `${n + 2}\n0\n`,
+        );
+      }
+    } finally {
+      s.close();
+      await old.sim.stop();
+    }
+  });
+
   it('has no :serialize before RouterOS 7.13', async () => {
     const old = await startRouter({ version: '6.49.17' });
     const s = await RawSsh.open(old.ports.sshPort as number, USER, PASSWORD);

@@ -7,6 +7,7 @@ import {
   AGENT_MAX_PAYLOAD,
   CONTROLLER_CAPABILITY_HEADER,
   CONTROLLER_MAX_PAYLOAD,
+  ENTRY_COUNTS_CAPABILITY,
   agentAuthChallenge,
   type AckMessage,
   type AgentMessage,
@@ -370,6 +371,9 @@ export class ControllerChannel {
    */
   private nextMessage(): AgentMessage {
     const first = this.queue.shift()!.msg;
+    // an older controller's strict schema would refuse the whole report for the unknown field
+    if (first.type === 'health' && this.controllerCapability < ENTRY_COUNTS_CAPABILITY)
+      return { ...first, routers: first.routers.map(({ entries: _, ...rest }) => rest) };
     if (first.type !== 'ack' || this.controllerCapability < ACKS_CAPABILITY || this.queue[0]?.msg.type !== 'ack') return first;
     const acks = [first];
     let bytes = JSON.stringify(first).length;

@@ -1,4 +1,4 @@
-import type { ApplyResult, TypedEnvelope } from '@mtandao/protocol';
+import { COUNTED_MENUS, type ApplyResult, type TypedEnvelope } from '@mtandao/protocol';
 // The one place the runner reaches the drivers and the desired-state logic.
 import { openRouter } from '../drivers/index.ts';
 import type { RouterClient, RouterConfig, RouterHealthInfo } from '../drivers/types.ts';
@@ -7,7 +7,7 @@ import type { HostKeyPins } from '../state/host-keys.ts';
 import { executeCommand } from '../reconcile/index.ts';
 import type { Executor } from './intake.ts';
 
-/** Reads a router's version and identity (throws when it cannot). */
+/** Reads a router's version, identity, uptime and entry counts (throws when it cannot). */
 export type HealthProbe = (router: RouterConfig) => Promise<RouterHealthInfo>;
 
 /** Opens a driver for a router. */
@@ -56,12 +56,22 @@ export const pinningOpener =
   (config, logger) =>
     openRouter(config, logger, { ssh: { hostKeys } });
 
+/**
+ * A health probe's reading: version, identity and uptime, and how many entries each customer menu
+ * holds (one `count-only` each, alongside: a router that lost entries without restarting shows it
+ * here). Counts the driver cannot read are left out; the rest of the report still goes.
+ */
+export async function probeHealth(client: RouterClient): Promise<RouterHealthInfo> {
+  const [health, entries] = await Promise.all([client.health(), client.countEntries?.(COUNTED_MENUS).catch(() => undefined)]);
+  return entries && Object.keys(entries).length > 0 ? { ...health, entries } : health;
+}
+
 /** The default runtime: the real drivers through a pool, commands through agent/src/reconcile. */
 export function routerRuntime(logger: Logger, open: OpenRouter = openRouter, execute: ExecuteCommand = executeCommand): RouterRuntime {
   const pool = new RouterPool(open, logger);
   return {
     executor: (router, envelope) => pool.use(router, (client) => execute(client, envelope)),
-    probe: (router) => pool.use(router, (client) => client.health()),
+    probe: (router) => pool.use(router, probeHealth),
     close: () => pool.close(),
   };
 }

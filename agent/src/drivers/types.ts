@@ -22,6 +22,8 @@ export interface RouterHealthInfo {
   identity: string;
   /** Seconds since the router booted: going backwards means it restarted (perhaps empty). */
   uptimeSeconds?: number;
+  /** Entries per customer menu, managed or not (see {@link RouterClient.countEntries}). */
+  entries?: Partial<Record<string, number>>;
 }
 
 /** A row as RouterOS prints it: every value a string, the id under `.id`. */
@@ -60,6 +62,11 @@ export interface RouterClient {
   remove(menu: string, id: string): Promise<void>;
   /** RouterOS version, identity and uptime. */
   health(): Promise<RouterHealthInfo>;
+  /**
+   * How many entries each menu holds (`print count-only`: one number per menu, no entry is read).
+   * A menu the router cannot count (no such menu, a refusal) is left out; a lost connection rejects.
+   */
+  countEntries?(menus: readonly string[]): Promise<Partial<Record<string, number>>>;
   /**
    * Which session with the router is live: a number that changes whenever the driver opens a new
    * one (a router reboot ends every session), undefined while there is none. Item ids learnt on

@@ -6,6 +6,7 @@ import {
   AGENT_AUTH_HEADERS,
   AgentFrame,
   AgentMessage,
+  CONTROLLER_CAPABILITY_HEADER,
   CONTROLLER_MAX_PAYLOAD,
   EnrollRequest,
   type AckMessage,
@@ -35,6 +36,8 @@ export interface FakeControllerOptions {
   tokens?: string[];
   /** Answer the agents' pings (default true); false plays a controller that went silent. */
   autoPong?: boolean;
+  /** The capability announced on the upgrade (`x-mtandao-capability`); none by default, as a capability-1 controller. */
+  capability?: number;
 }
 
 /**
@@ -63,6 +66,8 @@ export class FakeController {
     this.key = { privateKey: loadPrivateKey(pair.privateKey), publicKeyPem: pair.publicKey };
     this.tokens = new Set(options.tokens ?? []);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: CONTROLLER_MAX_PAYLOAD, autoPong: options.autoPong ?? true });
+    const { capability } = options;
+    if (capability !== undefined) this.wss.on('headers', (headers) => headers.push(`${CONTROLLER_CAPABILITY_HEADER}: ${capability}`));
     this.server = createServer((req, res) => void this.handleHttp(req, res));
     this.server.on('connection', (socket) => {
       this.rawSockets.add(socket);

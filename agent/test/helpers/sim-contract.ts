@@ -50,6 +50,19 @@ export function behavesAsRouterClient(transport: RouterTransport, router: () => 
     router().sim.store.identity = 'test-router'; // the suite's emulator serves the next tests
   });
 
+  it('counts the entries of each menu with count-only, disabled and unmarked ones included, and leaves out a menu the router lacks', async () => {
+    const sim = router().sim;
+    await client.add('/ppp/secret', { name: 'count1', comment: 'mtandao:c1' });
+    sim.store.add('/ppp/secret', { name: 'count2', disabled: 'true' });
+    sim.store.add('/queue/simple', { name: 'count3', target: '10.1.1.1/32' });
+    const size = (menu: string) => sim.store.list(menu).length;
+    const menus = ['/ppp/secret', '/ip/hotspot/user', '/queue/simple', '/ip/firewall/address-list'];
+    const counts = await client.countEntries!(menus);
+    expect(counts).to.deep.equal(Object.fromEntries(menus.map((m) => [m, size(m)])));
+    expect(counts['/ppp/secret']).to.be.at.least(2);
+    expect(await client.countEntries!(['/ppp/secret', '/no/such'])).to.deep.equal({ '/ppp/secret': size('/ppp/secret') });
+  });
+
   it("turns the router's refusals into non-retryable traps with its own words", async () => {
     await client.add('/ppp/secret', { name: 'dup' });
     expect(await rejection(client.add('/ppp/secret', { name: 'dup' }))).to.include({

@@ -1,4 +1,4 @@
-import type { HealthMessage } from '@mtandao/protocol';
+import { COUNTED_MENUS, type CountedMenu, type EntryCounts, type HealthMessage } from '@mtandao/protocol';
 import type { Logger } from '../logger.ts';
 import type { HealthChange, RoutersRepository } from '../repositories/routers.repository.ts';
 import type { AgentHub } from './hub.ts';
@@ -29,15 +29,45 @@ export function restartSign(
   return undefined;
 }
 
+/** How a menu's entries are called in a log line. */
+const ENTRY_WORDS: Readonly<Record<CountedMenu, string>> = {
+  '/ppp/secret': 'PPPoE secrets',
+  '/ip/hotspot/user': 'Hotspot users',
+  '/queue/simple': 'simple queues',
+  '/ip/firewall/address-list': 'address-list entries',
+};
+
+/**
+ * Why a router's entry counts mean managed entries went missing, or undefined: a menu holds
+ * fewer entries, managed or not, than the controller applied there.
+ *
+ * The router counts a whole menu (`print count-only`), its own entries included, so the sign is
+ * "total < expected managed": sound (with every managed entry present the total is at least the
+ * expected count, so it never fires on a healthy router), but it misses a loss that unmanaged
+ * entries added meanwhile make up for. The periodic drift check, which reads every entry, is the
+ * net under that.
+ */
+export function entrySign(counts: EntryCounts, expected: Partial<Record<CountedMenu, number>>): string | undefined {
+  const short = COUNTED_MENUS.flatMap((menu) => {
+    const held = counts[menu];
+    const want = expected[menu] ?? 0;
+    return held !== undefined && held < want ? [`the router holds ${held} ${ENTRY_WORDS[menu]}, ${want} were applied`] : [];
+  });
+  return short.length > 0 ? short.join('; ') : undefined;
+}
+
 /**
  * Keeps routers holding what the controller says when nobody asked for a change: a reconcile
  * when an agent connects (throttled), when a health report shows a router restarted, was
- * replaced or reset (uptime went backwards, identity or version changed), and a periodic drift
- * check per router. A reconcile with nothing to repair only reads.
+ * replaced or reset (uptime went backwards, identity or version changed) or holds fewer entries
+ * than were applied to it (someone removed them, or loaded an old configuration, without a
+ * restart), and a periodic drift check per router. A reconcile with nothing to repair only reads.
  */
 export class RouterWatch {
   private timer?: NodeJS.Timeout;
   private startedAt = Date.now();
+  /** When each router was last queued a reconcile for missing entries: a router that stays short (its writes fail) is tried once per throttle interval, not on every report. */
+  private readonly shortQueuedAt = new Map<string, number>();
 
   constructor(
     private readonly reconciles: ReconcileQueue,
@@ -85,14 +115,34 @@ export class RouterWatch {
         uptimeSeconds: r.uptimeSeconds ?? null,
         lastError: r.reachable ? null : (r.error ?? 'unreachable'),
         checkedAt: new Date(r.checkedAt),
+        counted: r.reachable && r.entries !== undefined,
       });
       if (!change || !r.reachable) continue;
-      const sign = restartSign(change.before, r);
-      if (!sign) continue;
       const log = this.logger.child({ agentId: msg.agentId, routerId: change.routerId, routerName: change.routerName });
-      const queued = await this.reconciles.queue([change.routerId], `${sign}: it may have lost its configuration`);
-      log.warn({ queued: queued.length > 0 }, `${sign}; reconciling it`);
+      const sign = restartSign(change.before, r);
+      if (sign) {
+        const queued = await this.reconciles.queue([change.routerId], `${sign}: it may have lost its configuration`);
+        log.warn({ queued: queued.length > 0 }, `${sign}; reconciling it`);
+      } else if (r.entries && change.before.countedAt) await this.checkEntries(change.routerId, r.entries, change.before.countedAt, log);
     }
+  }
+
+  /** Queues a reconcile of a router whose counts show entries went missing. */
+  private async checkEntries(routerId: string, counts: EntryCounts, countedBefore: Date, log: Logger): Promise<void> {
+    // Every customer that belongs here first: nearly always the counts reach it, and nothing more is read.
+    if (!entrySign(counts, await this.routers.expectedEntries(routerId))) return;
+    const sign = entrySign(counts, await this.routers.expectedEntries(routerId, countedBefore));
+    if (!sign) return;
+    const last = this.shortQueuedAt.get(routerId);
+    if (last !== undefined && Date.now() - last < this.options.throttleMs) {
+      log.debug(`${sign}; a reconcile for it was queued a moment ago`);
+      return;
+    }
+    // skipSent: a reconcile on its way repairs this too (a big router stays short until it lands)
+    const queued = await this.reconciles.queue([routerId], `${sign}: entries went missing`, { skipSent: true });
+    if (queued.length === 0) return log.debug(`${sign}; a reconcile of it is already on its way`);
+    this.shortQueuedAt.set(routerId, Date.now());
+    log.warn(`${sign}; reconciling it`);
   }
 
   /** Queues a reconcile of every router whose agent is connected here and that was not reconciled within the interval. */

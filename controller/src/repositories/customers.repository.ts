@@ -118,7 +118,8 @@ export interface NewCustomerRow {
 }
 
 /** Customers a router carries: on one of its pools, or without an address on a plan it carries. */
-const ON_ROUTER = `FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
+/** `FROM … WHERE …` of the customers that belong on router `$1` (every status but inactive). */
+export const ON_ROUTER = `FROM customers c LEFT JOIN networks n ON n.id = c.network_id LEFT JOIN pools p ON p.id = n.pool_id
   WHERE c.status <> 'inactive' AND (p.router_id = $1 OR (c.network_id IS NULL AND c.plan_id IN (SELECT plan_id FROM plan_routers WHERE router_id = $1)))`;
 
 export class CustomersRepository {

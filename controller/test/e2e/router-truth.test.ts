@@ -117,8 +117,8 @@ describe('the router holds what the controller says (controller → agent → em
       eventually(async () => ((await stack.agent!.reportHealth())[0]?.reachable ? true : undefined), 'a health report from the router');
 
     /** A stack with a PPPoE and a Static customer on the router, health read at least a second after boot. */
-    async function populated(env: Record<string, string> = {}): Promise<{ stack: Stack; before: string[] }> {
-      const stack = await startStack({ env });
+    async function populated(env: Record<string, string> = {}, transport: 'api' | 'ssh' = 'api'): Promise<{ stack: Stack; before: string[] }> {
+      const stack = await startStack({ env, transport });
       await stack.startAgentInProcess({ healthIntervalMs: 600_000 });
       const { api, fx, world } = stack;
       expectStatus(await api.post('/customers', fx.customerBody(world.pppoe.id as string, { ipAddress: '10.64.8.1', username: 'back.ppp' })), 201);
@@ -172,6 +172,38 @@ describe('the router holds what the controller says (controller → agent → em
         await stack.stop();
       }
     });
+
+    for (const transport of ['api', 'ssh'] as const) {
+      it(`a router whose entries were removed without a restart is reconciled at the next health report (over ${transport})`, async () => {
+        const { stack, before } = await populated({}, transport);
+        try {
+          const { api, sim, world } = stack;
+          // someone ran `/ppp secret remove [find]` and `/queue simple remove [find]`: no reboot, same identity
+          for (const menu of ['/ppp/secret', '/queue/simple'])
+            sim.store.remove(
+              menu,
+              sim.store.list(menu).map((r) => r['.id']!),
+            );
+          expect(managed(stack)).to.have.length(before.length - 2);
+          const count = (await reconciles(stack)).length;
+          const report = (await stack.agent!.reportHealth())[0]!;
+          expect(report).to.include({ reachable: true, identity: 'test-router' });
+          expect(report.entries).to.include({ '/ppp/secret': 0, '/queue/simple': 0, '/ip/firewall/address-list': 1 });
+          await eventually(async () => (managed(stack).length === before.length ? true : undefined), 'the entries back');
+          expect(managed(stack)).to.deep.equal(before);
+          const jobs = await reconciles(stack);
+          expect(jobs).to.have.length(count + 1);
+          expect(jobs.map((j) => j.reason)).to.include(
+            'the router holds 0 PPPoE secrets, 1 were applied; the router holds 0 simple queues, 1 were applied: entries went missing',
+          );
+          await allApplied(api);
+          const health = (expectStatus(await api.get(`/routers/${world.router.id}`), 200) as { health: Body }).health;
+          expect(health.reachable).to.equal(true);
+        } finally {
+          await stack.stop();
+        }
+      });
+    }
 
     it('the periodic drift check repairs a router nobody asked about, and only reads when nothing drifted', async () => {
       const { stack, before } = await populated({ MTANDAO_DRIFT_CHECK_MINUTES: '0.05', MTANDAO_RECONCILE_THROTTLE_SECONDS: '0' });

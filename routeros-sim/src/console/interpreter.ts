@@ -12,8 +12,9 @@ import { parseScript, type ArgNode, type CommandNode, type ValueNode, type Where
 
 type Typed = Record<string, string | number | boolean>;
 
-/** A value in the console: text, a list of ids (`find`), rows (`print as-value`) or one row (`get`). */
-export type ConsoleValue = { t: 'str'; v: string } | { t: 'ids'; v: string[] } | { t: 'rows'; v: Typed[] } | { t: 'row'; v: Typed } | { t: 'nil' };
+/** A value in the console: text, a number (`print count-only`), a list of ids (`find`), rows (`print as-value`) or one row (`get`). */
+export type ConsoleValue =
+  { t: 'str'; v: string } | { t: 'num'; v: number } | { t: 'ids'; v: string[] } | { t: 'rows'; v: Typed[] } | { t: 'row'; v: Typed } | { t: 'nil' };
 
 /** What a script printed, and where it left the console. */
 export interface ConsoleResult {
@@ -31,6 +32,8 @@ export function showValue(value: ConsoleValue): string {
   switch (value.t) {
     case 'str':
       return value.v;
+    case 'num':
+      return String(value.v);
     case 'ids':
       return value.v.join(';');
     case 'rows':
@@ -129,6 +132,8 @@ export class ConsoleInterpreter {
     const path = cmd.path;
     switch (cmd.verb) {
       case 'print': {
+        // `[… print count-only]` is a number on RouterOS 6 and 7 alike, whatever else the print asked for
+        if (cmd.args.some((a) => a.name === 'count-only')) return { t: 'num', v: this.rows(cmd).length };
         const proplist = this.proplist(cmd);
         return { t: 'rows', v: this.rows(cmd).map((r) => typedRow(this.spec(path), proplist ? pick(r, ['.id', ...proplist]) : r)) };
       }

@@ -141,6 +141,17 @@ export class RouterOsApiClient implements RouterClient {
     };
   }
 
+  async countEntries(menus: readonly string[]): Promise<Partial<Record<string, number>>> {
+    // pipelined on the one session: a round trip for all of them, and the router sends one number each
+    const counted = await Promise.allSettled(menus.map(async (menu) => countOf((await this.run([`${checkMenu(menu)}/print`, '=count-only='])).done.ret)));
+    const out: Partial<Record<string, number>> = {};
+    counted.forEach((c, i) => {
+      if (c.status === 'fulfilled' && c.value !== undefined) out[menus[i]!] = c.value;
+      else if (c.status === 'rejected' && c.reason instanceof RouterError && c.reason.category === 'unreachable') throw c.reason;
+    });
+    return out;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(unreachable('driver closed'));
@@ -209,6 +220,11 @@ export class RouterOsApiClient implements RouterClient {
     this.logger?.info('router API session opened');
     return conn;
   }
+}
+
+/** The `=ret=` of a `print count-only`, or undefined when the router sent none (or not a count). */
+function countOf(ret: string | undefined): number | undefined {
+  return ret !== undefined && /^[0-9]{1,10}$/.test(ret) ? Number(ret) : undefined;
 }
 
 function attrs(props: Record<string, string>): string[] {

@@ -143,6 +143,24 @@ export class RouterOsSshClient implements RouterClient {
     return { version: version.trim(), identity: identity.trim(), ...(uptimeSeconds === undefined ? {} : { uptimeSeconds: Math.floor(uptimeSeconds) }) };
   }
 
+  async countEntries(menus: readonly string[]): Promise<Partial<Record<string, number>>> {
+    const command = (menu: string): string => `:put [${cliPath(menu)} print count-only]`;
+    const counts = (output: string): number[] | undefined => {
+      const lines = output.trim().split(/\r?\n/);
+      return lines.every((l) => /^[0-9]{1,10}$/.test(l.trim())) ? lines.map(Number) : undefined;
+    };
+    // One channel for all of them; RouterOS parses a whole line before running it, so one menu it
+    // lacks (a v6 router without the hotspot package) fails the line: then each is counted alone.
+    const all = counts(await this.exec(menus.map(command).join('; ')));
+    if (all?.length === menus.length) return Object.fromEntries(menus.map((m, i) => [m, all[i]!]));
+    const out: Partial<Record<string, number>> = {};
+    for (const menu of menus) {
+      const one = counts(await this.exec(command(menu)));
+      if (one?.length === 1) out[menu] = one[0]!;
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     (await this.session.release())?.client.end();
