@@ -143,7 +143,13 @@ export class RouterOsApiClient implements RouterClient {
 
   async countEntries(menus: readonly string[]): Promise<Partial<Record<string, number>>> {
     // pipelined on the one session: a round trip for all of them, and the router sends one number each
-    const counted = await Promise.allSettled(menus.map(async (menu) => countOf((await this.run([`${checkMenu(menu)}/print`, '=count-only='])).done.ret)));
+    const counted = await Promise.allSettled(
+      menus.map(async (menu) => {
+        const reply = await this.run([`${checkMenu(menu)}/print`, '=count-only=']);
+        // RouterOS 7.18+ may answer a print of an empty menu with `!empty` and no count: that is 0
+        return reply.empty && reply.done.ret === undefined ? 0 : countOf(reply.done.ret);
+      }),
+    );
     const out: Partial<Record<string, number>> = {};
     counted.forEach((c, i) => {
       if (c.status === 'fulfilled' && c.value !== undefined) out[menus[i]!] = c.value;
