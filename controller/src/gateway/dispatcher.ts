@@ -1,16 +1,4 @@
-import pg from 'pg';
-import {
-  chunkCommandId,
-  identityOf,
-  JOB_IDENTITY_CAPABILITY,
-  type AckMessage,
-  type AgentMessage,
-  type HealthMessage,
-  type HelloMessage,
-  type HotspotMessage,
-  type LogMessage,
-} from '@mtandao/protocol';
-import { sealCommand } from '@mtandao/protocol/signing';
+import { type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type HotspotMessage, type LogMessage } from '@mtandao/protocol';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { ClaimedJob, JobsRepository, OutboxRepository } from '../repositories/jobs.repository.ts';
@@ -18,7 +6,10 @@ import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 import type { ProvisioningService } from '../services/provisioning.service.ts';
 import type { BuildOutcome, DesiredStateBuilder } from './desired-state.ts';
+import { readAck, retryDelayMs } from './ack-reading.ts';
+import { commandFrames } from './command-frames.ts';
 import type { AgentHub, AgentSession } from './hub.ts';
+import { OutboxListener } from './outbox-listener.ts';
 import type { RouterWatch } from './router-watch.ts';
 
 /** Jobs claimed per round trip to the database. */
@@ -31,19 +22,8 @@ const BATCH = 64;
 const CLAIM_SPACING_MS = 4;
 /** Commands in flight per agent before the dispatcher waits for acks. */
 const MAX_IN_FLIGHT = 512;
-/** How long an envelope stays valid: redeliveries after this are re-signed. */
-const ENVELOPE_TTL_MS = 10 * 60_000;
 /** A sent job without an ack this long is sent again (same id, the agent answers `duplicate` if it had it). */
 const REDELIVER_AFTER_MS = 60_000;
-/** Rejections that mean "send it again with a fresh seq", not "this command is bad". */
-const REQUEUE_REASONS = new Set(['replayed-seq', 'expired', 'not-yet-valid']);
-
-/** Jittered exponential backoff for a retry: 1 s, 2 s, 4 s … up to a minute, each between half and all of it. */
-export function retryDelayMs(attempts: number): number {
-  const ceiling = Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
 interface SessionState {
   /** What the agent said it speaks in its hello (1 until then). */
   capability: number;
@@ -102,7 +82,7 @@ export class Dispatcher {
   private routerSites = new Map<string, string>();
   private routerNames = new Map<string, string>();
   private timers: NodeJS.Timeout[] = [];
-  private listener?: pg.Client;
+  private listener?: OutboxListener;
   private stopped = false;
 
   private readonly hub: AgentHub;
@@ -137,7 +117,10 @@ export class Dispatcher {
     this.timers.push(setInterval(() => void this.redeliverStale(), 15_000));
     this.timers.push(setInterval(() => void this.housekeeping(), 30_000));
     this.options.watch.start();
-    if (this.options.listen) await this.listen();
+    if (this.options.listen) {
+      this.listener = new OutboxListener(this.options.databaseUrl, (ids) => void this.wakeRouters(ids), this.logger, this.options.ownBackends);
+      await this.listener.start();
+    }
   }
 
   async stop(): Promise<void> {
@@ -146,31 +129,7 @@ export class Dispatcher {
     for (const st of this.state.values()) clearTimeout(st.spacing);
     this.options.watch.stop();
     this.provisioning.wake.removeAllListeners('jobs');
-    await this.listener?.end().catch(() => undefined);
-  }
-
-  /** LISTEN on a dedicated connection; reconnects with backoff. */
-  private async listen(attempt = 0): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    client.on('error', (err) => this.logger.warn({ err: err.message }, 'outbox listener connection failed'));
-    client.on('end', () => {
-      if (this.stopped) return;
-      setTimeout(() => void this.listen(attempt + 1), Math.min(30_000, 500 * 2 ** attempt));
-    });
-    client.on('notification', (n) => {
-      if (n.channel !== 'mtandao_outbox' || !n.payload || this.options.ownBackends?.has(n.processId)) return;
-      void this.wakeRouters(n.payload.split(','));
-    });
-    try {
-      await client.connect();
-      await client.query('LISTEN mtandao_outbox');
-      this.listener = client;
-      attempt = 0;
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'could not LISTEN for outbox changes; polling only until it works');
-      await client.end().catch(() => undefined);
-    }
+    await this.listener?.stop();
   }
 
   private async refreshRouters(): Promise<void> {
@@ -275,25 +234,9 @@ export class Dispatcher {
         await this.outbox.settle(job.command_id, { status: 'failed', error: outcome.fail, routerError: null, event: outcome.fail }, session.agentId);
         continue;
       }
-      const now = new Date();
-      const expiresAt = new Date(Math.min(now.getTime() + ENVELOPE_TTL_MS, new Date(job.expires_at).getTime()));
-      const n = outcome.commands.length;
-      const lastSeq = Number(job.seq);
-      const explicit = st.capability >= JOB_IDENTITY_CAPABILITY;
-      outcome.commands.forEach((cmd, i) => {
-        // chunks take the seqs reserved before the job's own; the last chunk carries the job's command id
-        const id = chunkCommandId(job.command_id, i, n);
-        const identity = explicit
-          ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}), routerId: String(job.router_id) } }
-          : {};
-        const frame = sealCommand(
-          { id, agentId: session.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload, ...identity },
-          this.signingKey,
-        );
-        session.send(frame);
-      });
+      for (const frame of commandFrames(job, outcome.commands, { agentId: session.agentId, capability: st.capability }, this.signingKey)) session.send(frame);
       st.inFlight += 1;
-      if (log.isLevelEnabled('debug')) jobLog().debug({ type: job.type, seq: lastSeq, commandId: job.command_id }, 'command sent');
+      if (log.isLevelEnabled('debug')) jobLog().debug({ type: job.type, seq: Number(job.seq), commandId: job.command_id }, 'command sent');
     }
   }
 
@@ -354,61 +297,38 @@ export class Dispatcher {
   }
 
   private async onAck(session: AgentSession, ack: AckMessage, flush = true): Promise<void> {
-    // a chunk before a reconcile's last is progress; the last one (the job's own id) settles the job
-    const chunk = identityOf(ack.commandId, ack.job)?.chunk;
-    const partial = chunk && (chunk.count === 0 || chunk.index < chunk.count - 1) && ack.commandId.endsWith(`.${chunk.index}`);
-    const failed = ack.status === 'failed' || ack.status === 'rejected' || (ack.status === 'duplicate' && ack.error);
-    const commandId = partial ? ack.commandId.slice(0, -`.${chunk.index}`.length) : ack.commandId;
-    if (partial && !failed) {
+    const reading = readAck(ack);
+    const { commandId } = reading;
+    if (reading.kind === 'progress') {
       const jobId = await this.outbox.jobOfCommand(commandId, session.agentId);
-      if (jobId)
-        await this.jobs.addEvents([
-          { jobId, kind: 'progress', message: `reconcile chunk ${chunk.index + 1} received by the agent`, agentId: session.agentId, commandId: ack.commandId },
-        ]);
+      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: reading.event, agentId: session.agentId, commandId: ack.commandId }]);
       return;
     }
     const st = this.stateOf(session);
-    if (!failed) {
-      const changes = ack.result?.changes ?? [];
-      const event = `applied on the router in ${ack.durationMs} ms${ack.status === 'duplicate' ? ' (already applied: acknowledged again)' : ''}${changes.length ? `: ${changes.slice(0, 5).join('; ')}${changes.length > 5 ? ` … (+${changes.length - 5})` : ''}` : ': nothing to change'}`;
-      st.applied.push({ commandId, result: (ack.result as Record<string, unknown> | undefined) ?? null, event, seq: ack.seq });
+    if (reading.kind === 'applied') {
+      st.applied.push({ commandId, result: reading.result, event: reading.event, seq: ack.seq });
       return flush ? this.flushApplied(session, st) : undefined;
     }
-    const err = ack.error;
     let settled;
-    if (ack.status === 'rejected' && err && REQUEUE_REASONS.has(err.code)) {
+    if (reading.kind === 'requeue') {
       settled = await this.outbox.settle(
         commandId,
-        {
-          status: 'pending',
-          delayMs: 0,
-          error: `agent rejected the envelope (${err.code}): ${err.message}`,
-          routerError: null,
-          event: `agent rejected the envelope (${err.code}); sending it again with a new seq`,
-        },
+        { status: 'pending', delayMs: 0, error: reading.error, routerError: null, event: reading.event },
         session.agentId,
       );
-    } else if (err?.retryable) {
+    } else if (reading.kind === 'retry') {
       const job = await this.jobs.get((await this.outbox.jobOfCommand(commandId, session.agentId)) ?? '0');
       const delay = retryDelayMs(job?.attempts ?? 1);
+      const event = `failed: ${reading.error}; retrying in ${Math.round(delay / 100) / 10} s`;
       settled = await this.outbox.settle(
         commandId,
-        {
-          status: 'pending',
-          delayMs: delay,
-          error: err.message,
-          routerError: err.routerError ?? null,
-          event: `failed: ${err.message}; retrying in ${Math.round(delay / 100) / 10} s`,
-        },
+        { status: 'pending', delayMs: delay, error: reading.error, routerError: reading.routerError, event },
         session.agentId,
       );
     } else {
-      const message = err
-        ? `${ack.status === 'rejected' ? `agent rejected the command (${err.code})` : 'failed'}: ${err.message}`
-        : `agent answered ${ack.status}`;
       settled = await this.outbox.settle(
         commandId,
-        { status: 'failed', error: message, routerError: err?.routerError ?? null, event: message },
+        { status: 'failed', error: reading.error, routerError: reading.routerError, event: reading.event },
         session.agentId,
       );
     }
@@ -423,8 +343,8 @@ export class Dispatcher {
         routerId: String(settled.router_id),
         routerName: this.routerNames.get(String(settled.router_id)),
         status: settled.status,
-        error: err?.message,
-        routerError: err?.routerError,
+        error: ack.error?.message,
+        routerError: ack.error?.routerError,
       },
       'command did not apply',
     );
