@@ -15,6 +15,14 @@ export interface NewEntry {
   periodEnd?: Date | null;
 }
 
+/** A renewal written with the entries that pay for it. */
+export interface Renewal {
+  expiresAt: Date | null;
+  status: string;
+  /** the plan the customer is on from now (its scheduled next plan is cleared) */
+  switchTo?: string;
+}
+
 /** A ledger entry joined with what its view shows. */
 export interface LedgerRow {
   id: string;
@@ -67,13 +75,15 @@ export class LedgerRepository {
   /**
    * Appends entries to one customer's account and moves the cached balance, in ONE statement: the
    * UPDATE locks the customer row, each entry's balance_after is the running balance, payments get
-   * receipt numbers. Returns the entries in order.
+   * receipt numbers. `renew` is a renewal the same UPDATE writes (the period's end and status, the
+   * plan switched onto). Returns the entries in order.
    */
   async append(
     customerId: string,
     entries: NewEntry[],
     staffUserId: string | null,
     tx: Transaction,
+    renew?: Renewal,
   ): Promise<{ id: string; kind: string; receipt_number: string | null; balance_after_minor: string }[]> {
     if (entries.length === 0) return [];
     const signed = entries.map((e) => (e.side === 'credit' ? e.amountMinor : -e.amountMinor).toString());
@@ -83,7 +93,11 @@ export class LedgerRepository {
          SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::timestamptz[])
            WITH ORDINALITY AS x(side, kind, method, amount, signed, reference, note, reverses_id, plan_id, period_start, period_end, ord)),
        c AS (
-         UPDATE customers SET balance_minor = balance_minor + (SELECT sum(signed) FROM x), updated_at = now() WHERE id = $1
+         UPDATE customers SET balance_minor = balance_minor + (SELECT sum(signed) FROM x), updated_at = now(),
+                expires_at = CASE WHEN $14::boolean THEN $15::timestamptz ELSE expires_at END, status = COALESCE($16, status),
+                activated_at = CASE WHEN $14::boolean THEN COALESCE(activated_at, now()) ELSE activated_at END,
+                plan_id = CASE WHEN $17::boolean THEN $18::bigint ELSE plan_id END, next_plan_id = CASE WHEN $17::boolean THEN NULL ELSE next_plan_id END
+          WHERE id = $1
          RETURNING id, username, balance_minor - (SELECT sum(signed) FROM x) AS before)
        INSERT INTO ledger_entries (customer_id, customer_username, side, kind, method, amount_minor, balance_after_minor, reference, note, receipt_number,
                                    reverses_id, plan_id, period_start, period_end, staff_user_id)
@@ -105,6 +119,11 @@ export class LedgerRepository {
         entries.map((e) => e.periodStart ?? null),
         entries.map((e) => e.periodEnd ?? null),
         staffUserId,
+        renew !== undefined,
+        renew?.expiresAt ?? null,
+        renew?.status ?? null,
+        renew?.switchTo !== undefined,
+        renew?.switchTo ?? null,
       ],
       tx,
     );
