@@ -164,7 +164,16 @@ export class BillingService {
       const renewal = out.renewed
         ? { expiresAt: out.expiresAt, status: out.status, ...(switched || c.next_plan_id ? { switchTo: out.planId } : {}) }
         : undefined;
-      const written = await this.d.ledger.append(input.customerId, entries, meta?.actor.userId ?? null, t, renewal);
+      // the audit line is written by the same statement, given the entry's id and receipt number there
+      const audit = this.d.audit.entry(meta, 'customer.payment', 'customer', input.customerId, {
+        method: input.method,
+        amount: formatAmount(input.amountMinor),
+        reference: input.reference,
+        periods: out.periods,
+        expiresAt: iso(out.expiresAt),
+        balance: formatAmount(out.balanceAfterMinor),
+      });
+      const written = await this.d.ledger.append(input.customerId, entries, meta?.actor.userId ?? null, t, renewal, audit);
       const payment = written[0]!;
       if (out.renewed) {
         const routed = {
@@ -184,23 +193,6 @@ export class BillingService {
           { before: c.routers, now: switched ? (c.next_routers ?? []) : c.routers },
         );
       }
-      await this.d.audit.record(
-        meta,
-        'customer.payment',
-        'customer',
-        input.customerId,
-        {
-          entryId: payment.id,
-          receiptNumber: payment.receipt_number,
-          method: input.method,
-          amount: formatAmount(input.amountMinor),
-          reference: input.reference,
-          periods: out.periods,
-          expiresAt: iso(out.expiresAt),
-          balance: formatAmount(out.balanceAfterMinor),
-        },
-        t,
-      );
       const onPlan = switched && c.next_plan ? c.next_plan : c.plan;
       await this.onPaymentReceived?.(input.customerId, payment.id, t, {
         amountMinor: input.amountMinor,
