@@ -1,11 +1,12 @@
 // `npm run bench`: the figures of SPEC section 9, each beside its target, as a table and as JSON.
 // Uses DATABASE_URL when set (a fresh database is created on that server), else the embedded one.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enrollAgent } from '@mtandao/agent';
+import pg from 'pg';
 import type { Controller } from '../controller/src/server.ts';
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
@@ -28,6 +29,44 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 const ms = (x: number) => `${x.toFixed(2)} ms`;
+
+// every SQL statement the in-process controller sends, whichever path it takes (Sequelize, prepared)
+let statements = 0;
+const pgQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+const byText = new Map<string, number>();
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  if (process.env.BENCH_COUNT_TEXT) {
+    const first = args[0] as string | { text?: string };
+    const text = (typeof first === 'string' ? first : (first?.text ?? '')).replace(/\s+/g, ' ').slice(0, 100);
+    byText.set(text, (byText.get(text) ?? 0) + 1);
+  }
+  return pgQuery.apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+/** utime + stime of a process in ms (0 when it is gone; USER_HZ is 100 on Linux). */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The database's processes: the bench database's backends on PostgreSQL, else the embedded database (this process's child). */
+async function databasePids(c: Controller): Promise<number[]> {
+  if (process.env.DATABASE_URL) {
+    const rows = await c.services.db.rows<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+    return rows.map((r) => Number(r.pid));
+  }
+  try {
+    return readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 class Api {
   cookie = '';
@@ -420,6 +459,7 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
   const settings = await api.ok<{ callbackUrls: { confirmation: string } }>('PATCH', '/settings/mpesa', { shortcode: '600984', shortcodeType: 'paybill' });
   const path = new URL(settings.callbackUrls.confirmation).pathname;
   const stateDir = await enrolledAgent(api, c.url, site.id as string);
+  const dbPids = await databasePids(c); // before the site and the client are forked (embedded: the only child)
   const child = await startSite({ latencyMs: 0, agents: [{ stateDir, routerName: 'mpesa-router' }], agentsPerRouter: 1 });
   const customers = 1000;
   const client = await postClient();
@@ -466,8 +506,17 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
     bodies.push(u);
     if (i % 4 === 3) bodies.push(unique[Math.floor(Math.random() * (i + 1))]!);
   }
+  const statementsBefore = statements;
+  byText.clear();
+  const cpuBefore = process.cpuUsage();
+  const dbCpuBefore = dbPids.map(processCpuMs);
   const load = await client.ask<{ startedAt: number; acceptedAt: number }>({ t: 'load', base: c.url, cookie: '', path, bodies, concurrency: 16 });
   const rate = (bodies.length / (load.acceptedAt - load.startedAt)) * 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const controllerMs = (cpu.user + cpu.system) / 1000 / bodies.length;
+  const databaseMs = dbPids.reduce((sum, pid, i) => sum + processCpuMs(pid) - dbCpuBefore[i]!, 0) / bodies.length;
+  const perConfirmation = (statements - statementsBefore) / bodies.length;
+  if (process.env.BENCH_COUNT_TEXT) for (const [text, k] of [...byText].sort((a, b) => b[1] - a[1]).slice(0, 40)) log(`${String(k).padStart(6)}  ${text}`);
   const counts = (
     await c.services.db.rows<{ stored: string; payments: string; distinct_refs: string }>(
       `SELECT (SELECT count(*) FROM mpesa_transactions WHERE trans_id LIKE 'BN%') AS stored,
@@ -482,6 +531,15 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
     target: '≥ 300/s',
     pass: rate >= 300 && exact,
     detail: { requests: bodies.length, distinct: unique.length, stored: Number(counts.stored), payments: Number(counts.payments), concurrency: 16 },
+  });
+  // statements and CPU per confirmation (repeats included) over the same load; the controller's CPU includes the
+  // dispatcher sending the renewals to the agent, the database's is its backends (PostgreSQL) or its process (embedded)
+  figures.push({
+    figure: 'M-Pesa C2B: SQL statements / controller + database CPU per confirmation',
+    value: `${perConfirmation.toFixed(1)} / ${(controllerMs + databaseMs).toFixed(2)} ms`,
+    target: 'reference',
+    pass: null,
+    detail: { statements: +perConfirmation.toFixed(2), controllerCpuMs: +controllerMs.toFixed(3), databaseCpuMs: +databaseMs.toFixed(3) },
   });
 
   // latency: a confirmation for an expired customer until its secret is enabled on the router

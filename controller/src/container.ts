@@ -22,6 +22,7 @@ import { AuthService } from './services/auth.service.ts';
 import { CustomersService } from './services/customers.service.ts';
 import { CustomerListService } from './services/customer-list.service.ts';
 import { BillingService, type PaymentHook } from './services/billing.service.ts';
+import { BillingRepository } from './repositories/billing.repository.ts';
 import { CustomerJobs } from './services/customer-jobs.ts';
 import { CustomerLifecycleService } from './services/customer-lifecycle.service.ts';
 import { CustomerRegistrationService } from './services/customer-registration.service.ts';
@@ -142,12 +143,24 @@ export function createServices(
   const customerView = (id: string) => customers.get(id);
   const registration = new CustomerRegistrationService(repos.customers, provisioning, keys.secretBox);
   const billing = new BillingService(
-    { db, customers: repos.customers, plans: repos.plans, ledger: repos.ledger, settings, audit, jobs: customerJobs, currency: config.currency, customerView },
+    {
+      db,
+      customers: repos.customers,
+      plans: repos.plans,
+      ledger: repos.ledger,
+      billing: new BillingRepository(db),
+      settings,
+      audit,
+      jobs: customerJobs,
+      currency: config.currency,
+      customerView,
+    },
     options.onPaymentReceived ??
-      (async (customerId, entryId, tx) => {
-        await sms.paymentReceived(customerId, entryId, tx);
+      (async (customerId, entryId, tx, paid) => {
+        await sms.paymentReceived(customerId, entryId, tx, paid?.amountMinor, paid?.customer);
         // a hotspot buyer (the portal) also gets the login details, once the payment is committed
-        afterCommit(() => void sms.hotspotLogin(customerId).catch((err: unknown) => logger.warn({ err, customerId }, 'hotspot login SMS failed')), tx);
+        if (!paid || paid.customer.connection_type === 'hotspot')
+          afterCommit(() => void sms.hotspotLogin(customerId).catch((err: unknown) => logger.warn({ err, customerId }, 'hotspot login SMS failed')), tx);
       }),
   );
   const lifecycle = new CustomerLifecycleService({

@@ -1,5 +1,6 @@
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db/database.ts';
+import type { AuditRecord } from './audit.repository.ts';
 
 /** An entry to append. */
 export interface NewEntry {
@@ -13,6 +14,14 @@ export interface NewEntry {
   planId?: string | null;
   periodStart?: Date | null;
   periodEnd?: Date | null;
+}
+
+/** A renewal written with the entries that pay for it. */
+export interface Renewal {
+  expiresAt: Date | null;
+  status: string;
+  /** the plan the customer is on from now (its scheduled next plan is cleared) */
+  switchTo?: string;
 }
 
 /** A ledger entry joined with what its view shows. */
@@ -67,13 +76,17 @@ export class LedgerRepository {
   /**
    * Appends entries to one customer's account and moves the cached balance, in ONE statement: the
    * UPDATE locks the customer row, each entry's balance_after is the running balance, payments get
-   * receipt numbers. Returns the entries in order.
+   * receipt numbers. `renew` is a renewal the same UPDATE writes (the period's end and status, the
+   * plan switched onto); `audit` an audit line written with them, its details given the first
+   * entry's `entryId` and `receiptNumber`. Returns the entries in order.
    */
   async append(
     customerId: string,
     entries: NewEntry[],
     staffUserId: string | null,
     tx: Transaction,
+    renew?: Renewal,
+    audit?: AuditRecord,
   ): Promise<{ id: string; kind: string; receipt_number: string | null; balance_after_minor: string }[]> {
     if (entries.length === 0) return [];
     const signed = entries.map((e) => (e.side === 'credit' ? e.amountMinor : -e.amountMinor).toString());
@@ -83,14 +96,24 @@ export class LedgerRepository {
          SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::timestamptz[])
            WITH ORDINALITY AS x(side, kind, method, amount, signed, reference, note, reverses_id, plan_id, period_start, period_end, ord)),
        c AS (
-         UPDATE customers SET balance_minor = balance_minor + (SELECT sum(signed) FROM x), updated_at = now() WHERE id = $1
-         RETURNING id, username, balance_minor - (SELECT sum(signed) FROM x) AS before)
-       INSERT INTO ledger_entries (customer_id, customer_username, side, kind, method, amount_minor, balance_after_minor, reference, note, receipt_number,
-                                   reverses_id, plan_id, period_start, period_end, staff_user_id)
-       SELECT c.id, c.username, x.side, x.kind, x.method, x.amount, c.before + sum(x.signed) OVER (ORDER BY x.ord), x.reference, x.note,
-              CASE WHEN x.kind = 'payment' THEN ${RECEIPT_SQL} END, x.reverses_id, x.plan_id, x.period_start, x.period_end, $13
-         FROM c, x ORDER BY x.ord
-       RETURNING id::text, kind, receipt_number, balance_after_minor::text`,
+         UPDATE customers SET balance_minor = balance_minor + (SELECT sum(signed) FROM x), updated_at = now(),
+                expires_at = CASE WHEN $14::boolean THEN $15::timestamptz ELSE expires_at END, status = COALESCE($16, status),
+                activated_at = CASE WHEN $14::boolean THEN COALESCE(activated_at, now()) ELSE activated_at END,
+                plan_id = CASE WHEN $17::boolean THEN $18::bigint ELSE plan_id END, next_plan_id = CASE WHEN $17::boolean THEN NULL ELSE next_plan_id END
+          WHERE id = $1
+         RETURNING id, username, balance_minor - (SELECT sum(signed) FROM x) AS before),
+       w AS (
+         INSERT INTO ledger_entries (customer_id, customer_username, side, kind, method, amount_minor, balance_after_minor, reference, note, receipt_number,
+                                     reverses_id, plan_id, period_start, period_end, staff_user_id)
+         SELECT c.id, c.username, x.side, x.kind, x.method, x.amount, c.before + sum(x.signed) OVER (ORDER BY x.ord), x.reference, x.note,
+                CASE WHEN x.kind = 'payment' THEN ${RECEIPT_SQL} END, x.reverses_id, x.plan_id, x.period_start, x.period_end, $13
+           FROM c, x ORDER BY x.ord
+         RETURNING id, kind, receipt_number, balance_after_minor),
+       a AS (
+         INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip)
+         SELECT $19::bigint, $20, $21, $22, $23, $24::jsonb || jsonb_build_object('entryId', w.id::text, 'receiptNumber', w.receipt_number), $25, $26
+           FROM w WHERE $21::text IS NOT NULL ORDER BY w.id LIMIT 1)
+       SELECT id::text, kind, receipt_number, balance_after_minor::text FROM w ORDER BY id`,
       [
         customerId,
         entries.map((e) => e.side),
@@ -105,6 +128,19 @@ export class LedgerRepository {
         entries.map((e) => e.periodStart ?? null),
         entries.map((e) => e.periodEnd ?? null),
         staffUserId,
+        renew !== undefined,
+        renew?.expiresAt ?? null,
+        renew?.status ?? null,
+        renew?.switchTo !== undefined,
+        renew?.switchTo ?? null,
+        audit?.userId ?? null,
+        audit?.username ?? null,
+        audit?.action ?? null,
+        audit?.entity ?? null,
+        audit?.entityId ?? null,
+        JSON.stringify(audit?.details ?? {}),
+        audit?.requestId ?? null,
+        audit?.ip ?? null,
       ],
       tx,
     );

@@ -84,6 +84,67 @@ export interface ReceivedRow {
   paid_at: Date;
 }
 
+/** Stores a notification unless its TransID is there ($1 to $19: {@link storeParams}). */
+const INSERT_SQL = `
+  INSERT INTO mpesa_transactions (source, trans_id, trans_type, trans_time, amount_minor, business_short_code, bill_ref_number, invoice_number,
+    org_account_balance, third_party_trans_id, msisdn, first_name, middle_name, last_name, checkout_request_id, customer_id, raw, status, reason,
+    processed_at)
+  VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::bigint, $17, $18, $19, CASE WHEN $18 = 'rejected' THEN now() END)
+  ON CONFLICT (trans_id) WHERE trans_id IS NOT NULL DO NOTHING
+  RETURNING id, status, received_at`;
+
+/**
+ * Customers whose account or additional account number is the reference `ref` (already
+ * normalised); the stored numbers normalised the same way ("ACC-12 3" is "ACC123"), both expression-indexed.
+ */
+const ACCOUNT_MATCH = (ref: string, when = 'true') => `
+  SELECT id FROM customers WHERE ${when} AND upper(translate(account_number, ' -', '')) = ${ref}
+  UNION
+  SELECT id FROM customers WHERE ${when} AND additional_account_number IS NOT NULL AND upper(translate(additional_account_number, ' -', '')) = ${ref}
+  LIMIT 2`;
+
+/**
+ * A prompt the STK query settled (the query carries no M-Pesa receipt) that a paybill confirmation
+ * may be the same money as: the customer's, the same amount, asked within 10 minutes of the payment,
+ * from the same phone when the confirmation shows it. Locked; at most one.
+ */
+const RECEIPTLESS_PROMPT = (customer: string, amount: string, msisdn: string, paidAt: string) => `
+  SELECT s.checkout_request_id, s.payment_id, t.receipt_number
+    FROM mpesa_stk_requests s LEFT JOIN mpesa_transactions t ON t.trans_id = 'STK-' || s.checkout_request_id
+   WHERE s.customer_id = ${customer} AND s.amount_minor = ${amount} AND s.status = 'paid' AND s.mpesa_receipt_number IS NULL
+     AND s.created_at BETWEEN ${paidAt} - interval '10 minutes' AND ${paidAt} + interval '10 minutes' AND (${msisdn} IS NULL OR s.phone = ${msisdn})
+   ORDER BY s.created_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`;
+
+/** The values of a stored notification, $1 to $19 of the INSERT. */
+const storeParams = (t: NewMpesaTransaction): unknown[] => [
+  t.source,
+  t.transId,
+  t.transType ?? null,
+  t.transTime ?? null,
+  t.amountMinor?.toString() ?? null,
+  t.shortCode ?? null,
+  t.billRefNumber ?? null,
+  t.invoiceNumber ?? null,
+  t.orgAccountBalance ?? null,
+  t.thirdPartyTransId ?? null,
+  t.msisdn ?? null,
+  t.firstName ?? null,
+  t.middleName ?? null,
+  t.lastName ?? null,
+  t.checkoutRequestId ?? null,
+  t.customerId ?? null,
+  t.raw,
+  t.status,
+  t.reason ?? null,
+];
+
+/** A prompt paid without M-Pesa's receipt, that a paybill confirmation may be the same money as. */
+export interface ReceiptlessPrompt {
+  checkout_request_id: string;
+  payment_id: string | null;
+  receipt_number: string | null;
+}
+
 export class MpesaRepository {
   constructor(private readonly db: Database) {}
 
@@ -94,37 +155,11 @@ export class MpesaRepository {
   async store(t: NewMpesaTransaction, tx?: Transaction): Promise<{ id: string; status: MpesaTransactionRow['status']; created: boolean }> {
     const rows = await this.db.prepared<{ id: string; status: MpesaTransactionRow['status']; created: boolean }>(
       'mpesa_store',
-      `WITH ins AS (
-         INSERT INTO mpesa_transactions (source, trans_id, trans_type, trans_time, amount_minor, business_short_code, bill_ref_number, invoice_number,
-           org_account_balance, third_party_trans_id, msisdn, first_name, middle_name, last_name, checkout_request_id, customer_id, raw, status, reason,
-           processed_at)
-         VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::bigint, $17, $18, $19, CASE WHEN $18 = 'rejected' THEN now() END)
-         ON CONFLICT (trans_id) WHERE trans_id IS NOT NULL DO NOTHING
-         RETURNING id, status)
+      `WITH ins AS (${INSERT_SQL})
        SELECT id, status, true AS created FROM ins
        UNION ALL
        SELECT id, status, false FROM mpesa_transactions WHERE trans_id = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-      [
-        t.source,
-        t.transId,
-        t.transType ?? null,
-        t.transTime ?? null,
-        t.amountMinor?.toString() ?? null,
-        t.shortCode ?? null,
-        t.billRefNumber ?? null,
-        t.invoiceNumber ?? null,
-        t.orgAccountBalance ?? null,
-        t.thirdPartyTransId ?? null,
-        t.msisdn ?? null,
-        t.firstName ?? null,
-        t.middleName ?? null,
-        t.lastName ?? null,
-        t.checkoutRequestId ?? null,
-        t.customerId ?? null,
-        t.raw,
-        t.status,
-        t.reason ?? null,
-      ],
+      storeParams(t),
       tx,
     );
     // a concurrent twin committed after this statement's snapshot: read it in a new one
@@ -154,25 +189,17 @@ export class MpesaRepository {
     )[0];
   }
 
-  /**
-   * A prompt the STK query settled (the query carries no M-Pesa receipt) that a paybill
-   * confirmation may be the same money as: the customer's, the same amount, asked within 10 minutes
-   * of the payment, from the same phone when the confirmation shows it. Locked; at most one.
-   */
+  /** {@link RECEIPTLESS_PROMPT} of a stored confirmation. */
   async receiptlessPrompt(
     customerId: string,
     amountMinor: string,
     msisdn: string | null,
     paidAt: Date,
     tx: Transaction,
-  ): Promise<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null } | undefined> {
+  ): Promise<ReceiptlessPrompt | undefined> {
     return (
-      await this.db.rows<{ checkout_request_id: string; payment_id: string | null; receipt_number: string | null }>(
-        `SELECT s.checkout_request_id, s.payment_id, t.receipt_number
-         FROM mpesa_stk_requests s LEFT JOIN mpesa_transactions t ON t.trans_id = 'STK-' || s.checkout_request_id
-        WHERE s.customer_id = $1 AND s.amount_minor = $2::bigint AND s.status = 'paid' AND s.mpesa_receipt_number IS NULL
-          AND s.created_at BETWEEN $4::timestamptz - interval '10 minutes' AND $4::timestamptz + interval '10 minutes' AND ($3::text IS NULL OR s.phone = $3)
-        ORDER BY s.created_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`,
+      await this.db.rows<ReceiptlessPrompt>(
+        RECEIPTLESS_PROMPT('$1', '$2::bigint', '$3::text', '$4::timestamptz'),
         [customerId, amountMinor, msisdn, paidAt],
         tx,
       )
@@ -238,17 +265,47 @@ export class MpesaRepository {
 
   /** The one customer whose account or additional account number is the reference (already normalised). */
   async customerByAccount(account: string, tx: Transaction): Promise<string | undefined> {
-    // the stored numbers normalised the same way as the reference ("ACC-12 3" is "ACC123"); both expression-indexed
-    const rows = await this.db.prepared<{ id: string }>(
-      'mpesa_customer_by_account',
-      `SELECT id FROM customers WHERE upper(translate(account_number, ' -', '')) = $1
-       UNION
-       SELECT id FROM customers WHERE additional_account_number IS NOT NULL AND upper(translate(additional_account_number, ' -', '')) = $1
-       LIMIT 2`,
-      [account],
+    const rows = await this.db.prepared<{ id: string }>('mpesa_customer_by_account', ACCOUNT_MATCH('$1'), [account], tx);
+    return rows.length === 1 ? String(rows[0]!.id) : undefined;
+  }
+
+  /**
+   * A confirmation's first statement, in the transaction that pays it: stores it unless its
+   * TransID is there (a twin in flight makes this wait for the twin's commit), and when it is new
+   * also finds the one customer of the reference and a receipt-less prompt of that customer that
+   * may be the same money. Nothing is re-read: the caller has the values it stored.
+   */
+  async claim(
+    t: NewMpesaTransaction,
+    account: string | null,
+    phone: string | null,
+    tx: Transaction,
+  ): Promise<{ id: string; status: MpesaTransactionRow['status']; created: boolean; customerId: string | null; prompt: ReceiptlessPrompt | null }> {
+    type Claimed = { id: string; status: MpesaTransactionRow['status']; created: boolean; customer_id: string | null; prompt: ReceiptlessPrompt | null };
+    const rows = await this.db.prepared<Claimed>(
+      'mpesa_claim',
+      `WITH ins AS (${INSERT_SQL}),
+       m AS (${ACCOUNT_MATCH('$20::text', 'EXISTS (SELECT 1 FROM ins)')}),
+       one AS (SELECT id FROM m WHERE (SELECT count(*) FROM m) = 1),
+       prompt AS (${RECEIPTLESS_PROMPT('(SELECT id FROM one)', '$5::bigint', '$21::text', '(SELECT received_at FROM ins)')})
+       SELECT id, status, true AS created, (SELECT id::text FROM one) AS customer_id, (SELECT row_to_json(prompt) FROM prompt) AS prompt FROM ins
+       UNION ALL
+       SELECT id, status, false, NULL, NULL FROM mpesa_transactions WHERE trans_id = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [...storeParams(t), account, phone],
       tx,
     );
-    return rows.length === 1 ? String(rows[0]!.id) : undefined;
+    // a twin committed after this statement's snapshot: read it in a new one
+    const row =
+      rows[0] ??
+      (
+        await this.db.rows<Claimed>(
+          `SELECT id, status, false AS created, NULL AS customer_id, NULL AS prompt FROM mpesa_transactions WHERE trans_id = $1`,
+          [t.transId],
+          tx,
+        )
+      )[0];
+    if (!row) throw new Error('storing an M-Pesa transaction returned no row');
+    return { id: String(row.id), status: row.status, created: row.created, customerId: row.customer_id, prompt: row.prompt };
   }
 
   /** Stored confirmations nobody has turned into a payment yet (a crash or an outage between store and payment). */

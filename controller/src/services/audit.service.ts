@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import type { RequestMeta } from '../http/route.ts';
 import type { AuditEntryView } from '@mtandao/protocol/api';
-import type { AuditFilter, AuditRepository } from '../repositories/audit.repository.ts';
+import type { AuditFilter, AuditRecord, AuditRepository } from '../repositories/audit.repository.ts';
 
 /** Keys whose values never reach the audit log. */
 const SECRET_KEYS = /password|token|apikey|secret|privatekey/i;
@@ -27,19 +27,21 @@ export class AuditService {
     details: Record<string, unknown> = {},
     tx?: Transaction,
   ): Promise<void> {
-    await this.repo.append(
-      {
-        userId: meta?.actor.userId ?? null,
-        username: meta?.actor.username ?? 'system',
-        action,
-        entity,
-        entityId,
-        details: scrubSecrets(details) as Record<string, unknown>,
-        requestId: meta?.requestId ?? null,
-        ip: meta?.ip ?? null,
-      },
-      tx,
-    );
+    await this.repo.append(this.entry(meta, action, entity, entityId, details), tx);
+  }
+
+  /** The row `record` writes, for a repository that writes it within its own statement (secrets already dropped). */
+  entry(meta: RequestMeta | null, action: string, entity: string, entityId: string | null, details: Record<string, unknown> = {}): AuditRecord {
+    return {
+      userId: meta?.actor.userId ?? null,
+      username: meta?.actor.username ?? 'system',
+      action,
+      entity,
+      entityId,
+      details: scrubSecrets(details) as Record<string, unknown>,
+      requestId: meta?.requestId ?? null,
+      ip: meta?.ip ?? null,
+    };
   }
 
   async list(filter: AuditFilter & { page: number; pageSize: number }): Promise<{ items: AuditEntryView[]; total: number }> {

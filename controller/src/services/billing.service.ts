@@ -7,6 +7,7 @@ import { formatAmount, parseAmount } from '../domain/money.ts';
 import { uniqueViolation, type Database } from '../db/database.ts';
 import type { Customer, Plan } from '../db/models/index.ts';
 import { amountDue, applyPayment, covers, describePayment, type AccountState, type PlanTerms } from '../domain/billing.ts';
+import type { BillingRepository, PaymentPlanRow } from '../repositories/billing.repository.ts';
 import type { CustomersRepository } from '../repositories/customers.repository.ts';
 import type { LedgerRepository, LedgerRow, NewEntry, PaymentFilter } from '../repositories/ledger.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
@@ -65,8 +66,32 @@ export interface ReceivedPayment {
   status: CustomerStatus;
 }
 
-/** Called after a payment is credited, inside its transaction (the SMS receipt plugs in here). */
-export type PaymentHook = (customerId: string, entryId: string, tx: Transaction) => Promise<void>;
+/** The customer after a payment, as its receipt shows it (no read after the write). */
+export interface PaidCustomer {
+  id: string;
+  connection_type: CustomerView['connectionType'];
+  username: string;
+  full_name: string;
+  phone: string;
+  account_number: string;
+  balance_minor: bigint;
+  expires_at: Date | null;
+  plan_name: string;
+  price_minor: bigint;
+}
+
+/**
+ * Called after a payment is credited, inside its transaction (the SMS receipt plugs in here).
+ * `paid` is the payment and the customer after it, when the caller knows them (a plan payment does).
+ */
+export type PaymentHook = (customerId: string, entryId: string, tx: Transaction, paid?: { amountMinor: bigint; customer: PaidCustomer }) => Promise<void>;
+
+const contextTerms = (p: PaymentPlanRow): PlanTerms => ({
+  id: p.id,
+  priceMinor: BigInt(p.price_minor),
+  validityCount: p.validity_count,
+  validityUnit: p.validity_unit,
+});
 
 /** What the billing service works with. */
 export interface BillingDeps {
@@ -74,6 +99,7 @@ export interface BillingDeps {
   customers: CustomersRepository;
   plans: PlansRepository;
   ledger: LedgerRepository;
+  billing: BillingRepository;
   settings: SettingsService;
   audit: AuditService;
   jobs: CustomerJobs;
@@ -111,13 +137,14 @@ export class BillingService {
     if (input.amountMinor <= 0n)
       throw new AppError(422, 'Amount must be more than zero', { field: 'amount', issues: [{ field: 'amount', message: 'Amount must be more than zero' }] });
     const run = async (t: Transaction): Promise<ReceivedPayment> => {
-      const { c, plan, nextPlan } = await this.locked(input.customerId, t);
+      // one read: the customer locked, its plans and routers
+      const c = await this.d.billing.paymentContext(input.customerId, t);
+      if (!c) throw notFound('Customer');
       const settings = await this.d.settings.billing();
-      const now = new Date();
-      const out = applyPayment(accountState(c), planTerms(plan), input.amountMinor, now, {
-        nextPlan: nextPlan ? planTerms(nextPlan) : null,
-        graceHours: settings.graceHours,
-      });
+      const plan = contextTerms(c.plan);
+      const nextPlan = c.next_plan ? contextTerms(c.next_plan) : null;
+      const state: AccountState = { status: c.status, expiresAt: c.expires_at ? new Date(c.expires_at) : null, balanceMinor: BigInt(c.balance_minor) };
+      const out = applyPayment(state, plan, input.amountMinor, new Date(), { nextPlan, graceHours: settings.graceHours });
       const entries: NewEntry[] = [
         { side: 'credit', kind: 'payment', method: input.method, amountMinor: input.amountMinor, reference: input.reference ?? null, note: input.note ?? null },
         ...out.charges
@@ -132,42 +159,56 @@ export class BillingService {
             note: 'plan period',
           })),
       ];
-      const written = await this.d.ledger.append(input.customerId, entries, meta?.actor.userId ?? null, t);
+      const switched = out.planId !== c.plan_id;
+      // the renewal rides on the ledger's UPDATE of the customer (a scheduled plan is switched onto, or cleared)
+      const renewal = out.renewed
+        ? { expiresAt: out.expiresAt, status: out.status, ...(switched || c.next_plan_id ? { switchTo: out.planId } : {}) }
+        : undefined;
+      // the audit line is written by the same statement, given the entry's id and receipt number there
+      const audit = this.d.audit.entry(meta, 'customer.payment', 'customer', input.customerId, {
+        method: input.method,
+        amount: formatAmount(input.amountMinor),
+        reference: input.reference,
+        periods: out.periods,
+        expiresAt: iso(out.expiresAt),
+        balance: formatAmount(out.balanceAfterMinor),
+      });
+      const written = await this.d.ledger.append(input.customerId, entries, meta?.actor.userId ?? null, t, renewal, audit);
       const payment = written[0]!;
       if (out.renewed) {
-        const switched = out.planId !== String(c.planId);
-        await this.d.customers.update(
-          input.customerId,
-          {
-            expiresAt: out.expiresAt,
-            status: out.status,
-            activatedAt: c.activatedAt ?? now,
-            ...(switched || c.nextPlanId ? { planId: out.planId, nextPlanId: null } : {}),
-          },
+        const routed = {
+          id: c.id,
+          connectionType: c.connection_type,
+          username: c.username,
+          ipAddress: c.ip_address,
+          networkId: c.network_id,
+          planId: c.plan_id,
+        };
+        await this.d.jobs.apply(
           t,
+          meta?.actor.userId ?? null,
+          routed,
+          switched ? 'renewed by payment onto the scheduled plan' : 'renewed by payment',
+          { planId: out.planId },
+          { before: c.routers, now: switched ? (c.next_routers ?? []) : c.routers },
         );
-        await this.d.jobs.apply(t, meta?.actor.userId ?? null, c, switched ? 'renewed by payment onto the scheduled plan' : 'renewed by payment', {
-          planId: out.planId,
-        });
       }
-      await this.d.audit.record(
-        meta,
-        'customer.payment',
-        'customer',
-        input.customerId,
-        {
-          entryId: payment.id,
-          receiptNumber: payment.receipt_number,
-          method: input.method,
-          amount: formatAmount(input.amountMinor),
-          reference: input.reference,
-          periods: out.periods,
-          expiresAt: iso(out.expiresAt),
-          balance: formatAmount(out.balanceAfterMinor),
+      const onPlan = switched && c.next_plan ? c.next_plan : c.plan;
+      await this.onPaymentReceived?.(input.customerId, payment.id, t, {
+        amountMinor: input.amountMinor,
+        customer: {
+          id: c.id,
+          connection_type: c.connection_type,
+          username: c.username,
+          full_name: c.full_name,
+          phone: c.phone,
+          account_number: c.account_number,
+          balance_minor: out.balanceAfterMinor,
+          expires_at: out.expiresAt,
+          plan_name: onPlan.name,
+          price_minor: BigInt(onPlan.price_minor),
         },
-        t,
-      );
-      await this.onPaymentReceived?.(input.customerId, payment.id, t);
+      });
       return { entryId: payment.id, receiptNumber: payment.receipt_number!, periods: out.periods, expiresAt: iso(out.expiresAt), status: out.status };
     };
     // when the caller owns the transaction its commit wakes the dispatcher (jobs wake at commit)

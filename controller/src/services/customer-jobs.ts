@@ -27,6 +27,7 @@ export class CustomerJobs {
   /**
    * Queues customer.apply on the routers the customer lives on (after a plan or network move:
    * the new ones), and customer.remove on routers that no longer carry it. Wakes at commit.
+   * `known` are those routers when the caller already read them (a payment does, with its lock).
    */
   async apply(
     tx: Transaction,
@@ -34,15 +35,18 @@ export class CustomerJobs {
     c: RoutedCustomer,
     reason: string,
     after: { planId?: string; networkId?: string | null } = {},
+    known?: { before: string[]; now: string[] },
   ): Promise<string[]> {
-    const before = await this.customers.routersFor({ networkId: c.networkId, planId: String(c.planId) }, tx);
+    const before = known?.before ?? (await this.customers.routersFor({ networkId: c.networkId, planId: String(c.planId) }, tx));
     const moved = (after.planId !== undefined && after.planId !== String(c.planId)) || (after.networkId !== undefined && after.networkId !== c.networkId);
-    const now = moved
-      ? await this.customers.routersFor(
-          { networkId: after.networkId !== undefined ? after.networkId : c.networkId, planId: after.planId ?? String(c.planId) },
-          tx,
-        )
-      : before;
+    const now = known
+      ? known.now
+      : moved
+        ? await this.customers.routersFor(
+            { networkId: after.networkId !== undefined ? after.networkId : c.networkId, planId: after.planId ?? String(c.planId) },
+            tx,
+          )
+        : before;
     const jobs: JobIntent[] = [
       ...this.removalIntents(
         before.filter((r) => !now.includes(r)),

@@ -5,7 +5,7 @@ import type { RequestMeta } from '../http/route.ts';
 import { formatAmount } from '../domain/money.ts';
 import type { Logger } from '../logger.ts';
 import { normalizeAccount, parseC2b } from '../mpesa/payloads.ts';
-import type { MpesaRepository, MpesaTransactionRow } from '../repositories/mpesa.repository.ts';
+import type { MpesaRepository, MpesaTransactionRow, NewMpesaTransaction, ReceiptlessPrompt, ReceivedRow } from '../repositories/mpesa.repository.ts';
 import type { AuditService } from './audit.service.ts';
 import type { MpesaConfig } from './mpesa-settings.service.ts';
 import type { PaymentReceiver, ReceivedPayment } from './payment-receiver.ts';
@@ -42,6 +42,9 @@ export function transactionView(r: MpesaTransactionRow): MpesaTransactionView {
     processedAt: r.processed_at ? new Date(r.processed_at).toISOString() : null,
   };
 }
+
+/** The payer's phone when Safaricom shows it in full (it masks or hashes it on most shortcodes). */
+const phoneOf = (msisdn: string | null): string | null => (msisdn && /^254\d{9}$/.test(msisdn) ? msisdn : null);
 
 /** Paybill and till payments: C2B validation and confirmation, the unmatched queue. */
 export class MpesaC2bService {
@@ -99,7 +102,7 @@ export class MpesaC2bService {
     }
     const v = p.value;
     const known = this.ours(cfg, v.BusinessShortCode);
-    const stored = await this.repo.store({
+    const record: NewMpesaTransaction = {
       source: 'c2b',
       transId: v.TransID,
       transType: v.TransactionType,
@@ -117,14 +120,37 @@ export class MpesaC2bService {
       raw: raw.slice(0, 20_000),
       status: known ? 'received' : 'rejected',
       reason: known ? null : `Unknown shortcode ${v.BusinessShortCode}`,
-    });
-    if (stored.status === 'received') {
-      try {
-        await this.process(stored.id);
-      } catch (err) {
-        // stored durably: the sweep turns it into a payment when the database is back
-        this.log.error({ err, transId: v.TransID }, 'M-Pesa confirmation stored, payment deferred');
-      }
+    };
+    if (!known) {
+      await this.repo.store(record);
+      return ACCEPTED;
+    }
+    try {
+      // stored and paid in one transaction, answered after its commit
+      await this.db.transaction(async (tx) => {
+        const claim = await this.repo.claim(record, v.BillRefNumber ? normalizeAccount(v.BillRefNumber) : null, phoneOf(v.MSISDN), tx);
+        if (!claim.created) {
+          // a repeat: paid already, or stored by a try whose payment failed (paid now)
+          if (claim.status === 'received') await this.processIn(tx, claim.id);
+          return;
+        }
+        const row: ReceivedRow = {
+          id: claim.id,
+          source: 'c2b',
+          trans_id: v.TransID,
+          amount_minor: String(p.amountMinor),
+          bill_ref_number: v.BillRefNumber,
+          customer_id: null,
+          msisdn: v.MSISDN,
+          paid_at: new Date(),
+        };
+        await this.pay(tx, row, claim.customerId ?? undefined, claim.prompt);
+      });
+    } catch (err) {
+      // the payment failed, and the confirmation with it: stored on its own (durable before the answer;
+      // if this fails too Daraja gets a 503 and retries), the sweep turns it into a payment later
+      this.log.error({ err, transId: v.TransID }, 'M-Pesa confirmation stored, payment deferred');
+      await this.repo.store(record);
     }
     return ACCEPTED;
   }
@@ -142,6 +168,20 @@ export class MpesaC2bService {
     const row = await this.repo.lockReceived(id, tx);
     if (!row) return undefined;
     const customerId = row.customer_id ?? (row.bill_ref_number ? await this.repo.customerByAccount(normalizeAccount(row.bill_ref_number), tx) : undefined);
+    return this.pay(tx, row, customerId);
+  }
+
+  /**
+   * Pays a locked (or just stored) transaction to its customer, or queues it as unmatched.
+   * `prompt` is the receipt-less prompt when the caller already looked for it (null: none).
+   */
+  private async pay(
+    tx: Transaction,
+    row: ReceivedRow,
+    customerId: string | undefined,
+    prompt?: ReceiptlessPrompt | null,
+  ): Promise<ReceivedPayment | undefined> {
+    const id = row.id;
     if (!customerId) {
       await this.repo.settle(
         id,
@@ -152,18 +192,18 @@ export class MpesaC2bService {
     }
     if (row.source === 'c2b') {
       // the same money as a prompt the STK query settled without M-Pesa's receipt: paid once
-      const msisdn = row.msisdn && /^254\d{9}$/.test(row.msisdn) ? row.msisdn : null;
-      const prompt = await this.repo.receiptlessPrompt(String(customerId), row.amount_minor, msisdn, new Date(row.paid_at), tx);
-      if (prompt) {
-        await this.repo.setPromptReceipt(prompt.checkout_request_id, row.trans_id, tx);
+      const same =
+        prompt === undefined ? await this.repo.receiptlessPrompt(String(customerId), row.amount_minor, phoneOf(row.msisdn), new Date(row.paid_at), tx) : prompt;
+      if (same) {
+        await this.repo.setPromptReceipt(same.checkout_request_id, row.trans_id, tx);
         await this.repo.settle(
           id,
           {
             status: 'matched',
             customerId: String(customerId),
-            paymentId: prompt.payment_id,
-            receiptNumber: prompt.receipt_number,
-            reason: `Paid once: the M-Pesa prompt ${prompt.checkout_request_id} was settled by the STK query before this receipt arrived`,
+            paymentId: same.payment_id,
+            receiptNumber: same.receipt_number,
+            reason: `Paid once: the M-Pesa prompt ${same.checkout_request_id} was settled by the STK query before this receipt arrived`,
           },
           tx,
         );

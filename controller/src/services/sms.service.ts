@@ -138,12 +138,13 @@ export class SmsService {
 
   /**
    * The payment-received receipt, queued in the payment's transaction (the ledger's
-   * `onPaymentReceived` hook). At most one per ledger entry.
+   * `onPaymentReceived` hook). At most one per ledger entry. `known` is the customer after the
+   * payment when the ledger already has it (no read back of what it just wrote).
    */
-  async paymentReceived(customerId: string, entryId: string, tx: Transaction, amountMinor?: bigint): Promise<void> {
+  async paymentReceived(customerId: string, entryId: string, tx: Transaction, amountMinor?: bigint, known?: SmsSubject): Promise<void> {
     const { templates } = await this.current();
     if (!templates.receiptsEnabled) return;
-    const subject = await this.subject(customerId, tx);
+    const subject = known ?? (await this.subject(customerId, tx));
     if (!subject) return;
     let amount = amountMinor;
     if (amount === undefined) {
