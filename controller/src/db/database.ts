@@ -1,5 +1,5 @@
 import type { QueryResult } from 'pg';
-import { Transaction, type Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { currentTransaction } from './sequelize.ts';
 
 interface PgClient {
@@ -28,7 +28,7 @@ export class Database {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const outer = currentTransaction();
     if (outer && this.enclosingTx.has(rootOf(outer))) return this.sequelize.transaction({ transaction: outer }, fn);
-    return this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, fn);
+    return this.sequelize.transaction(fn);
   }
 
   /**
@@ -36,7 +36,7 @@ export class Database {
    * a whole request, with what it stores about itself (Idempotency-Key), commits as one.
    */
   enclosing<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (tx) => {
+    return this.sequelize.transaction(async (tx) => {
       this.enclosingTx.add(tx);
       return fn(tx);
     });

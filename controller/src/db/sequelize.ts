@@ -38,7 +38,12 @@ export function createSequelize(url: string, logger: Logger, options: { poolMax?
   });
   const pids = new Set<number>();
   ownBackends.set(sequelize, pids);
-  sequelize.addHook('afterConnect', (connection) => void pids.add((connection as pg.Client & { processID: number }).processID));
+  sequelize.addHook('afterConnect', async (connection) => {
+    const client = connection as pg.Client & { processID: number };
+    pids.add(client.processID);
+    // every transaction is READ COMMITTED: said once per connection rather than by a SET in each one
+    await client.query(`SET default_transaction_isolation TO 'read committed'`);
+  });
   sequelize.addHook('beforeDisconnect', (connection) => void pids.delete((connection as pg.Client & { processID: number }).processID));
   return sequelize;
 }
