@@ -1,6 +1,7 @@
 // An HTTP client in its own process, so the controller's event loop is not also driving the load.
 // Modes: BENCH_CLIENT (a list of GETs, timings printed as one JSON line), or an IPC worker taking
 // {t:'post'} (one POST, answered with its send time) and {t:'load'} (POSTs with N at a time).
+import http from 'node:http';
 interface GetJob {
   base: string;
   cookie: string;
@@ -13,11 +14,26 @@ type Msg =
 
 const epoch = () => performance.timeOrigin + performance.now();
 
-async function post(base: string, cookie: string, path: string, body: unknown): Promise<number> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  if (res.status >= 300) throw new Error(`POST ${path}: ${res.status}`);
-  return res.status;
+// node:http with kept-alive connections, as a load generator would: fetch (undici) costs the client
+// several times the CPU of the request it sends, and on a 2-core machine the clients' CPU is the
+// controller's loss
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function post(base: string, cookie: string, path: string, body: unknown): Promise<number> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${base}${path}`,
+      { method: 'POST', agent, headers: { cookie, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        res.resume();
+        res.once('end', () => (res.statusCode! >= 300 ? reject(new Error(`POST ${path}: ${res.statusCode}`)) : resolve(res.statusCode!)));
+        res.once('error', reject);
+      },
+    );
+    req.once('error', reject);
+    req.end(payload);
+  });
 }
 
 if (process.env.BENCH_CLIENT) {

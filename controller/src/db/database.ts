@@ -44,16 +44,28 @@ export class Database {
 
   /** A raw query returning rows. */
   async rows<T>(sql: string, bind: unknown[] = [], tx?: Transaction): Promise<T[]> {
-    const [rows] = await this.sequelize.query(sql, { bind, transaction: tx, raw: true });
-    return rows as T[];
+    return (await this.run<T>(undefined, sql, bind, tx)).rows;
   }
 
   /**
    * A raw query as a named prepared statement, for the hot paths: PostgreSQL plans it once per
    * connection instead of on every call (planning the multi-CTE writes costs more than running them).
-   * Runs on the transaction's connection when given one.
    */
   async prepared<T>(name: string, sql: string, params: unknown[], tx?: Transaction): Promise<T[]> {
+    return (await this.run<T>(name, sql, params, tx)).rows;
+  }
+
+  /** A raw statement; returns the affected row count where the driver reports it. */
+  async exec(sql: string, bind: unknown[] = [], tx?: Transaction): Promise<number> {
+    return (await this.run(undefined, sql, bind, tx)).rowCount;
+  }
+
+  /**
+   * Runs raw SQL straight on the driver (Sequelize's query layer re-scans the text and reshapes
+   * the result on every call): on the transaction's connection when given one or when the caller
+   * runs inside one, else on a connection of the pool for this statement alone.
+   */
+  private async run<T>(name: string | undefined, sql: string, params: unknown[], tx?: Transaction): Promise<{ rows: T[]; rowCount: number }> {
     const manager = this.sequelize.connectionManager as unknown as {
       getConnection(o: object): Promise<PgClient>;
       releaseConnection(c: PgClient): Promise<void>;
@@ -62,19 +74,13 @@ export class Database {
     const own = tx ? undefined : await manager.getConnection({ type: 'write' });
     const client = (tx ? (tx as unknown as { connection: PgClient }).connection : own)!;
     try {
-      const res = await client.query<T>(this.namedStatements ? { name, text: sql, values: params } : { text: sql, values: params });
-      return res.rows;
+      const res = await client.query<T>(name && this.namedStatements ? { name, text: sql, values: params } : { text: sql, values: params });
+      // several statements in one text answer one result each: the last one is the answer
+      const last = (Array.isArray(res) ? res[res.length - 1] : res) as QueryResult<T & Record<string, unknown>> | undefined;
+      return { rows: (last?.rows ?? []) as T[], rowCount: last?.rowCount ?? 0 };
     } finally {
       if (own) await manager.releaseConnection(own);
     }
-  }
-
-  /** A raw statement; returns the affected row count where the driver reports it. */
-  async exec(sql: string, bind: unknown[] = [], tx?: Transaction): Promise<number> {
-    const [, meta] = await this.sequelize.query(sql, { bind, transaction: tx, raw: true });
-    // Sequelize hands back the row count itself for INSERT and the pg result for UPDATE/DELETE
-    if (typeof meta === 'number') return meta;
-    return (meta as { rowCount?: number } | undefined)?.rowCount ?? 0;
   }
 }
 
