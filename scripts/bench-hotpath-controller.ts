@@ -1,13 +1,13 @@
 // The controller of the hot-path bench in a process of its own, so its CPU time is its own: answers
 // {t:'stats'} with its process.cpuUsage(), the SQL statements it sent and the jobs not yet settled.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../controller/src/config.ts';
 import { createLogger } from '../controller/src/logger.ts';
 import { startController } from '../controller/src/server.ts';
+import { profileStretch } from './lib/cpu-profile.ts';
 
 // every statement the controller sends, whichever path it takes (Sequelize, prepared, LISTEN)
 let statements = 0;
@@ -33,7 +33,7 @@ const config = loadConfig({
   MTANDAO_LOG_LEVEL: 'warn',
   MTANDAO_RECONCILE_ON_CONNECT: '0',
 });
-const profiler = new Session();
+let stopProfile: (() => Promise<string | undefined>) | undefined;
 const c = await startController(config, createLogger(config.logLevel));
 process.on('message', async (m: { t: string }) => {
   if (m.t === 'stats') {
@@ -41,22 +41,10 @@ process.on('message', async (m: { t: string }) => {
     const top = [...byText.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
     process.send?.({ t: 'stats', cpu: process.cpuUsage(), statements, pending: Number(pending[0]!.n), top });
   } else if (m.t === 'profile') {
-    // BENCH_CPU_PROF=dir: a CPU profile of the burst alone (open it in Chrome DevTools or speedscope)
-    const dir = process.env.BENCH_CPU_PROF!;
     if ((m as { start?: boolean }).start) {
-      profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
-      await profiler.post('Profiler.start');
+      stopProfile = await profileStretch('burst');
       process.send?.({ t: 'profile' });
-    } else {
-      const { profile } = await profiler.post('Profiler.stop');
-      mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, `burst-${process.pid}.cpuprofile`);
-      writeFileSync(file, JSON.stringify(profile));
-      profiler.disconnect();
-      process.send?.({ t: 'profile', file });
-    }
+    } else process.send?.({ t: 'profile', file: await stopProfile?.() });
   } else if (m.t === 'stop') {
     await c.stop();
     process.exit(0);

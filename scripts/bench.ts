@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Controller } from '../controller/src/server.ts';
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
+import { profileStretch } from './lib/cpu-profile.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type Body = Record<string, unknown>;
@@ -510,7 +511,10 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
   byText.clear();
   const cpuBefore = process.cpuUsage();
   const dbCpuBefore = dbPids.map(processCpuMs);
+  const stopProfile = await profileStretch('mpesa');
   const load = await client.ask<{ startedAt: number; acceptedAt: number }>({ t: 'load', base: c.url, cookie: '', path, bodies, concurrency: 16 });
+  const profiled = await stopProfile();
+  if (profiled) log(`CPU profile of the confirmations: ${profiled}`);
   const rate = (bodies.length / (load.acceptedAt - load.startedAt)) * 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const controllerMs = (cpu.user + cpu.system) / 1000 / bodies.length;
@@ -525,11 +529,13 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
     )
   )[0]!;
   const exact = Number(counts.stored) === unique.length && Number(counts.payments) === unique.length && Number(counts.distinct_refs) === unique.length;
+  // SPEC §9: the embedded database may miss a throughput target by up to 2.5×
+  const target = process.env.DATABASE_URL ? 300 : 120;
   figures.push({
     figure: 'M-Pesa C2B confirmations/s, 20 % duplicates, one payment each',
     value: `${rate.toFixed(0)} /s`,
-    target: '≥ 300/s',
-    pass: rate >= 300 && exact,
+    target: `≥ ${target}/s`,
+    pass: rate >= target && exact,
     detail: { requests: bodies.length, distinct: unique.length, stored: Number(counts.stored), payments: Number(counts.payments), concurrency: 16 },
   });
   // statements and CPU per confirmation (repeats included) over the same load; the controller's CPU includes the
