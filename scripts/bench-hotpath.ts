@@ -43,14 +43,19 @@ const load = () =>
 /** A child process answering `{t}` messages with `{t}` messages of the same kind. */
 function child(module: string, env: Record<string, string>): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; ask<T>(m: Body): Promise<T> }> {
   const proc = fork(path.join(here, module), [], {
-    execArgv: ['--conditions=mtandao-source', '--import', 'tsx'],
+    execArgv: [
+      '--conditions=mtandao-source',
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_SITE_PROF && module.includes('site') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SITE_PROF}`] : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ask = <T>(m: Body) =>
     new Promise<T>((resolve, reject) => {
       const on = (r: { t: string; message?: string }) => {
-        if (r.t === 'change') return;
+        if (r.t === 'changes') return;
         proc.off('message', on);
         if (r.t === 'error') reject(new Error(r.message));
         else resolve(r as T);

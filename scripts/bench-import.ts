@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enrollAgent } from '@mtandao/agent';
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
+import { onSiteChange } from './lib/bench-landing.ts';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 10_000);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -61,8 +62,8 @@ try {
   const landed = new Map<string, number>();
   let allLanded: () => void = () => undefined;
   const done = new Promise<void>((r) => (allLanded = r));
-  child.on('message', (m: { t: string; path: string; name: string; comment?: string; at: number }) => {
-    if (m.t !== 'change' || m.path !== '/ppp/secret' || !m.name.startsWith('mig') || landed.has(m.name)) return;
+  onSiteChange(child, (m) => {
+    if (m.path !== '/ppp/secret' || !m.name.startsWith('mig') || landed.has(m.name)) return;
     landed.set(m.name, m.at);
     if (landed.size === ROWS) allLanded();
   });

@@ -9,7 +9,7 @@ import { enrollAgent } from '@mtandao/agent';
 import pg from 'pg';
 import type { Controller } from '../controller/src/server.ts';
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
-import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
+import { onSiteChange, pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
 import { profileStretch } from './lib/cpu-profile.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -552,8 +552,8 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
   const seen = new Map<string, { at: number; disabled: string | undefined }>();
   const waiting = new Map<string, { disabled: string; resolve: () => void }>();
-  child.on('message', (m: { t: string; path: string; name: string; at: number; disabled?: string }) => {
-    if (m.t !== 'change' || m.path !== '/ppp/secret') return;
+  onSiteChange(child, (m) => {
+    if (m.path !== '/ppp/secret') return;
     seen.set(m.name, { at: m.at, disabled: m.disabled });
     const w = waiting.get(m.name);
     if (w && w.disabled === m.disabled) w.resolve();

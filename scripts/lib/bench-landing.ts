@@ -2,12 +2,30 @@
 // site process reports every change with the time it happened), and a stream of customers to add.
 import type { ChildProcess } from 'node:child_process';
 
+/** A change on an emulated router, as the bench site process reports it (scripts/bench-site.ts). */
+export interface SiteChange {
+  path: string;
+  name: string;
+  comment?: string | undefined;
+  rate?: string | undefined;
+  disabled?: string | undefined;
+  /** When it happened (epoch ms). */
+  at: number;
+}
+
+/** Calls `fn` for every change the site process reports (it sends them batched, in order). */
+export function onSiteChange(site: ChildProcess, fn: (change: SiteChange) => void): void {
+  site.on('message', (m: { t: string; changes?: SiteChange[] }) => {
+    if (m.t === 'changes') for (const c of m.changes!) fn(c);
+  });
+}
+
 /** Secrets as they land on the router: when each did, and a promise for one still to come. */
 export function watchSecrets(site: ChildProcess): { landed: Map<string, number>; landing: (name: string) => Promise<void> } {
   const landed = new Map<string, number>();
   const waiting = new Map<string, () => void>();
-  site.on('message', (m: { t: string; path: string; name: string; at: number }) => {
-    if (m.t !== 'change' || m.path !== '/ppp/secret') return;
+  onSiteChange(site, (m) => {
+    if (m.path !== '/ppp/secret') return;
     landed.set(m.name, m.at);
     waiting.get(m.name)?.();
   });
