@@ -375,6 +375,12 @@ describe("the customer's account (ledger, SPEC section 11)", () => {
       expectStatus(await pay(staff, c.id, { method: 'cash', amount: '1500' }), 201);
       expect((await admin.delete(`/plans/${plan.id}`)).status).to.equal(409);
       expect(expectStatus(await staff.post(`/plans/${plan.id}/unarchive`), 200)).to.include({ archived: false });
+      const sold = await fx.plan('hotspot', { routerIds: [world.router.id as string] });
+      expectStatus(await admin.post('/vouchers/batches', { planId: sold.id, count: 2 }), 201);
+      const kept = await admin.delete(`/plans/${sold.id}`);
+      expect(kept.status).to.equal(409);
+      expect((kept.body as ErrorBody).error.message).to.match(/vouchers or captive-portal sales/);
+      expectStatus(await admin.get(`/plans/${sold.id}`), 200);
       const unused = await fx.plan('hotspot', { routerIds: [world.router.id as string] });
       expectStatus(await admin.delete(`/plans/${unused.id}`), 200);
     });

@@ -99,6 +99,15 @@ export class PlansRepository {
   async hasCustomers(planId: string, tx: Transaction): Promise<boolean> {
     return (await this.db.rows('SELECT 1 FROM customers WHERE plan_id = $1 LIMIT 1', [planId], tx)).length > 0;
   }
+  /** Whether vouchers were printed for the plan or the captive portal sold it: their records keep it. */
+  async hasHotspotSales(planId: string, tx: Transaction): Promise<boolean> {
+    const rows = await this.db.rows(
+      'SELECT 1 WHERE EXISTS (SELECT 1 FROM voucher_batches WHERE plan_id = $1) OR EXISTS (SELECT 1 FROM portal_purchases WHERE plan_id = $1)',
+      [planId],
+      tx,
+    );
+    return rows.length > 0;
+  }
   /** The gateway of the plan's pool on a router: a PPPoE profile's local-address. */
   async gatewayOn(planId: string, routerId: string): Promise<string | null> {
     const rows = await this.db.rows<{ gateway: string }>(

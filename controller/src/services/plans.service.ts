@@ -10,7 +10,7 @@ import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { AuditService } from './audit.service.ts';
 import type { ProvisioningService } from './provisioning.service.ts';
 import type { ReconcileQueue } from '../gateway/reconcile-queue.ts';
-import { uniqueViolation, type Database } from '../db/database.ts';
+import { foreignKeyViolation, uniqueViolation, type Database } from '../db/database.ts';
 import type { Plan } from '../db/models/index.ts';
 
 /** Whether a plan has what a customer on it needs: routers, and pools for PPPoE/Static. */
@@ -204,6 +204,8 @@ export class PlansService {
       if (!plan) throw notFound('Plan');
       if (await this.plans.hasCustomers(id, tx))
         throw new AppError(409, 'This plan has customers: move them to another plan first, or archive it to hide it from new customers');
+      if (await this.plans.hasHotspotSales(id, tx))
+        throw new AppError(409, 'This plan has vouchers or captive-portal sales on record: archive it to stop selling it');
       const links = await this.plans.links([id], tx);
       await this.provisioning.enqueue(
         tx,
@@ -215,7 +217,13 @@ export class PlansService {
         })),
         meta.actor.userId,
       );
-      await this.plans.remove(id, tx);
+      try {
+        await this.plans.remove(id, tx);
+      } catch (err) {
+        // anything else that still points at the plan (written after the checks above) keeps it
+        if (foreignKeyViolation(err)) throw new AppError(409, 'This plan is still in use: archive it to hide it from new customers');
+        throw err;
+      }
       await this.audit.record(meta, 'plan.delete', 'plan', id, { name: plan.name }, tx);
     });
   }
