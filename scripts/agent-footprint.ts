@@ -125,7 +125,8 @@ try {
   };
   const breakdown = (s: Sample): string[] => [
     `      node and its libraries (file pages)  ${mb(s.file)}`,
-    `      anonymous                            ${mb(s.anon)}: ${heap(s)}; external ${mb(s.usage.external)}; malloc, stacks and the rest ${mb(s.anon - s.usage.heapTotal)}`,
+    `      anonymous                            ${mb(s.anon)}: ${heap(s)}; native (malloc, thread stacks) ≈ ${mb(Math.max(0, s.anon - s.usage.heapTotal))}`,
+    `      V8's external memory                 ${mb(s.usage.external)} (buffers, and Node's built-in sources, which are file pages)`,
   ];
   const lowMemory = process.env.MTANDAO_AGENT_LOW_MEMORY === '0' ? 'off' : 'on';
   console.log(
