@@ -36,7 +36,7 @@ describe('the packed agent bin', function () {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('is bin/mtandao-agent.cjs, which loads the bundle: enrols, runs against an emulated router and reports it', async () => {
+  it('is bin/mtandao-agent.cjs, which loads the bundle: enrols, runs against emulated routers over the API and SSH, and reports them', async () => {
     expect(path.relative(installed.modules, realpathSync(installed.bin))).to.equal(path.join('@mtandao', 'agent', 'bin', 'mtandao-agent.cjs'));
     const bundle = readFileSync(path.join(installed.modules, '@mtandao/agent/dist/mtandao-agent.cjs'), 'utf8');
     // zod, pino and ws are inside; ssh2 is loaded only on the first SSH connect
@@ -44,9 +44,9 @@ describe('the packed agent bin', function () {
     expect(bundle).to.match(/require\("ssh2"\)/);
 
     const controller = await FakeController.start();
-    const sim = new RouterOsSim({ username: 'mtandao', password: 'pw-packed', sshPort: null, identity: 'packed-1' });
+    const sim = new RouterOsSim({ username: 'mtandao', password: 'pw-packed', identity: 'packed-1' });
     try {
-      const { apiPort } = await sim.start();
+      const { apiPort, sshPort } = await sim.start();
       const stateDir = path.join(scratch, 'state');
       const enrolled = await exec(process.execPath, [
         installed.bin,
@@ -60,15 +60,23 @@ describe('the packed agent bin', function () {
       ]);
       expect(enrolled.stdout).to.contain('enrolled as agent agt_');
       const configFile = path.join(scratch, 'agent.json');
-      const router = { name: 'packed-1', host: '127.0.0.1', port: apiPort, transport: 'api', username: 'mtandao', password: 'pw-packed' };
-      writeFileSync(configFile, JSON.stringify({ routers: [router] }), { mode: 0o600 });
+      const login = { host: '127.0.0.1', username: 'mtandao', password: 'pw-packed' };
+      // the same emulator twice: once over the API, once over SSH (ssh2, required by the bundle on the first connect)
+      const routers = [
+        { name: 'packed-api', port: apiPort, transport: 'api', ...login },
+        { name: 'packed-ssh', port: sshPort, transport: 'ssh', ...login },
+      ];
+      writeFileSync(configFile, JSON.stringify({ routers }), { mode: 0o600 });
       let log = '';
       const child = spawn(process.execPath, [installed.bin, 'run', '--config', configFile, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-      const health = (await controller.waitFor((m) => m.type === 'health' && m.routers.some((r) => r.reachable), 15_000)) as HealthMessage;
-      expect(health.routers[0]).to.include({ name: 'packed-1', reachable: true });
+      const health = (await controller.waitFor(
+        (m) => m.type === 'health' && m.routers.length === 2 && m.routers.every((r) => r.reachable),
+        15_000,
+      )) as HealthMessage;
+      expect(health.routers.map((r) => r.name).sort()).to.deep.equal(['packed-api', 'packed-ssh']);
       expect(log).to.contain(`"version":"${VERSION}"`);
       expect(log).not.to.contain('pw-packed');
       child.kill('SIGTERM');
@@ -80,23 +88,33 @@ describe('the packed agent bin', function () {
   });
 
   it('runs in low-memory mode (V8 compiles none of its code to machine code); MTANDAO_AGENT_LOW_MEMORY=0 gives V8 its defaults back', async () => {
-    // the bin preloaded ahead of a hot loop: V8 traces every function it hands to Sparkplug or TurboFan
+    // the bin preloaded ahead of hot code: V8 traces every function it hands to Sparkplug or TurboFan
     const hot = path.join(scratch, 'hot.cjs');
-    writeFileSync(hot, 'function add(a, b) { return a + b; }\nlet s = 0;\nfor (let i = 0; i < 3e6; i++) s = add(s, i);\n');
+    writeFileSync(
+      hot,
+      [
+        'function mtandaoHotAdd(a, b) { return a + b; }',
+        'function mtandaoHotLoop() { let s = 0; for (let i = 0; i < 1e6; i++) s = mtandaoHotAdd(s, i); return s; }',
+        'for (let j = 0; j < 20; j++) mtandaoHotLoop();',
+      ].join('\n'),
+    );
     const traced = async (lowMemory: string | undefined) => {
       const env = { ...process.env, MTANDAO_AGENT_LOW_MEMORY: lowMemory };
       if (lowMemory === undefined) delete env.MTANDAO_AGENT_LOW_MEMORY;
       const args = ['--trace-opt', '--trace-baseline-batch-compilation', '--require', installed.bin, hot, '--version'];
       const { stdout } = await exec(process.execPath, args, { env, maxBuffer: 64 * 1024 * 1024 });
       expect(stdout).to.contain(VERSION);
-      return stdout.split('\n').filter((l) => /\badd\b/.test(l));
+      return stdout.split('\n').filter((l) => l.includes('mtandaoHot'));
     };
     expect(await traced(undefined)).to.deep.equal([]);
     expect(await traced('1')).to.deep.equal([]);
     const jit = await traced('0');
-    expect(jit.some((l) => l.includes('Baseline batch compilation'))).to.equal(true);
     expect(
-      jit.some((l) => l.includes('for optimization to TURBOFAN')),
+      jit.some((l) => l.includes('Baseline batch compilation')),
+      jit.join('\n'),
+    ).to.equal(true);
+    expect(
+      jit.some((l) => l.includes('TURBOFAN')),
       jit.join('\n'),
     ).to.equal(true);
   });
