@@ -30,4 +30,10 @@ export default tseslint.config(
     files: ['**/test/**/*.ts', 'scripts/**'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
+  {
+    // CommonJS on purpose (the agent's packed bin and image entry: agent/README.md#footprint)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

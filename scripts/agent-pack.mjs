@@ -3,6 +3,9 @@
 // tarball, mtandao-agent-<version>.tgz, with @mtandao/protocol bundled inside (a workspace that is
 // on no registry), compiled JavaScript only: no TypeScript sources, tests, emulator or dev
 // dependencies. `npm install ./mtandao-agent-<version>.tgz` then works in any folder.
+// Its bin, bin/mtandao-agent.cjs, runs dist/mtandao-agent.cjs: the CLI and every dependency but
+// ssh2 in one CommonJS file (esbuild), for the agent's memory (agent/README.md#footprint); dist/
+// also keeps the compiled modules the package exports for in-process use.
 // Prints the tarball's path on stdout (build output goes to stderr).
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,38 @@ const compiledOnly = (map) => Object.fromEntries(Object.entries(map ?? {}).map((
 /** Copies a dist folder without declaration files, source maps and tsc's build info. */
 const copyDist = (from, to) => cpSync(from, to, { recursive: true, filter: (f) => !/\.d\.ts$|\.map$|\.tsbuildinfo$/.test(f) });
 
+/**
+ * The CLI as one CommonJS file, from the compiled dist/ (so it is the code tsc checked). ssh2 stays
+ * a dependency, loaded on the first SSH connect (its WebAssembly crypto costs ~15 MB); ws's native
+ * helpers are optional and absent. Whitespace and syntax are minified, names kept: log stack
+ * traces stay readable. `import.meta.url` (agent/src/version.ts reads ../package.json by it) is
+ * the bundle's own URL.
+ */
+async function bundleCli(outfile) {
+  const { build } = await import('esbuild');
+  const result = await build({
+    stdin: {
+      contents: "import { runCli } from './dist/cli.js';\nrunCli(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
+      resolveDir: path.join(root, 'agent'),
+      sourcefile: 'mtandao-agent-main.js',
+    },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20', // engines: node >=20.19
+    external: ['ssh2', 'bufferutil', 'utf-8-validate'],
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': '__mtandaoBundleUrl' },
+    banner: { js: "'use strict';\nconst __mtandaoBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  if (result.errors.length || result.warnings.length) throw new Error('the CLI bundle has errors or warnings (above)');
+}
+
 process.stderr.write('building protocol and agent (tsc -b)…\n');
 run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'protocol/tsconfig.build.json', 'agent/tsconfig.build.json'], root);
 
@@ -39,7 +74,9 @@ for (const [dep, range] of Object.entries(protocolPkg.dependencies ?? {})) {
 const stage = mkdtempSync(path.join(tmpdir(), 'mtandao-agent-pack-'));
 try {
   copyDist(path.join(root, 'agent/dist'), path.join(stage, 'dist'));
-  cpSync(path.join(root, 'agent/bin/mtandao-agent.mjs'), path.join(stage, 'bin/mtandao-agent.mjs'));
+  process.stderr.write('bundling the CLI (esbuild)…\n');
+  await bundleCli(path.join(stage, 'dist/mtandao-agent.cjs'));
+  cpSync(path.join(root, 'agent/bin/mtandao-agent.cjs'), path.join(stage, 'bin/mtandao-agent.cjs'));
   cpSync(path.join(root, 'agent/README.md'), path.join(stage, 'README.md'));
   cpSync(path.join(root, 'deploy/mtandao-agent.service'), path.join(stage, 'mtandao-agent.service'));
   cpSync(path.join(root, 'deploy/agent.example.json'), path.join(stage, 'agent.example.json'));
@@ -75,7 +112,7 @@ try {
         license: rootPkg.license,
         type: 'module',
         engines: rootPkg.engines,
-        bin: agentPkg.bin,
+        bin: { 'mtandao-agent': 'bin/mtandao-agent.cjs' },
         exports: compiledOnly(agentPkg.exports),
         imports: compiledOnly(agentPkg.imports),
         files: ['dist', 'bin', 'README.md', 'mtandao-agent.service', 'agent.example.json'],

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RouterName, RouterTransport } from '@mtandao/protocol';
 import type { RouterConfig } from './drivers/types.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApplyResult, RouterHealth } from './commands.ts';
 import { RouterTransport } from './enums.ts';
 import { CommandIdentity } from './identity.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CustomerRef, CustomerSpec, PlanSpec } from './desired-state.ts';
 import { HotspotReadPayload, HotspotRouterReport, HotspotSetupPayload, VouchersApplyPayload } from './hotspot.ts';
 import { MarkerId, RouterName } from './validation.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConnectionType, CustomerStatus } from './enums.ts';
 import { Ipv4, isWin1252, MarkerId, Rate, RouterPassword, Username, WIN1252_MESSAGE } from './validation.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How a customer connects: decides what lands on the router. */
 export const ConnectionType = z.enum(['pppoe', 'hotspot', 'static']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CommandTypeSchema, commandPayloads, type CommandType } from './commands.ts';
 import { CommandIdentity } from './identity.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlanSpec } from './desired-state.ts';
 import { MarkerId, RouterName, USERNAME_PATTERN } from './validation.ts';
 

@@ -5,7 +5,7 @@
  * Agents of capability 1 get ids of the form `j<jobId>-<attempt>-<random>[.<chunk>]` and nothing
  * else: {@link identityOf} is the one place that still reads that form.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The job, attempt and chunk of one command. */
 export const CommandIdentity = z

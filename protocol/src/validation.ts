@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Customer usernames: 3–64 letters, digits, `.`, `_`, `-`, `@` (safe on RouterOS and in the CLI). */
 export const USERNAME_PATTERN = /^[A-Za-z0-9._@-]{3,64}$/;

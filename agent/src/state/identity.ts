@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadPrivateKey, loadPublicKey } from '@mtandao/protocol/signing';
 import { isWorldOrGroupReadable, writeFileAtomic } from './files.ts';
 

@@ -1,6 +1,6 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AckMessage, CommandEnvelope, parsePayload, type TypedEnvelope } from '@mtandao/protocol';
 import type { Logger } from '../logger.ts';
 import { FILE_MODE, writeFileAtomic } from './files.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role } from '../enums.ts';
 import { requiredText } from './common.ts';
 

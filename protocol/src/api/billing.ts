@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CustomerStatus, PaymentMethod } from '../enums.ts';
 import { Amount, Id, OptionalId, PageQuery, blankAsAbsent, requiredText } from './common.ts';
 import { LedgerEntryView } from './customers.ts';

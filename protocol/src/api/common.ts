@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A required text field whose missing message names it ("Full name is required"). */
 export const requiredText = (label: string, max = 200) =>

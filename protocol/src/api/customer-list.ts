@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { blankAsAbsent, Flag, OptionalId } from './common.ts';
 
 /** How the customer list can be ordered. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConnectionType, CustomerStatus, JobStatus, LedgerKind, LedgerSide, PaymentKind, PaymentMethod, ValidityUnit } from '../enums.ts';
 import { isWin1252, PRINTABLE_PATTERN, USERNAME_PATTERN, WIN1252_MESSAGE } from '../validation.ts';
 import { Amount, blankAsAbsent, Flag, Id, OptionalId, optionalText, PageQuery, requiredText } from './common.ts';

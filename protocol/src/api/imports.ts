@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Id } from './common.ts';
 
 /** The import template's columns, in order (help/import-customers.md): headers must match exactly. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Amount, Id, blankAsAbsent } from './common.ts';
 
 /** Words Daraja filters out of callback URLs (its URL guidelines: M-Pesa, Safaricom and their variants, any case). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Id, requiredText } from './common.ts';
 
 /** `POST /sites`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConnectionType, ValidityUnit } from '../enums.ts';
 import { isWin1252, RATE_PATTERN, WIN1252_MESSAGE } from '../validation.ts';
 import { Amount, Id } from './common.ts';

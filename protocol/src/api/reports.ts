@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { blankAsAbsent, IsoInstant, OptionalId, PageQuery } from './common.ts';
 
 /** A calendar day in the ISP's time zone, "2026-12-01". */

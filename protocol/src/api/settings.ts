@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** SMS providers. */
 export const SmsProvider = z.enum(['log', 'africastalking']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The automatic messages whose text staff edit. */
 export const SmsTemplateKind = z.enum(['paymentDetails', 'paymentReceived', 'expiryReminder', 'expired', 'welcome']);

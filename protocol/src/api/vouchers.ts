@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Id, PageQuery, blankAsAbsent } from './common.ts';
 
 /** Voucher statuses: unused until first login, active until its time or data runs out, then expired; or revoked. */

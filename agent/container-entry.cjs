@@ -2,8 +2,10 @@
 // The agent image's entry point. Started as root (RouterOS runs container images as root and
 // creates mount folders owned by root), it hands the state directory to the unprivileged `node`
 // user and drops to it before the agent starts; started as any other user, it just runs the agent.
-import { chownSync, mkdirSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+// CommonJS, like the bin it runs: an ES module here would start Node's ES module loader (~3 MB).
+'use strict';
+const { chownSync, mkdirSync, readdirSync } = require('node:fs');
+const path = require('node:path');
 
 const UID = 1000; // `node` in the node:*-alpine images
 const GID = 1000;
@@ -25,5 +27,5 @@ if (process.getuid?.() === 0) {
   process.setgid(GID);
   process.setuid(UID);
 }
-// beside the node_modules it was copied next to (/opt/mtandao-agent in the image)
-await import(new URL('./node_modules/@mtandao/agent/bin/mtandao-agent.mjs', import.meta.url).href);
+// the packed bin, beside the node_modules it was copied next to (/opt/mtandao-agent in the image)
+require(path.join(__dirname, 'node_modules/@mtandao/agent/bin/mtandao-agent.cjs'));
