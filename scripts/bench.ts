@@ -6,11 +6,11 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enrollAgent } from '@mtandao/agent';
-import pg from 'pg';
 import type { Controller } from '../controller/src/server.ts';
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 import { onSiteChange, pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
 import { profileStretch } from './lib/cpu-profile.ts';
+import { countStatements } from './lib/statement-counter.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type Body = Record<string, unknown>;
@@ -31,19 +31,8 @@ const quantile = (xs: number[], q: number): number => {
 };
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
-// every SQL statement the in-process controller sends, whichever path it takes (Sequelize, prepared)
-let statements = 0;
-const pgQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-const byText = new Map<string, number>();
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  statements++;
-  if (process.env.BENCH_COUNT_TEXT) {
-    const first = args[0] as string | { text?: string };
-    const text = (typeof first === 'string' ? first : (first?.text ?? '')).replace(/\s+/g, ' ').slice(0, 100);
-    byText.set(text, (byText.get(text) ?? 0) + 1);
-  }
-  return pgQuery.apply(this, args);
-} as typeof pg.Client.prototype.query;
+// every SQL statement the in-process controller sends
+const sql = countStatements();
 
 /** utime + stime of a process in ms (0 when it is gone; USER_HZ is 100 on Linux). */
 function processCpuMs(pid: number): number {
@@ -507,8 +496,8 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
     bodies.push(u);
     if (i % 4 === 3) bodies.push(unique[Math.floor(Math.random() * (i + 1))]!);
   }
-  const statementsBefore = statements;
-  byText.clear();
+  const statementsBefore = sql.count;
+  sql.byText.clear();
   const cpuBefore = process.cpuUsage();
   const dbCpuBefore = dbPids.map(processCpuMs);
   const stopProfile = await profileStretch('mpesa');
@@ -519,8 +508,8 @@ async function benchMpesa(c: Controller, api: Api): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   const controllerMs = (cpu.user + cpu.system) / 1000 / bodies.length;
   const databaseMs = dbPids.reduce((sum, pid, i) => sum + processCpuMs(pid) - dbCpuBefore[i]!, 0) / bodies.length;
-  const perConfirmation = (statements - statementsBefore) / bodies.length;
-  if (process.env.BENCH_COUNT_TEXT) for (const [text, k] of [...byText].sort((a, b) => b[1] - a[1]).slice(0, 40)) log(`${String(k).padStart(6)}  ${text}`);
+  const perConfirmation = (sql.count - statementsBefore) / bodies.length;
+  if (process.env.BENCH_COUNT_TEXT) for (const [text, k] of sql.top(40)) log(`${String(k).padStart(6)}  ${text}`);
   const counts = (
     await c.services.db.rows<{ stored: string; payments: string; distinct_refs: string }>(
       `SELECT (SELECT count(*) FROM mpesa_transactions WHERE trans_id LIKE 'BN%') AS stored,

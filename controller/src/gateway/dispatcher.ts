@@ -161,7 +161,9 @@ export class Dispatcher {
     if (wait > 0) {
       st.spacing = setTimeout(() => {
         st.spacing = undefined;
-        this.kick(session);
+        // the agent may have reconnected meanwhile: its session now
+        const current = this.hub.sessions.get(session.agentId);
+        if (current) this.kick(current);
       }, wait);
       return;
     }
