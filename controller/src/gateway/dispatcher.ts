@@ -213,7 +213,14 @@ export class Dispatcher {
   private async deliver(session: AgentSession, st: SessionState, claimed: ClaimedJob[], log: Logger): Promise<void> {
     if (claimed.some((j) => !this.routerNames.has(String(j.router_id)))) await this.refreshRouters();
     const built = await this.builder.build(claimed, this.routerNames, st.capability);
+    // claimed for a connection that closed meanwhile (the agent died, or reconnected: its new
+    // session may already have read what was in flight): back to the queue, for the session now
+    const unsent: string[] = [];
     for (const job of claimed) {
+      if (!session.open) {
+        unsent.push(job.command_id);
+        continue;
+      }
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
       // a child logger per job costs more than the send itself: made only for a line that is written
       const jobLog = () =>
@@ -239,6 +246,12 @@ export class Dispatcher {
       for (const frame of commandFrames(job, outcome.commands, { agentId: session.agentId, capability: st.capability }, this.signingKey)) session.send(frame);
       st.inFlight += 1;
       if (log.isLevelEnabled('debug')) jobLog().debug({ type: job.type, seq: Number(job.seq), commandId: job.command_id }, 'command sent');
+    }
+    if (unsent.length > 0) {
+      const requeued = await this.outbox.requeueUnsent(unsent, session.agentId);
+      log.info({ requeued }, 'the connection closed before claimed jobs were sent; they go back to the queue');
+      const current = this.hub.sessions.get(session.agentId);
+      if (current && current !== session) this.kick(current);
     }
   }
 

@@ -250,6 +250,19 @@ export class OutboxRepository {
     if (ids.length > 0) await this.db.exec('UPDATE provisioning_jobs SET sent_at = now() WHERE id = ANY($1::bigint[])', [ids]);
   }
 
+  /**
+   * Jobs claimed for a connection that closed before they could be sent go back to the queue (the
+   * attempt stays counted): only while still in that attempt, so an ack that arrived meanwhile wins.
+   */
+  async requeueUnsent(commandIds: string[], agentId: string): Promise<number> {
+    if (commandIds.length === 0) return 0;
+    return this.db.exec(
+      `UPDATE provisioning_jobs SET status = 'pending', next_attempt_at = now(), updated_at = now()
+        WHERE command_id = ANY($1::text[]) AND status = 'sent' AND agent_id = $2`,
+      [commandIds, agentId],
+    );
+  }
+
   /** Sent jobs of retired agents of a site go back to the queue for the current one. */
   async requeueOrphans(siteId: string, currentAgentId: string): Promise<number> {
     return this.db.exec(
