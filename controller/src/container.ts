@@ -22,6 +22,7 @@ import { AuthService } from './services/auth.service.ts';
 import { CustomersService } from './services/customers.service.ts';
 import { CustomerListService } from './services/customer-list.service.ts';
 import { BillingService, type PaymentHook } from './services/billing.service.ts';
+import { PaymentsService } from './services/payments.service.ts';
 import { BillingRepository } from './repositories/billing.repository.ts';
 import { CustomerJobs } from './services/customer-jobs.ts';
 import { CustomerLifecycleService } from './services/customer-lifecycle.service.ts';
@@ -84,6 +85,8 @@ export interface Services {
   registration: CustomerRegistrationService;
   lifecycle: CustomerLifecycleService;
   billing: BillingService;
+  /** The Payments page and receipts. */
+  payments: PaymentsService;
   provisioning: ProvisioningService;
   settings: SettingsService;
   sms: SmsService;
@@ -236,6 +239,7 @@ export function createServices(
     registration,
     lifecycle,
     billing,
+    payments: new PaymentsService(repos.ledger, repos.customers, settings),
     provisioning,
     settings,
     sms,

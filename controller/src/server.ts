@@ -16,7 +16,7 @@ import { PASSWORD_HASH_COST } from './lib/secrets.ts';
 import { seedDemo } from './demo.ts';
 import { RouterWatch } from './gateway/router-watch.ts';
 import { Dispatcher } from './gateway/dispatcher.ts';
-import { OutboxRepository } from './repositories/jobs.repository.ts';
+import { OutboxRepository } from './repositories/outbox.repository.ts';
 
 /** A running controller. */
 export interface Controller {

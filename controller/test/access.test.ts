@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { AGENT_AUTH_HEADERS, agentAuthChallenge } from '@mtandao/protocol';
 import { generateSigningKeys, loadPrivateKey, signAgentMessage, signText } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
-import { OutboxRepository } from '../src/repositories/jobs.repository.ts';
+import { OutboxRepository } from '../src/repositories/outbox.repository.ts';
 import { ApiClient, expectStatus, type ApiResponse } from './helpers/client.ts';
 import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
 import { Fixtures } from './helpers/fixtures.ts';

@@ -15,7 +15,8 @@ import {
   type PlanTerms,
 } from '../src/domain/billing.ts';
 import { formatAmount } from '../src/domain/money.ts';
-import { csvCell, formatWhen } from '../src/services/billing.service.ts';
+import { csvCell } from '../src/lib/csv.ts';
+import { formatWhen } from '../src/services/billing.service.ts';
 
 // The billing rules of SPEC section 11, one row per rule. Amounts in minor units (KES cents).
 const NOW = new Date('2026-12-01T10:00:00Z');

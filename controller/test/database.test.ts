@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { OutboxRepository } from '../src/repositories/jobs.repository.ts';
+import { OutboxRepository } from '../src/repositories/outbox.repository.ts';
 import { ApiClient, expectStatus } from './helpers/client.ts';
 import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
 import { Fixtures } from './helpers/fixtures.ts';

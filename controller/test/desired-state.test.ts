@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DesiredStateBuilder } from '../src/gateway/desired-state.ts';
 import type { CustomersRepository, DesiredCustomerRow } from '../src/repositories/customers.repository.ts';
-import type { ClaimedJob } from '../src/repositories/jobs.repository.ts';
+import type { ClaimedJob } from '../src/repositories/outbox.repository.ts';
 import type { PlansRepository } from '../src/repositories/plans.repository.ts';
 
 const desired: DesiredCustomerRow = {

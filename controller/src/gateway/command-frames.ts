@@ -1,7 +1,7 @@
 import { chunkCommandId, JOB_IDENTITY_CAPABILITY, type CommandFrame } from '@mtandao/protocol';
 import { sealCommand } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
-import type { ClaimedJob } from '../repositories/jobs.repository.ts';
+import type { ClaimedJob } from '../repositories/outbox.repository.ts';
 import type { BuiltCommand } from './desired-state.ts';
 
 /** How long an envelope stays valid: redeliveries after this are re-signed. */

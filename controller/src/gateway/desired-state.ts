@@ -1,5 +1,5 @@
 import { CustomerRef, CustomerSpec, FRESH_APPLY_CAPABILITY, PlanSpec, RouterAdoptMarkPayload, type CommandType } from '@mtandao/protocol';
-import type { ClaimedJob } from '../repositories/jobs.repository.ts';
+import type { ClaimedJob } from '../repositories/outbox.repository.ts';
 import type { CustomersRepository, DesiredCustomerRow } from '../repositories/customers.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { Transaction } from 'sequelize';

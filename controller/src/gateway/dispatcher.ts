@@ -1,7 +1,8 @@
 import { type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type HotspotMessage, type LogMessage } from '@mtandao/protocol';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
-import type { ClaimedJob, JobsRepository, OutboxRepository } from '../repositories/jobs.repository.ts';
+import type { JobsRepository } from '../repositories/jobs.repository.ts';
+import type { ClaimedJob, OutboxRepository } from '../repositories/outbox.repository.ts';
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 import type { ProvisioningService } from '../services/provisioning.service.ts';

@@ -77,8 +77,8 @@ export function billingRoutes(s: Services) {
       response: PaymentList,
       handler: async (ctx) => {
         if (ctx.query.format === 'csv')
-          return new HttpResult(await s.billing.paymentsCsv(ctx.query), { contentType: 'text/csv; charset=utf-8', filename: 'payments.csv' });
-        return s.billing.payments(ctx.query);
+          return new HttpResult(await s.payments.csv(ctx.query), { contentType: 'text/csv; charset=utf-8', filename: 'payments.csv' });
+        return s.payments.list(ctx.query);
       },
     }),
     route({
@@ -101,7 +101,7 @@ export function billingRoutes(s: Services) {
       summary: 'A printable receipt of a payment',
       params: EntryParams,
       response: ReceiptView,
-      handler: async (ctx) => s.billing.receipt(ctx.params.id),
+      handler: async (ctx) => s.payments.receipt(ctx.params.id),
     }),
     route({
       method: 'get',

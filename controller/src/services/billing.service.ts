@@ -1,4 +1,4 @@
-import type { AccountView, CustomerView, LedgerEntryView, PaymentList, PaymentPreview, ReceiptView } from '@mtandao/protocol/api';
+import type { AccountView, CustomerView, LedgerEntryView, PaymentPreview } from '@mtandao/protocol/api';
 import type { CustomerStatus, PaymentMethod } from '@mtandao/protocol';
 import type { Transaction } from 'sequelize';
 import { AppError, notFound } from '../errors.ts';
@@ -9,13 +9,13 @@ import type { Customer, Plan } from '../db/models/index.ts';
 import { amountDue, applyPayment, covers, describePayment, type AccountState, type PlanTerms } from '../domain/billing.ts';
 import type { BillingRepository, PaymentPlanRow } from '../repositories/billing.repository.ts';
 import type { CustomersRepository } from '../repositories/customers.repository.ts';
-import type { LedgerRepository, LedgerRow, NewEntry, PaymentFilter } from '../repositories/ledger.repository.ts';
+import type { LedgerRepository, LedgerRow, NewEntry } from '../repositories/ledger.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { AuditService } from './audit.service.ts';
 import type { CustomerJobs } from './customer-jobs.ts';
 import type { SettingsService } from './settings.service.ts';
 
-const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOString() : null);
+export const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOString() : null);
 
 /** A ledger entry as the API shows it. */
 export function entryView(r: LedgerRow): LedgerEntryView {
@@ -108,11 +108,9 @@ export interface BillingDeps {
   customerView: (id: string) => Promise<CustomerView>;
 }
 
-const MAX_CSV_ROWS = 100_000;
-
 /**
- * The customer's account: payments through the rules of SPEC section 11, debts, adjustments,
- * reversals, receipts and the payments report. Every entry and its balance move in one transaction.
+ * The customer's account: payments through the rules of SPEC section 11, debts, adjustments and
+ * reversals (the Payments page and receipts: payments.service.ts). Every entry and its balance move in one transaction.
  */
 export class BillingService {
   constructor(
@@ -386,71 +384,6 @@ export class BillingService {
       message: describePayment(out, state, price, (m) => formatAmount(m), formatWhen),
     };
   }
-
-  /** `GET /payments`: payments and their reversals, with totals over the whole filter. */
-  async payments(query: {
-    from?: string | undefined;
-    to?: string | undefined;
-    method?: PaymentMethod | undefined;
-    staffId?: string | undefined;
-    customerId?: string | undefined;
-    page: number;
-    pageSize: number;
-  }): Promise<PaymentList> {
-    const filter = toFilter(query);
-    const { rows, total, byMethod } = await this.d.ledger.payments(filter, query.pageSize, (query.page - 1) * query.pageSize);
-    return { items: rows.map(entryView), total, totals: totalsOf(byMethod) };
-  }
-
-  /** The same list as CSV, every row of the filter, cells safe to open in a spreadsheet. */
-  async paymentsCsv(query: {
-    from?: string | undefined;
-    to?: string | undefined;
-    method?: PaymentMethod | undefined;
-    staffId?: string | undefined;
-    customerId?: string | undefined;
-  }): Promise<string> {
-    const { rows } = await this.d.ledger.payments(toFilter(query), MAX_CSV_ROWS, 0);
-    const header = ['Date (UTC)', 'Receipt', 'Customer', 'Username', 'Method', 'Kind', 'Amount', 'Balance after', 'Reference', 'Staff', 'Note'];
-    const lines = rows.map((r) => {
-      const signed = r.side === 'credit' ? formatAmount(r.amount_minor) : formatAmount(-BigInt(r.amount_minor));
-      return [
-        iso(r.created_at),
-        r.receipt_number,
-        r.customer_name,
-        r.customer_username,
-        r.method,
-        r.kind,
-        signed,
-        formatAmount(r.balance_after_minor),
-        r.reference,
-        r.staff,
-        r.note,
-      ];
-    });
-    return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
-  }
-
-  /** A printable receipt of a payment. */
-  async receipt(id: string): Promise<ReceiptView> {
-    const e = await this.d.ledger.get(id);
-    if (!e || e.kind !== 'payment') throw notFound('Receipt');
-    const c = e.customer_id ? await this.d.customers.findById(e.customer_id) : null;
-    const sms = await this.d.settings.sms();
-    return {
-      receiptNumber: e.receipt_number!,
-      company: sms.companyName,
-      customer: { name: e.customer_name, username: e.customer_username, accountNumber: c?.accountNumber ?? null },
-      amount: formatAmount(e.amount_minor),
-      method: e.method,
-      reference: e.reference,
-      staff: e.staff,
-      createdAt: iso(e.created_at)!,
-      balanceAfter: formatAmount(e.balance_after_minor),
-      expiresAt: iso(c?.expiresAt ?? null),
-      reversed: e.reversed_by_id !== null,
-    };
-  }
 }
 
 /** "31 Jan 2027 14:05" (UTC). */
@@ -458,40 +391,4 @@ export function formatWhen(d: Date): string {
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
-}
-
-function toFilter(q: {
-  from?: string | undefined;
-  to?: string | undefined;
-  method?: string | undefined;
-  staffId?: string | undefined;
-  customerId?: string | undefined;
-}): PaymentFilter {
-  return { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, method: q.method, staffId: q.staffId, customerId: q.customerId };
-}
-
-function totalsOf(byMethod: { method: string | null; n: string; amount: string }[]): PaymentList['totals'] {
-  const per = { cash: 0n, mpesa: 0n, bank: 0n, cheque: 0n };
-  let count = 0;
-  let amount = 0n;
-  for (const m of byMethod) {
-    count += Number(m.n);
-    amount += BigInt(m.amount);
-    if (m.method && m.method in per) per[m.method as keyof typeof per] += BigInt(m.amount);
-  }
-  return {
-    count,
-    amount: formatAmount(amount),
-    byMethod: { cash: formatAmount(per.cash), mpesa: formatAmount(per.mpesa), bank: formatAmount(per.bank), cheque: formatAmount(per.cheque) },
-  };
-}
-
-/**
- * One CSV cell: quoted when needed, and neutralised against formula injection (a cell starting
- * with = + - @, a tab or a carriage return gets a leading '). Plain numbers stay numbers.
- */
-export function csvCell(value: string | null | undefined): string {
-  let v = value ?? '';
-  if (/^[=+\-@\t\r]/.test(v) && !/^-?\d+(\.\d+)?$/.test(v)) v = `'${v}`;
-  return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }

@@ -8,7 +8,7 @@ import { formatAmount } from '../domain/money.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import type { BuildOutcome } from '../gateway/desired-state.ts';
 import type { RequestMeta } from '../http/route.ts';
-import type { ClaimedJob } from '../repositories/jobs.repository.ts';
+import type { ClaimedJob } from '../repositories/outbox.repository.ts';
 import type { PlansRepository } from '../repositories/plans.repository.ts';
 import type { BatchRow, VoucherRow, VouchersRepository } from '../repositories/vouchers.repository.ts';
 import type { AuditService } from './audit.service.ts';
