@@ -6,13 +6,14 @@
 // Run alone: `node --conditions=mtandao-source --import tsx scripts/bench-hotpath.ts` (prints a table on stderr, figures as the
 // last stdout line), or through `npm run bench hotpath`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { enrollAgent } from '@mtandao/agent';
 import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
+import { childrenOf, machineCpuMs, processCpuMs } from './lib/proc-cpu.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg: string) => process.stderr.write(`[hotpath] ${msg}\n`);
@@ -74,34 +75,6 @@ function child(module: string, env: Record<string, string>): Promise<{ proc: Chi
     };
     proc.on('message', on);
   });
-}
-
-/** utime + stime of a process in ms (0 when it is gone). */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
-
-/** Busy and total CPU time of the whole machine so far, in ms (from /proc/stat). */
-function machineCpuMs(): { busy: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  const idle = f[3]! + (f[4] ?? 0);
-  return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
-}
-
-/** Direct children of a process (the embedded database is the controller's). */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 async function freshDatabase(): Promise<{ url?: string; drop(): Promise<void>; backends(): Promise<number[]> }> {

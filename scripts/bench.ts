@@ -1,7 +1,7 @@
 // `npm run bench`: the figures of SPEC section 9, each beside its target, as a table and as JSON.
 // Uses DATABASE_URL when set (a fresh database is created on that server), else the embedded one.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/be
 import { onSiteChange, pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
 import { profileStretch } from './lib/cpu-profile.ts';
 import { countStatements } from './lib/statement-counter.ts';
+import { childrenOf, processCpuMs } from './lib/proc-cpu.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type Body = Record<string, unknown>;
@@ -34,28 +35,13 @@ const ms = (x: number) => `${x.toFixed(2)} ms`;
 // every SQL statement the in-process controller sends
 const sql = countStatements();
 
-/** utime + stime of a process in ms (0 when it is gone; USER_HZ is 100 on Linux). */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 /** The database's processes: the bench database's backends on PostgreSQL, else the embedded database (this process's child). */
 async function databasePids(c: Controller): Promise<number[]> {
   if (process.env.DATABASE_URL) {
     const rows = await c.services.db.rows<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
     return rows.map((r) => Number(r.pid));
   }
-  try {
-    return readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
+  return childrenOf(process.pid);
 }
 
 class Api {

@@ -63,23 +63,27 @@ describe('M-Pesa C2B: a confirmation stored and paid in one transaction', () => 
     expect(jobs).to.deep.equal([{ type: 'customer.apply', reason: 'renewed by payment' }]);
   });
 
-  it('a payment that fails is still stored and answered; the sweep pays it once the fault is gone, and a repeat pays nothing more', async () => {
-    const c = await customer();
-    const body = confirmation({ BillRefNumber: c.accountNumber });
-    // the ledger refuses this one payment: the transaction that stores and pays it rolls back
+  /** Runs `fn` while the ledger refuses the payment with this reference: the transaction that stores and pays it rolls back. */
+  const whileLedgerRefuses = async (reference: string, fn: () => Promise<void>): Promise<void> => {
     await db().exec(`CREATE FUNCTION h3_refuse() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''refused by the test''; END'`);
-    await db().exec(
-      `CREATE TRIGGER h3_refuse BEFORE INSERT ON ledger_entries FOR EACH ROW WHEN (NEW.reference = '${body.TransID as string}') EXECUTE FUNCTION h3_refuse()`,
-    );
+    await db().exec(`CREATE TRIGGER h3_refuse BEFORE INSERT ON ledger_entries FOR EACH ROW WHEN (NEW.reference = '${reference}') EXECUTE FUNCTION h3_refuse()`);
     try {
-      expect(await callback(controller.url, `/c2b/confirmation/${token}`, body)).to.deep.equal({ status: 200, body: ACCEPTED });
-      const stored = await db().rows<Body>('SELECT status FROM mpesa_transactions WHERE trans_id = $1', [body.TransID]);
-      expect(stored).to.deep.equal([{ status: 'received' }]);
-      expect(await payments(c.id)).to.deep.equal([]);
+      await fn();
     } finally {
       await db().exec('DROP TRIGGER h3_refuse ON ledger_entries');
       await db().exec('DROP FUNCTION h3_refuse()');
     }
+  };
+
+  it('a payment that fails is still stored and answered; the sweep pays it once the fault is gone, and a repeat pays nothing more', async () => {
+    const c = await customer();
+    const body = confirmation({ BillRefNumber: c.accountNumber });
+    await whileLedgerRefuses(body.TransID as string, async () => {
+      expect(await callback(controller.url, `/c2b/confirmation/${token}`, body)).to.deep.equal({ status: 200, body: ACCEPTED });
+      const stored = await db().rows<Body>('SELECT status FROM mpesa_transactions WHERE trans_id = $1', [body.TransID]);
+      expect(stored).to.deep.equal([{ status: 'received' }]);
+      expect(await payments(c.id)).to.deep.equal([]);
+    });
     // the sweep leaves the last few seconds to the live path: this one is older
     await db().exec(`UPDATE mpesa_transactions SET received_at = now() - interval '1 minute' WHERE trans_id = $1`, [body.TransID]);
     expect(await controller.services.mpesa.c2b.sweep()).to.be.at.least(1);
@@ -91,16 +95,9 @@ describe('M-Pesa C2B: a confirmation stored and paid in one transaction', () => 
   it("a repeat of a confirmation whose payment failed pays it (Daraja's retry does the sweep's work)", async () => {
     const c = await customer();
     const body = confirmation({ BillRefNumber: c.accountNumber });
-    await db().exec(`CREATE FUNCTION h3_refuse() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''refused by the test''; END'`);
-    await db().exec(
-      `CREATE TRIGGER h3_refuse BEFORE INSERT ON ledger_entries FOR EACH ROW WHEN (NEW.reference = '${body.TransID as string}') EXECUTE FUNCTION h3_refuse()`,
-    );
-    try {
+    await whileLedgerRefuses(body.TransID as string, async () => {
       expect(await callback(controller.url, `/c2b/confirmation/${token}`, body)).to.deep.equal({ status: 200, body: ACCEPTED });
-    } finally {
-      await db().exec('DROP TRIGGER h3_refuse ON ledger_entries');
-      await db().exec('DROP FUNCTION h3_refuse()');
-    }
+    });
     await Promise.all(Array.from({ length: 5 }, () => callback(controller.url, `/c2b/confirmation/${token}`, body)));
     expect((await payments(c.id)).map((p) => p.reference)).to.deep.equal([body.TransID]);
   });
