@@ -26,7 +26,14 @@ const c = await startController(config, createLogger(config.logLevel));
 process.on('message', async (m: { t: string }) => {
   if (m.t === 'stats') {
     const pending = await c.services.db.rows<{ n: string }>(`SELECT count(*) AS n FROM provisioning_jobs WHERE status NOT IN ('applied', 'failed')`);
-    process.send?.({ t: 'stats', cpu: process.cpuUsage(), statements: sql.count, pending: Number(pending[0]!.n), top: sql.top(40) });
+    process.send?.({
+      t: 'stats',
+      cpu: process.cpuUsage(),
+      statements: sql.count,
+      pending: Number(pending[0]!.n),
+      top: sql.top(40),
+      batching: c.services.registration.batching,
+    });
   } else if (m.t === 'profile') {
     if ((m as { start?: boolean }).start) {
       stopProfile = await profileStretch('burst');

@@ -4,6 +4,7 @@ import type { ControllerKeys } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
+import { RegistrationRepository } from './repositories/registration.repository.ts';
 import { CustomerListRepository } from './repositories/customer-list.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
 import { LedgerRepository } from './repositories/ledger.repository.ts';
@@ -144,7 +145,7 @@ export function createServices(
   const customerJobs = new CustomerJobs(repos.customers, provisioning);
   const customers = new CustomersService(db, repos.customers, repos.plans, repos.pools, audit, provisioning, customerJobs, keys.secretBox);
   const customerView = (id: string) => customers.get(id);
-  const registration = new CustomerRegistrationService(repos.customers, provisioning, keys.secretBox);
+  const registration = new CustomerRegistrationService(repos.customers, new RegistrationRepository(db), provisioning, keys.secretBox);
   const billing = new BillingService(
     {
       db,

@@ -219,6 +219,34 @@ describe('Add Customer (POST /customers)', () => {
     expect(list.items).to.have.length(1);
   });
 
+  it('parallel adds are written together, and a conflict fails only its own customer', async () => {
+    const bodies = Array.from({ length: 24 }, (_, i) => pppoe({ ipAddress: `10.64.9.${10 + i}`, username: `batch.${i}` }));
+    bodies[5]!.ipAddress = bodies[4]!.ipAddress; // same address as its neighbour
+    bodies[13]!.username = 'BATCH.12'; // same login as its neighbour, another case
+    const results = await Promise.all(bodies.map((b) => api.post('/customers', b)));
+    const refused = results.flatMap((r, i) => (r.status === 201 ? [] : [[i, r.status, (r.body as ErrorBody).error.field]]));
+    // whichever of each pair came second is refused, naming its field
+    expect(refused).to.have.length(2);
+    expect(refused.find(([i]) => i === 4 || i === 5)).to.deep.include.members([409, 'ipAddress']);
+    expect(refused.find(([i]) => i === 12 || i === 13)).to.deep.include.members([409, 'username']);
+    const created = results.filter((r) => r.status === 201).map((r) => r.body as Body);
+    const ids = created.map((c) => c.id as string);
+    const rows = await controller.services.db.rows<{ id: string; created_at: Date; jobs: string; lines: string; audits: string }>(
+      `SELECT c.id::text, c.created_at,
+              (SELECT count(*) FROM provisioning_jobs j WHERE j.customer_id = c.id) AS jobs,
+              (SELECT count(*) FROM ledger_entries l WHERE l.customer_id = c.id) AS lines,
+              (SELECT count(*) FROM audit_log a WHERE a.entity = 'customer' AND a.entity_id = c.id::text AND a.action = 'customer.create') AS audits
+         FROM customers c WHERE c.id = ANY($1::bigint[])`,
+      [ids],
+    );
+    // each its own job, charge and payment, and audit entry, and its answer names its own job
+    expect(rows.map((r) => [Number(r.jobs), Number(r.lines), Number(r.audits)])).to.deep.equal(ids.map(() => [1, 2, 1]));
+    for (const c of created) expect((c.latestJob as Body).id).to.be.a('string');
+    expect(new Set(created.map((c) => (c.latestJob as Body).id)).size).to.equal(created.length);
+    // written together: customers of one statement share its transaction's time
+    expect(new Set(rows.map((r) => new Date(r.created_at).getTime())).size).to.be.lessThan(rows.length);
+  });
+
   it('a /30 pool is exhausted after its one usable address', async () => {
     const pool = await fx.pool(world.router.id as string, ['192.168.200.0/30'], { gateway: '192.168.200.1' });
     const plan = await fx.plan('static', { poolIds: [pool.id as string] });

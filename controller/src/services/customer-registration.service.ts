@@ -7,6 +7,7 @@ import { normaliseKenyanMobile } from '../lib/phone.ts';
 import { readablePassword, type SecretBox } from '../lib/secrets.ts';
 import { amountDue, registration } from '../domain/billing.ts';
 import type { CustomersRepository } from '../repositories/customers.repository.ts';
+import type { RegistrationRepository } from '../repositories/registration.repository.ts';
 import { scrubSecrets } from './audit.service.ts';
 import type { ProvisioningService } from './provisioning.service.ts';
 import { FORM_ORDER, Problems, translateUnique, validateAddress, validatePlan } from './customer-checks.ts';
@@ -22,9 +23,15 @@ export class CustomerRegistrationService {
 
   constructor(
     private readonly customers: CustomersRepository,
+    private readonly registrations: RegistrationRepository,
     private readonly provisioning: ProvisioningService,
     private readonly secretBox: SecretBox,
   ) {}
+
+  /** How concurrent adds were grouped into statements (the bench prints it). */
+  get batching(): RegistrationRepository['batching'] {
+    return this.registrations.batching;
+  }
 
   /**
    * Add a customer (SPEC section 4): every error naming its field, and nothing half-written. One
@@ -32,7 +39,7 @@ export class CustomerRegistrationService {
    * provisioning jobs and its audit entry together.
    */
   async create(meta: RequestMeta, input: CreateCustomerInput): Promise<CustomerView> {
-    const ctx = await this.customers.addContext(input.planId, input.username, input.additionalAccountNumber ?? null);
+    const ctx = await this.registrations.addContext(input.planId, input.username, input.additionalAccountNumber ?? null);
     const problems = new Problems();
     const plan = validatePlan(problems, ctx.plan, input.connectionType);
     const address = input.connectionType !== 'hotspot' && plan ? validateAddress(problems, ctx.blocks, input.networkId, input.ipAddress) : undefined;
@@ -66,8 +73,8 @@ export class CustomerRegistrationService {
     const reason = 'customer added and activated';
     let written: { created_at: Date; job_ids: string[] };
     try {
-      written = await this.customers.insertWithEffects(
-        {
+      written = await this.registrations.insertWithEffects({
+        row: {
           id: customerId,
           connectionType: input.connectionType,
           planId: input.planId,
@@ -86,7 +93,7 @@ export class CustomerRegistrationService {
           balanceMinor: balance.toString(),
           createdBy: meta.actor.userId,
         },
-        money.lines.map((l) => ({
+        entries: money.lines.map((l) => ({
           side: l.side,
           kind: l.kind,
           method: l.kind === 'payment' ? method : null,
@@ -104,8 +111,8 @@ export class CustomerRegistrationService {
           periodStart: l.periodStart ?? null,
           periodEnd: l.periodEnd ?? null,
         })),
-        routers.map((routerId) => ({ routerId, reason, expiresAt: this.provisioning.jobExpiry() })),
-        {
+        jobs: routers.map((routerId) => ({ routerId, reason, expiresAt: this.provisioning.jobExpiry() })),
+        audit: {
           userId: meta.actor.userId,
           username: meta.actor.username,
           details: scrubSecrets({
@@ -119,7 +126,7 @@ export class CustomerRegistrationService {
           requestId: meta.requestId,
           ip: meta.ip ?? null,
         },
-      );
+      });
     } catch (err) {
       throw translateUnique(err);
     }

@@ -1,0 +1,252 @@
+import type { Customer } from '../db/models/index.ts';
+import type { Database } from '../db/database.ts';
+import { Batcher, eachOnItsOwnIfNeeded } from '../lib/batcher.ts';
+import { RECEIPT_SQL } from './ledger.repository.ts';
+
+/** What Add Customer reads before it decides. */
+export interface AddContext {
+  plan: {
+    id: string;
+    name: string;
+    connection_type: Customer['connectionType'];
+    price_minor: string;
+    download_speed: string;
+    upload_speed: string;
+    validity_count: number;
+    validity_unit: 'minutes' | 'hours' | 'days' | 'months';
+    archived: boolean;
+    router_ids: string[];
+    pool_ids: string[];
+  } | null;
+  blocks: { id: string; pool_id: string; router_id: string; cidr: string; gateway: string | null; reserved: [string, string][] }[];
+  username_taken: boolean;
+  username_is_account: boolean;
+  additional_taken: boolean;
+  next_id: string;
+}
+
+/** The columns of a new customer. */
+export interface NewCustomerRow {
+  id: string;
+  connectionType: Customer['connectionType'];
+  planId: string;
+  networkId: string | null;
+  ipAddress: string | null;
+  fullName: string;
+  phone: string;
+  email: string | null;
+  username: string;
+  passwordEnc: string;
+  accountNumber: string;
+  additionalAccountNumber: string | null;
+  status: Customer['status'];
+  expiresAt: Date | null;
+  activatedAt: Date | null;
+  balanceMinor: string;
+  createdBy: string | null;
+}
+
+/** A line of a new customer's account (its first period, installation fee, payment). */
+export interface NewLedgerLine {
+  side: string;
+  kind: string;
+  method: string | null;
+  amountMinor: bigint;
+  reference: string | null;
+  note: string | null;
+  planId: string | null;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+}
+
+/** A new customer with everything written beside it. */
+export interface NewCustomer {
+  row: NewCustomerRow;
+  entries: NewLedgerLine[];
+  jobs: { routerId: string; reason: string; expiresAt: Date }[];
+  audit: { userId: string | null; username: string | null; details: Record<string, unknown>; requestId: string | null; ip: string | null };
+}
+
+interface AddQuestion {
+  planId: string;
+  username: string;
+  additional: string | null;
+}
+
+/**
+ * Group commit: concurrent adds share one read and one write. A burst of adds from many clients
+ * costs a statement per batch instead of one per customer, which is most of what a customer costs
+ * the database. Two batches may be in flight, so a lone add never waits for a batch to fill.
+ */
+const BATCHING = { maxInFlight: 2, maxBatch: 64 };
+
+/**
+ * Add Customer's reads and its one write (SPEC section 4). Each customer's outcome is its own: when
+ * a batch's write fails (a username or address another customer of the batch, or of another
+ * request, just took), its customers are written one by one, and only the one that conflicts fails.
+ */
+export class RegistrationRepository {
+  private readonly contexts = new Batcher<AddQuestion, AddContext>((qs) => eachOnItsOwnIfNeeded(qs, (b) => this.readContexts(b)), BATCHING);
+  private readonly writes = new Batcher<NewCustomer, Written>((cs) => eachOnItsOwnIfNeeded(cs, (b) => this.write(b)), BATCHING);
+
+  constructor(private readonly db: Database) {}
+
+  /** Batches and items so far: how well a burst was grouped. */
+  get batching(): { reads: Batcher<AddQuestion, AddContext>['stats']; writes: Batcher<NewCustomer, Written>['stats'] } {
+    return { reads: this.contexts.stats, writes: this.writes.stats };
+  }
+
+  /**
+   * Everything Add Customer needs to decide: the plan with its routers and pools, the blocks of
+   * those pools with their rules, whether the login and account numbers are free, and the id the
+   * row will have (the password is encrypted bound to it).
+   */
+  addContext(planId: string, username: string, additional: string | null): Promise<AddContext> {
+    return this.contexts.submit({ planId, username, additional });
+  }
+
+  /**
+   * Writes a new customer with its payments, its provisioning jobs (their first events, and the
+   * NOTIFY that wakes dispatchers) and its audit entry: atomic without an explicit transaction.
+   * The unique indexes still decide races (a taken IP or username fails that customer).
+   */
+  insertWithEffects(customer: NewCustomer): Promise<Written> {
+    return this.writes.submit(customer);
+  }
+
+  private async readContexts(qs: AddQuestion[]): Promise<AddContext[]> {
+    const rows = await this.db.prepared<AddContext>('customers.add-contexts', CONTEXTS_SQL, [
+      qs.map((q) => q.planId),
+      qs.map((q) => q.username),
+      qs.map((q) => q.additional),
+    ]);
+    return rows;
+  }
+
+  private async write(cs: NewCustomer[]): Promise<Written[]> {
+    const lines = cs.flatMap((c) => {
+      const balances = runningBalance(c.entries);
+      return c.entries.map((e, i) => ({ ...e, customerId: c.row.id, balanceAfter: balances[i]! }));
+    });
+    const jobs = cs.flatMap((c) => c.jobs.map((j) => ({ ...j, customerId: c.row.id })));
+    const col = <K extends keyof NewCustomerRow>(k: K) => cs.map((c) => c.row[k]);
+    const rows = await this.db.prepared<{ id: string; created_at: Date; job_ids: string[] | null }>('customers.insert-with-effects', INSERT_SQL, [
+      col('id'),
+      col('connectionType'),
+      col('planId'),
+      col('networkId'),
+      col('ipAddress'),
+      col('fullName'),
+      col('phone'),
+      col('email'),
+      col('username'),
+      col('passwordEnc'),
+      col('accountNumber'),
+      col('additionalAccountNumber'),
+      col('status'),
+      col('expiresAt'),
+      col('activatedAt'),
+      col('balanceMinor'),
+      col('createdBy'),
+      lines.map((x) => x.customerId),
+      lines.map((x) => x.side),
+      lines.map((x) => x.kind),
+      lines.map((x) => x.method),
+      lines.map((x) => x.amountMinor.toString()),
+      lines.map((x) => x.balanceAfter),
+      lines.map((x) => x.reference),
+      lines.map((x) => x.note),
+      lines.map((x) => x.planId),
+      lines.map((x) => x.periodStart),
+      lines.map((x) => x.periodEnd),
+      jobs.map((x) => x.customerId),
+      jobs.map((x) => x.routerId),
+      jobs.map((x) => x.reason),
+      jobs.map((x) => x.expiresAt),
+      cs.map((c) => c.audit.userId),
+      cs.map((c) => c.audit.username),
+      cs.map((c) => JSON.stringify(c.audit.details)),
+      cs.map((c) => c.audit.requestId),
+      cs.map((c) => c.audit.ip),
+    ]);
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    return cs.map((c) => {
+      const r = byId.get(c.row.id);
+      if (!r) throw new Error(`customer ${c.row.id} was not written`);
+      return { created_at: r.created_at, job_ids: r.job_ids ?? [] };
+    });
+  }
+}
+
+/** What the write answers for one customer. */
+export interface Written {
+  created_at: Date;
+  job_ids: string[];
+}
+
+/** The balance after each entry of a new customer's account (it starts at zero). */
+function runningBalance(entries: { side: string; amountMinor: bigint }[]): string[] {
+  let balance = 0n;
+  return entries.map((e) => (balance += e.side === 'credit' ? e.amountMinor : -e.amountMinor).toString());
+}
+
+// One row per question, in order. Two EXISTS for the account numbers, not one with OR: each can use
+// its own index (an OR made the planner scan).
+const CONTEXTS_SQL = `
+  SELECT
+    (SELECT row_to_json(x) FROM (
+       SELECT p.id::text, p.name, p.connection_type, p.price_minor::text, p.download_speed, p.upload_speed, p.validity_count, p.validity_unit, p.archived,
+              ARRAY(SELECT router_id::text FROM plan_routers WHERE plan_id = p.id ORDER BY router_id) AS router_ids,
+              ARRAY(SELECT pool_id::text FROM plan_pools WHERE plan_id = p.id ORDER BY pool_id) AS pool_ids
+         FROM plans p WHERE p.id = q.plan_id) x) AS plan,
+    (SELECT COALESCE(json_agg(b ORDER BY b.cidr), '[]'::json) FROM (
+       SELECT n.id::text, n.pool_id::text, po.router_id::text, n.cidr::text AS cidr, host(po.gateway) AS gateway,
+              COALESCE((SELECT json_agg(json_build_array(host(r.first_ip), host(r.last_ip))) FROM pool_reserved r WHERE r.pool_id = po.id), '[]'::json) AS reserved
+         FROM plan_pools pp JOIN pools po ON po.id = pp.pool_id JOIN networks n ON n.pool_id = po.id WHERE pp.plan_id = q.plan_id) b) AS blocks,
+    EXISTS (SELECT 1 FROM customers WHERE lower(username) = lower(q.username)) AS username_taken,
+    (EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower(q.username))
+      OR EXISTS (SELECT 1 FROM customers WHERE lower(additional_account_number) = lower(q.username))) AS username_is_account,
+    (q.additional IS NOT NULL AND (EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower(q.additional))
+      OR EXISTS (SELECT 1 FROM customers WHERE lower(additional_account_number) = lower(q.additional)))) AS additional_taken,
+    nextval(pg_get_serial_sequence('customers', 'id'))::text AS next_id
+  FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS q(plan_id, username, additional, ord)
+  ORDER BY q.ord`;
+
+// Customers, their ledger lines, jobs (with their first events and one NOTIFY for the batch) and
+// audit entries in ONE statement; the lines and jobs name their customer by its id, taken beforehand.
+const INSERT_SQL = `
+  WITH c AS (
+    INSERT INTO customers (id, connection_type, plan_id, network_id, ip_address, full_name, phone, email, username, password_enc, account_number,
+                           additional_account_number, status, expires_at, activated_at, balance_minor, created_by)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::inet[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                         $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::bigint[], $17::bigint[])
+    RETURNING id, username, created_by, created_at),
+  l AS (
+    INSERT INTO ledger_entries (customer_id, customer_username, side, kind, method, amount_minor, balance_after_minor, reference, note, receipt_number,
+                                plan_id, period_start, period_end, staff_user_id)
+    SELECT c.id, c.username, x.side, x.kind, x.method, x.amount, x.balance_after, x.reference, x.note, CASE WHEN x.kind = 'payment' THEN ${RECEIPT_SQL} END,
+           x.plan_id, x.period_start, x.period_end, c.created_by
+      FROM unnest($18::bigint[], $19::text[], $20::text[], $21::text[], $22::bigint[], $23::bigint[], $24::text[], $25::text[], $26::bigint[],
+                  $27::timestamptz[], $28::timestamptz[])
+             WITH ORDINALITY AS x(customer_id, side, kind, method, amount, balance_after, reference, note, plan_id, period_start, period_end, ord)
+      JOIN c ON c.id = x.customer_id
+     ORDER BY x.ord),
+  j AS (
+    INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, payload, created_by, expires_at)
+    SELECT x.router_id, 'customer.apply', x.reason, c.id, jsonb_build_object('username', c.username, 'fresh', true), c.created_by, x.expires_at
+      FROM unnest($29::bigint[], $30::bigint[], $31::text[], $32::timestamptz[]) WITH ORDINALITY AS x(customer_id, router_id, reason, expires_at, ord)
+      JOIN c ON c.id = x.customer_id
+     ORDER BY x.ord
+    RETURNING id, customer_id, router_id, reason),
+  e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j ORDER BY id),
+  a AS (
+    INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip)
+    SELECT x.user_id, x.username, 'customer.create', 'customer', c.id::text, x.details::jsonb, x.request_id, x.ip
+      FROM unnest($1::bigint[], $33::bigint[], $34::text[], $35::text[], $36::text[], $37::text[])
+             WITH ORDINALITY AS x(customer_id, user_id, username, details, request_id, ip, ord)
+      JOIN c ON c.id = x.customer_id
+     ORDER BY x.ord)
+  SELECT c.id::text, c.created_at,
+         (SELECT array_agg(j.id::text ORDER BY j.id) FROM j WHERE j.customer_id = c.id) AS job_ids,
+         (SELECT pg_notify('mtandao_outbox', string_agg(DISTINCT router_id::text, ',')) FROM j HAVING count(*) > 0) AS notified
+    FROM c`;
