@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Batcher, eachOnItsOwnIfNeeded, type Outcome } from '../src/lib/batcher.ts';
+import { Batcher, bisectOnFailure, type Outcome } from '../src/lib/batcher.ts';
 
 /** A run that records its batches and finishes each when told. */
 function recorder() {
@@ -92,17 +92,19 @@ describe('Batcher (group commit)', () => {
     expect(await failing.submit(3)).to.equal(3);
   });
 
-  it('eachOnItsOwnIfNeeded: a failed batch is rerun item by item, so only the bad item fails', async () => {
+  it('bisectOnFailure: a failed batch is rerun in halves, so only the bad item fails', async () => {
     const runs: number[][] = [];
     const run = async (batch: number[]) => {
       runs.push(batch);
       if (batch.includes(2)) throw new Error('duplicate key');
       return batch.map((i) => i * 10);
     };
-    const outcomes = await eachOnItsOwnIfNeeded([1, 2, 3], run);
-    expect(outcomes.map((o) => (o.ok ? o.value : (o.error as Error).message))).to.deep.equal([10, 'duplicate key', 30]);
-    expect(runs).to.deep.equal([[1, 2, 3], [1], [2], [3]]);
-    expect(await eachOnItsOwnIfNeeded([2], run)).to.have.length(1);
-    expect(runs).to.have.length(5); // a batch of one is not run twice
+    const outcomes = await bisectOnFailure([1, 2, 3, 4, 5, 6, 7, 8], run);
+    expect(outcomes.map((o) => (o.ok ? o.value : (o.error as Error).message))).to.deep.equal([10, 'duplicate key', 30, 40, 50, 60, 70, 80]);
+    // the half without it is written in one go; the half with it is halved again
+    expect(runs).to.deep.equal([[1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4], [1, 2], [1], [2], [3, 4], [5, 6, 7, 8]]);
+    runs.length = 0;
+    expect(await bisectOnFailure([2], run)).to.have.length(1);
+    expect(runs).to.have.length(1); // a batch of one is not run twice
   });
 });

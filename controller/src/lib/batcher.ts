@@ -77,21 +77,18 @@ export class Batcher<I, O> {
 }
 
 /**
- * Runs a batch as one statement; if it fails, runs each item on its own, so that one item's
- * conflict or bad value is that item's error alone (a statement is all or nothing).
+ * Runs a batch as one statement (all or nothing); if it fails, runs each half on its own, and so on
+ * down to single items, so that one item's conflict or bad value is that item's error alone and its
+ * neighbours are still written a few together. Halves run in order: of two items that conflict with
+ * each other, the earlier one wins.
  */
-export async function eachOnItsOwnIfNeeded<I, O>(items: I[], run: (batch: I[]) => Promise<O[]>): Promise<Outcome<O>[]> {
+export async function bisectOnFailure<I, O>(items: I[], run: (batch: I[]) => Promise<O[]>): Promise<Outcome<O>[]> {
   try {
     return (await run(items)).map((value) => ({ ok: true, value }));
   } catch (error) {
     if (items.length === 1) return [{ ok: false, error }];
   }
-  return Promise.all(
-    items.map((item) =>
-      run([item]).then(
-        ([value]) => ({ ok: true, value: value! }) as Outcome<O>,
-        (error: unknown) => ({ ok: false, error }) as Outcome<O>,
-      ),
-    ),
-  );
+  const half = items.length >> 1;
+  const left = await bisectOnFailure(items.slice(0, half), run);
+  return [...left, ...(await bisectOnFailure(items.slice(half), run))];
 }

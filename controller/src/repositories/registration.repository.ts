@@ -1,6 +1,6 @@
 import type { Customer } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
-import { Batcher, eachOnItsOwnIfNeeded } from '../lib/batcher.ts';
+import { Batcher, bisectOnFailure } from '../lib/batcher.ts';
 import { RECEIPT_SQL } from './ledger.repository.ts';
 
 /** What Add Customer reads before it decides. */
@@ -83,11 +83,11 @@ const BATCHING = { maxInFlight: 2, maxBatch: 64 };
 /**
  * Add Customer's reads and its one write (SPEC section 4). Each customer's outcome is its own: when
  * a batch's write fails (a username or address another customer of the batch, or of another
- * request, just took), its customers are written one by one, and only the one that conflicts fails.
+ * request, just took), it is written again in halves, down to the one customer that conflicts.
  */
 export class RegistrationRepository {
-  private readonly contexts = new Batcher<AddQuestion, AddContext>((qs) => eachOnItsOwnIfNeeded(qs, (b) => this.readContexts(b)), BATCHING);
-  private readonly writes = new Batcher<NewCustomer, Written>((cs) => eachOnItsOwnIfNeeded(cs, (b) => this.write(b)), BATCHING);
+  private readonly contexts = new Batcher<AddQuestion, AddContext>((qs) => bisectOnFailure(qs, (b) => this.readContexts(b)), BATCHING);
+  private readonly writes = new Batcher<NewCustomer, Written>((cs) => bisectOnFailure(cs, (b) => this.write(b)), BATCHING);
 
   constructor(private readonly db: Database) {}
 
