@@ -113,6 +113,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         `MTANDAO_PASSWORD_HASH_COST is below ${PASSWORD_HASH_COST}: staff passwords are hashed for a test run, not for production`,
       );
     services.expiry.start();
+    services.imports.start();
     services.smsSender.start();
     if (config.demo) {
       const demo = await seedDemo(services);
@@ -147,6 +148,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       async stop() {
         clearInterval(snapshots);
         await services.expiry.stop();
+        services.imports.stop();
         await services.smsSender.stop();
         clearInterval(mpesaSweep);
         await dispatcher.stop();

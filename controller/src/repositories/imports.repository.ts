@@ -144,7 +144,28 @@ export class ImportsRepository {
 
   /** Moves a dry run to running; false when it is not a dry run any more (committed twice, by two people). */
   async claim(id: string): Promise<boolean> {
-    return (await this.db.exec(`UPDATE imports SET status = 'running', started_at = now() WHERE id = $1 AND status = 'preview'`, [id])) > 0;
+    return (
+      (await this.db.exec(`UPDATE imports SET status = 'running', started_at = now(), heartbeat_at = now() WHERE id = $1 AND status = 'preview'`, [id])) > 0
+    );
+  }
+
+  /** The running import is alive: another controller must not take it over. */
+  async heartbeat(id: string): Promise<void> {
+    await this.db.exec(`UPDATE imports SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+  }
+
+  /**
+   * Takes over the imports left running by a controller that stopped: no heartbeat for
+   * `staleSeconds`. One statement, so of several controllers only one takes each.
+   */
+  async adoptStale(staleSeconds: number): Promise<{ id: string; user_id: string | null; username: string | null; role: string | null }[]> {
+    return this.db.rows(
+      `UPDATE imports i SET heartbeat_at = now()
+        WHERE i.status = 'running' AND (i.heartbeat_at IS NULL OR i.heartbeat_at < now() - make_interval(secs => $1))
+        RETURNING i.id::text, i.created_by::text AS user_id,
+                  (SELECT username FROM users WHERE id = i.created_by) AS username, (SELECT role FROM users WHERE id = i.created_by) AS role`,
+      [staleSeconds],
+    );
   }
 
   /** Valid rows after `afterRow`, in file order. */
@@ -196,7 +217,7 @@ export class ImportsRepository {
     importId: string,
     batch: ImportedCustomer[],
     refused: { rowNo: number; errors: { field: string; message: string }[] }[],
-    actor: { userId: string; username: string; requestId: string | null; ip: string | null },
+    actor: { userId: string | null; username: string; requestId: string | null; ip: string | null },
     jobExpiresAt: Date,
   ): Promise<{ ids: string[]; routers: string[] }> {
     const [r] = await this.db.rows<{ ids: string[] | null; routers: string[] | null }>(

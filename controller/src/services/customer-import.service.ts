@@ -21,6 +21,10 @@ const PREVIEW_ROWS = 10;
 const MAX_LISTED_ERRORS = 1000;
 /** Customers written per statement at commit. */
 const BATCH = 1000;
+/** An import whose controller showed no sign of life for this long is taken over by another (or the restarted one). */
+const STALE_SECONDS = 60;
+/** How often a controller looks for such imports. */
+const ADOPT_EVERY_MS = 30_000;
 
 const rowAad = (importId: string, rowNo: number) => `mtandao:import:${importId}:row:${rowNo}:password`;
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
@@ -104,23 +108,58 @@ export class CustomerImportService {
       throw new AppError(409, found.status === 'preview' ? 'This import is already running' : `This import was already committed (${found.status})`);
     await this.audit.record(meta, 'import.commit', 'import', id, { filename: found.filename, rows: found.rows, valid: found.valid, invalid: found.invalid });
     // the work starts once this request's transaction (the claim) commits, outside it
-    afterCommit(() =>
-      outsideTransaction(() => {
-        const started = this.run(meta, id).catch(async (err: unknown) => {
-          this.logger.error({ err, importId: id }, 'import failed');
-          await this.repo
-            .finish(id, 'failed', 'The import stopped on an internal error; the rows not yet written are in the failures file')
-            .catch(() => undefined);
-        });
-        this.running.set(id, started);
-        void started.finally(() => this.running.delete(id));
-      }),
-    );
+    afterCommit(() => outsideTransaction(() => this.begin(meta, id)));
     return this.status(id);
   }
 
   /** Imports running on this instance (tests and shutdown wait on them). */
   readonly running = new Map<string, Promise<void>>();
+  private adoptTimer?: NodeJS.Timeout;
+
+  /** Looks now and every half minute for imports a stopped controller left unfinished, and finishes them. */
+  start(): void {
+    const look = () => {
+      void this.adoptStale()
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not look for unfinished imports; will retry'))
+        .finally(() => {
+          if (this.adoptTimer) this.adoptTimer = setTimeout(look, ADOPT_EVERY_MS).unref();
+        });
+    };
+    this.adoptTimer = setTimeout(look, 0).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.adoptTimer);
+    this.adoptTimer = undefined;
+  }
+
+  /**
+   * Resumes the imports whose controller stopped mid-way (a crash, a restart): the rows it wrote
+   * are marked, so the rest is written once, under the name of the staff member who committed it.
+   */
+  async adoptStale(staleSeconds = STALE_SECONDS): Promise<string[]> {
+    const adopted = await this.repo.adoptStale(staleSeconds);
+    for (const a of adopted) {
+      this.logger.warn({ importId: a.id }, 'resuming an import its controller left unfinished');
+      const meta: RequestMeta = {
+        actor: { userId: a.user_id ?? '', username: a.username ?? 'system', role: (a.role ?? 'admin') as RequestMeta['actor']['role'], via: 'session' },
+        requestId: `import-${a.id}-resumed`,
+        ip: undefined,
+      };
+      this.begin(meta, a.id);
+    }
+    return adopted.map((a) => a.id);
+  }
+
+  /** Runs an import in the background; an internal error marks it failed, saying where its rows are. */
+  private begin(meta: RequestMeta, id: string): void {
+    const started = this.run(meta, id).catch(async (err: unknown) => {
+      this.logger.error({ err, importId: id }, 'import failed');
+      await this.repo.finish(id, 'failed', 'The import stopped on an internal error; the rows not yet written are in the failures file').catch(() => undefined);
+    });
+    this.running.set(id, started);
+    void started.finally(() => this.running.delete(id));
+  }
 
   async status(id: string): Promise<ImportStatusView> {
     const r = await this.repo.get(id);
@@ -165,11 +204,13 @@ export class CustomerImportService {
     const addresses = new AddressAllocator((networkIds) => this.repo.usedIps(networkIds));
     addresses.reserve(await this.repo.requestedIps(id));
     const claims = new FileClaims();
-    const actor = { userId: meta.actor.userId, username: meta.actor.username, requestId: meta.requestId, ip: meta.ip ?? null };
+    // a resumed import whose committer's account is gone is written in no one's name
+    const actor = { userId: meta.actor.userId || null, username: meta.actor.username, requestId: meta.requestId, ip: meta.ip ?? null };
     let after = 0;
     for (;;) {
       const batch = await this.repo.pending(id, after, BATCH);
       if (batch.length === 0) break;
+      await this.repo.heartbeat(id);
       after = batch[batch.length - 1]!.row_no;
       const cells = batch.map((b) => ({ ...b.cells, password: b.password_enc ? this.secretBox.decrypt(b.password_enc, rowAad(id, b.row_no)) : '' }) as Cells);
       const ctx = await this.context(cells, allPlans);
@@ -221,7 +262,11 @@ export class CustomerImportService {
     }
     await this.repo.finish(id, 'done', null);
     const done = await this.repo.get(id);
-    await this.audit.record(meta, 'import.finish', 'import', id, { created: done?.created, failed: done?.failed, invalid: done?.invalid });
+    await this.audit.record(actor.userId ? meta : null, 'import.finish', 'import', id, {
+      created: done?.created,
+      failed: done?.failed,
+      invalid: done?.invalid,
+    });
   }
 }
 
