@@ -62,6 +62,9 @@ export interface DispatcherOptions {
   watch: RouterWatch;
   /** Extra housekeeping run every 30 s. */
   sweep?: () => Promise<void>;
+  /** {@link CLAIM_SPACING_MS} and {@link HOLD_FOR_ACKS_MS} unless told (tests). */
+  claimSpacingMs?: number;
+  holdForAcksMs?: number;
 }
 
 /**
@@ -160,7 +163,8 @@ export class Dispatcher {
     }
     if (st.spacing) return;
     const now = performance.now();
-    const wait = Math.max(st.lastDrainAt + CLAIM_SPACING_MS - now, st.unacked > 0 ? st.lastSentAt + HOLD_FOR_ACKS_MS - now : 0);
+    const { claimSpacingMs = CLAIM_SPACING_MS, holdForAcksMs = HOLD_FOR_ACKS_MS } = this.options;
+    const wait = Math.max(st.lastDrainAt + claimSpacingMs - now, st.unacked > 0 ? st.lastSentAt + holdForAcksMs - now : 0);
     if (wait > 0) {
       st.spacing = setTimeout(() => {
         st.spacing = undefined;
