@@ -180,6 +180,8 @@ for (const b of SIZES) {
     sentToAppliedMs: +median(lat.apply).toFixed(2),
   };
   log(JSON.stringify(r));
+  if (process.env.BENCH_COUNT_TEXT)
+    for (const [text, n] of (await controller.ask<{ top: [string, number][] }>({ t: 'stats' })).top.slice(0, 6)) log(`${String(n).padStart(6)}  ${text}`);
   results.push(r);
 }
 
