@@ -16,11 +16,26 @@ export function canonicalize(value: unknown): string {
     case 'string':
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => canonicalize(v === undefined ? null : v)).join(',')}]`;
-      const entries = Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalize(v)}`).join(',')}}`;
+      // plain loops and concatenation: this runs for every envelope signed and every agent message
+      // checked, and the entries/filter/sort/map/join chain cost several times the work itself
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          out += (i > 0 ? ',' : '') + canonicalize(v === undefined ? null : v);
+        }
+        return `${out}]`;
+      }
+      const obj = value as Record<string, unknown>;
+      // the default sort compares UTF-16 code units, as the canonical form asks
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalize(v)}`;
+      }
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);

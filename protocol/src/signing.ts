@@ -52,6 +52,12 @@ function verifyBytes(context: string, value: unknown, sig: string, key: KeyObjec
 
 /** Signs a command envelope over its canonical bytes. */
 export const signEnvelope = (envelope: unknown, key: KeyObject): string => signBytes(COMMAND_CONTEXT, envelope, key);
+/**
+ * Signs a command envelope given as its canonical text ({@link canonicalize} of it): the caller
+ * encodes once and sends the same text it signed.
+ */
+export const signCanonicalEnvelope = (canonical: string, key: KeyObject): string =>
+  sign(null, Buffer.from(COMMAND_CONTEXT + canonical), key).toString('base64');
 /** Verifies a command envelope's signature. */
 export const verifyEnvelope = (envelope: unknown, sig: string, key: KeyObject): boolean => verifyBytes(COMMAND_CONTEXT, envelope, sig, key);
 /** Signs an agent message over its canonical bytes. */

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { COMMAND_TYPES, type CommandType } from './commands.ts';
 import { CommandEnvelope, CommandFrame, ENVELOPE_VERSION, parsePayload, type TypedEnvelope } from './envelope.ts';
 import type { CommandIdentity } from './identity.ts';
-import { signEnvelope, verifyEnvelope } from './signing.ts';
+import { canonicalize } from './canonical.ts';
+import { signCanonicalEnvelope, signEnvelope, verifyEnvelope } from './signing.ts';
 
 /** Why an agent refused a command frame. */
 export type RejectReason =
@@ -71,12 +72,20 @@ export function openCommandFrame(raw: unknown, ctx: OpenContext): OpenResult {
   return { ok: true, envelope: { ...e, payload: payload.data } as TypedEnvelope };
 }
 
-/** Builds and signs a command frame (the controller's side, and tests). */
-export function sealCommand<T extends CommandType>(
-  fields: { id: string; agentId: string; seq: number; issuedAt: Date; expiresAt: Date; type: T; payload: unknown; job?: CommandIdentity },
-  key: KeyObject,
-): CommandFrame {
-  const envelope = {
+/** What a command envelope is sealed from. */
+export interface CommandFields<T extends CommandType = CommandType> {
+  id: string;
+  agentId: string;
+  seq: number;
+  issuedAt: Date;
+  expiresAt: Date;
+  type: T;
+  payload: unknown;
+  job?: CommandIdentity;
+}
+
+function envelopeOf(fields: CommandFields): Record<string, unknown> {
+  return {
     v: ENVELOPE_VERSION,
     id: fields.id,
     agentId: fields.agentId,
@@ -87,5 +96,21 @@ export function sealCommand<T extends CommandType>(
     payload: fields.payload,
     ...(fields.job ? { job: fields.job } : {}),
   };
+}
+
+/** Builds and signs a command frame (the controller's side, and tests). */
+export function sealCommand<T extends CommandType>(fields: CommandFields<T>, key: KeyObject): CommandFrame {
+  const envelope = envelopeOf(fields);
   return { kind: 'command', envelope, sig: signEnvelope(envelope, key) };
+}
+
+/**
+ * Builds and signs a command frame as the text that goes on the wire: the envelope is encoded once,
+ * canonically, and those bytes are both signed and sent (canonical JSON parses back to the same
+ * value and encodes again to the same bytes, so the agent checks exactly what was signed).
+ */
+export function sealCommandText<T extends CommandType>(fields: CommandFields<T>, key: KeyObject): string {
+  const canonical = canonicalize(envelopeOf(fields));
+  // base64 needs no escaping in a JSON string
+  return `{"kind":"command","envelope":${canonical},"sig":"${signCanonicalEnvelope(canonical, key)}"}`;
 }

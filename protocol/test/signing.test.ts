@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { canonicalize } from '../src/index.ts';
-import { generateSigningKeys, loadPrivateKey, loadPublicKey, openCommandFrame, sealCommand, signEnvelope } from '../src/signing.ts';
+import { generateSigningKeys, loadPrivateKey, loadPublicKey, openCommandFrame, sealCommand, sealCommandText, signEnvelope } from '../src/signing.ts';
 
 const controller = generateSigningKeys();
 const controllerPriv = loadPrivateKey(controller.privateKey);
@@ -40,12 +40,35 @@ describe('canonical encoding', () => {
   it('refuses NaN', () => {
     expect(() => canonicalize({ a: Number.NaN })).to.throw();
   });
+  it('is JSON with keys sorted by code unit, undefined members dropped and undefined array items null', () => {
+    const value = { é: 1, Z: [undefined, -0, 1e21, 0.1, 'a"\\\n\u2028'], a: { skip: undefined, b: null, '': true }, B: false, '\ud83d\ude00': 'x' };
+    expect(canonicalize(value)).to.equal('{"B":false,"Z":[null,0,1e+21,0.1,"a\\"\\\\\\n\u2028"],"a":{"":true,"b":null},"é":1,"\ud83d\ude00":"x"}');
+    // what goes on the wire parses back to the same bytes
+    expect(canonicalize(JSON.parse(canonicalize(value)))).to.equal(canonicalize(value));
+  });
 });
 
 describe('command envelopes', () => {
   it('accepts a well-formed signed command', () => {
     const res = openCommandFrame(frame(), ctx);
     expect(res.ok).to.equal(true);
+  });
+  it('sealed as wire text, the agent opens exactly what was signed', () => {
+    const fields = {
+      id: 'j7-1-abcd',
+      agentId: 'agent-1',
+      seq: 5,
+      issuedAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+      type: 'customer.apply' as const,
+      payload: { router: 'core', customer },
+    };
+    const text = sealCommandText(fields, controllerPriv);
+    const parsed = JSON.parse(text) as { envelope: Record<string, unknown>; sig: string };
+    expect(parsed).to.deep.equal(JSON.parse(JSON.stringify(sealCommand(fields, controllerPriv))));
+    expect(openCommandFrame(parsed, ctx).ok).to.equal(true);
+    const tampered = JSON.parse(text.replace('"router":"core"', '"router":"edge"')) as unknown;
+    expect(openCommandFrame(tampered, ctx)).to.include({ ok: false, reason: 'bad-signature' });
   });
   it('rejects a forged signature', () => {
     const other = loadPrivateKey(generateSigningKeys().privateKey);

@@ -1,5 +1,5 @@
-import { chunkCommandId, JOB_IDENTITY_CAPABILITY, type CommandFrame } from '@mtandao/protocol';
-import { sealCommand } from '@mtandao/protocol/signing';
+import { chunkCommandId, JOB_IDENTITY_CAPABILITY } from '@mtandao/protocol';
+import { sealCommandText } from '@mtandao/protocol/signing';
 import type { KeyObject } from 'node:crypto';
 import type { ClaimedJob } from '../repositories/outbox.repository.ts';
 import type { BuiltCommand } from './desired-state.ts';
@@ -8,9 +8,10 @@ import type { BuiltCommand } from './desired-state.ts';
 const ENVELOPE_TTL_MS = 10 * 60_000;
 
 /**
- * The signed frames of one claimed job, in seq order: one per command (a reconcile is chunked).
- * Chunks take the seqs reserved before the job's own; the last chunk carries the job's command id.
- * Agents that speak job identity get it explicitly (`job`), older ones read it from the id.
+ * The signed frames of one claimed job, in seq order: one per command (a reconcile is chunked),
+ * each as the text that goes on the wire (the envelope encoded once, for its signature and the
+ * socket alike). Chunks take the seqs reserved before the job's own; the last chunk carries the
+ * job's command id. Agents that speak job identity get it explicitly (`job`), older ones read it from the id.
  */
 export function commandFrames(
   job: ClaimedJob,
@@ -18,7 +19,7 @@ export function commandFrames(
   to: { agentId: string; capability: number },
   signingKey: KeyObject,
   now = new Date(),
-): CommandFrame[] {
+): string[] {
   const expiresAt = new Date(Math.min(now.getTime() + ENVELOPE_TTL_MS, new Date(job.expires_at).getTime()));
   const n = commands.length;
   const lastSeq = Number(job.seq);
@@ -28,7 +29,7 @@ export function commandFrames(
       ? { job: { jobId: String(job.id), attempt: job.attempts, ...(n > 1 ? { chunk: { index: i, count: n } } : {}), routerId: String(job.router_id) } }
       : {};
     const id = chunkCommandId(job.command_id, i, n);
-    return sealCommand(
+    return sealCommandText(
       { id, agentId: to.agentId, seq: lastSeq - (n - 1 - i), issuedAt: now, expiresAt, type: cmd.type, payload: cmd.payload, ...identity },
       signingKey,
     );

@@ -14,6 +14,9 @@ export interface BuiltCommand {
   payload: unknown;
 }
 
+/** A customer's own fields, checked without its plan (the plan is checked once per batch and shared). */
+const CustomerFields = CustomerSpec.omit({ plan: true });
+
 /** What to do with a claimed job. */
 export type BuildOutcome = { commands: BuiltCommand[] } | { skip: string } | { fail: string };
 
@@ -96,6 +99,14 @@ export class DesiredStateBuilder {
           : [];
       for (const j of applies) if (j.desired) rows.push(j.desired);
       const byKey = new Map(rows.map((r) => [`${r.customer_id}:${r.router_id}`, r]));
+      // jobs of one batch share few plans: each plan (as it lands on its router) is checked once
+      const plans = new Map<string, PlanSpec>();
+      const planOf = (r: DesiredCustomerRow): PlanSpec => {
+        const key = `${r.plan_id}\u0000${r.router_id}\u0000${r.plan_name}\u0000${r.plan_type}\u0000${r.upload_speed}\u0000${r.download_speed}\u0000${r.gateway}\u0000${r.shared_users}\u0000${r.data_limit_bytes}`;
+        let plan = plans.get(key);
+        if (!plan) plans.set(key, (plan = this.planOfRow(r)));
+        return plan;
+      };
       for (const job of applies) {
         const router = routerNames.get(String(job.router_id));
         const r = byKey.get(`${job.customer_id}:${job.router_id}`);
@@ -103,15 +114,17 @@ export class DesiredStateBuilder {
         else if (!r) out.set(String(job.id), { skip: 'the customer no longer exists (its removal is a job of its own)' });
         else {
           try {
-            const customer = CustomerSpec.parse({
-              customerId: r.id,
-              connectionType: r.connection_type,
-              username: r.username,
-              password: this.decryptPassword({ id: r.id, passwordEnc: r.password_enc } as Customer),
-              status: r.status,
-              ...(r.ip_address ? { ipAddress: r.ip_address } : {}),
-              plan: this.planOfRow(r),
-            });
+            const customer: CustomerSpec = {
+              ...CustomerFields.parse({
+                customerId: r.id,
+                connectionType: r.connection_type,
+                username: r.username,
+                password: this.decryptPassword({ id: r.id, passwordEnc: r.password_enc } as Customer),
+                status: r.status,
+                ...(r.ip_address ? { ipAddress: r.ip_address } : {}),
+              }),
+              plan: planOf(r),
+            };
             const fresh = freshOk && job.payload?.fresh === true ? { fresh: true } : {};
             out.set(String(job.id), { commands: [{ type: 'customer.apply', payload: { router, customer, ...fresh } }] });
           } catch (err) {

@@ -1,17 +1,19 @@
-import { type AckMessage, type AgentMessage, type HealthMessage, type HelloMessage, type HotspotMessage, type LogMessage } from '@mtandao/protocol';
+import { type AgentMessage, type HealthMessage, type HelloMessage, type HotspotMessage, type LogMessage } from '@mtandao/protocol';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { JobsRepository } from '../repositories/jobs.repository.ts';
-import type { ClaimedJob, OutboxRepository } from '../repositories/outbox.repository.ts';
+import type { OutboxRepository } from '../repositories/outbox.repository.ts';
 import type { RoutersRepository } from '../repositories/routers.repository.ts';
 import type { SitesRepository } from '../repositories/sites.repository.ts';
 import type { ProvisioningService } from '../services/provisioning.service.ts';
-import type { BuildOutcome, DesiredStateBuilder } from './desired-state.ts';
-import { readAck, retryDelayMs } from './ack-reading.ts';
-import { commandFrames } from './command-frames.ts';
+import { AckSettler } from './ack-settler.ts';
+import { Delivery } from './delivery.ts';
+import type { DesiredStateBuilder } from './desired-state.ts';
 import type { AgentHub, AgentSession } from './hub.ts';
 import { OutboxListener } from './outbox-listener.ts';
+import { RouterDirectory } from './router-directory.ts';
 import type { RouterWatch } from './router-watch.ts';
+import { newSessionState, type SessionState } from './session-state.ts';
 
 /** Jobs claimed per round trip to the database. */
 const BATCH = 64;
@@ -21,25 +23,17 @@ const BATCH = 64;
  * is claimed at once.
  */
 const CLAIM_SPACING_MS = 4;
+/**
+ * A claim while the last batch's acks are still on their way waits for them, up to this long after
+ * that batch went out (Nagle's rule): under load each claim then takes what arrived during a
+ * round trip to the agent (the batch grows with the load, the statements per job shrink), while a
+ * lone add, with nothing in flight, is claimed at once.
+ */
+const HOLD_FOR_ACKS_MS = 20;
 /** Commands in flight per agent before the dispatcher waits for acks. */
 const MAX_IN_FLIGHT = 512;
 /** A sent job without an ack this long is sent again (same id, the agent answers `duplicate` if it had it). */
 const REDELIVER_AFTER_MS = 60_000;
-interface SessionState {
-  /** What the agent said it speaks in its hello (1 until then). */
-  capability: number;
-  running: boolean;
-  again: boolean;
-  /** When the last drain started, and the timer that starts the next one no sooner than {@link CLAIM_SPACING_MS} after it. */
-  lastDrainAt: number;
-  spacing?: NodeJS.Timeout;
-  inFlight: number;
-  /** The last drain stopped because {@link MAX_IN_FLIGHT} commands awaited acks: settling acks must start another. */
-  starved: boolean;
-  /** Successful acks waiting to be written together. */
-  applied: { commandId: string; result: Record<string, unknown> | null; event: string; seq: number }[];
-  flushing: boolean;
-}
 
 /** What the dispatcher works with. */
 export interface DispatcherDeps {
@@ -68,6 +62,9 @@ export interface DispatcherOptions {
   watch: RouterWatch;
   /** Extra housekeeping run every 30 s. */
   sweep?: () => Promise<void>;
+  /** {@link CLAIM_SPACING_MS} and {@link HOLD_FOR_ACKS_MS} unless told (tests). */
+  claimSpacingMs?: number;
+  holdForAcksMs?: number;
 }
 
 /**
@@ -80,8 +77,6 @@ export class Dispatcher {
   /** Takes an agent's hotspot report (who is online, voucher use); set by the server. */
   onHotspot?: (siteId: string, msg: HotspotMessage) => Promise<void>;
   private readonly state = new Map<string, SessionState>();
-  private routerSites = new Map<string, string>();
-  private routerNames = new Map<string, string>();
   private timers: NodeJS.Timeout[] = [];
   private listener?: OutboxListener;
   private stopped = false;
@@ -90,26 +85,36 @@ export class Dispatcher {
   private readonly outbox: OutboxRepository;
   private readonly jobs: JobsRepository;
   private readonly sites: SitesRepository;
-  private readonly routers: RoutersRepository;
-  private readonly builder: DesiredStateBuilder;
   private readonly provisioning: ProvisioningService;
-  private readonly signingKey: KeyObject;
   private readonly logger: Logger;
   private readonly options: DispatcherOptions;
+  private readonly directory: RouterDirectory;
+  private readonly delivery: Delivery;
+  private readonly settler: AckSettler;
 
   constructor(deps: DispatcherDeps, options: DispatcherOptions) {
-    ({
-      hub: this.hub,
-      outbox: this.outbox,
-      jobs: this.jobs,
-      sites: this.sites,
-      routers: this.routers,
-      builder: this.builder,
-      provisioning: this.provisioning,
-      signingKey: this.signingKey,
-      logger: this.logger,
-    } = deps);
+    ({ hub: this.hub, outbox: this.outbox, jobs: this.jobs, sites: this.sites, provisioning: this.provisioning, logger: this.logger } = deps);
     this.options = options;
+    this.directory = new RouterDirectory(deps.outbox, deps.routers);
+    const kick = (session: AgentSession) => this.kick(session);
+    this.delivery = new Delivery({ hub: deps.hub, outbox: deps.outbox, builder: deps.builder, directory: this.directory, signingKey: deps.signingKey, kick });
+    this.settler = new AckSettler({
+      outbox: deps.outbox,
+      jobs: deps.jobs,
+      sites: deps.sites,
+      directory: this.directory,
+      logger: deps.logger,
+      acked: (session, st, jobs) => {
+        st.unacked = Math.max(0, st.unacked - jobs);
+        // a claim held for these acks goes now
+        if (st.unacked === 0 && st.spacing) {
+          clearTimeout(st.spacing);
+          st.spacing = undefined;
+          this.kick(session);
+        }
+      },
+      settled: kick,
+    });
   }
 
   async start(): Promise<void> {
@@ -133,16 +138,10 @@ export class Dispatcher {
     await this.listener?.stop();
   }
 
-  private async refreshRouters(): Promise<void> {
-    this.routerSites = await this.outbox.routerSites();
-    const names = new Map<string, string>();
-    for (const r of await this.routers.list()) names.set(String(r.id), r.name);
-    this.routerNames = names;
-  }
-
   private async wakeRouters(routerIds: string[]): Promise<void> {
-    if (routerIds.some((id) => !this.routerSites.has(id))) await this.refreshRouters().catch(() => undefined);
-    const sites = new Set(routerIds.map((id) => this.routerSites.get(id)).filter((s): s is string => !!s));
+    const { directory } = this;
+    if (routerIds.some((id) => !directory.sites.has(id))) await directory.refresh().catch(() => undefined);
+    const sites = new Set(routerIds.map((id) => directory.sites.get(id)).filter((s): s is string => !!s));
     for (const session of this.hub.sessions.values()) if (sites.has(session.siteId)) this.kick(session);
   }
 
@@ -150,6 +149,11 @@ export class Dispatcher {
     for (const session of this.hub.sessions.values()) this.kick(session);
   }
 
+  /**
+   * Starts a drain for the session, or puts it off: claims start at least {@link CLAIM_SPACING_MS}
+   * apart, and one due while the last batch's acks are on their way waits for them (at most
+   * {@link HOLD_FOR_ACKS_MS} after that batch went out).
+   */
   kick(session: AgentSession): void {
     if (!session.helloReceived || !session.open) return;
     const st = this.stateOf(session);
@@ -158,7 +162,9 @@ export class Dispatcher {
       return;
     }
     if (st.spacing) return;
-    const wait = st.lastDrainAt + CLAIM_SPACING_MS - performance.now();
+    const now = performance.now();
+    const { claimSpacingMs = CLAIM_SPACING_MS, holdForAcksMs = HOLD_FOR_ACKS_MS } = this.options;
+    const wait = Math.max(st.lastDrainAt + claimSpacingMs - now, st.unacked > 0 ? st.lastSentAt + holdForAcksMs - now : 0);
     if (wait > 0) {
       st.spacing = setTimeout(() => {
         st.spacing = undefined;
@@ -169,7 +175,7 @@ export class Dispatcher {
       return;
     }
     st.running = true;
-    st.lastDrainAt = performance.now();
+    st.lastDrainAt = now;
     void this.drain(session, st).finally(() => {
       st.running = false;
       if (st.again && session.open) {
@@ -182,7 +188,7 @@ export class Dispatcher {
   private stateOf(session: AgentSession): SessionState {
     let st = this.state.get(session.agentId);
     if (!st) {
-      st = { capability: 1, running: false, again: false, lastDrainAt: 0, inFlight: 0, starved: false, applied: [], flushing: false };
+      st = newSessionState();
       this.state.set(session.agentId, st);
     }
     return st;
@@ -202,7 +208,7 @@ export class Dispatcher {
         if (st.starved) return;
         const limit = Math.min(BATCH, room);
         const claimed = await this.outbox.claim(session.siteId, session.agentId, limit);
-        if (claimed.length > 0) await this.deliver(session, st, claimed, log);
+        if (claimed.length > 0) await this.delivery.deliver(session, st, claimed, log);
         if (claimed.length < limit) return;
       }
     } catch (err) {
@@ -210,56 +216,12 @@ export class Dispatcher {
     }
   }
 
-  /** Builds, signs and sends claimed (or redelivered) jobs in seq order. */
-  private async deliver(session: AgentSession, st: SessionState, claimed: ClaimedJob[], log: Logger): Promise<void> {
-    if (claimed.some((j) => !this.routerNames.has(String(j.router_id)))) await this.refreshRouters();
-    const built = await this.builder.build(claimed, this.routerNames, st.capability);
-    // claimed for a connection that closed meanwhile (the agent died, or reconnected: its new
-    // session may already have read what was in flight): back to the queue, for the session now
-    const unsent: string[] = [];
-    for (const job of claimed) {
-      if (!session.open) {
-        unsent.push(job.command_id);
-        continue;
-      }
-      const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
-      // a child logger per job costs more than the send itself: made only for a line that is written
-      const jobLog = () =>
-        log.child({
-          jobId: String(job.id),
-          routerId: String(job.router_id),
-          routerName: this.routerNames.get(String(job.router_id)),
-          ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
-        });
-      if ('skip' in outcome) {
-        await this.outbox.settle(
-          job.command_id,
-          { status: 'applied', result: { skipped: outcome.skip }, event: `nothing to send: ${outcome.skip}` },
-          session.agentId,
-        );
-        continue;
-      }
-      if ('fail' in outcome) {
-        jobLog().warn({ reason: outcome.fail }, 'job cannot be delivered');
-        await this.outbox.settle(job.command_id, { status: 'failed', error: outcome.fail, routerError: null, event: outcome.fail }, session.agentId);
-        continue;
-      }
-      for (const frame of commandFrames(job, outcome.commands, { agentId: session.agentId, capability: st.capability }, this.signingKey)) session.send(frame);
-      st.inFlight += 1;
-      if (log.isLevelEnabled('debug')) jobLog().debug({ type: job.type, seq: Number(job.seq), commandId: job.command_id }, 'command sent');
-    }
-    if (unsent.length > 0) {
-      const requeued = await this.outbox.requeueUnsent(unsent, session.agentId);
-      log.info({ requeued }, 'the connection closed before claimed jobs were sent; they go back to the queue');
-      const current = this.hub.sessions.get(session.agentId);
-      if (current && current !== session) this.kick(current);
-    }
-  }
-
   // agent messages
 
   async onConnected(session: AgentSession): Promise<void> {
-    this.stateOf(session).inFlight = 0;
+    const st = this.stateOf(session);
+    st.inFlight = 0;
+    st.unacked = 0;
   }
 
   onDisconnected(session: AgentSession): void {
@@ -272,12 +234,10 @@ export class Dispatcher {
       case 'hello':
         return this.onHello(session, msg);
       case 'ack':
-        return this.onAck(session, msg);
-      case 'acks': {
+        return this.settler.onAck(session, this.stateOf(session), msg);
+      case 'acks':
         // each ack as if it came alone; the successful ones settle together in one statement
-        for (const ack of msg.acks) if (ack.agentId === session.agentId) await this.onAck(session, ack, false);
-        return this.flushApplied(session, this.stateOf(session));
-      }
+        return this.settler.onAcks(session, this.stateOf(session), msg.acks);
       case 'health':
         return this.onHealth(session, msg);
       case 'log':
@@ -304,87 +264,12 @@ export class Dispatcher {
       if (pending.length > 0) {
         log.info({ count: pending.length }, 'redelivering unacknowledged commands');
         await this.outbox.touchSent(pending.map((j) => String(j.id)));
-        await this.deliver(session, st, pending, log);
+        await this.delivery.deliver(session, st, pending, log);
       }
     } finally {
       st.running = false;
     }
     this.kick(session);
-  }
-
-  private async onAck(session: AgentSession, ack: AckMessage, flush = true): Promise<void> {
-    const reading = readAck(ack);
-    const { commandId } = reading;
-    if (reading.kind === 'progress') {
-      const jobId = await this.outbox.jobOfCommand(commandId, session.agentId);
-      if (jobId) await this.jobs.addEvents([{ jobId, kind: 'progress', message: reading.event, agentId: session.agentId, commandId: ack.commandId }]);
-      return;
-    }
-    const st = this.stateOf(session);
-    if (reading.kind === 'applied') {
-      st.applied.push({ commandId, result: reading.result, event: reading.event, seq: ack.seq });
-      return flush ? this.flushApplied(session, st) : undefined;
-    }
-    let settled;
-    if (reading.kind === 'requeue') {
-      settled = await this.outbox.settle(
-        commandId,
-        { status: 'pending', delayMs: 0, error: reading.error, routerError: null, event: reading.event },
-        session.agentId,
-      );
-    } else if (reading.kind === 'retry') {
-      const job = await this.jobs.get((await this.outbox.jobOfCommand(commandId, session.agentId)) ?? '0');
-      const delay = retryDelayMs(job?.attempts ?? 1);
-      const event = `failed: ${reading.error}; retrying in ${Math.round(delay / 100) / 10} s`;
-      settled = await this.outbox.settle(
-        commandId,
-        { status: 'pending', delayMs: delay, error: reading.error, routerError: reading.routerError, event },
-        session.agentId,
-      );
-    } else {
-      settled = await this.outbox.settle(
-        commandId,
-        { status: 'failed', error: reading.error, routerError: reading.routerError, event: reading.event },
-        session.agentId,
-      );
-    }
-    const log = this.logger.child({ agentId: session.agentId, commandId: ack.commandId });
-    if (!settled) {
-      log.debug({ status: ack.status }, 'ack for a command that is no longer in flight');
-      return;
-    }
-    log.warn(
-      {
-        jobId: String(settled.id),
-        routerId: String(settled.router_id),
-        routerName: this.routerNames.get(String(settled.router_id)),
-        status: settled.status,
-        error: ack.error?.message,
-        routerError: ack.error?.routerError,
-      },
-      'command did not apply',
-    );
-    st.inFlight = Math.max(0, st.inFlight - 1);
-    if (ack.seq > 0) await this.sites.setAckedSeq(session.agentId, ack.seq);
-    this.kick(session);
-  }
-
-  /** Writes the successful acks gathered so far in one statement; acks arriving meanwhile wait for the next. */
-  private async flushApplied(session: AgentSession, st: SessionState): Promise<void> {
-    if (st.flushing) return;
-    st.flushing = true;
-    try {
-      while (st.applied.length > 0) {
-        const batch = st.applied.splice(0, 500);
-        const settled = await this.outbox.settleApplied(batch, session.agentId);
-        st.inFlight = Math.max(0, st.inFlight - settled.length);
-        if (st.starved) this.kick(session);
-      }
-    } catch (err) {
-      this.logger.error({ err, agentId: session.agentId }, 'recording acks failed');
-    } finally {
-      st.flushing = false;
-    }
   }
 
   private async onHealth(session: AgentSession, msg: HealthMessage): Promise<void> {
@@ -408,7 +293,8 @@ export class Dispatcher {
         await this.outbox.touchSent(stale.map((j) => String(j.id)));
         const st = this.stateOf(session);
         st.inFlight = Math.max(0, st.inFlight - stale.length);
-        await this.deliver(session, st, stale, this.logger.child({ agentId: session.agentId }));
+        st.unacked = Math.max(0, st.unacked - stale.length);
+        await this.delivery.deliver(session, st, stale, this.logger.child({ agentId: session.agentId }));
       } catch (err) {
         this.logger.warn({ err, agentId: session.agentId }, 'redelivery failed');
       }

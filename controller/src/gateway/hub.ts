@@ -38,8 +38,11 @@ export class AgentSession {
 
   private corked = false;
 
-  /** Sends a command; frames sent in the same turn (a claimed batch) leave in one TCP write. */
-  send(frame: CommandFrame): void {
+  /**
+   * Sends a command (a frame, or its wire text as sealed); frames sent in the same turn (a claimed
+   * batch) leave in one TCP write.
+   */
+  send(frame: CommandFrame | string): void {
     // ws keeps its socket as `_socket` (ws 8): corking it merges the frames' writes
     const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
     if (socket && !this.corked) {
@@ -50,7 +53,7 @@ export class AgentSession {
         socket.uncork();
       });
     }
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   /** Resolves once buffered data is below the high-water mark (backpressure on slow agents). */

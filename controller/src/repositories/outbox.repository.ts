@@ -14,6 +14,63 @@ export type ClaimedJob = Pick<JobRow, 'id' | 'router_id' | 'customer_id' | 'plan
   desired?: DesiredCustomerRow | null;
 };
 
+// A claimed customer.apply's desired state comes as plain columns of the claim's own rows (`d_*`),
+// not as a JSON object the database encodes and the controller parses again.
+const DESIRED_FIELDS = [
+  'id',
+  'connection_type',
+  'username',
+  'password_enc',
+  'status',
+  'ip_address',
+  'plan_id',
+  'plan_name',
+  'plan_type',
+  'download_speed',
+  'upload_speed',
+  'shared_users',
+  'data_limit_bytes',
+  'gateway',
+] as const satisfies readonly (keyof DesiredCustomerRow)[];
+const DESIRED_AS_D = DESIRED_FIELDS.map((f) => `d.${f} AS d_${f}`).join(', ');
+type ClaimRow = Omit<ClaimedJob, 'desired'> & { [K in (typeof DESIRED_FIELDS)[number] as `d_${K}`]: DesiredCustomerRow[K] | null };
+
+function claimedJob(r: ClaimRow): ClaimedJob {
+  const job: ClaimedJob = {
+    id: r.id,
+    router_id: r.router_id,
+    customer_id: r.customer_id,
+    plan_id: r.plan_id,
+    type: r.type,
+    payload: r.payload,
+    attempts: r.attempts,
+    expires_at: r.expires_at,
+    command_id: r.command_id,
+    seq: r.seq,
+    desired: null,
+  };
+  if (r.d_id !== null)
+    job.desired = {
+      customer_id: String(r.customer_id),
+      router_id: String(r.router_id),
+      id: r.d_id,
+      connection_type: r.d_connection_type!,
+      username: r.d_username!,
+      password_enc: r.d_password_enc!,
+      status: r.d_status!,
+      ip_address: r.d_ip_address,
+      plan_id: r.d_plan_id!,
+      plan_name: r.d_plan_name!,
+      plan_type: r.d_plan_type!,
+      download_speed: r.d_download_speed!,
+      upload_speed: r.d_upload_speed!,
+      shared_users: r.d_shared_users,
+      data_limit_bytes: r.d_data_limit_bytes,
+      gateway: r.d_gateway,
+    };
+  return job;
+}
+
 /** The outbox as the dispatcher sees it. */
 export class OutboxRepository {
   constructor(private readonly db: Database) {}
@@ -27,7 +84,7 @@ export class OutboxRepository {
     // One statement: lock due jobs (SKIP LOCKED: another instance takes the others), reserve a run
     // of seqs on the agent (a chunked reconcile takes one per chunk, the job keeps the last),
     // mark them sent with a command id that starts with the job id, and log the event.
-    return this.db.prepared<ClaimedJob>(
+    const rows = await this.db.prepared<ClaimRow>(
       'outbox.claim',
       `WITH due AS (
          SELECT j.id, CASE WHEN j.type = 'router.reconcile' THEN GREATEST(1, COALESCE((j.payload->>'chunks')::int, 1)) ELSE 1 END AS n
@@ -48,11 +105,13 @@ export class OutboxRepository {
        ev AS (
          INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
          SELECT id, 'sent', 'sent to agent ' || $2 || ' (attempt ' || attempts || ', seq ' || seq || ')', $2, command_id FROM upd)
-       SELECT upd.*, CASE WHEN upd.type = 'customer.apply' THEN (
-                SELECT to_jsonb(d) FROM (SELECT ${DESIRED_COLUMNS} FROM (SELECT upd.customer_id, upd.router_id) AS x ${DESIRED_JOIN}) d) END AS desired
-         FROM upd ORDER BY seq`,
+       SELECT upd.*, ${DESIRED_AS_D}
+         FROM upd LEFT JOIN LATERAL (
+                SELECT ${DESIRED_COLUMNS} FROM (SELECT upd.customer_id, upd.router_id) AS x ${DESIRED_JOIN} WHERE upd.type = 'customer.apply') d ON true
+        ORDER BY upd.seq`,
       [siteId, agentId, limit],
     );
+    return rows.map(claimedJob);
   }
 
   /** Jobs sent to an agent and not yet acknowledged, in seq order (redelivered on reconnect). */
