@@ -128,7 +128,7 @@ export class CommandIntake {
 
   constructor(private readonly options: IntakeOptions) {
     this.routers = new Map(options.routers.map((r) => [r.name, r]));
-    this.scheduler = new RouterScheduler(options.concurrencyPerRouter ?? 32);
+    this.scheduler = new RouterScheduler(options.concurrencyPerRouter ?? 256);
     this.gatherer = new ReconcileGatherer(options.reconcileStaleMs ?? 10 * 60_000);
     this.highWater = options.highWater ?? 4096;
   }
