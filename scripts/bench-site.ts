@@ -3,6 +3,7 @@
 import { startAgent, type AgentHandle } from '@mtandao/agent';
 import { RouterOsApiClient } from '@mtandao/agent/drivers';
 import { RouterOsSim } from '@mtandao/routeros-sim';
+import { profileStretch } from './lib/cpu-profile.ts';
 import type { SiteChange } from './lib/bench-landing.ts';
 
 interface SiteSpec {
@@ -81,8 +82,15 @@ async function floor(n: number): Promise<number> {
   return elapsed;
 }
 
-process.on('message', async (m: { t: string; ms?: number; n?: number }) => {
-  if (m.t === 'latency') {
+let stopProfile: (() => Promise<string | undefined>) | undefined;
+process.on('message', async (m: { t: string; ms?: number; n?: number; start?: boolean }) => {
+  if (m.t === 'profile') {
+    // BENCH_CPU_PROF=dir: a profile of one stretch (e.g. a burst) of this process alone
+    if (m.start) {
+      stopProfile = await profileStretch('site');
+      process.send?.({ t: 'profile' });
+    } else process.send?.({ t: 'profile', file: await stopProfile?.() });
+  } else if (m.t === 'latency') {
     for (const s of sims) s.setLatency(m.ms ?? 0);
     process.send?.({ t: 'latency' });
   } else if (m.t === 'floor') {

@@ -55,7 +55,7 @@ export interface StartAgentOptions {
   timing?: Partial<AgentTiming>;
   /** Resolves controller host names to all their addresses (default: the system resolver). */
   resolve?: Resolver;
-  /** Commands running at once on one router (default 32). */
+  /** Commands running at once on one router (default 256: a batch of them goes out as one pipelined round). */
   concurrencyPerRouter?: number;
 }
 

@@ -36,3 +36,25 @@ export function createLogger(options: { level?: LogLevel; destination?: Destinat
     options.destination ?? pino.destination({ fd: 1, sync: false }),
   );
 }
+
+/** The calls a per-command log makes. */
+export type LineLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * A child of `parent` with `bindings`, made only when a line at an enabled level is written: a
+ * child logger serialises its bindings up front, which per command cost more than the command's
+ * log lines at the usual levels.
+ */
+export function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): LineLogger {
+  let child: Logger | undefined;
+  const at =
+    (level: Level) =>
+    (...args: unknown[]): void => {
+      if (!parent.isLevelEnabled(level)) return;
+      child ??= parent.child(bindings());
+      (child[level] as (...a: unknown[]) => void)(...args);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } as LineLogger;
+}

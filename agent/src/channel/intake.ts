@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { ApplyResult, CONTROLLER_MAX_PAYLOAD, identityOf, type AckMessage, type AgentMessage, type TypedEnvelope } from '@mtandao/protocol';
 import { openCommandFrame, verifyEnvelope } from '@mtandao/protocol/signing';
 import { RouterError, type RouterConfig } from '../drivers/types.ts';
-import type { Logger } from '../logger.ts';
+import { lazyChild, type LineLogger, type Logger } from '../logger.ts';
 import type { CommandJournal } from '../state/journal.ts';
 import { ReconcileGatherer } from './reconcile-chunks.ts';
 import { RouterScheduler, type Ordering } from './scheduler.ts';
@@ -73,10 +73,33 @@ export function describeFailure(err: unknown): AckError {
   return { code: 'agent-error', message: clip(err instanceof Error ? err.message : String(err), 2000), retryable: false };
 }
 
+/**
+ * Whether a result is of the everyday shape (change lines and counts, as trimmed by fitResult) and
+ * so surely within the ack schema and the frame: the check the schema would make, without its cost.
+ */
+function plainResult(result: ApplyResult): boolean {
+  let chars = 0;
+  for (const key in result) if (key !== 'changes' && key !== 'summary') return false;
+  for (const line of result.changes) {
+    if (typeof line !== 'string') return false;
+    chars += line.length;
+  }
+  // a character takes at most 6 bytes in JSON (\u0000): 20 000 of them fit a frame with room to spare
+  if (chars > 20_000) return false;
+  if (result.summary === undefined) return true;
+  if (typeof result.summary !== 'object' || result.summary === null || Array.isArray(result.summary)) return false;
+  let keys = 0;
+  for (const key in result.summary) {
+    if (++keys > 64 || key.length > 64 || !Number.isSafeInteger(result.summary[key])) return false;
+  }
+  return true;
+}
+
 /** Keeps a result within the ack schema and the controller's frame limit. */
-function fitResult(result: ApplyResult, logger: Logger): { result?: ApplyResult; error?: AckError } {
+export function fitResult(result: ApplyResult, logger: LineLogger): { result?: ApplyResult; error?: AckError } {
   const trimmed: ApplyResult = { ...result, changes: result.changes.slice(0, 200).map((c) => clip(c, 300)) };
   if (result.changes.length > 200) trimmed.summary = { ...result.summary, changesNotListed: result.changes.length - 200 };
+  if (plainResult(trimmed)) return { result: trimmed };
   const parsed = ApplyResult.safeParse(trimmed);
   if (!parsed.success) {
     logger.warn({ issues: parsed.error.issues.slice(0, 5) }, 'executor returned a result outside the ack schema; dropped');
@@ -105,7 +128,7 @@ export class CommandIntake {
 
   constructor(private readonly options: IntakeOptions) {
     this.routers = new Map(options.routers.map((r) => [r.name, r]));
-    this.scheduler = new RouterScheduler(options.concurrencyPerRouter ?? 32);
+    this.scheduler = new RouterScheduler(options.concurrencyPerRouter ?? 256);
     this.gatherer = new ReconcileGatherer(options.reconcileStaleMs ?? 10 * 60_000);
     this.highWater = options.highWater ?? 4096;
   }
@@ -215,14 +238,14 @@ export class CommandIntake {
   /** Runs an accepted command once its journal record is durable, then journals and acks its outcome. */
   private track(envelope: TypedEnvelope, durable: Promise<void>): void {
     const started = Date.now();
-    const log = this.options.logger.child({
+    const log = lazyChild(this.options.logger, () => ({
       commandId: envelope.id,
       ...jobOf(envelope.id, envelope),
       seq: envelope.seq,
       type: envelope.type,
       routerName: envelope.payload.router,
       ...subjectOf(envelope),
-    });
+    }));
     const run = durable
       .then(
         () => this.execute(envelope, log),
@@ -252,7 +275,7 @@ export class CommandIntake {
     });
   }
 
-  private async execute(envelope: TypedEnvelope, log: Logger): Promise<Outcome> {
+  private async execute(envelope: TypedEnvelope, log: LineLogger): Promise<Outcome> {
     const router = this.routers.get(envelope.payload.router);
     if (envelope.type === 'router.reconcile') return this.gather(envelope as TypedEnvelope<'router.reconcile'>, router, log);
     if (!router) return this.unknownRouter(envelope);
@@ -271,7 +294,7 @@ export class CommandIntake {
     };
   }
 
-  private async runOnRouter(router: RouterConfig, envelope: TypedEnvelope, ordering: Ordering, log: Logger): Promise<Outcome> {
+  private async runOnRouter(router: RouterConfig, envelope: TypedEnvelope, ordering: Ordering, log: LineLogger): Promise<Outcome> {
     try {
       const result = await this.scheduler.run(router.name, ordering, () => {
         log.debug('applying');
@@ -287,7 +310,7 @@ export class CommandIntake {
     }
   }
 
-  private async gather(envelope: TypedEnvelope<'router.reconcile'>, router: RouterConfig | undefined, log: Logger): Promise<Outcome> {
+  private async gather(envelope: TypedEnvelope<'router.reconcile'>, router: RouterConfig | undefined, log: LineLogger): Promise<Outcome> {
     const { reconcileId } = envelope.payload;
     const gathered = this.gatherer.add(envelope);
     switch (gathered.kind) {

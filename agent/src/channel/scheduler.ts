@@ -65,7 +65,7 @@ class RouterLane {
 /** Per-router lanes, created on first use. */
 export class RouterScheduler {
   private readonly lanes = new Map<string, RouterLane>();
-  constructor(private readonly concurrencyPerRouter = 32) {}
+  constructor(private readonly concurrencyPerRouter = 256) {}
 
   /** Runs `task` on `router`'s lane once its ordering allows and a slot is free. */
   run<T>(router: string, ordering: Ordering, task: () => Promise<T>): Promise<T> {

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
@@ -59,6 +60,14 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/**
+ * How the journal is opened for appending: O_DSYNC where the platform has it (Linux, the BSDs,
+ * macOS), so each write returns once its data is on disk, as write + fdatasync did, in one system
+ * call and one trip through libuv's thread pool instead of two. Elsewhere: 'a', and a datasync after
+ * each write.
+ */
+export const JOURNAL_APPEND_FLAGS: number | 'a' = constants.O_DSYNC ? constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC : 'a';
+
 const reconcileIdOf = (envelope: TypedEnvelope): string | undefined =>
   envelope.type === 'router.reconcile' ? (envelope as TypedEnvelope<'router.reconcile'>).payload.reconcileId : undefined;
 
@@ -103,7 +112,7 @@ export class CommandJournal {
     const journal = new CommandJournal(stateDir, options);
     await journal.load();
     await writeFileAtomic(journal.path, journal.snapshot());
-    journal.handle = await open(journal.path, 'a', FILE_MODE);
+    journal.handle = await open(journal.path, JOURNAL_APPEND_FLAGS, FILE_MODE);
     return journal;
   }
 
@@ -269,8 +278,8 @@ export class CommandJournal {
   }
 
   /**
-   * Group commit: whatever queued while the previous write and fsync ran goes out as one write and
-   * one fsync. A compaction takes the place of a batch: the snapshot already holds those records.
+   * Group commit: whatever queued while the previous durable write ran goes out as one durable
+   * write (O_DSYNC, or write + fdatasync). A compaction takes the place of a batch: the snapshot already holds those records.
    */
   private async flushLoop(): Promise<void> {
     while (this.queue.length > 0) {
@@ -283,7 +292,7 @@ export class CommandJournal {
         } else {
           const data = batch.map((p) => p.line).join('');
           await this.handle.write(data);
-          await this.handle.datasync();
+          if (JOURNAL_APPEND_FLAGS === 'a') await this.handle.datasync();
           this.recordsSinceCompact += batch.length;
           this.bytesSinceCompact += Buffer.byteLength(data);
         }
@@ -303,7 +312,7 @@ export class CommandJournal {
     try {
       await writeFileAtomic(this.path, this.snapshot());
     } finally {
-      this.handle = await open(this.path, 'a', FILE_MODE);
+      this.handle = await open(this.path, JOURNAL_APPEND_FLAGS, FILE_MODE);
     }
     this.recordsSinceCompact = 0;
     this.bytesSinceCompact = 0;
