@@ -8,6 +8,7 @@ import { mpesaCallbacks } from './mpesa-callbacks.ts';
 import { portalRouter } from './portal.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
 import { sendJson, sendJsonText } from './respond.ts';
+import { StaticRoutes } from './static-routes.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
 
 /** Name of the staff session cookie. */
@@ -87,7 +88,9 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   api.use('/sms/delivery-report', express.urlencoded({ extended: false, limit: '64kb' }));
 
   const routes = apiRoutes(s);
-  for (const def of routes) mount(api, s, def);
+  const statics = new StaticRoutes();
+  api.use(statics.middleware());
+  for (const def of routes) statics.add(def.method, def.path, mount(api, s, def));
   const openapi = buildOpenApi(routes, s.config.publicUrl);
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -151,7 +154,7 @@ function rejectNul(value: unknown): void {
 function mount(router: express.Router, s: Services, def: RouteDef) {
   const allowed = ROLES_BY_ACCESS[def.access];
   if (!allowed) throw new Error(`route ${def.method} ${def.path} has no access level`);
-  router[def.method](def.path, async (req: Request, res: Response, next: NextFunction) => {
+  const handler = async (req: Request, res: Response, next: NextFunction) => {
     try {
       const { actor, sessionToken } = await resolveActor(s, req);
       if (allowed !== 'anyone') {
@@ -223,5 +226,7 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
     } catch (err) {
       next(err);
     }
-  });
+  };
+  router[def.method](def.path, handler);
+  return handler;
 }
