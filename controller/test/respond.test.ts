@@ -75,6 +75,24 @@ describe('JSON answers', () => {
         }
       });
 
+  it('leaves an app with indented JSON to res.json', async () => {
+    const app = express();
+    app.set('json spaces', 2);
+    app.post('/express', (_req, res) => {
+      res.status(201).json(VALUES.small);
+    });
+    app.post('/fast', (_req, res) => sendJson(res, 201, VALUES.small));
+    const indented = app.listen(0, '127.0.0.1');
+    await new Promise((r) => indented.once('listening', r));
+    try {
+      const expected = seen(await fetchRaw(indented, 'POST', '/express'));
+      expect(expected.body).to.include('\n');
+      expect(seen(await fetchRaw(indented, 'POST', '/fast'))).to.deep.equal(expected);
+    } finally {
+      await new Promise((r) => indented.close(r));
+    }
+  });
+
   it('answers a long body with its type and its exact length', async () => {
     const answer = await fetchRaw(server, 'POST', '/fast/long/201');
     expect(answer.headers['content-type']).to.equal('application/json; charset=utf-8');

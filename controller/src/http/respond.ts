@@ -7,8 +7,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * without its detours: one `JSON.stringify`, the two headers set as they are, and the body handed to
  * Node as a string so that it goes out in one write with the head (Express turns a body of 1 000
  * characters or more into a Buffer, written after the head). Whatever Express would treat
- * specially (HEAD, a conditional GET, a status without a body, a type or an ETag function already
- * set) still goes through `res.json`.
+ * specially (HEAD, a conditional GET, a status without a body, a type already set, ETags, the
+ * `json spaces`/`json replacer`/`json escape` settings) still goes through `res.json`.
  */
 export function sendJson(res: Response, status: number, value: unknown): void {
   const text = ordinary(res, status) ? JSON.stringify(value) : undefined;
@@ -42,5 +42,6 @@ function ordinary(res: Response, status: number): boolean {
   // `req.fresh` (a 304) is only ever true for a request carrying one of these
   if (req.headers['if-none-match'] || req.headers['if-modified-since']) return false;
   if (res.hasHeader('content-type') || res.hasHeader('transfer-encoding') || res.hasHeader('etag')) return false;
-  return typeof res.app.get('etag fn') !== 'function';
+  const app = res.app;
+  return typeof app.get('etag fn') !== 'function' && !app.get('json replacer') && !app.get('json spaces') && !app.get('json escape');
 }
