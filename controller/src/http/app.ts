@@ -7,6 +7,8 @@ import { fileUpload, type RawUpload } from './file-upload.ts';
 import { mpesaCallbacks } from './mpesa-callbacks.ts';
 import { portalRouter } from './portal.ts';
 import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
+import { sendJson, sendJsonText } from './respond.ts';
+import { StaticRoutes } from './static-routes.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
 
 /** Name of the staff session cookie. */
@@ -86,7 +88,9 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   api.use('/sms/delivery-report', express.urlencoded({ extended: false, limit: '64kb' }));
 
   const routes = apiRoutes(s);
-  for (const def of routes) mount(api, s, def);
+  const statics = new StaticRoutes();
+  api.use(statics.middleware());
+  for (const def of routes) statics.add(def.method, def.path, mount(api, s, def));
   const openapi = buildOpenApi(routes, s.config.publicUrl);
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -130,7 +134,19 @@ function findNul(value: unknown, path: string[] = []): string | undefined {
   return undefined;
 }
 
+/** Whether any string (a key or a value) holds a NUL byte: the walk of every request, building no paths. */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) {
+    for (const v of value) if (hasNul(v)) return true;
+  } else if (value && typeof value === 'object') {
+    for (const k in value) if (Object.hasOwn(value, k) && (k.includes('\u0000') || hasNul((value as Record<string, unknown>)[k]))) return true;
+  }
+  return false;
+}
+
 function rejectNul(value: unknown): void {
+  if (!hasNul(value)) return;
   const field = findNul(value);
   if (field) throw new AppError(422, 'Text must not contain NUL characters', { field, issues: [{ field, message: 'Text must not contain NUL characters' }] });
 }
@@ -138,7 +154,7 @@ function rejectNul(value: unknown): void {
 function mount(router: express.Router, s: Services, def: RouteDef) {
   const allowed = ROLES_BY_ACCESS[def.access];
   if (!allowed) throw new Error(`route ${def.method} ${def.path} has no access level`);
-  router[def.method](def.path, async (req: Request, res: Response, next: NextFunction) => {
+  const handler = async (req: Request, res: Response, next: NextFunction) => {
     try {
       const { actor, sessionToken } = await resolveActor(s, req);
       if (allowed !== 'anyone') {
@@ -186,7 +202,7 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         };
         const answer = def.idempotent === 'reserve' ? await s.idempotency.reserveAndRun(request, work) : await s.idempotency.run(request, work);
         if (answer.replayed) res.setHeader('idempotent-replayed', 'true');
-        res.status(answer.status).type('application/json').send(answer.body);
+        sendJsonText(res, answer.status, answer.body);
         return;
       }
       const out = await call();
@@ -203,12 +219,14 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         res.status(out.options.status ?? def.status ?? 200);
         if (out.options.filename) res.attachment(out.options.filename);
         if (out.options.contentType) res.type(out.options.contentType).send(String(out.body));
-        else res.json(out.body);
+        else sendJson(res, res.statusCode, out.body);
       } else {
-        res.status(def.status ?? 200).json(out);
+        sendJson(res, def.status ?? 200, out);
       }
     } catch (err) {
       next(err);
     }
-  });
+  };
+  router[def.method](def.path, handler);
+  return handler;
 }

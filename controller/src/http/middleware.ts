@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { z } from 'zod';
 import { AppError, type FieldIssue } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { sendJson } from './respond.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -95,7 +96,7 @@ export function errorHandler(): ErrorRequestHandler {
     if (appErr.field) body.field = appErr.field;
     if (appErr.issues) body.issues = appErr.issues;
     if (appErr.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(Math.max(1, Math.ceil(appErr.retryAfterSeconds))));
-    res.status(appErr.status === 413 ? 400 : appErr.status).json({ error: body, requestId });
+    sendJson(res, appErr.status === 413 ? 400 : appErr.status, { error: body, requestId });
   };
 }
 
