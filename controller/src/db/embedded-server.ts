@@ -2,16 +2,16 @@
 // work runs on another core than the controller's. Started by embedded.ts through fork(); it
 // reports its URL over IPC and stops when its parent goes away.
 //
-// PGlite trusts every connection, so it listens only on a Unix socket in a private directory; the
-// loopback port in front asks for the generated password (embedded-auth.ts). Its files hold the
-// staff password hashes: created 0600 in 0700 directories (umask), and older ones are tightened.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// PGlite trusts every connection, so nothing reaches it but through the loopback port that asks
+// for the generated password (embedded-auth.ts) and then serves the client in this process
+// (embedded-wire.ts). Its files hold the staff password hashes: created 0600 in 0700 directories
+// (umask), and older ones are tightened.
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { passwordFront } from './embedded-auth.ts';
+import { PgliteWire } from './embedded-wire.ts';
 
 process.umask(0o077);
 
@@ -35,11 +35,8 @@ if (dir) {
 }
 const db = await PGlite.create(dir ? path.resolve(dir) : undefined);
 if (dir) tighten(path.resolve(dir));
-const socketDir = mkdtempSync(path.join(tmpdir(), 'mtandao-pg-')); // 0700
-const backendPath = path.join(socketDir, '.s.PGSQL');
-const server = new PGLiteSocketServer({ db, path: backendPath, maxConnections: Number(process.env.MTANDAO_EMBEDDED_MAX_CONNECTIONS ?? 16) });
-await server.start();
-const front = passwordFront({ host: '127.0.0.1', port: Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), password, backendPath });
+const wire = new PgliteWire(db, Number(process.env.MTANDAO_EMBEDDED_MAX_CONNECTIONS ?? 16));
+const front = passwordFront({ password, serve: (client, startup, rest) => wire.attach(client, startup, rest) });
 await new Promise<void>((resolve, reject) => {
   front.once('error', reject);
   front.listen(Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), '127.0.0.1', () => resolve());
@@ -51,9 +48,8 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   front.close();
-  await server.stop().catch(() => undefined);
+  await wire.stop();
   await db.close().catch(() => undefined);
-  rmSync(socketDir, { recursive: true, force: true });
   process.exit(0);
 }
 process.on('disconnect', () => void stop());

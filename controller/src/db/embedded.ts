@@ -38,8 +38,13 @@ export async function startEmbeddedDatabase(options: { dir?: string; port?: numb
   const password = embeddedPassword(options.dir);
   // compiled (dist/*.js) it forks plain JavaScript; from the sources (tests, dev) through tsx
   const fromSource = import.meta.url.endsWith('.ts');
+  // MTANDAO_EMBEDDED_CPU_PROF=dir: the database process writes a V8 CPU profile there when it stops
+  const profileDir = process.env.MTANDAO_EMBEDDED_CPU_PROF;
   const child = fork(path.join(here, fromSource ? 'embedded-server.ts' : 'embedded-server.js'), [], {
-    execArgv: fromSource ? ['--conditions=mtandao-source', '--import', 'tsx'] : [],
+    execArgv: [
+      ...(fromSource ? ['--conditions=mtandao-source', '--import', 'tsx'] : []),
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []),
+    ],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
