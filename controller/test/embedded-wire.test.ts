@@ -105,6 +105,32 @@ describe('the embedded database served to several connections', () => {
     expect((await b.query<{ n: string }>('SELECT count(*) AS n FROM wire_t')).rows[0]!.n).to.equal('0');
   });
 
+  it('prepares a statement sent unnamed again and again, once, and answers it as before', async () => {
+    const [a, b] = [await client(), await client()];
+    const text = 'SELECT $1::int + 1 AS n, $2::text AS t';
+    for (let i = 0; i < 6; i++) expect((await (i % 2 ? a : b).query(text, [i, `v${i}`])).rows).to.deep.equal([{ n: i + 1, t: `v${i}` }]);
+    const kept = await a.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [text]);
+    expect(kept.rows).to.have.length(1);
+    expect(kept.rows[0]!.name).to.match(/^mtandao_kept_/);
+    // its errors are still answered as errors, and the connection goes on
+    expect(await a.query(text, ['x', 'y']).catch((err: Error) => err.message)).to.match(/invalid input syntax for type integer/);
+    expect((await a.query(text, [41, 'z'])).rows).to.deep.equal([{ n: 42, t: 'z' }]);
+  });
+
+  it('forgets kept statements after a schema change: they answer with the new columns', async () => {
+    const c = await client();
+    await c.query(`INSERT INTO wire_t VALUES (6, 'six')`);
+    const text = 'SELECT * FROM wire_t WHERE id = $1';
+    for (let i = 0; i < 3; i++) expect((await c.query(text, [6])).rows).to.deep.equal([{ id: 6, v: 'six' }]);
+    await c.query('ALTER TABLE wire_t ADD COLUMN w int');
+    try {
+      expect((await c.query(text, [6])).rows).to.deep.equal([{ id: 6, v: 'six', w: null }]);
+    } finally {
+      await c.query('ALTER TABLE wire_t DROP COLUMN w');
+    }
+    expect((await c.query(text, [6])).rows).to.deep.equal([{ id: 6, v: 'six' }]);
+  });
+
   it('refuses connections beyond its limit, and frees a place when one ends', async () => {
     // afterEach's client and these five fill the six places
     const cs = await Promise.all([1, 2, 3, 4, 5].map(() => client()));

@@ -10,6 +10,7 @@
 // statements. A connection that closes while holding it has its transaction rolled back.
 import type { Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
+import { closeStatements, freshStatementState, StatementKeeper, type StatementState } from './embedded-statements.ts';
 
 const SYNC = 0x53; // 'S'
 const QUERY = 0x51; // 'Q'
@@ -39,6 +40,7 @@ interface Connection {
   midSequence: boolean;
   /** Terminate received or the socket closed: nothing more is run for it. */
   closed: boolean;
+  statements: StatementState;
 }
 
 /** Serves PGlite over the wire protocol to sockets whose client has been authenticated. */
@@ -48,6 +50,7 @@ export class PgliteWire {
   private readonly ready: Connection[] = [];
   /** The connection holding the backend (mid-sequence or in a transaction). */
   private owner: Connection | undefined;
+  private readonly statements = new StatementKeeper();
   private draining: Promise<void> | undefined;
   private stopped = false;
   private nextId = 1;
@@ -92,6 +95,7 @@ export class PgliteWire {
       queued: false,
       midSequence: false,
       closed: false,
+      statements: freshStatementState(),
     };
     this.connections.add(conn);
     socket.setNoDelay(true);
@@ -174,6 +178,9 @@ export class PgliteWire {
         conn = this.owner;
         if (conn.pending.length === 0 && !conn.closed && !conn.startup) return; // the backend waits for its holder
       } else {
+        // kept statements are closed while no sequence is in progress
+        const retired = this.statements.takeRetired();
+        if (retired.length > 0) await this.exec(closeStatements(retired));
         conn = this.ready.shift();
         if (!conn) return;
         conn.queued = false;
@@ -202,7 +209,8 @@ export class PgliteWire {
       const batch = conn.pending.length === 1 ? conn.pending[0]! : Buffer.concat(conn.pending);
       conn.pending = [];
       conn.midSequence = !endsSequence(batch);
-      await this.run(conn, batch);
+      const answers = await this.statements.run(conn.statements, batch, (messages) => this.exec(messages));
+      if (answers.length > 0 && !conn.socket.destroyed) conn.socket.write(answers.length === 1 ? answers[0]! : Buffer.concat(answers));
     }
     if (conn.closed) {
       if (this.holds(conn)) await this.release(conn);
