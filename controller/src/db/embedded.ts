@@ -6,9 +6,15 @@ import { fileURLToPath } from 'node:url';
 
 /** A running embedded PostgreSQL (PGlite) served over the PostgreSQL wire protocol. */
 export interface EmbeddedDatabase {
+  /** Through its Unix socket (in a private directory): what the controller uses. */
   url: string;
+  /** Through its loopback port, for tools that cannot reach a Unix socket. */
+  tcpUrl: string;
   stop(): Promise<void>;
 }
+
+/** The port number in the name of the embedded database's socket (`.s.PGSQL.<port>`, as clients look for it). */
+export const SOCKET_PORT = 5432;
 
 /**
  * The embedded database's password: generated once and kept 0600 beside its directory (`<dir>.password`),
@@ -54,15 +60,20 @@ export async function startEmbeddedDatabase(options: { dir?: string; port?: numb
       MTANDAO_EMBEDDED_MAX_CONNECTIONS: String(options.maxConnections ?? 16),
     },
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port?: number }) => (m.port ? resolve(m.port) : reject(new Error('the embedded database did not start'))));
+  const { port, socketDir } = await new Promise<{ port: number; socketDir: string }>((resolve, reject) => {
+    child.once('message', (m: { port?: number; socketDir?: string }) =>
+      m.port && m.socketDir ? resolve({ port: m.port, socketDir: m.socketDir }) : reject(new Error('the embedded database did not start')),
+    );
     child.once('exit', (code) => reject(new Error(`the embedded database exited (${code}) before it was ready`)));
     child.once('error', reject);
   });
   child.removeAllListeners('exit');
-  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres?sslmode=disable`;
+  const tcpUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres?sslmode=disable`;
+  // node-postgres and Sequelize take a socket directory from `host`
+  const url = `postgres://postgres:${password}@localhost:${SOCKET_PORT}/postgres?host=${encodeURIComponent(socketDir)}&sslmode=disable`;
   return {
     url,
+    tcpUrl,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
