@@ -34,17 +34,17 @@ function embeddedPassword(dir: string | undefined): string {
 }
 
 /**
- * Starts PGlite on `dir` (or in memory) in a child process and serves it on a loopback port, so
- * Sequelize and `pg` talk to it like any PostgreSQL and its work runs beside the controller's, not
- * in its event loop. PGlite is one backend: pglite-socket multiplexes connections and keeps a
- * transaction's statements together.
+ * Starts PGlite on `dir` (or in memory) in a child process and serves it on a Unix socket and a
+ * loopback port, so Sequelize and `pg` talk to it like any PostgreSQL and its work runs beside the
+ * controller's, not in its event loop. PGlite is one backend: the child (embedded-wire.ts) lets one
+ * connection at a time use it, from a sequence's first message to its Sync and through a transaction.
+ * `MTANDAO_EMBEDDED_CPU_PROF=dir`: the child writes a V8 CPU profile of its life there when it stops.
  */
 export async function startEmbeddedDatabase(options: { dir?: string; port?: number; maxConnections?: number } = {}): Promise<EmbeddedDatabase> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const password = embeddedPassword(options.dir);
   // compiled (dist/*.js) it forks plain JavaScript; from the sources (tests, dev) through tsx
   const fromSource = import.meta.url.endsWith('.ts');
-  // MTANDAO_EMBEDDED_CPU_PROF=dir: the database process writes a V8 CPU profile there when it stops
   const profileDir = process.env.MTANDAO_EMBEDDED_CPU_PROF;
   const child = fork(path.join(here, fromSource ? 'embedded-server.ts' : 'embedded-server.js'), [], {
     execArgv: [
@@ -84,9 +84,11 @@ export async function startEmbeddedDatabase(options: { dir?: string; port?: numb
 }
 
 /**
- * Whether a URL leads to PGlite. PGlite is a single backend: pglite-socket interleaves the
- * extended-protocol messages of concurrent connections outside transactions, so Mtandao talks to
- * it over exactly one connection (and without LISTEN, which it cannot deliver across connections).
+ * Whether a URL leads to PGlite. PGlite is a single backend: a transaction holds it, so a query
+ * made outside the transaction while it is open would wait for it (and a PGlite served by
+ * pglite-socket interleaves the extended-protocol messages of concurrent connections). Mtandao
+ * talks to it over exactly one connection (and without LISTEN, which it cannot deliver across
+ * connections).
  */
 export async function isPglite(url: string): Promise<boolean> {
   const { default: pg } = await import('pg');
