@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -57,6 +57,18 @@ describe('the embedded database', () => {
     expect(readFileSync(file, 'utf8').trim()).to.equal(decodeURIComponent(url.password));
   });
 
+  it('serves the controller on a Unix socket in a private directory, behind the same password, and other tools on its port', async () => {
+    const socketDir = new URL(db!.url).searchParams.get('host')!;
+    expect(socketDir).to.match(/^\//);
+    expect(statSync(socketDir).mode & 0o777).to.equal(0o700);
+    expect(await connects(db!.url)).to.equal(true);
+    const wrong = new URL(db!.url);
+    wrong.password = 'postgres';
+    expect(await connects(wrong.toString())).to.match(/password authentication failed/);
+    expect(new URL(db!.tcpUrl).hostname).to.equal('127.0.0.1');
+    expect(await connects(db!.tcpUrl)).to.equal(true);
+  });
+
   it('keeps its files 0600 and its directories 0700, also ones made before', async function () {
     this.timeout(180_000);
     const c = new pg.Client({ connectionString: db!.url });
@@ -64,7 +76,9 @@ describe('the embedded database', () => {
     await c.query('CREATE TABLE secrets (v text)');
     await c.query(`INSERT INTO secrets VALUES ('scrypt$hash')`);
     await c.end();
+    const socketDir = new URL(db!.url).searchParams.get('host')!;
     await db!.stop();
+    expect(existsSync(socketDir), 'the socket directory is removed').to.equal(false);
     let all = modes(dir);
     expect(all.length).to.be.above(10);
     for (const m of all) expect(m.mode, m.path).to.equal(m.dir ? 0o700 : 0o600);

@@ -1,9 +1,10 @@
-// A password in front of the embedded PostgreSQL. PGlite (and pglite-socket) trust whoever
-// connects; this listener speaks the start of the PostgreSQL protocol itself: it asks for an MD5
-// password, checks it, and only then connects the client to PGlite (listening on a Unix socket in
-// a private directory) and hands over the original startup message.
+// A password in front of the embedded PostgreSQL. PGlite trusts whoever reaches it; this listener
+// speaks the start of the PostgreSQL protocol itself: it asks for an MD5 password, checks it, and
+// only then hands the socket, with its original startup message, to what serves PGlite (in the
+// same process: the bytes of an authenticated client make no further hop).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
+import { fatalMessage } from './embedded-wire.ts';
 
 const SSL_REQUEST = 80877103;
 const CANCEL_REQUEST = 80877102;
@@ -11,22 +12,6 @@ const PROTOCOL_3 = 196608;
 const MAX_STARTUP_BYTES = 10_000;
 
 const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
-
-function errorMessage(code: string, message: string): Buffer {
-  const fields = Buffer.concat([
-    ...[
-      ['S', 'FATAL'],
-      ['V', 'FATAL'],
-      ['C', code],
-      ['M', message],
-    ].map(([k, v]) => Buffer.from(`${k}${v}\0`)),
-    Buffer.from([0]),
-  ]);
-  const head = Buffer.alloc(5);
-  head.write('E', 0);
-  head.writeInt32BE(fields.length + 4, 1);
-  return Buffer.concat([head, fields]);
-}
 
 /** Parameters of a startup message (`user`, `database`, …). */
 function startupParams(msg: Buffer): Map<string, string> {
@@ -37,10 +22,10 @@ function startupParams(msg: Buffer): Map<string, string> {
 }
 
 /**
- * Listens on `host:port` and lets through, to `backendPath`, only clients that know `password`
- * (any user name: the password is the secret).
+ * A server that hands to `serve` only clients that know `password` (any user name: the password
+ * is the secret), with their startup message and what they sent after the password.
  */
-export function passwordFront(options: { host: string; port: number; password: string; backendPath: string }): net.Server {
+export function passwordFront(options: { password: string; serve: (client: net.Socket, startup: Buffer, rest: Buffer) => void }): net.Server {
   return net.createServer((client) => {
     client.on('error', () => client.destroy());
     client.setTimeout(10_000, () => client.destroy());
@@ -89,28 +74,13 @@ export function passwordFront(options: { host: string; port: number; password: s
         const ok = answer.length === expected.length && timingSafeEqual(Buffer.from(answer), Buffer.from(expected));
         if (!ok) return fail();
         client.off('data', onData);
+        client.removeAllListeners('error');
         client.setTimeout(0);
-        return connect(startup, rest);
+        return options.serve(client, startup, Buffer.from(rest));
       }
     };
     const fail = () => {
-      client.end(errorMessage('28P01', `password authentication failed for user "${user}"`));
-    };
-    const connect = (startupMsg: Buffer, rest: Buffer) => {
-      client.pause();
-      const backend = net.connect(options.backendPath);
-      backend.on('error', () => client.destroy());
-      client.on('close', () => backend.destroy());
-      backend.on('close', () => client.destroy());
-      backend.once('connect', () => {
-        backend.setNoDelay(true);
-        client.setNoDelay(true);
-        backend.write(startupMsg);
-        if (rest.length > 0) backend.write(rest);
-        client.pipe(backend);
-        backend.pipe(client);
-        client.resume();
-      });
+      client.end(fatalMessage('28P01', `password authentication failed for user "${user}"`));
     };
     client.on('data', onData);
   });

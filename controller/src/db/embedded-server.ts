@@ -2,16 +2,27 @@
 // work runs on another core than the controller's. Started by embedded.ts through fork(); it
 // reports its URL over IPC and stops when its parent goes away.
 //
-// PGlite trusts every connection, so it listens only on a Unix socket in a private directory; the
-// loopback port in front asks for the generated password (embedded-auth.ts). Its files hold the
-// staff password hashes: created 0600 in 0700 directories (umask), and older ones are tightened.
+// PGlite trusts every connection, so nothing reaches it but through a listener that asks for the
+// generated password (embedded-auth.ts) and then serves the client in this process
+// (embedded-wire.ts): a Unix socket in a private directory, which the controller uses (a loopback
+// TCP write costs the writer the receiving side's TCP work as well: a fifth of this process's CPU
+// went into them), and a loopback port for other tools. Its files hold the staff password hashes:
+// created 0600 in 0700 directories (umask), and older ones are tightened.
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { passwordFront } from './embedded-auth.ts';
+import { PgliteWire } from './embedded-wire.ts';
+import { SOCKET_PORT } from './embedded.ts';
+
+function listen(server: Server, ...at: [string] | [number, string]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(...(at as [number, string]), () => resolve());
+  });
+}
 
 process.umask(0o077);
 
@@ -35,23 +46,23 @@ if (dir) {
 }
 const db = await PGlite.create(dir ? path.resolve(dir) : undefined);
 if (dir) tighten(path.resolve(dir));
-const socketDir = mkdtempSync(path.join(tmpdir(), 'mtandao-pg-')); // 0700
-const backendPath = path.join(socketDir, '.s.PGSQL');
-const server = new PGLiteSocketServer({ db, path: backendPath, maxConnections: Number(process.env.MTANDAO_EMBEDDED_MAX_CONNECTIONS ?? 16) });
-await server.start();
-const front = passwordFront({ host: '127.0.0.1', port: Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), password, backendPath });
-await new Promise<void>((resolve, reject) => {
-  front.once('error', reject);
-  front.listen(Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), '127.0.0.1', () => resolve());
-});
+const wire = new PgliteWire(db, Number(process.env.MTANDAO_EMBEDDED_MAX_CONNECTIONS ?? 16));
+const serve = (client: Socket, startup: Buffer, rest: Buffer) => wire.attach(client, startup, rest);
+const front = passwordFront({ password, serve });
+await listen(front, Number(process.env.MTANDAO_EMBEDDED_PORT ?? 0), '127.0.0.1');
 const port = (front.address() as AddressInfo).port;
+const socketDir = mkdtempSync(path.join(tmpdir(), 'mtandao-pg-')); // 0700
+const local = passwordFront({ password, serve });
+// where libpq and node-postgres look for a server's socket in a directory
+await listen(local, path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`));
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   front.close();
-  await server.stop().catch(() => undefined);
+  local.close();
+  await wire.stop();
   await db.close().catch(() => undefined);
   rmSync(socketDir, { recursive: true, force: true });
   process.exit(0);
@@ -62,6 +73,6 @@ process.on('message', (m) => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop());
 // the parent may be gone already (it gave up waiting): then stop quietly
-process.send?.({ port }, (err: Error | null) => {
+process.send?.({ port, socketDir }, (err: Error | null) => {
   if (err) void stop();
 });
