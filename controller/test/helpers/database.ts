@@ -66,6 +66,8 @@ export async function freshDatabase(): Promise<string> {
   await admin(base, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name}`);
     await c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    // test data need not survive a power cut: commits stop waiting for the disk (a database setting, not a clone's)
+    await c.query(`ALTER DATABASE ${name} SET synchronous_commit = off`);
   });
   created.push(name);
   return withDb(base, name);
@@ -82,13 +84,20 @@ async function truncateAll(url: string): Promise<void> {
   }
 }
 
+/** Connections dropping a run's databases at once. */
+const DROP_CONNECTIONS = 6;
+
 /** Drops what the run created (mocha root hook). */
 export async function dropTestDatabases(): Promise<void> {
   const base = process.env.DATABASE_URL;
   if (base) {
-    await admin(base, async (c) => {
-      for (const name of [...created, ...(template ? [template] : [])]) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-    });
+    // a few at a time on their own connections: one by one, a hundred drops outlast a slow disk's patience
+    const names = [...created];
+    const dropOne = async (c: pg.Client) => {
+      for (let name = names.shift(); name; name = names.shift()) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    };
+    await Promise.all(Array.from({ length: Math.min(DROP_CONNECTIONS, names.length) }, () => admin(base, dropOne)));
+    if (template) await admin(base, (c) => c.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined));
   }
   await embedded?.stop();
   embedded = undefined;
