@@ -5,50 +5,19 @@
 // customer registration: what is left is the path POST /customers hands over to.
 // PostgreSQL only (the jobs are written from this process): `DATABASE_URL=postgres://… node
 // --conditions=mtandao-source --import tsx scripts/bench-dispatch.ts` (BENCH_JOBS jobs per batch size, 512 by default).
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { enrollAgent } from '@mtandao/agent';
+import { benchChild } from './lib/bench-child.ts';
 import { pppoeCustomers } from './lib/bench-landing.ts';
 import { processCpuMs } from './lib/proc-cpu.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg: string) => process.stderr.write(`[dispatch] ${msg}\n`);
 const JOBS = Number(process.env.BENCH_JOBS ?? 512);
 const SIZES = (process.env.BENCH_SIZES ?? '1,4,16,64').split(',').map(Number);
 type Body = Record<string, unknown>;
-
-function child(module: string, env: Record<string, string>): Promise<{ proc: ChildProcess; ready: Body; ask<T>(m: Body): Promise<T> }> {
-  const proc = fork(path.join(here, module), [], {
-    execArgv: ['--conditions=mtandao-source', '--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ask = <T>(m: Body) =>
-    new Promise<T>((resolve, reject) => {
-      const on = (r: { t: string; message?: string }) => {
-        if (r.t === 'changes') return;
-        proc.off('message', on);
-        if (r.t === 'error') reject(new Error(r.message));
-        else resolve(r as T);
-      };
-      proc.on('message', on);
-      proc.send(m);
-    });
-  return new Promise((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`${module} exited ${code}`)));
-    const on = (m: { t: string }) => {
-      if (m.t !== 'ready') return;
-      proc.off('message', on);
-      proc.removeAllListeners('exit');
-      resolve({ proc, ready: m, ask });
-    };
-    proc.on('message', on);
-  });
-}
 
 async function api(base: string, cookie: { v: string }, method: string, p: string, body?: unknown): Promise<Body> {
   const res = await fetch(`${base}/api/v1${p}`, {
@@ -71,7 +40,7 @@ await admin.connect();
 await admin.query(`CREATE DATABASE ${name}`);
 const u = new URL(base);
 u.pathname = `/${name}`;
-const controller = await child('bench-hotpath-controller.ts', { BENCH_DATABASE_URL: u.toString() });
+const controller = await benchChild('bench-hotpath-controller.ts', { BENCH_DATABASE_URL: u.toString() });
 const url = controller.ready.url as string;
 const cookie = { v: '' };
 await api(url, cookie, 'POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
@@ -93,7 +62,7 @@ const plan = await api(url, cookie, 'POST', '/plans', {
 const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-dispatch-agent-'));
 const { token } = (await api(url, cookie, 'POST', `/sites/${site.id}/enrollment-tokens`)) as { token: string };
 await enrollAgent({ controllerUrl: url, token, stateDir });
-const siteProc = await child('bench-site.ts', {
+const siteProc = await benchChild('bench-site.ts', {
   BENCH_SITE: JSON.stringify({ latencyMs: 0, agents: [{ stateDir, routerName: 'dispatch-router' }], agentsPerRouter: 1 }),
 });
 const body = pppoeCustomers(plan.id, pool.networks[0]!.id);

@@ -8,17 +8,15 @@
 // 1.3–1.8 ms of CPU per add in wake-ups alone: the load generator's CPU is the controller's loss.
 // Run alone: `node --conditions=mtandao-source --import tsx scripts/bench-hotpath.ts` (prints a table on stderr, figures as the
 // last stdout line), or through `npm run bench hotpath`.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { enrollAgent } from '@mtandao/agent';
+import { benchChild } from './lib/bench-child.ts';
 import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
 import { childrenOf, machineCpuMs, processCpuMs } from './lib/proc-cpu.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg: string) => process.stderr.write(`[hotpath] ${msg}\n`);
 type Body = Record<string, unknown>;
 interface Figure {
@@ -45,42 +43,6 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-
-/** A child process answering `{t}` messages with `{t}` messages of the same kind. */
-function child(module: string, env: Record<string, string>): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; ask<T>(m: Body): Promise<T> }> {
-  const proc = fork(path.join(here, module), [], {
-    execArgv: [
-      '--conditions=mtandao-source',
-      '--import',
-      'tsx',
-      ...(process.env.BENCH_SITE_PROF && module.includes('site') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SITE_PROF}`] : []),
-    ],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ask = <T>(m: Body) =>
-    new Promise<T>((resolve, reject) => {
-      const on = (r: { t: string; message?: string }) => {
-        if (r.t === 'changes') return;
-        proc.off('message', on);
-        if (r.t === 'error') reject(new Error(r.message));
-        else resolve(r as T);
-      };
-      proc.on('message', on);
-      proc.send(m);
-    });
-  return new Promise((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('exit', (code) => reject(new Error(`${module} exited ${code}`)));
-    const on = (m: { t: string }) => {
-      if (m.t !== 'ready') return;
-      proc.off('message', on);
-      proc.removeAllListeners('exit');
-      resolve({ proc, ready: m, ask });
-    };
-    proc.on('message', on);
-  });
-}
 
 type Batching = Record<'reads' | 'writes', { batches: number; items: number }>;
 const perBatch = (a: { batches: number; items: number }, b: { batches: number; items: number }) =>
@@ -127,7 +89,7 @@ async function main(): Promise<Figure[]> {
   const db = await freshDatabase();
   const kind = db.url ? 'PostgreSQL' : 'embedded';
   log(`database: ${kind}; load ${load()}`);
-  const controller = await child('bench-hotpath-controller.ts', db.url ? { BENCH_DATABASE_URL: db.url } : {});
+  const controller = await benchChild('bench-hotpath-controller.ts', db.url ? { BENCH_DATABASE_URL: db.url } : {});
   const controllerPid = controller.ready.pid as number;
   const url = controller.ready.url as string;
   const api = new Api(url);
@@ -153,14 +115,14 @@ async function main(): Promise<Figure[]> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-hotpath-agent-'));
   const { token } = await api.ok<{ token: string }>('POST', `/sites/${site.id}/enrollment-tokens`);
   await enrollAgent({ controllerUrl: url, token, stateDir });
-  const siteProc = await child('bench-site.ts', {
+  const siteProc = await benchChild('bench-site.ts', {
     BENCH_SITE: JSON.stringify({ latencyMs: 0, agents: [{ stateDir, routerName: 'hot-router' }], agentsPerRouter: 1 }),
   });
 
   const { landed, landing } = watchSecrets(siteProc.proc);
   const body = pppoeCustomers(plan.id, networkId);
 
-  const clients = await Promise.all(Array.from({ length: CLIENT_PROCESSES }, () => child('bench-client.ts', {})));
+  const clients = await Promise.all(Array.from({ length: CLIENT_PROCESSES }, () => benchChild('bench-client.ts', {})));
   const perProcess = Math.ceil(CLIENTS / CLIENT_PROCESSES);
   const answered: number[] = [];
   const postOne = async (name: string) => {

@@ -198,7 +198,8 @@ describe('reconcile at scale', () => {
       });
     });
     router.sim.setLatency(20);
-    const client = openRouter(router.config('api'));
+    // a thousand writes in one pipeline: on a loaded machine the last answer can take longer than a lone command's 3 s
+    const client = openRouter(router.config('api', { timeoutMs: 25_000 }));
     const result = await reconcileRouter(client, { plans: [plan], customers });
     expect(result.summary).to.include({ created: 500, updated: 500, failed: 0 });
     expect(await applyCustomer(client, customers[0] as CustomerSpec)).to.deep.equal({ changes: [] });
