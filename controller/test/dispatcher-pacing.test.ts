@@ -119,38 +119,51 @@ describe('dispatcher pacing (claims per job)', () => {
   it("holds a claim while the last batch's acks are on their way, and claims what gathered meanwhile when they arrive", async () => {
     const r = rig({ claimSpacingMs: 0, holdForAcksMs: 60_000 });
     r.add();
+    r.add();
     r.dispatcher.kick(r.session);
-    await until('the first job is sent', () => r.sent.length === 1);
+    await until('the first two are sent', () => r.sent.length === 2);
     for (let i = 0; i < 3; i++) {
       r.add();
       r.dispatcher.kick(r.session);
     }
     await turn();
-    expect(r.claims, 'no claim before the ack').to.deep.equal([1]);
+    expect(r.claims, 'no claim before the acks').to.deep.equal([2]);
     await r.ack(r.sent[0]!.id);
-    await until('the three are sent', () => r.sent.length === 4);
+    await until('the three are sent', () => r.sent.length === 5);
     // one claim took all three, in seq order, each its own envelope
-    expect(r.claims).to.deep.equal([1, 3]);
-    expect(r.sent.map((s) => s.seq)).to.deep.equal([1, 2, 3, 4]);
-    expect(new Set(r.sent.map((s) => s.id)).size).to.equal(4);
+    expect(r.claims).to.deep.equal([2, 3]);
+    expect(r.sent.map((s) => s.seq)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(new Set(r.sent.map((s) => s.id)).size).to.equal(5);
     expect(r.settled).to.deep.equal([r.sent[0]!.id]);
     // all acked: the next lone job goes at once again
     for (const s of r.sent.slice(1)) await r.ack(s.id);
     r.add();
     r.dispatcher.kick(r.session);
-    await until('the fifth is sent', () => r.sent.length === 5);
-    expect(r.claims).to.deep.equal([1, 3, 1]);
+    await until('the sixth is sent', () => r.sent.length === 6);
+    expect(r.claims).to.deep.equal([2, 3, 1]);
+  });
+
+  it('does not hold adds that come one at a time, slower than the agent answers (a router far away)', async () => {
+    const r = rig({ claimSpacingMs: 0, holdForAcksMs: 60_000 });
+    for (let i = 1; i <= 3; i++) {
+      r.add();
+      r.dispatcher.kick(r.session);
+      await until(`job ${i} is sent while the one before still awaits its ack`, () => r.sent.length === i);
+      if (i > 1) await r.ack(r.sent[i - 2]!.id);
+    }
+    expect(r.claims).to.deep.equal([1, 1, 1]);
   });
 
   it('claims anyway once the hold has lasted its limit (an ack that never comes delays, never stops, delivery)', async () => {
     const r = rig({ claimSpacingMs: 0, holdForAcksMs: 60 });
     r.add();
-    r.dispatcher.kick(r.session);
-    await until('the first job is sent', () => r.sent.length === 1);
     r.add();
     r.dispatcher.kick(r.session);
-    await until('the second is sent without an ack', () => r.sent.length === 2);
-    expect(r.sent[1]!.at - r.sent[0]!.at).to.be.at.least(55);
-    expect(r.claims).to.deep.equal([1, 1]);
+    await until('the first two are sent', () => r.sent.length === 2);
+    r.add();
+    r.dispatcher.kick(r.session);
+    await until('the third is sent without an ack', () => r.sent.length === 3);
+    expect(r.sent[2]!.at - r.sent[1]!.at).to.be.at.least(55);
+    expect(r.claims).to.deep.equal([2, 1]);
   });
 });

@@ -24,10 +24,11 @@ const BATCH = 64;
  */
 const CLAIM_SPACING_MS = 4;
 /**
- * A claim while the last batch's acks are still on their way waits for them, up to this long after
- * that batch went out (Nagle's rule): under load each claim then takes what arrived during a
- * round trip to the agent (the batch grows with the load, the statements per job shrink), while a
- * lone add, with nothing in flight, is claimed at once.
+ * A claim while more than one job awaits its ack waits for the acks, up to this long after the
+ * last batch went out (Nagle's rule): under load each claim then takes what arrived during a
+ * round trip to the agent (the batch grows with the load, the statements per job shrink). A lone
+ * add is claimed at once, and so are adds that come slower than the agent answers (one job in
+ * flight at a time): with the router 20 ms away, holding those would cost each add a round trip.
  */
 const HOLD_FOR_ACKS_MS = 20;
 /** Commands in flight per agent before the dispatcher waits for acks. */
@@ -107,7 +108,7 @@ export class Dispatcher {
       acked: (session, st, jobs) => {
         st.unacked = Math.max(0, st.unacked - jobs);
         // a claim held for these acks goes now
-        if (st.unacked === 0 && st.spacing) {
+        if (st.unacked <= 1 && st.spacing) {
           clearTimeout(st.spacing);
           st.spacing = undefined;
           this.kick(session);
@@ -151,8 +152,8 @@ export class Dispatcher {
 
   /**
    * Starts a drain for the session, or puts it off: claims start at least {@link CLAIM_SPACING_MS}
-   * apart, and one due while the last batch's acks are on their way waits for them (at most
-   * {@link HOLD_FOR_ACKS_MS} after that batch went out).
+   * apart, and one due while more than one job awaits its ack waits for the acks (at most
+   * {@link HOLD_FOR_ACKS_MS} after the last batch went out).
    */
   kick(session: AgentSession): void {
     if (!session.helloReceived || !session.open) return;
@@ -164,7 +165,7 @@ export class Dispatcher {
     if (st.spacing) return;
     const now = performance.now();
     const { claimSpacingMs = CLAIM_SPACING_MS, holdForAcksMs = HOLD_FOR_ACKS_MS } = this.options;
-    const wait = Math.max(st.lastDrainAt + claimSpacingMs - now, st.unacked > 0 ? st.lastSentAt + holdForAcksMs - now : 0);
+    const wait = Math.max(st.lastDrainAt + claimSpacingMs - now, st.unacked > 1 ? st.lastSentAt + holdForAcksMs - now : 0);
     if (wait > 0) {
       st.spacing = setTimeout(() => {
         st.spacing = undefined;
