@@ -266,6 +266,8 @@ describe('node-routeros 1.6.9, which the API driver replaces (each failure above
          api.write('/system/identity/print').then(() => done('settled'), () => done('rejected'));
          setTimeout(() => done('still pending'), 1500);
        });`,
+      // it ends itself (answer or 1.5 s after login): the kill is only a backstop, late on a loaded machine
+      { waitMs: 15_000 },
     );
     // reset only once the print is on the wire and unanswered (login, then the print, held by the latency)
     const until = Date.now() + 15_000;

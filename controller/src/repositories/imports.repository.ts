@@ -1,18 +1,8 @@
 import type { Database } from '../db/database.ts';
+import type { PlanRules } from './registration.repository.ts';
 
 /** A plan as an import row needs it: its rules, routers, pools and their blocks. */
-export interface ImportPlanRow {
-  id: string;
-  name: string;
-  connection_type: 'pppoe' | 'hotspot' | 'static';
-  price_minor: string;
-  download_speed: string;
-  upload_speed: string;
-  validity_count: number;
-  validity_unit: 'minutes' | 'hours' | 'days' | 'months';
-  archived: boolean;
-  router_ids: string[];
-  pool_ids: string[];
+export interface ImportPlanRow extends PlanRules {
   blocks: { id: string; router_id: string; cidr: string; gateway: string | null; reserved: [string, string][] }[];
 }
 

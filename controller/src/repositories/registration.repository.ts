@@ -3,21 +3,24 @@ import type { Database } from '../db/database.ts';
 import { Batcher, bisectOnFailure } from '../lib/batcher.ts';
 import { RECEIPT_SQL } from './ledger.repository.ts';
 
+/** A plan as a new customer needs it: its rules, the routers it is on and its pools. */
+export interface PlanRules {
+  id: string;
+  name: string;
+  connection_type: Customer['connectionType'];
+  price_minor: string;
+  download_speed: string;
+  upload_speed: string;
+  validity_count: number;
+  validity_unit: 'minutes' | 'hours' | 'days' | 'months';
+  archived: boolean;
+  router_ids: string[];
+  pool_ids: string[];
+}
+
 /** What Add Customer reads before it decides. */
 export interface AddContext {
-  plan: {
-    id: string;
-    name: string;
-    connection_type: Customer['connectionType'];
-    price_minor: string;
-    download_speed: string;
-    upload_speed: string;
-    validity_count: number;
-    validity_unit: 'minutes' | 'hours' | 'days' | 'months';
-    archived: boolean;
-    router_ids: string[];
-    pool_ids: string[];
-  } | null;
+  plan: PlanRules | null;
   blocks: { id: string; pool_id: string; router_id: string; cidr: string; gateway: string | null; reserved: [string, string][] }[];
   username_taken: boolean;
   username_is_account: boolean;
