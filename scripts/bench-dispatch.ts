@@ -13,24 +13,12 @@ import { enrollAgent } from '@mtandao/agent';
 import { benchChild } from './lib/bench-child.ts';
 import { pppoeCustomers } from './lib/bench-landing.ts';
 import { processCpuMs } from './lib/proc-cpu.ts';
+import { BenchApi, pppoePlanBody } from './lib/bench-api.ts';
 
 const log = (msg: string) => process.stderr.write(`[dispatch] ${msg}\n`);
 const JOBS = Number(process.env.BENCH_JOBS ?? 512);
 const SIZES = (process.env.BENCH_SIZES ?? '1,4,16,64').split(',').map(Number);
 type Body = Record<string, unknown>;
-
-async function api(base: string, cookie: { v: string }, method: string, p: string, body?: unknown): Promise<Body> {
-  const res = await fetch(`${base}/api/v1${p}`, {
-    method,
-    headers: { 'content-type': 'application/json', cookie: cookie.v },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const set = res.headers.get('set-cookie');
-  if (set) cookie.v = set.split(';')[0]!;
-  const out = (await res.json()) as Body;
-  if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(out)}`);
-  return out;
-}
 
 const base = process.env.DATABASE_URL;
 if (!base) throw new Error('set DATABASE_URL (PostgreSQL): the jobs are written from this process');
@@ -42,32 +30,24 @@ const u = new URL(base);
 u.pathname = `/${name}`;
 const controller = await benchChild('bench-hotpath-controller.ts', { BENCH_DATABASE_URL: u.toString() });
 const url = controller.ready.url as string;
-const cookie = { v: '' };
-await api(url, cookie, 'POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
-const site = await api(url, cookie, 'POST', '/sites', { name: 'Dispatch' });
-const router = await api(url, cookie, 'POST', '/routers', { name: 'dispatch-router', siteId: site.id });
-const pool = (await api(url, cookie, 'POST', '/pools', { name: 'p', routerId: router.id, networks: ['100.64.0.0/12'], gateway: '100.64.0.1' })) as {
+const api = new BenchApi(url);
+await api.ok('POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
+const site = await api.ok('POST', '/sites', { name: 'Dispatch' });
+const router = await api.ok('POST', '/routers', { name: 'dispatch-router', siteId: site.id });
+const pool = (await api.ok('POST', '/pools', { name: 'p', routerId: router.id, networks: ['100.64.0.0/12'], gateway: '100.64.0.1' })) as {
   id: string;
   networks: Body[];
 };
-const plan = await api(url, cookie, 'POST', '/plans', {
-  name: 'Dispatch plan',
-  connectionType: 'pppoe',
-  price: '1500',
-  downloadSpeed: '10M',
-  uploadSpeed: '5M',
-  validity: { count: 30, unit: 'days' },
-  poolIds: [pool.id],
-});
+const plan = await api.ok('POST', '/plans', pppoePlanBody('Dispatch plan', pool.id));
 const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-dispatch-agent-'));
-const { token } = (await api(url, cookie, 'POST', `/sites/${site.id}/enrollment-tokens`)) as { token: string };
+const { token } = (await api.ok('POST', `/sites/${site.id}/enrollment-tokens`)) as { token: string };
 await enrollAgent({ controllerUrl: url, token, stateDir });
 const siteProc = await benchChild('bench-site.ts', {
   BENCH_SITE: JSON.stringify({ latencyMs: 0, agents: [{ stateDir, routerName: 'dispatch-router' }], agentsPerRouter: 1 }),
 });
 const body = pppoeCustomers(plan.id, pool.networks[0]!.id);
 const customers: string[] = [];
-for (let i = 0; i < Math.max(...SIZES); i++) customers.push(String((await api(url, cookie, 'POST', '/customers', body(`disp${i}`))).id));
+for (let i = 0; i < Math.max(...SIZES); i++) customers.push(String((await api.ok('POST', '/customers', body(`disp${i}`))).id));
 
 const db = new pg.Client({ connectionString: u.toString() });
 await db.connect();

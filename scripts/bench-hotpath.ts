@@ -16,6 +16,7 @@ import { enrollAgent } from '@mtandao/agent';
 import { benchChild } from './lib/bench-child.ts';
 import { pppoeCustomers, watchSecrets } from './lib/bench-landing.ts';
 import { childrenOf, machineCpuMs, processCpuMs } from './lib/proc-cpu.ts';
+import { BenchApi, pppoePlanBody } from './lib/bench-api.ts';
 
 const log = (msg: string) => process.stderr.write(`[hotpath] ${msg}\n`);
 type Body = Record<string, unknown>;
@@ -68,23 +69,6 @@ async function freshDatabase(): Promise<{ url?: string; drop(): Promise<void>; b
   };
 }
 
-class Api {
-  cookie = '';
-  constructor(readonly base: string) {}
-  async ok<T = Body>(method: string, p: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.base}/api/v1${p}`, {
-      method,
-      headers: { 'content-type': 'application/json', cookie: this.cookie },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const set = res.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0]!;
-    const out = (await res.json()) as T;
-    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(out)}`);
-    return out;
-  }
-}
-
 async function main(): Promise<Figure[]> {
   const db = await freshDatabase();
   const kind = db.url ? 'PostgreSQL' : 'embedded';
@@ -92,7 +76,7 @@ async function main(): Promise<Figure[]> {
   const controller = await benchChild('bench-hotpath-controller.ts', db.url ? { BENCH_DATABASE_URL: db.url } : {});
   const controllerPid = controller.ready.pid as number;
   const url = controller.ready.url as string;
-  const api = new Api(url);
+  const api = new BenchApi(url);
   await api.ok('POST', '/auth/login', { username: 'admin', password: 'bench-admin-password' });
   const site = await api.ok('POST', '/sites', { name: 'Hot path' });
   const router = await api.ok('POST', '/routers', { name: 'hot-router', siteId: site.id });
@@ -102,15 +86,7 @@ async function main(): Promise<Figure[]> {
     networks: ['100.64.0.0/12'],
     gateway: '100.64.0.1',
   });
-  const plan = await api.ok('POST', '/plans', {
-    name: 'Hot plan',
-    connectionType: 'pppoe',
-    price: '1500',
-    downloadSpeed: '10M',
-    uploadSpeed: '5M',
-    validity: { count: 30, unit: 'days' },
-    poolIds: [pool.id],
-  });
+  const plan = await api.ok('POST', '/plans', pppoePlanBody('Hot plan', pool.id));
   const networkId = pool.networks[0]!.id as string;
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-hotpath-agent-'));
   const { token } = await api.ok<{ token: string }>('POST', `/sites/${site.id}/enrollment-tokens`);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { profileStretch } from './lib/cpu-profile.ts';
+import { pppoePlanBody } from './lib/bench-api.ts';
 
 interface Req {
   method: string;
@@ -99,15 +100,7 @@ async function main(): Promise<void> {
     networks: ['100.64.0.0/12'],
     gateway: '100.64.0.1',
   });
-  const plan = await ok('POST', '/plans', {
-    name: 'Plan',
-    connectionType: 'pppoe',
-    price: '1500',
-    downloadSpeed: '10M',
-    uploadSpeed: '5M',
-    validity: { count: 30, unit: 'days' },
-    poolIds: [pool.id],
-  });
+  const plan = await ok('POST', '/plans', pppoePlanBody('Plan', pool.id));
   let ip = 256;
   let seq = 0;
   const body = (over: Record<string, unknown> = {}) => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { enrollAgent } from '@mtandao/agent';
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
 import { onSiteChange } from './lib/bench-landing.ts';
+import { pppoePlanBody } from './lib/bench-api.ts';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 10_000);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,15 +36,7 @@ try {
   const s = await post('/sites', { name: 'Import bench' });
   const router = await post('/routers', { name: 'import-router', siteId: s.id });
   const pool = await post('/pools', { name: 'import pool', routerId: router.id, networks: ['10.128.0.0/16'], gateway: '10.128.0.1' });
-  await post('/plans', {
-    name: 'Migrated 10M',
-    connectionType: 'pppoe',
-    price: '1500',
-    downloadSpeed: '10M',
-    uploadSpeed: '5M',
-    validity: { count: 30, unit: 'days' },
-    poolIds: [pool.id],
-  });
+  await post('/plans', pppoePlanBody('Migrated 10M', pool.id));
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-bench-agent-'));
   const { token } = (await post(`/sites/${s.id}/enrollment-tokens`, {})) as { token: string };
   await enrollAgent({ controllerUrl: c.url, token, stateDir });

@@ -2,6 +2,7 @@
 // in a database of its own so the other figures' rows do not count. Prints its figure as JSON on
 // the last line of stdout (bench.ts runs it in a process of its own).
 import { benchDatabase, dropBenchDatabase, startBenchController } from './lib/bench-controller.ts';
+import { pppoePlanBody } from './lib/bench-api.ts';
 
 const CUSTOMERS = 100_000;
 const PAYMENTS = 1_000_000;
@@ -25,15 +26,7 @@ try {
   const site = await post('/sites', { name: 'Overview bench' });
   const router = await post('/routers', { name: 'overview-router', siteId: site.id });
   const pool = await post('/pools', { name: 'overview pool', routerId: router.id, networks: ['10.96.0.0/16'], gateway: '10.96.0.1' });
-  const plan = await post('/plans', {
-    name: 'Overview plan',
-    connectionType: 'pppoe',
-    price: '1500',
-    downloadSpeed: '10M',
-    uploadSpeed: '5M',
-    validity: { count: 30, unit: 'days' },
-    poolIds: [pool.id],
-  });
+  const plan = await post('/plans', pppoePlanBody('Overview plan', pool.id));
 
   log(`overview: ${CUSTOMERS} customers, ${PAYMENTS} payments over a year, 100 000 jobs`);
   const t0 = performance.now();

@@ -12,6 +12,7 @@ import { onSiteChange, pppoeCustomers, watchSecrets } from './lib/bench-landing.
 import { profileStretch } from './lib/cpu-profile.ts';
 import { countStatements } from './lib/statement-counter.ts';
 import { childrenOf, processCpuMs } from './lib/proc-cpu.ts';
+import { pppoePlanBody } from './lib/bench-api.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type Body = Record<string, unknown>;
@@ -230,15 +231,7 @@ async function benchAdds(c: Controller, api: Api): Promise<void> {
     networks: ['100.64.0.0/12'],
     gateway: '100.64.0.1',
   });
-  const plan = await api.ok('POST', '/plans', {
-    name: 'Adds bench plan',
-    connectionType: 'pppoe',
-    price: '1500',
-    downloadSpeed: '10M',
-    uploadSpeed: '5M',
-    validity: { count: 30, unit: 'days' },
-    poolIds: [pool.id],
-  });
+  const plan = await api.ok('POST', '/plans', pppoePlanBody('Adds bench plan', pool.id));
   const networkId = pool.networks[0]!.id as string;
   const stateDir = await enrolledAgent(api, c.url, site.id as string);
   const child = await startSite({ latencyMs: 0, agents: [{ stateDir, routerName: 'adds-router' }], agentsPerRouter: 1 });

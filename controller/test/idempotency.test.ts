@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ApiClient, expectStatus, type ApiResponse } from './helpers/client.ts';
-import { ADMIN_PASSWORD, TEST_SECRET_KEY, TEST_SIGNING_KEY, startTestController } from './helpers/controller.ts';
+import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
 import { freshDatabase } from './helpers/database.ts';
 import { Fixtures } from './helpers/fixtures.ts';
+import { spawnCrashingController } from './helpers/spawn-controller.ts';
 
 type Body = Record<string, unknown>;
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The raw text of an answer, as the client received it. */
 const text = (res: ApiResponse) => JSON.stringify(res.body);
@@ -140,17 +137,9 @@ describe('Idempotency-Key', () => {
   it('after a controller is killed between the commit and the answer, the retry gets the first answer, not 409', async function () {
     this.timeout(90_000);
     const databaseUrl = await freshDatabase();
-    const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', path.join(here, 'helpers/crash-controller.ts')], {
-      env: { ...process.env, CRASH_DATABASE_URL: databaseUrl, CRASH_SECRET_KEY: TEST_SECRET_KEY, CRASH_SIGNING_KEY: TEST_SIGNING_KEY },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     let second: Awaited<ReturnType<typeof startTestController>> | undefined;
+    const { child, url, exited } = await spawnCrashingController('crash-controller.ts', databaseUrl);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.once('message', (m: { url: string }) => resolve(m.url));
-        child.once('exit', (code) => reject(new Error(`the controller exited (${code}) before it started`)));
-      });
       const crashing = await new ApiClient(url).login('admin', ADMIN_PASSWORD);
       const cfx = new Fixtures(crashing);
       const cworld = await cfx.world();

@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ApiClient, expectStatus } from './helpers/client.ts';
-import { ADMIN_PASSWORD, startTestController, TEST_SECRET_KEY, TEST_SIGNING_KEY } from './helpers/controller.ts';
+import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
 import { freshDatabase } from './helpers/database.ts';
 import { Fixtures } from './helpers/fixtures.ts';
+import { spawnCrashingController } from './helpers/spawn-controller.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const HEADER = 'full_name,phone,username,password,plan_name,connection_type,email,ip_address,account_number';
 
 describe('An import its controller left unfinished (a crash, a restart)', function () {
@@ -15,18 +12,10 @@ describe('An import its controller left unfinished (a crash, a restart)', functi
 
   it('is taken over once its heartbeat is old, and every row is written exactly once', async () => {
     const databaseUrl = await freshDatabase();
-    // this controller dies as the import's second batch of 1 000 rows begins
-    const child = spawn(process.execPath, ['--conditions=mtandao-source', '--import', 'tsx', path.join(here, 'helpers/import-crash-controller.ts')], {
-      env: { ...process.env, CRASH_DATABASE_URL: databaseUrl, CRASH_SECRET_KEY: TEST_SECRET_KEY, CRASH_SIGNING_KEY: TEST_SIGNING_KEY },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     let second: Awaited<ReturnType<typeof startTestController>> | undefined;
+    // this controller dies as the import's second batch of 1 000 rows begins
+    const { child, url, exited } = await spawnCrashingController('import-crash-controller.ts', databaseUrl);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.once('message', (m: { url: string }) => resolve(m.url));
-        child.once('exit', (code) => reject(new Error(`the controller exited (${code}) before it started`)));
-      });
       const first = await new ApiClient(url).login('admin', ADMIN_PASSWORD);
       const world = await new Fixtures(first).world({ pppoeNetworks: ['10.91.0.0/20'] });
       const rows = Array.from({ length: 1500 }, (_, i) => `Guest ${i},07${String(20_000_000 + i)},guest${i},pw${i},${world.pppoe.name as string},pppoe,,,`);
