@@ -123,50 +123,21 @@ export class RegistrationRepository {
   }
 
   private async write(cs: NewCustomer[]): Promise<Written[]> {
-    const lines = cs.flatMap((c) => {
-      const balances = runningBalance(c.entries);
-      return c.entries.map((e, i) => ({ ...e, customerId: c.row.id, balanceAfter: balances[i]! }));
-    });
-    const jobs = cs.flatMap((c) => c.jobs.map((j) => ({ ...j, customerId: c.row.id })));
-    const col = <K extends keyof NewCustomerRow>(k: K) => cs.map((c) => c.row[k]);
+    // four JSON parameters (customers, ledger lines, jobs, audit entries): one JSON.stringify each
+    // instead of 37 arrays encoded element by element, and a plan PostgreSQL keeps (see CONTEXTS_SQL)
+    const lines = cs
+      .flatMap((c) => {
+        const balances = runningBalance(c.entries);
+        return c.entries.map((e, i) => ({ ...e, amountMinor: e.amountMinor.toString(), customerId: c.row.id, balanceAfter: balances[i]! }));
+      })
+      .map((l, ord) => ({ ...l, ord }));
+    const jobs = cs.flatMap((c) => c.jobs.map((j) => ({ ...j, customerId: c.row.id }))).map((j, ord) => ({ ...j, ord }));
+    const audits = cs.map((c, ord) => ({ ...c.audit, customerId: c.row.id, ord }));
     const rows = await this.db.prepared<{ id: string; created_at: Date; job_ids: string[] | null }>('customers.insert-with-effects', INSERT_SQL, [
-      col('id'),
-      col('connectionType'),
-      col('planId'),
-      col('networkId'),
-      col('ipAddress'),
-      col('fullName'),
-      col('phone'),
-      col('email'),
-      col('username'),
-      col('passwordEnc'),
-      col('accountNumber'),
-      col('additionalAccountNumber'),
-      col('status'),
-      col('expiresAt'),
-      col('activatedAt'),
-      col('balanceMinor'),
-      col('createdBy'),
-      lines.map((x) => x.customerId),
-      lines.map((x) => x.side),
-      lines.map((x) => x.kind),
-      lines.map((x) => x.method),
-      lines.map((x) => x.amountMinor.toString()),
-      lines.map((x) => x.balanceAfter),
-      lines.map((x) => x.reference),
-      lines.map((x) => x.note),
-      lines.map((x) => x.planId),
-      lines.map((x) => x.periodStart),
-      lines.map((x) => x.periodEnd),
-      jobs.map((x) => x.customerId),
-      jobs.map((x) => x.routerId),
-      jobs.map((x) => x.reason),
-      jobs.map((x) => x.expiresAt),
-      cs.map((c) => c.audit.userId),
-      cs.map((c) => c.audit.username),
-      cs.map((c) => JSON.stringify(c.audit.details)),
-      cs.map((c) => c.audit.requestId),
-      cs.map((c) => c.audit.ip),
+      JSON.stringify(cs.map((c) => c.row)),
+      JSON.stringify(lines),
+      JSON.stringify(jobs),
+      JSON.stringify(audits),
     ]);
     const byId = new Map(rows.map((r) => [String(r.id), r]));
     return cs.map((c) => {
@@ -221,37 +192,39 @@ const CONTEXTS_SQL = `
 
 // Customers, their ledger lines, jobs (with their first events and one NOTIFY for the batch) and
 // audit entries in ONE statement; the lines and jobs name their customer by its id, taken beforehand.
+// Each JSON parameter is an array of objects keyed as NewCustomerRow, NewLedgerLine, the job and the
+// audit entry are in TypeScript.
 const INSERT_SQL = `
   WITH c AS (
     INSERT INTO customers (id, connection_type, plan_id, network_id, ip_address, full_name, phone, email, username, password_enc, account_number,
                            additional_account_number, status, expires_at, activated_at, balance_minor, created_by)
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::inet[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                         $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::bigint[], $17::bigint[])
+    SELECT * FROM json_to_recordset($1::json) AS x("id" bigint, "connectionType" text, "planId" bigint, "networkId" bigint, "ipAddress" inet,
+                  "fullName" text, "phone" text, "email" text, "username" text, "passwordEnc" text, "accountNumber" text, "additionalAccountNumber" text,
+                  "status" text, "expiresAt" timestamptz, "activatedAt" timestamptz, "balanceMinor" bigint, "createdBy" bigint)
     RETURNING id, username, created_by, created_at),
   l AS (
     INSERT INTO ledger_entries (customer_id, customer_username, side, kind, method, amount_minor, balance_after_minor, reference, note, receipt_number,
                                 plan_id, period_start, period_end, staff_user_id)
-    SELECT c.id, c.username, x.side, x.kind, x.method, x.amount, x.balance_after, x.reference, x.note, CASE WHEN x.kind = 'payment' THEN ${RECEIPT_SQL} END,
-           x.plan_id, x.period_start, x.period_end, c.created_by
-      FROM unnest($18::bigint[], $19::text[], $20::text[], $21::text[], $22::bigint[], $23::bigint[], $24::text[], $25::text[], $26::bigint[],
-                  $27::timestamptz[], $28::timestamptz[])
-             WITH ORDINALITY AS x(customer_id, side, kind, method, amount, balance_after, reference, note, plan_id, period_start, period_end, ord)
-      JOIN c ON c.id = x.customer_id
+    SELECT c.id, c.username, x.side, x.kind, x.method, x."amountMinor", x."balanceAfter", x.reference, x.note, CASE WHEN x.kind = 'payment' THEN ${RECEIPT_SQL} END,
+           x."planId", x."periodStart", x."periodEnd", c.created_by
+      FROM json_to_recordset($2::json)
+             AS x("customerId" bigint, side text, kind text, method text, "amountMinor" bigint, "balanceAfter" bigint, reference text, note text,
+                  "planId" bigint, "periodStart" timestamptz, "periodEnd" timestamptz, ord int)
+      JOIN c ON c.id = x."customerId"
      ORDER BY x.ord),
   j AS (
     INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, payload, created_by, expires_at)
-    SELECT x.router_id, 'customer.apply', x.reason, c.id, jsonb_build_object('username', c.username, 'fresh', true), c.created_by, x.expires_at
-      FROM unnest($29::bigint[], $30::bigint[], $31::text[], $32::timestamptz[]) WITH ORDINALITY AS x(customer_id, router_id, reason, expires_at, ord)
-      JOIN c ON c.id = x.customer_id
+    SELECT x."routerId", 'customer.apply', x.reason, c.id, jsonb_build_object('username', c.username, 'fresh', true), c.created_by, x."expiresAt"
+      FROM json_to_recordset($3::json) AS x("customerId" bigint, "routerId" bigint, reason text, "expiresAt" timestamptz, ord int)
+      JOIN c ON c.id = x."customerId"
      ORDER BY x.ord
     RETURNING id, customer_id, router_id, reason),
   e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j ORDER BY id),
   a AS (
     INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip)
-    SELECT x.user_id, x.username, 'customer.create', 'customer', c.id::text, x.details::jsonb, x.request_id, x.ip
-      FROM unnest($1::bigint[], $33::bigint[], $34::text[], $35::text[], $36::text[], $37::text[])
-             WITH ORDINALITY AS x(customer_id, user_id, username, details, request_id, ip, ord)
-      JOIN c ON c.id = x.customer_id
+    SELECT x."userId", x.username, 'customer.create', 'customer', c.id::text, x.details, x."requestId", x.ip
+      FROM json_to_recordset($4::json) AS x("customerId" bigint, "userId" bigint, username text, details jsonb, "requestId" text, ip text, ord int)
+      JOIN c ON c.id = x."customerId"
      ORDER BY x.ord)
   SELECT c.id::text, c.created_at,
          (SELECT array_agg(j.id::text ORDER BY j.id) FROM j WHERE j.customer_id = c.id) AS job_ids,
