@@ -115,6 +115,33 @@ describe('IP address management', () => {
       });
     }
 
+    it('keeps the per-/24 counts equal to the customers through batch inserts, moves and deletes', async () => {
+      const db = controller.services.db;
+      const counts = () =>
+        db.rows<{ chunk: string; used: number }>(
+          `SELECT chunk::text, sum(used)::int AS used FROM network_chunks WHERE network_id = $1 GROUP BY chunk HAVING sum(used) <> 0 ORDER BY chunk`,
+          [networkId],
+        );
+      const truth = () =>
+        db.rows<{ chunk: string; used: number }>(
+          `SELECT ((ip_address - '0.0.0.0'::inet) / 256)::text AS chunk, count(*)::int AS used FROM customers WHERE network_id = $1 GROUP BY 1 ORDER BY 1`,
+          [networkId],
+        );
+      expect(await counts()).to.deep.equal(await truth());
+      // one statement, several customers in the same chunk and stripe
+      await db.exec(
+        `INSERT INTO customers (connection_type, plan_id, network_id, ip_address, full_name, phone, username, password_enc, account_number, status)
+         SELECT connection_type, plan_id, network_id, '10.80.250.0'::inet + 16 * g, 'x', '254700000000', 'chunk' || g, 'v1:x', 'chunk' || g, 'inactive'
+           FROM (SELECT connection_type, plan_id, network_id FROM customers WHERE network_id = $1 LIMIT 1) c, generate_series(1, 12) g`,
+        [networkId],
+      );
+      await db.exec(`UPDATE customers SET ip_address = '10.80.251.7' WHERE username = 'chunk3'`);
+      await db.exec(`DELETE FROM customers WHERE username IN ('chunk5', 'chunk6')`);
+      const after = await counts();
+      expect(after).to.deep.equal(await truth());
+      expect(after.find((c) => c.chunk === String((base + 250 * 256) / 256))?.used).to.equal(9);
+    });
+
     it('lists a /24 and smaller whole by default', async () => {
       const fx = new Fixtures(api);
       const site = await fx.site();
