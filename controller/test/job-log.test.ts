@@ -162,6 +162,16 @@ describe('job log: every attempt and its outcome, with rows only where the job r
     expect((await log(id)).filter((e) => e.kind === 'sent')).to.have.length(1);
   });
 
+  it("finds a command's job by the job id it starts with, chunk ids too; other ids find nothing", async () => {
+    const id = await newJob();
+    const job = await claimOne(id);
+    expect(await outbox.jobOfCommand(job.command_id, 'agt_a')).to.equal(id);
+    expect(await outbox.jobOfCommand(`${job.command_id}.2`, 'agt_a')).to.equal(id);
+    expect(await outbox.jobOfCommand(job.command_id, 'agt_b')).to.equal(undefined);
+    for (const bad of ['', 'garbage', `j${id}-9-00000000`, 'j99999999999999999999-1-x', `x${job.command_id}`])
+      expect(await outbox.jobOfCommand(bad, 'agt_a'), bad).to.equal(undefined);
+  });
+
   it('jobs logged before the change (sent and applied as rows) are not told twice', async () => {
     const id = await newJob();
     const job = await claimOne(id);

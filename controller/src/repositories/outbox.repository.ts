@@ -250,12 +250,17 @@ export class OutboxRepository {
     return rows.map((r) => r.command_id);
   }
 
-  /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`: job command ids hold no dot). */
+  /**
+   * Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`: job command ids
+   * hold no dot), in flight or not: by the job id the command id starts with (`j<id>-…`; anything
+   * else finds nothing), so no index over every job's command id is needed.
+   */
   async jobOfCommand(commandId: string, agentId: string): Promise<string | undefined> {
-    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM provisioning_jobs WHERE command_id = split_part($1, '.', 1) AND agent_id = $2`, [
-      commandId,
-      agentId,
-    ]);
+    const rows = await this.db.rows<{ id: string }>(
+      `SELECT id FROM provisioning_jobs
+        WHERE id = substring($1 from '^j([0-9]{1,18})-')::bigint AND command_id = split_part($1, '.', 1) AND agent_id = $2`,
+      [commandId, agentId],
+    );
     return rows[0] ? String(rows[0].id) : undefined;
   }
 
