@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { JobEvent } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
+import { SENT_MESSAGE } from './job-events.sql.ts';
 
 /** A job to write into the outbox. */
 export interface NewJob {
@@ -23,6 +24,18 @@ export interface NewJobEvent {
   agentId?: string | null;
   commandId?: string | null;
   data?: Record<string, unknown> | null;
+}
+
+/** One line of a job's log, stored or read from the job row. */
+export interface JobEventRow {
+  id: string;
+  at: Date;
+  kind: string;
+  message: string;
+  routerError: string | null;
+  agentId: string | null;
+  commandId: string | null;
+  data: Record<string, unknown> | null;
 }
 
 /** A job row joined with what NOC reads beside it. */
@@ -50,6 +63,7 @@ export interface JobRow {
   last_error: string | null;
   router_error: string | null;
   result: Record<string, unknown> | null;
+  outcome: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -90,16 +104,15 @@ export class JobsRepository {
   }
 
   /**
-   * Writes jobs, their `created` events and the NOTIFY that wakes dispatchers in one statement (the
-   * outbox is on every business write's path).
+   * Writes jobs and the NOTIFY that wakes dispatchers in one statement (the outbox is on every
+   * business write's path). Their `created` event is read from the row (see `events`).
    */
   async insertWithEvents(jobs: NewJob[], tx: Transaction): Promise<string[]> {
     const rows = await this.db.rows<{ id: string }>(
       `WITH j AS (
          INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, plan_id, payload, created_by, expires_at)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[], $7::bigint[], $8::timestamptz[])
-         RETURNING id, reason, router_id),
-       e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j)
+         RETURNING id, reason, router_id)
        SELECT j.id, pg_notify('mtandao_outbox', (SELECT string_agg(DISTINCT router_id::text, ',') FROM j)) AS n FROM j ORDER BY j.id`,
       [
         jobs.map((j) => j.routerId),
@@ -174,8 +187,30 @@ export class JobsRepository {
     return new Map(rows.map((r) => [String(r.customer_id), r]));
   }
 
-  events(jobId: string): Promise<JobEvent[]> {
-    return JobEvent.findAll({ where: { jobId }, order: [['id', 'ASC']] });
+  /**
+   * A job's log: its stored events, and those its row tells (a row is written only for what the
+   * row cannot keep): `created`, the sending of its last attempt, and its success. Each is read from
+   * the row only when no stored event tells it (jobs logged before migration 0013 have them all).
+   * In time order: an attempt's `sent` is stored when the attempt ends, with the time it was sent.
+   */
+  events(jobId: string): Promise<JobEventRow[]> {
+    return this.db.rows<JobEventRow>(
+      `WITH j AS (SELECT * FROM provisioning_jobs WHERE id = $1),
+       e AS (SELECT * FROM job_events WHERE job_id = $1)
+       SELECT id, at, kind, message, "routerError", "agentId", "commandId", data FROM (
+       SELECT id::text AS id, at, kind, message, router_error AS "routerError", agent_id AS "agentId", command_id AS "commandId", data, 1 AS rank, id AS n FROM e
+       UNION ALL
+       SELECT j.id || ':created', j.created_at, 'created', 'queued: ' || j.reason, NULL, NULL, NULL, NULL, 0, 0 FROM j
+        WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.kind = 'created')
+       UNION ALL
+       SELECT j.id || ':sent:' || j.attempts, j.sent_at, 'sent', ${SENT_MESSAGE('j')}, NULL, j.agent_id, j.command_id, NULL, 0, 0 FROM j
+        WHERE j.sent_at IS NOT NULL AND j.command_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM e WHERE e.kind = 'sent' AND e.command_id = j.command_id)
+       UNION ALL
+       SELECT j.id || ':applied', j.completed_at, 'applied', COALESCE(j.outcome, 'applied on the router'), NULL, j.agent_id, j.command_id, NULL, 2, 0 FROM j
+        WHERE j.status = 'applied' AND NOT EXISTS (SELECT 1 FROM e WHERE e.kind = 'applied')) x
+       ORDER BY at, rank, n`,
+      [jobId],
+    );
   }
 }
 

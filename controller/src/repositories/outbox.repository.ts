@@ -1,6 +1,7 @@
 import { JobEvent } from '../db/models/index.ts';
 import type { Database } from '../db/database.ts';
 import { DESIRED_COLUMNS, DESIRED_JOIN, type DesiredCustomerRow } from './customers.repository.ts';
+import { STORE_SENT } from './job-events.sql.ts';
 import type { JobRow } from './jobs.repository.ts';
 
 // The outbox as the dispatcher works it: claiming due jobs for an agent, settling them from its
@@ -82,8 +83,9 @@ export class OutboxRepository {
    */
   async claim(siteId: string, agentId: string, limit: number): Promise<ClaimedJob[]> {
     // One statement: lock due jobs (SKIP LOCKED: another instance takes the others), reserve a run
-    // of seqs on the agent (a chunked reconcile takes one per chunk, the job keeps the last),
-    // mark them sent with a command id that starts with the job id, and log the event.
+    // of seqs on the agent (a chunked reconcile takes one per chunk, the job keeps the last), and
+    // mark them sent with a command id that starts with the job id. No event row: the job's log
+    // shows this attempt's sending from the row, and stores it only if the row moves on (STORE_SENT).
     const rows = await this.db.prepared<ClaimRow>(
       'outbox.claim',
       `WITH due AS (
@@ -101,10 +103,7 @@ export class OutboxRepository {
                 command_id = 'j' || j.id || '-' || (j.attempts + 1) || '-' || substr(md5(random()::text || clock_timestamp()::text), 1, 8),
                 seq = ag.base + numbered.upto, sent_at = now(), updated_at = now()
            FROM numbered, ag WHERE j.id = numbered.id
-         RETURNING j.id, j.router_id, j.customer_id, j.plan_id, j.type, j.payload, j.attempts, j.expires_at, j.command_id, j.seq),
-       ev AS (
-         INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
-         SELECT id, 'sent', 'sent to agent ' || $2 || ' (attempt ' || attempts || ', seq ' || seq || ')', $2, command_id FROM upd)
+         RETURNING j.id, j.router_id, j.customer_id, j.plan_id, j.type, j.payload, j.attempts, j.expires_at, j.command_id, j.seq)
        SELECT upd.*, ${DESIRED_AS_D}
          FROM upd LEFT JOIN LATERAL (
                 SELECT ${DESIRED_COLUMNS} FROM (SELECT upd.customer_id, upd.router_id) AS x ${DESIRED_JOIN} WHERE upd.type = 'customer.apply') d ON true
@@ -123,8 +122,14 @@ export class OutboxRepository {
     );
   }
 
+  /** Redelivered jobs count their time from now; the log keeps when they were first sent. */
   async touchSent(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.db.exec('UPDATE provisioning_jobs SET sent_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+    if (ids.length === 0) return;
+    await this.db.exec(
+      `WITH ev AS (${STORE_SENT('provisioning_jobs t', 't', "t.id = ANY($1::bigint[]) AND t.status = 'sent'")})
+       UPDATE provisioning_jobs SET sent_at = now() WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
   }
 
   /**
@@ -133,20 +138,29 @@ export class OutboxRepository {
    */
   async requeueUnsent(commandIds: string[], agentId: string): Promise<number> {
     if (commandIds.length === 0) return 0;
-    return this.db.exec(
-      `UPDATE provisioning_jobs SET status = 'pending', next_attempt_at = now(), updated_at = now()
-        WHERE command_id = ANY($1::text[]) AND status = 'sent' AND agent_id = $2`,
+    const rows = await this.db.rows<{ n: number }>(
+      `WITH u AS (
+         UPDATE provisioning_jobs SET status = 'pending', next_attempt_at = now(), updated_at = now()
+          WHERE command_id = ANY($1::text[]) AND status = 'sent' AND agent_id = $2 RETURNING id, sent_at, agent_id, attempts, seq, command_id),
+       ev AS (${STORE_SENT('u', 'u')})
+       SELECT count(*)::int AS n FROM u`,
       [commandIds, agentId],
     );
+    return rows[0]?.n ?? 0;
   }
 
   /** Sent jobs of retired agents of a site go back to the queue for the current one. */
   async requeueOrphans(siteId: string, currentAgentId: string): Promise<number> {
-    return this.db.exec(
-      `UPDATE provisioning_jobs j SET status = 'pending', next_attempt_at = now(), updated_at = now()
-         FROM routers r WHERE r.id = j.router_id AND r.site_id = $1 AND j.status = 'sent' AND j.agent_id IS DISTINCT FROM $2`,
+    const rows = await this.db.rows<{ n: number }>(
+      `WITH u AS (
+         UPDATE provisioning_jobs j SET status = 'pending', next_attempt_at = now(), updated_at = now()
+           FROM routers r WHERE r.id = j.router_id AND r.site_id = $1 AND j.status = 'sent' AND j.agent_id IS DISTINCT FROM $2
+         RETURNING j.id, j.sent_at, j.agent_id, j.attempts, j.seq, j.command_id),
+       ev AS (${STORE_SENT('u', 'u')})
+       SELECT count(*)::int AS n FROM u`,
       [siteId, currentAgentId],
     );
+    return rows[0]?.n ?? 0;
   }
 
   /**
@@ -164,12 +178,14 @@ export class OutboxRepository {
     return this.db.transaction(async (tx) => {
       let rows: { id: string; status: string; customer_id: string | null; router_id: string }[];
       if (outcome.status === 'applied') {
+        // a success is logged on the row itself (its `outcome`), like settleApplied's
         rows = await this.db.rows(
-          `UPDATE provisioning_jobs SET status = 'applied', completed_at = now(), updated_at = now(), result = $2, last_error = NULL, router_error = NULL
+          `UPDATE provisioning_jobs SET status = 'applied', completed_at = now(), updated_at = now(), result = $2, outcome = $4, last_error = NULL, router_error = NULL
             WHERE command_id = $1 AND status = 'sent' AND agent_id = $3 RETURNING id, status, customer_id, router_id`,
-          [commandId, outcome.result === null ? null : JSON.stringify(outcome.result), agentId],
+          [commandId, outcome.result === null ? null : JSON.stringify(outcome.result), agentId, outcome.event],
           tx,
         );
+        return rows[0];
       } else if (outcome.status === 'failed') {
         rows = await this.db.rows(
           `UPDATE provisioning_jobs SET status = 'failed', completed_at = now(), updated_at = now(), last_error = $2, router_error = $3
@@ -189,13 +205,15 @@ export class OutboxRepository {
       }
       const row = rows[0];
       if (!row) return undefined;
+      // back in the queue: the next claim overwrites this attempt on the row, so its sending is stored now
+      if (row.status === 'pending') await this.db.exec(STORE_SENT('provisioning_jobs t', 't', 't.id = $1'), [row.id], tx);
       const expired = outcome.status === 'pending' && row.status === 'failed';
       await JobEvent.create(
         {
           jobId: String(row.id),
           kind: expired ? 'expired' : outcome.status === 'pending' ? 'retry-scheduled' : outcome.status,
           message: expired ? `${outcome.event}; the job expired before it could be retried` : outcome.event,
-          routerError: outcome.status === 'applied' ? null : outcome.routerError,
+          routerError: outcome.routerError,
           agentId,
           commandId,
           data: null,
@@ -208,20 +226,19 @@ export class OutboxRepository {
 
   /**
    * Settles many successful commands in one statement: under load acks arrive by the hundred, and
-   * one round trip per ack would be the dispatcher's ceiling.
+   * one round trip per ack would be the dispatcher's ceiling. No event rows: the job row keeps the
+   * ack's words (`outcome`) and its log shows the sending and the success from the row.
    */
   async settleApplied(acks: { commandId: string; result: Record<string, unknown> | null; event: string; seq: number }[], agentId: string): Promise<string[]> {
     if (acks.length === 0) return [];
     const rows = await this.db.prepared<{ command_id: string }>(
       'outbox.settle-applied',
       `WITH s AS (UPDATE agents SET last_acked_seq = GREATEST(last_acked_seq, $5) WHERE id = $4),
-       a AS (SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS a(command_id, result, event)),
-       u AS (
-         UPDATE provisioning_jobs j SET status = 'applied', completed_at = now(), updated_at = now(), result = a.result, last_error = NULL, router_error = NULL
-           FROM a WHERE j.command_id = a.command_id AND j.status = 'sent' AND j.agent_id = $4
-         RETURNING j.id, j.command_id, a.event)
-       INSERT INTO job_events (job_id, kind, message, agent_id, command_id)
-       SELECT id, 'applied', event, $4, command_id FROM u RETURNING command_id`,
+       a AS (SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS a(command_id, result, event))
+       UPDATE provisioning_jobs j SET status = 'applied', completed_at = now(), updated_at = now(), result = a.result, outcome = a.event,
+              last_error = NULL, router_error = NULL
+         FROM a WHERE j.command_id = a.command_id AND j.status = 'sent' AND j.agent_id = $4
+       RETURNING j.command_id`,
       [
         acks.map((a) => a.commandId),
         acks.map((a) => (a.result === null ? null : JSON.stringify(a.result))),
@@ -233,12 +250,17 @@ export class OutboxRepository {
     return rows.map((r) => r.command_id);
   }
 
-  /** Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`: job command ids hold no dot). */
+  /**
+   * Finds the job of a command id sent to `agentId`, also for chunk ids (`<id>.<n>`: job command ids
+   * hold no dot), in flight or not: by the job id the command id starts with (`j<id>-…`; anything
+   * else finds nothing), so no index over every job's command id is needed.
+   */
   async jobOfCommand(commandId: string, agentId: string): Promise<string | undefined> {
-    const rows = await this.db.rows<{ id: string }>(`SELECT id FROM provisioning_jobs WHERE command_id = split_part($1, '.', 1) AND agent_id = $2`, [
-      commandId,
-      agentId,
-    ]);
+    const rows = await this.db.rows<{ id: string }>(
+      `SELECT id FROM provisioning_jobs
+        WHERE id = substring($1 from '^j([0-9]{1,18})-')::bigint AND command_id = split_part($1, '.', 1) AND agent_id = $2`,
+      [commandId, agentId],
+    );
     return rows[0] ? String(rows[0].id) : undefined;
   }
 

@@ -23,6 +23,8 @@ export class ProvisioningJob extends Model<InferAttributes<ProvisioningJob>, Inf
   declare lastError: CreationOptional<string | null>;
   declare routerError: CreationOptional<string | null>;
   declare result: CreationOptional<Record<string, unknown> | null>;
+  /** What the applied ack said (the log's `applied` line, shown from the row). */
+  declare outcome: CreationOptional<string | null>;
   declare createdBy: string | null;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -62,6 +64,7 @@ export function initJobModels(sequelize: Sequelize): void {
     lastError: str,
     routerError: str,
     result: DataTypes.JSONB,
+    outcome: str,
     createdBy: bigint,
     createdAt: timeAttr(),
     updatedAt: timeAttr(),
