@@ -65,8 +65,7 @@ async function round(b: number): Promise<void> {
   const { rows } = await db.query<{ id: string }>(
     `WITH j AS (
        INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, expires_at)
-       SELECT $1, 'customer.apply', 'bench', c, now() + interval '1 hour' FROM unnest($2::bigint[]) AS c RETURNING id, reason, router_id),
-     e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j)
+       SELECT $1, 'customer.apply', 'bench', c, now() + interval '1 hour' FROM unnest($2::bigint[]) AS c RETURNING id, reason, router_id)
      SELECT j.id, pg_notify('mtandao_outbox', $1::text) FROM j`,
     [router.id, customers.slice(0, b)],
   );

@@ -55,7 +55,7 @@ describe('job log: every attempt and its outcome, with rows only where the job r
     return claimed!;
   };
 
-  it('pending → sent → applied: the log shows created, sent and applied, and only `created` is a row', async () => {
+  it('pending → sent → applied: the log shows created, sent and applied, and none of them is a row', async () => {
     const id = await newJob();
     expect((await log(id)).map((e) => e.kind)).to.deep.equal(['created']);
     const job = await claimOne(id);
@@ -81,7 +81,7 @@ describe('job log: every attempt and its outcome, with rows only where the job r
     ]);
     expect(events[2]).to.include({ message: 'applied on the router in 3 ms: add /ppp/secret x', agentId: 'agt_a', routerError: null });
     expect(new Set(events.map((e) => e.id)).size).to.equal(3);
-    expect(await stored(id)).to.deep.equal(['created']);
+    expect(await stored(id)).to.deep.equal([]);
   });
 
   it('a retried job logs each attempt: the first sending is stored when the job goes back to the queue', async () => {
@@ -106,7 +106,7 @@ describe('job log: every attempt and its outcome, with rows only where the job r
     expect(events[1]!.message).to.equal(`sent to agent agt_a (attempt 1, seq ${first.seq})`);
     expect(events[3]!.message).to.equal(`sent to agent agt_b (attempt 2, seq ${second.seq})`);
     expect(events[2]!.routerError).to.equal('no route to host');
-    expect(await stored(id)).to.deep.equal(['created', 'sent', 'retry-scheduled']);
+    expect(await stored(id)).to.deep.equal(['sent', 'retry-scheduled']);
   });
 
   it('a failed job logs its sending and its failure', async () => {
@@ -136,7 +136,7 @@ describe('job log: every attempt and its outcome, with rows only where the job r
       [a, ca.command_id],
       [b, sentB],
     ] as const) {
-      expect(await stored(id)).to.deep.equal(['created', 'sent']);
+      expect(await stored(id)).to.deep.equal(['sent']);
       expect((await log(id)).map((e) => [e.kind, e.commandId])).to.deep.equal([
         ['created', null],
         ['sent', cmd],

@@ -107,7 +107,6 @@ export class ExpiryRepository {
          UNION ALL
          SELECT router_id, 'customer.apply', 'auto-renewed onto the scheduled plan', customer_id, jsonb_build_object('username', username), NULL::bigint, $3::timestamptz FROM applied
          RETURNING id, reason, router_id),
-       e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j),
        a AS (
          INSERT INTO audit_log (user_id, username, action, entity, entity_id, details)
          SELECT NULL, 'system', 'customer.auto-renew', 'customer', n.id::text,
@@ -142,7 +141,6 @@ export class ExpiryRepository {
          INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, payload, created_by, expires_at)
          SELECT router_id, 'customer.apply', 'subscription expired', customer_id, jsonb_build_object('username', username), NULL, $3 FROM targets
          RETURNING id, reason, router_id),
-       e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j),
        a AS (
          INSERT INTO audit_log (user_id, username, action, entity, entity_id, details)
          SELECT NULL, 'system', 'customer.expire', 'customer', u.id::text, jsonb_build_object('expiresAt', u.expires_at, 'graceSeconds', $1::int) FROM upd u)

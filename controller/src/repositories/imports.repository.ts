@@ -223,7 +223,6 @@ export class ImportsRepository {
          INSERT INTO provisioning_jobs (router_id, type, reason, customer_id, payload, created_by, expires_at)
          SELECT x.router_id, 'customer.apply', 'imported from ' || $16, c.id, jsonb_build_object('username', c.username), $15, $17 FROM c JOIN x ON x.id = c.id
          RETURNING id, router_id, reason),
-       e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j),
        a AS (
          INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip)
          SELECT $15, $18, 'customer.import', 'customer', c.id::text, jsonb_build_object('importId', $19::text, 'username', c.username), $20, $21 FROM c),

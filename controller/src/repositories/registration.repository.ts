@@ -109,8 +109,8 @@ export class RegistrationRepository {
   }
 
   /**
-   * Writes a new customer with its payments, its provisioning jobs (their first events, and the
-   * NOTIFY that wakes dispatchers) and its audit entry: atomic without an explicit transaction.
+   * Writes a new customer with its payments, its provisioning jobs (and the NOTIFY that wakes
+   * dispatchers) and its audit entry: atomic without an explicit transaction.
    * The unique indexes still decide races (a taken IP or username fails that customer).
    */
   insertWithEffects(customer: NewCustomer): Promise<Written> {
@@ -190,8 +190,9 @@ const CONTEXTS_SQL = `
   FROM q LEFT JOIN p ON p.plan_id = q.plan_id
   ORDER BY q.ord`;
 
-// Customers, their ledger lines, jobs (with their first events and one NOTIFY for the batch) and
-// audit entries in ONE statement; the lines and jobs name their customer by its id, taken beforehand.
+// Customers, their ledger lines, jobs (one NOTIFY for the batch; a job's log shows its creation from
+// the job row) and audit entries in ONE statement; the lines and jobs name their customer by its id,
+// taken beforehand.
 // Each JSON parameter is an array of objects keyed as NewCustomerRow, NewLedgerLine, the job and the
 // audit entry are in TypeScript.
 const INSERT_SQL = `
@@ -219,7 +220,6 @@ const INSERT_SQL = `
       JOIN c ON c.id = x."customerId"
      ORDER BY x.ord
     RETURNING id, customer_id, router_id, reason),
-  e AS (INSERT INTO job_events (job_id, kind, message) SELECT id, 'created', 'queued: ' || reason FROM j ORDER BY id),
   a AS (
     INSERT INTO audit_log (user_id, username, action, entity, entity_id, details, request_id, ip)
     SELECT x."userId", x.username, 'customer.create', 'customer', c.id::text, x.details, x."requestId", x.ip
