@@ -270,11 +270,16 @@ export class CommandJournal {
 
   private kick(): void {
     if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined;
-      // Records queued by the continuations of the last batch, after the loop looked.
-      if (this.queue.length > 0) this.kick();
-    });
+    // The first write waits for the end of this turn of the event loop: the frames of one read
+    // from the controller (or the replies of one read from a router) are appended in the same turn,
+    // and go out as one durable write instead of the first alone and the rest behind it.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flushLoop())
+      .finally(() => {
+        this.flushing = undefined;
+        // Records queued by the continuations of the last batch, after the loop looked.
+        if (this.queue.length > 0) this.kick();
+      });
   }
 
   /**
