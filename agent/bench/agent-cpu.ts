@@ -3,12 +3,12 @@
 // frames in flight) to a real agent in its own process, which applies them on an emulated router in
 // a third process. Prints the agent process's CPU (user + system, all its threads) per command,
 // the emulator's, and how many acks each signed agent message carried.
-// From agent/: node --conditions=mtandao-source --import tsx bench/agent-cpu.ts  (BENCH_N, BENCH_BATCH, BENCH_WINDOW, BENCH_ROUNDS)
+// From agent/: node --conditions=mtandao-source --import tsx bench/agent-cpu.ts  (BENCH_N, BENCH_BATCH, BENCH_WINDOW, BENCH_ROUNDS, BENCH_FRAMES=batch)
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sealCommandText } from '@mtandao/protocol/signing';
+import { sealCommandBatchText, sealCommandText, type CommandFields } from '@mtandao/protocol/signing';
 import type { AckMessage } from '@mtandao/protocol';
 import { FakeController } from '../test/helpers/fake-controller.ts';
 import { enrolledStateDir } from '../test/helpers/agent-fixtures.ts';
@@ -18,6 +18,7 @@ const N = Number(process.env.BENCH_N ?? 2000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 16);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BATCHED = process.env.BENCH_FRAMES === 'batch';
 
 function cpuMs(pid: number, kernelOnly = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -62,7 +63,7 @@ if (role === 'sim') {
   const plan = { planId: '1', name: 'Home 10M', connectionType: 'pppoe', uploadSpeed: '5M', downloadSpeed: '10M', localAddress: '10.64.0.1' };
   let seq = 0;
   let job = 0;
-  const frame = (): { id: string; text: string } => {
+  const fields = (): CommandFields => {
     const id = randomUUID();
     job += 1;
     const customer = {
@@ -74,20 +75,20 @@ if (role === 'sim') {
       ipAddress: `10.${64 + (job >> 16)}.${(job >> 8) & 255}.${job & 255}`,
       plan,
     };
-    const text = sealCommandText(
-      {
-        id,
-        agentId,
-        seq: ++seq,
-        issuedAt: new Date(),
-        expiresAt: new Date(Date.now() + 3_600_000),
-        type: 'customer.apply',
-        payload: { router: 'core-1', customer, ...(job > 1 ? { fresh: true } : {}) },
-        job: { jobId: String(job), attempt: 1, routerId: '7' },
-      },
-      controller.key.privateKey,
-    );
-    return { id, text };
+    return {
+      id,
+      agentId,
+      seq: ++seq,
+      issuedAt: new Date(),
+      expiresAt: new Date(Date.now() + 3_600_000),
+      type: 'customer.apply',
+      payload: { router: 'core-1', customer, ...(job > 1 ? { fresh: true } : {}) },
+      job: { jobId: String(job), attempt: 1, routerId: '7' },
+    };
+  };
+  const frame = (): { id: string; text: string } => {
+    const f = fields();
+    return { id: f.id, text: sealCommandText(f, controller.key.privateKey) };
   };
   // the plan's profile first, as the controller's first job would carry it
   const warm = frame();
@@ -114,7 +115,11 @@ if (role === 'sim') {
     };
     while (sent < N) {
       await controller.until(() => sent - acked() + BATCH <= WINDOW, 30_000);
-      for (let i = 0; i < BATCH && sent < N; i++, sent++) controller.send(frame().text);
+      const n = Math.min(BATCH, N - sent);
+      // BENCH_FRAMES=batch: each batch as one `commands` frame under one signature (capability 4)
+      if (BATCHED) controller.send(sealCommandBatchText(Array.from({ length: n }, fields), controller.key.privateKey));
+      else for (let i = 0; i < n; i++) controller.send(frame().text);
+      sent += n;
     }
     await controller.until(() => acked() >= N, 60_000);
     const ms = performance.now() - t0;
