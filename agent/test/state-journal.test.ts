@@ -212,6 +212,25 @@ describe('command journal', () => {
     await reread.close();
   });
 
+  it('says while a write of outcomes is in flight, and settles that after their finish promises', async () => {
+    const journal = await reopen(undefined, { compactAfterRecords: 1_000_000 });
+    const e = envelope(1);
+    const accepted = journal.accept(e);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(journal.outcomesInFlight, 'a write of accepts only').to.equal(undefined);
+    await accepted;
+    let finished = false;
+    void journal.finish(e.id, ack(e)).then(() => (finished = true));
+    // the write starts a turn or two later (after the previous flush has wound up)
+    for (let i = 0; i < 5 && !journal.outcomesInFlight; i++) await new Promise((resolve) => setImmediate(resolve));
+    const landing = journal.outcomesInFlight;
+    expect(landing, 'the outcome being written').to.be.instanceOf(Promise);
+    await landing;
+    expect(finished, 'its finish settled first').to.equal(true);
+    expect(journal.outcomesInFlight).to.equal(undefined);
+    await journal.close();
+  });
+
   it('appends durably again after a compaction reopened the file', async () => {
     let journal = await reopen(undefined, { compactAfterRecords: 4 });
     for (let seq = 1; seq <= 6; seq++) {
