@@ -196,6 +196,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     hello,
     onFrame: (text) => intake.handleFrame(text),
     onConnected: () => void reportHealth(),
+    acksPending: () => journal.outcomesInFlight,
   });
   const intake = new CommandIntake({
     agentId: identity.agentId,

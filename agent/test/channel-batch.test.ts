@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { dirname } from 'node:path';
 import type { AckMessage, CustomerSpec } from '@mtandao/protocol';
 import { RouterOsSim } from '@mtandao/routeros-sim';
+import { generateSigningKeys, loadPrivateKey } from '@mtandao/protocol/signing';
 import { startAgent } from '../src/agent.ts';
+import { ControllerChannel } from '../src/channel/connection.ts';
 import { createLogger } from '../src/logger.ts';
 import { agentConfig, enrolledStateDir, FAST, plan, removeDir } from './helpers/agent-fixtures.ts';
 import { FakeController } from './helpers/fake-controller.ts';
@@ -72,6 +74,57 @@ describe('agent channel: commands that arrive together', () => {
       await controller.close();
       await sim.stop();
       await removeDir(dirname(stateDir));
+    }
+  });
+
+  it('hold acks once for the outcomes being written, so back-to-back journal writes answer in one message', async () => {
+    const controller = await FakeController.start({ capability: 3 });
+    const keys = generateSigningKeys();
+    controller.registerAgent('agt_linger', keys.publicKey);
+    let landed!: () => void;
+    let writing: Promise<void> | undefined = new Promise<void>((resolve) => (landed = resolve));
+    const channel = new ControllerChannel({
+      url: `ws://127.0.0.1:${controller.port}/agent`,
+      agentId: 'agt_linger',
+      privateKey: loadPrivateKey(keys.privateKey),
+      logger,
+      hello: () => ({ type: 'hello', agentId: 'agt_linger', agentVersion: '0.0.0', capability: 4, lastSeq: 0, routers: [], sentAt: new Date().toISOString() }),
+      onFrame: () => undefined,
+      acksPending: () => writing,
+    });
+    const ack = (n: number): AckMessage => ({
+      type: 'ack',
+      agentId: 'agt_linger',
+      commandId: `c${n}`,
+      seq: n,
+      status: 'applied',
+      result: { changes: [] },
+      durationMs: 1,
+      at: new Date().toISOString(),
+    });
+    const ackMessages = () => controller.messages.filter((m) => m.msg.type === 'ack' || m.msg.type === 'acks');
+    try {
+      channel.start();
+      await channel.whenConnected();
+      await controller.until(() => controller.messages.some((m) => m.msg.type === 'hello'));
+      channel.send(ack(1));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(ackMessages(), 'held while more outcomes are being written').to.deep.equal([]);
+      // the write lands: its ack is queued by the write's continuations, then both leave together
+      writing = undefined;
+      landed();
+      channel.send(ack(2));
+      await controller.until(() => ackMessages().length > 0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(ackMessages().map((m) => (m.msg.type === 'acks' ? m.msg.acks.map((a) => a.commandId) : [(m.msg as AckMessage).commandId]))).to.deep.equal([
+        ['c1', 'c2'],
+      ]);
+      // with no write of outcomes in flight, an ack leaves at once
+      channel.send(ack(3));
+      await controller.until(() => ackMessages().length === 2, 1000);
+    } finally {
+      await channel.stop();
+      await controller.close();
     }
   });
 });

@@ -12,8 +12,9 @@ export const ENVELOPE_VERSION = 1;
  * - 2: `customer.apply` may carry `fresh` (see {@link FRESH_APPLY_CAPABILITY}); envelopes carry
  *   `job` (the job, attempt and chunk) and acks echo it (see identity.ts).
  * - 3: health reports may carry `entries`, the size of each customer menu (ENTRY_COUNTS_CAPABILITY).
+ * - 4: agents take `commands` frames, several envelopes under one signature (COMMAND_BATCH_CAPABILITY).
  */
-export const CAPABILITY_VERSION = 3;
+export const CAPABILITY_VERSION = 4;
 /** The first capability whose agents take `fresh` on `customer.apply`. */
 export const FRESH_APPLY_CAPABILITY = 2;
 /** Largest frame an agent accepts from the controller. */
@@ -49,6 +50,21 @@ export type TypedEnvelope<T extends CommandType = CommandType> = Omit<CommandEnv
 export const CommandFrame = z.object({ kind: z.literal('command'), envelope: z.record(z.string(), z.unknown()), sig: z.string().max(200) }).strict();
 /** A command frame. */
 export type CommandFrame = z.infer<typeof CommandFrame>;
+
+/** The first capability whose agents take {@link CommandBatchFrame}. */
+export const COMMAND_BATCH_CAPABILITY = 4;
+/** Most envelopes in one {@link CommandBatchFrame}. */
+export const COMMAND_BATCH_MAX = 256;
+/**
+ * Controller → agent frame of capability 4: envelopes (each exactly as in a {@link CommandFrame})
+ * under one Ed25519 signature over their canonical array, so a pipelined round costs the agent one
+ * verification instead of one per command. Every envelope is then checked on its own, in order.
+ */
+export const CommandBatchFrame = z
+  .object({ kind: z.literal('commands'), envelopes: z.array(z.record(z.string(), z.unknown())).min(1).max(COMMAND_BATCH_MAX), sig: z.string().max(200) })
+  .strict();
+/** A command batch frame. */
+export type CommandBatchFrame = z.infer<typeof CommandBatchFrame>;
 
 /** Checks a payload against the schema of its command type. */
 export function parsePayload<T extends CommandType>(type: T, payload: unknown): z.ZodSafeParseResult<z.infer<(typeof commandPayloads)[T]>> {

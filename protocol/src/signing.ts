@@ -4,6 +4,8 @@ import { canonicalize } from './canonical.ts';
 /** Domain separation so a command signature can never pass as an agent message signature. */
 const COMMAND_CONTEXT = 'mtandao-command-v1\n';
 const AGENT_CONTEXT = 'mtandao-agent-msg-v1\n';
+/** A batch's signature covers its envelopes together; its own context keeps it from passing as one envelope's, or the reverse. */
+const BATCH_CONTEXT = 'mtandao-commands-v1\n';
 
 /** An Ed25519 key pair as PEM strings (PKCS#8 private, SPKI public). */
 export interface KeyPairPem {
@@ -60,6 +62,10 @@ export const signCanonicalEnvelope = (canonical: string, key: KeyObject): string
   sign(null, Buffer.from(COMMAND_CONTEXT + canonical), key).toString('base64');
 /** Verifies a command envelope's signature. */
 export const verifyEnvelope = (envelope: unknown, sig: string, key: KeyObject): boolean => verifyBytes(COMMAND_CONTEXT, envelope, sig, key);
+/** Signs the envelopes of a batch given as their canonical array text ({@link canonicalize} of the array). */
+export const signCanonicalBatch = (canonical: string, key: KeyObject): string => sign(null, Buffer.from(BATCH_CONTEXT + canonical), key).toString('base64');
+/** Verifies the one signature of a batch's envelopes. */
+export const verifyEnvelopeBatch = (envelopes: readonly unknown[], sig: string, key: KeyObject): boolean => verifyBytes(BATCH_CONTEXT, envelopes, sig, key);
 /** Signs an agent message over its canonical bytes. */
 export const signAgentMessage = (msg: unknown, key: KeyObject): string => signBytes(AGENT_CONTEXT, msg, key);
 /** Verifies an agent message's signature. */

@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { COMMAND_TYPES, type CommandType } from './commands.ts';
-import { CommandEnvelope, CommandFrame, ENVELOPE_VERSION, parsePayload, type TypedEnvelope } from './envelope.ts';
+import { CommandBatchFrame, CommandEnvelope, CommandFrame, ENVELOPE_VERSION, parsePayload, type TypedEnvelope } from './envelope.ts';
 import type { CommandIdentity } from './identity.ts';
 import { canonicalize } from './canonical.ts';
-import { signCanonicalEnvelope, signEnvelope, verifyEnvelope } from './signing.ts';
+import { signCanonicalBatch, signCanonicalEnvelope, signEnvelope, verifyEnvelope, verifyEnvelopeBatch } from './signing.ts';
 
 /** Why an agent refused a command frame. */
 export type RejectReason =
@@ -43,17 +43,45 @@ export function openCommandFrame(raw: unknown, ctx: OpenContext): OpenResult {
   const frame = CommandFrame.safeParse(raw);
   if (!frame.success) return { ok: false, reason: 'malformed', detail: 'not a command frame' };
   const env = frame.data.envelope;
+  if (!verifyEnvelope(env, frame.data.sig, ctx.controllerKey)) return refusal(env, 'bad-signature', 'signature does not verify with the controller key');
+  return checkEnvelope(env, ctx);
+}
+
+/** A refusal naming the envelope's id and seq when it has readable ones (its rejected ack needs them). */
+function refusal(env: Record<string, unknown>, reason: RejectReason, detail: string): OpenResult & { ok: false } {
   const id = typeof env.id === 'string' ? env.id : undefined;
   const seq = typeof env.seq === 'number' ? env.seq : undefined;
-  const fail = (reason: RejectReason, detail: string): OpenResult => ({
-    ok: false,
-    reason,
-    detail,
-    ...(id ? { id } : {}),
-    ...(seq !== undefined ? { seq } : {}),
-  });
+  return { ok: false, reason, detail, ...(id ? { id } : {}), ...(seq !== undefined ? { seq } : {}) };
+}
 
-  if (!verifyEnvelope(env, frame.data.sig, ctx.controllerKey)) return fail('bad-signature', 'signature does not verify with the controller key');
+/** What a batch frame's signature check gave: its envelopes, or why all of them are refused. */
+export type BatchOpenResult =
+  | { ok: true; envelopes: Record<string, unknown>[] }
+  | { ok: false; reason: 'malformed' | 'bad-signature'; detail: string; refusals: (OpenResult & { ok: false })[] };
+
+/**
+ * Checks a {@link CommandBatchFrame}'s one signature. Each envelope must then pass
+ * {@link checkEnvelope}, in order, with the lastSeq of that moment: a batch is its commands one
+ * after another. A bad signature refuses every envelope (each named for its rejected ack).
+ */
+export function openCommandBatch(raw: unknown, controllerKey: KeyObject): BatchOpenResult {
+  const frame = CommandBatchFrame.safeParse(raw);
+  if (!frame.success) return { ok: false, reason: 'malformed', detail: 'not a command batch frame', refusals: [] };
+  const { envelopes, sig } = frame.data;
+  if (!verifyEnvelopeBatch(envelopes, sig, controllerKey)) {
+    const detail = 'batch signature does not verify with the controller key';
+    return { ok: false, reason: 'bad-signature', detail, refusals: envelopes.map((env) => refusal(env, 'bad-signature', detail)) };
+  }
+  return { ok: true, envelopes };
+}
+
+/**
+ * Every check of {@link openCommandFrame} after the signature: version, shape, type allow-list,
+ * addressee, validity window, sequence and payload. Only for an envelope whose signature was
+ * checked, alone or with its batch.
+ */
+export function checkEnvelope(env: Record<string, unknown>, ctx: Omit<OpenContext, 'controllerKey'>): OpenResult {
+  const fail = (reason: RejectReason, detail: string): OpenResult => refusal(env, reason, detail);
   if (env.v !== ENVELOPE_VERSION) return fail('unknown-version', `envelope version ${String(env.v)} is not ${ENVELOPE_VERSION}`);
   const extra = Object.keys(env).filter((k) => !ENVELOPE_KEYS.has(k));
   if (extra.length > 0) return fail('extra-fields', `unexpected envelope fields: ${extra.join(', ')}`);
@@ -102,6 +130,15 @@ function envelopeOf(fields: CommandFields): Record<string, unknown> {
 export function sealCommand<T extends CommandType>(fields: CommandFields<T>, key: KeyObject): CommandFrame {
   const envelope = envelopeOf(fields);
   return { kind: 'command', envelope, sig: signEnvelope(envelope, key) };
+}
+
+/**
+ * Builds and signs a batch of commands as one {@link CommandBatchFrame}'s wire text (capability 4
+ * agents): one signature over the canonical array of envelopes, the bytes signed being the bytes sent.
+ */
+export function sealCommandBatchText(fields: readonly CommandFields[], key: KeyObject): string {
+  const canonical = canonicalize(fields.map(envelopeOf));
+  return `{"kind":"commands","envelopes":${canonical},"sig":"${signCanonicalBatch(canonical, key)}"}`;
 }
 
 /**

@@ -1,7 +1,18 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { canonicalize } from '../src/index.ts';
-import { generateSigningKeys, loadPrivateKey, loadPublicKey, openCommandFrame, sealCommand, sealCommandText, signEnvelope } from '../src/signing.ts';
+import {
+  checkEnvelope,
+  generateSigningKeys,
+  loadPrivateKey,
+  loadPublicKey,
+  openCommandBatch,
+  openCommandFrame,
+  sealCommand,
+  sealCommandBatchText,
+  sealCommandText,
+  signEnvelope,
+} from '../src/signing.ts';
 
 const controller = generateSigningKeys();
 const controllerPriv = loadPrivateKey(controller.privateKey);
@@ -119,5 +130,71 @@ describe('command envelopes', () => {
       ok: false,
       reason: 'bad-payload',
     });
+  });
+});
+
+describe('command batches', () => {
+  const fields = (seq: number, overrides: Partial<{ agentId: string; expiresAt: Date }> = {}) => ({
+    id: randomUUID(),
+    agentId: overrides.agentId ?? 'agent-1',
+    seq,
+    issuedAt: new Date(),
+    expiresAt: overrides.expiresAt ?? new Date(Date.now() + 60_000),
+    type: 'customer.apply' as const,
+    payload: { router: 'core', customer },
+  });
+  const open = (text: string) => openCommandBatch(JSON.parse(text) as unknown, controllerPub);
+
+  it('opens with one signature, and each envelope then passes the checks of a single command', () => {
+    const batch = [fields(5), fields(6), fields(7)];
+    const opened = open(sealCommandBatchText(batch, controllerPriv));
+    if (!opened.ok) throw new Error(opened.detail);
+    let lastSeq = 4;
+    for (const [i, env] of opened.envelopes.entries()) {
+      const checked = checkEnvelope(env, { agentId: 'agent-1', lastSeq });
+      if (!checked.ok) throw new Error(checked.detail);
+      expect(checked.envelope).to.include({ id: batch[i]!.id, seq: batch[i]!.seq });
+      lastSeq = checked.envelope.seq;
+    }
+  });
+  it('refuses every envelope of a batch whose signature does not verify, each named for its ack', () => {
+    const batch = [fields(5), fields(6)];
+    const tampered = sealCommandBatchText(batch, controllerPriv).replace('"router":"core"', '"router":"edge"');
+    const opened = open(tampered);
+    expect(opened).to.include({ ok: false, reason: 'bad-signature' });
+    expect(opened.ok ? [] : opened.refusals.map((r) => [r.id, r.seq, r.reason])).to.deep.equal([
+      [batch[0]!.id, 5, 'bad-signature'],
+      [batch[1]!.id, 6, 'bad-signature'],
+    ]);
+    const other = loadPrivateKey(generateSigningKeys().privateKey);
+    expect(open(sealCommandBatchText(batch, other))).to.include({ ok: false, reason: 'bad-signature' });
+  });
+  it('a single command signature never passes for a batch, nor a batch signature for a single command', () => {
+    const one = fields(5);
+    const single = sealCommand(one, controllerPriv);
+    expect(openCommandBatch({ kind: 'commands', envelopes: [single.envelope], sig: single.sig }, controllerPub)).to.include({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    const batch = JSON.parse(sealCommandBatchText([one], controllerPriv)) as { envelopes: Record<string, unknown>[]; sig: string };
+    expect(openCommandFrame({ kind: 'command', envelope: batch.envelopes[0], sig: batch.sig }, ctx)).to.include({ ok: false, reason: 'bad-signature' });
+  });
+  it('checks each envelope of a signed batch on its own: addressee, validity, seq', () => {
+    const batch = [fields(5, { agentId: 'agent-2' }), fields(6, { expiresAt: new Date(Date.now() - 1000) }), fields(4), fields(8)];
+    const opened = open(sealCommandBatchText(batch, controllerPriv));
+    if (!opened.ok) throw new Error(opened.detail);
+    const reasons = opened.envelopes.map((env) => {
+      const checked = checkEnvelope(env, { agentId: 'agent-1', lastSeq: 4 });
+      return checked.ok ? 'ok' : checked.reason;
+    });
+    expect(reasons).to.deep.equal(['wrong-agent', 'expired', 'replayed-seq', 'ok']);
+  });
+  it('refuses a frame that is not a batch: no envelopes, too many, or extra fields', () => {
+    expect(openCommandBatch({ kind: 'commands', envelopes: [], sig: 'x' }, controllerPub)).to.include({ ok: false, reason: 'malformed' });
+    const many = Array.from({ length: 257 }, () => ({}));
+    expect(openCommandBatch({ kind: 'commands', envelopes: many, sig: 'x' }, controllerPub)).to.include({ ok: false, reason: 'malformed' });
+    const text = JSON.parse(sealCommandBatchText([fields(5)], controllerPriv)) as Record<string, unknown>;
+    expect(openCommandBatch({ ...text, extra: 1 }, controllerPub)).to.include({ ok: false, reason: 'malformed' });
+    expect(openCommandBatch(null, controllerPub)).to.include({ ok: false, reason: 'malformed' });
   });
 });

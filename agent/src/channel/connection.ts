@@ -61,6 +61,11 @@ export interface ChannelOptions {
   onConnected?: () => void;
   /** Messages kept for the controller while it is away (acks only; health and logs are dropped). */
   maxQueued?: number;
+  /**
+   * Acks about to be ready (the journal writing more outcomes now): the outbox waits for them
+   * once before writing acks, so the acks of back-to-back writes leave in one message.
+   */
+  acksPending?: () => Promise<void> | undefined;
 }
 
 interface Queued {
@@ -391,10 +396,20 @@ export class ControllerChannel {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      let waited = false;
       while (this.queue.length > 0 && this.open && this.ws) {
         const ws = this.ws;
         if (ws.bufferedAmount > HIGH_WATER) {
           await this.drained(ws);
+          continue;
+        }
+        // Once per pump, not again: under a steady load a write is always in flight, and acks must still leave.
+        const pending = waited || this.queue[0]!.msg.type !== 'ack' || this.controllerCapability < ACKS_CAPABILITY ? undefined : this.options.acksPending?.();
+        waited = true;
+        if (pending) {
+          await pending;
+          // the continuations that queue those acks run before this
+          await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
         this.write(ws, this.nextMessage());

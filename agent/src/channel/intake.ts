@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { ApplyResult, CONTROLLER_MAX_PAYLOAD, identityOf, type AckMessage, type AgentMessage, type TypedEnvelope } from '@mtandao/protocol';
-import { openCommandFrame, verifyEnvelope } from '@mtandao/protocol/signing';
+import { checkEnvelope, openCommandBatch, openCommandFrame, verifyEnvelope, type OpenResult } from '@mtandao/protocol/signing';
 import { RouterError, type RouterConfig } from '../drivers/types.ts';
 import { lazyChild, type LineLogger, type Logger } from '../logger.ts';
 import type { CommandJournal } from '../state/journal.ts';
@@ -194,6 +194,7 @@ export class CommandIntake {
       logger.warn({ bytes: text.length }, 'ignoring a controller frame that is not JSON');
       return;
     }
+    if ((raw as { kind?: unknown } | null)?.kind === 'commands') return this.handleBatch(raw);
     const frame = raw as { envelope?: { id?: unknown; agentId?: unknown }; sig?: unknown } | null;
     const id = typeof frame?.envelope?.id === 'string' ? frame.envelope.id : undefined;
     if (id !== undefined && this.answerRedelivery(id, frame!)) return;
@@ -204,8 +205,35 @@ export class CommandIntake {
       lastSeq: this.options.journal.lastSeq,
       now: this.now(),
     });
+    this.take(opened);
+  }
+
+  /**
+   * A batch frame (capability 4): one signature for all its envelopes, then each taken as a frame
+   * of its own would be, in order (a redelivered id answered, the rest checked with the lastSeq of
+   * that moment), so one batch behaves as its commands sent one after another.
+   */
+  private handleBatch(raw: unknown): void {
+    const opened = openCommandBatch(raw, this.options.controllerKey);
     if (!opened.ok) {
-      logger.warn({ commandId: opened.id, ...jobOf(opened.id), seq: opened.seq, reason: opened.reason, detail: opened.detail }, 'rejected a command frame');
+      if (opened.refusals.length === 0) this.options.logger.warn({ reason: opened.reason, detail: opened.detail }, 'rejected a command batch frame');
+      for (const refusal of opened.refusals) this.take(refusal);
+      return;
+    }
+    for (const env of opened.envelopes) {
+      // the batch's signature is this envelope's: a redelivered id of this agent is answered as a single frame's would be
+      if (typeof env.id === 'string' && env.agentId === this.options.agentId && this.answerDuplicate(env.id)) continue;
+      this.take(checkEnvelope(env, { agentId: this.options.agentId, lastSeq: this.options.journal.lastSeq, now: this.now() }));
+    }
+  }
+
+  /** Runs a command that passed every check, or acks why not (when it has a readable id). */
+  private take(opened: OpenResult): void {
+    if (!opened.ok) {
+      this.options.logger.warn(
+        { commandId: opened.id, ...jobOf(opened.id), seq: opened.seq, reason: opened.reason, detail: opened.detail },
+        'rejected a command frame',
+      );
       if (opened.id && opened.id.length <= 64) {
         const seq = Number.isSafeInteger(opened.seq) && opened.seq! >= 0 ? opened.seq! : 0;
         this.options.send(this.ack(opened.id, seq, 'rejected', { error: { code: opened.reason, message: clip(opened.detail, 2000), retryable: false } }, 0));
@@ -218,9 +246,7 @@ export class CommandIntake {
 
   /** A redelivered id: answered from the journal, or when it finishes. True when handled. */
   private answerRedelivery(id: string, frame: { envelope?: { agentId?: unknown }; sig?: unknown }): boolean {
-    const finished = this.options.journal.finishedAck(id);
-    const running = finished ? undefined : this.inflight.get(id);
-    if (!finished && !running) return false;
+    if (!this.options.journal.finishedAck(id) && !this.inflight.has(id)) return false;
     // Only the very envelope it accepted earns a duplicate; anything else is judged afresh (and refused).
     if (
       typeof frame.sig !== 'string' ||
@@ -228,6 +254,14 @@ export class CommandIntake {
       !verifyEnvelope(frame.envelope, frame.sig, this.options.controllerKey)
     )
       return false;
+    return this.answerDuplicate(id);
+  }
+
+  /** Answers an id already accepted (its signature checked): from the journal, or when it finishes. True when it was. */
+  private answerDuplicate(id: string): boolean {
+    const finished = this.options.journal.finishedAck(id);
+    const running = finished ? undefined : this.inflight.get(id);
+    if (!finished && !running) return false;
     this.options.logger.info({ commandId: id, running: !finished }, 'redelivered command answered as duplicate');
     const answer = (ack: AckMessage): void => this.options.send({ ...ack, status: 'duplicate', at: this.now().toISOString() });
     if (finished) answer(finished);

@@ -56,6 +56,8 @@ export interface JournalOptions {
 
 interface Pending {
   line: string;
+  /** A command's outcome (its ack waits for this write). */
+  outcome: boolean;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -97,6 +99,7 @@ export class CommandJournal {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private recordsSinceCompact = 0;
+  private outcomesLanding: Promise<void> | undefined;
   private bytesSinceCompact = 0;
 
   private constructor(stateDir: string, options: JournalOptions) {
@@ -155,6 +158,14 @@ export class CommandJournal {
     const record: JournalRecord = { t: 'closed', reconcileId, at: new Date().toISOString() };
     this.apply(record);
     return this.append(record);
+  }
+
+  /**
+   * While a write carrying commands' outcomes is in flight: settles once it has landed and their
+   * `finish` promises have settled (failed or not). Undefined when no such write is in flight.
+   */
+  get outcomesInFlight(): Promise<void> | undefined {
+    return this.outcomesLanding;
   }
 
   /** Waits until everything appended so far is on disk. */
@@ -263,18 +274,23 @@ export class CommandJournal {
   private append(record: JournalRecord): Promise<void> {
     const line = `${JSON.stringify(record)}\n`;
     return new Promise((resolve, reject) => {
-      this.queue.push({ line, resolve, reject });
+      this.queue.push({ line, outcome: record.t === 'done', resolve, reject });
       this.kick();
     });
   }
 
   private kick(): void {
     if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined;
-      // Records queued by the continuations of the last batch, after the loop looked.
-      if (this.queue.length > 0) this.kick();
-    });
+    // The first write waits for the end of this turn of the event loop: the frames of one read
+    // from the controller (or the replies of one read from a router) are appended in the same turn,
+    // and go out as one durable write instead of the first alone and the rest behind it.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flushLoop())
+      .finally(() => {
+        this.flushing = undefined;
+        // Records queued by the continuations of the last batch, after the loop looked.
+        if (this.queue.length > 0) this.kick();
+      });
   }
 
   /**
@@ -285,6 +301,8 @@ export class CommandJournal {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      let landed: (() => void) | undefined;
+      if (batch.some((p) => p.outcome)) this.outcomesLanding = new Promise<void>((resolve) => (landed = resolve));
       try {
         if (!this.handle) throw new Error('the command journal is closed');
         if (this.recordsSinceCompact >= this.compactAfterRecords || this.bytesSinceCompact >= this.compactAfterBytes) {
@@ -301,6 +319,11 @@ export class CommandJournal {
         const error = new Error(`writing the command journal ${this.path}: ${(err as Error).message}`, { cause: err });
         this.logger.error({ err: error }, 'command journal write failed');
         for (const p of batch) p.reject(error);
+      } finally {
+        if (landed) {
+          this.outcomesLanding = undefined;
+          landed();
+        }
       }
     }
   }

@@ -14,7 +14,16 @@ import {
   type CommandType,
   type EnrollResponse,
 } from '@mtandao/protocol';
-import { generateSigningKeys, loadPrivateKey, loadPublicKey, readAgentAuth, sealCommand, verifyAgentMessage } from '@mtandao/protocol/signing';
+import {
+  generateSigningKeys,
+  loadPrivateKey,
+  loadPublicKey,
+  readAgentAuth,
+  sealCommand,
+  sealCommandBatchText,
+  verifyAgentMessage,
+  type CommandFields,
+} from '@mtandao/protocol/signing';
 
 /** One upgrade attempt as the fake controller saw it. */
 export interface UpgradeRecord {
@@ -128,6 +137,28 @@ export class FakeController {
       },
       overrides.key ?? this.key.privateKey,
     );
+  }
+
+  /** Seals commands for `agentId` as one batch frame (capability 4), seqs rising; answers its wire text and the ids in order. */
+  sealBatch(
+    agentId: string,
+    commands: { type: CommandType; payload: unknown; seq?: number; id?: string; forAgent?: string }[],
+    key = this.key.privateKey,
+  ): { text: string; ids: string[] } {
+    const fields: CommandFields[] = commands.map((c) => {
+      const seq = c.seq ?? (this.seqs.get(agentId) ?? 0) + 1;
+      this.seqs.set(agentId, Math.max(seq, this.seqs.get(agentId) ?? 0));
+      return {
+        id: c.id ?? randomUUID(),
+        agentId: c.forAgent ?? agentId,
+        seq,
+        issuedAt: new Date(),
+        expiresAt: new Date(Date.now() + 3_600_000),
+        type: c.type,
+        payload: c.payload,
+      };
+    });
+    return { text: sealCommandBatchText(fields, key), ids: fields.map((f) => f.id) };
   }
 
   /** Sends a frame (or raw text) to every connected agent. */
