@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { ClaimedJob, OutboxRepository } from '../repositories/outbox.repository.ts';
-import { commandFrames } from './command-frames.ts';
+import type { CommandFields } from '@mtandao/protocol/signing';
+import { batchFrames, commandFields, commandFrames, takesBatches } from './command-frames.ts';
 import type { BuildOutcome, DesiredStateBuilder } from './desired-state.ts';
 import type { AgentHub, AgentSession } from './hub.ts';
 import type { RouterDirectory } from './router-directory.ts';
@@ -32,20 +33,35 @@ export class Delivery {
     const now = new Date();
     const to = { agentId: session.agentId, capability: st.capability };
     const debug = log.isLevelEnabled('debug');
+    const batching = takesBatches(st.capability);
+    // single-command jobs in a row wait here to leave as one batch frame (agents of capability 4):
+    // sent before any frame of a later seq, so the agent still sees its seqs rising
+    let batch: { job: ClaimedJob; fields: CommandFields }[] = [];
+    const sent = (job: ClaimedJob) => {
+      st.inFlight += 1;
+      st.unacked += 1;
+      st.lastSentAt = performance.now();
+      if (debug) log.debug({ jobId: String(job.id), type: job.type, seq: Number(job.seq), commandId: job.command_id }, 'command sent');
+    };
+    const flush = () => {
+      if (batch.length === 0) return;
+      if (!session.open) unsent.push(...batch.map((b) => b.job.command_id));
+      else {
+        for (const frame of batchFrames(
+          batch.map((b) => b.fields),
+          this.deps.signingKey,
+        ))
+          session.send(frame);
+        for (const b of batch) sent(b.job);
+      }
+      batch = [];
+    };
     for (const job of claimed) {
       if (!session.open) {
         unsent.push(job.command_id);
         continue;
       }
       const outcome: BuildOutcome = built.get(String(job.id)) ?? { fail: 'nothing was built' };
-      // a child logger per job costs more than the send itself: made only for a line that is written
-      const jobLog = () =>
-        log.child({
-          jobId: String(job.id),
-          routerId: String(job.router_id),
-          routerName: directory.name(job.router_id),
-          ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
-        });
       if ('skip' in outcome) {
         await outbox.settle(
           job.command_id,
@@ -55,16 +71,27 @@ export class Delivery {
         continue;
       }
       if ('fail' in outcome) {
-        jobLog().warn({ reason: outcome.fail }, 'job cannot be delivered');
+        // a child logger per job costs more than the send itself: made only for a line that is written
+        log
+          .child({
+            jobId: String(job.id),
+            routerId: String(job.router_id),
+            routerName: directory.name(job.router_id),
+            ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
+          })
+          .warn({ reason: outcome.fail }, 'job cannot be delivered');
         await outbox.settle(job.command_id, { status: 'failed', error: outcome.fail, routerError: null, event: outcome.fail }, session.agentId);
         continue;
       }
+      if (batching && outcome.commands.length === 1) {
+        batch.push({ job, fields: commandFields(job, outcome.commands, to, now)[0]! });
+        continue;
+      }
+      flush();
       for (const frame of commandFrames(job, outcome.commands, to, this.deps.signingKey, now)) session.send(frame);
-      st.inFlight += 1;
-      st.unacked += 1;
-      st.lastSentAt = performance.now();
-      if (debug) jobLog().debug({ type: job.type, seq: Number(job.seq), commandId: job.command_id }, 'command sent');
+      sent(job);
     }
+    flush();
     if (unsent.length > 0) {
       const requeued = await outbox.requeueUnsent(unsent, session.agentId);
       log.info({ requeued }, 'the connection closed before claimed jobs were sent; they go back to the queue');
