@@ -6,10 +6,14 @@ import { buildOpenApi } from './openapi.ts';
 import { fileUpload, type RawUpload } from './file-upload.ts';
 import { mpesaCallbacks } from './mpesa-callbacks.ts';
 import { portalRouter } from './portal.ts';
-import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
+import { jsonBody } from './json-body.ts';
+import { errorHandler, requestContext, validationError } from './middleware.ts';
 import { sendJson, sendJsonText } from './respond.ts';
 import { StaticRoutes } from './static-routes.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
+
+/** The one error handler, also called straight from a route's handler (see `mount`). */
+const answerError = errorHandler();
 
 /** Name of the staff session cookie. */
 export const SESSION_COOKIE = 'mtandao_session';
@@ -83,7 +87,7 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   });
   // a CSV import's file comes as the body itself or as a multipart form
   api.use('/imports/customers', fileUpload());
-  api.use(express.json({ limit: '256kb', strict: false, verify: (_req, _res, buf) => checkJsonDepth(buf) }));
+  api.use(jsonBody());
   // Africa's Talking posts delivery reports form-encoded; no other route takes forms
   api.use('/sms/delivery-report', express.urlencoded({ extended: false, limit: '64kb' }));
 
@@ -98,7 +102,7 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   api.use((_req, _res, next) => next(new AppError(404, 'No such API route')));
   app.use('/api/v1', api);
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new AppError(404, 'Not found')));
-  app.use(errorHandler());
+  app.use(answerError);
   return { app, routes };
 }
 
@@ -224,7 +228,10 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         sendJson(res, def.status ?? 200, out);
       }
     } catch (err) {
-      next(err);
+      // answered here rather than through next(err): Express would try every later layer of the
+      // API router (one path match each) and leave two routers by setImmediate to reach the same
+      // error handler, the only one after the routes
+      answerError(err, req, res, next);
     }
   };
   router[def.method](def.path, handler);
