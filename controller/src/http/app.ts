@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type NextFunction } from 'express';
+import express, { type Request, type RequestHandler, type Response, type NextFunction } from 'express';
 import type { Services } from '../container.ts';
 import { AppError } from '../errors.ts';
 import { apiRoutes } from '../routes/index.ts';
@@ -6,10 +6,15 @@ import { buildOpenApi } from './openapi.ts';
 import { fileUpload, type RawUpload } from './file-upload.ts';
 import { mpesaCallbacks } from './mpesa-callbacks.ts';
 import { portalRouter } from './portal.ts';
-import { checkJsonDepth, errorHandler, requestContext, validationError } from './middleware.ts';
+import { apiShortcut } from './api-shortcut.ts';
+import { jsonBody } from './json-body.ts';
+import { errorHandler, requestContext, validationError } from './middleware.ts';
 import { sendJson, sendJsonText } from './respond.ts';
 import { StaticRoutes } from './static-routes.ts';
 import { FileResult, HttpResult, ROLES_BY_ACCESS, isIdempotent, type Actor, type RouteDef } from './route.ts';
+
+/** The one error handler, also called straight from a route's handler (see `mount`). */
+const answerError = errorHandler();
 
 /** Name of the staff session cookie. */
 export const SESSION_COOKIE = 'mtandao_session';
@@ -46,6 +51,31 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
     next();
   });
 
+  // Cross-site requests are refused on every state-changing route (SameSite cookies are the first
+  // line, this is the second): a browser always sends Origin on a cross-origin POST.
+  const refuseCrossSite: RequestHandler = (req, _res, next) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const origin = req.get('origin');
+    const site = req.get('sec-fetch-site');
+    if ((origin && origin !== 'null' && !s.config.allowedOrigins.includes(origin)) || origin === 'null' || site === 'cross-site') {
+      return next(new AppError(403, 'Cross-origin request refused'));
+    }
+    next();
+  };
+  const parseJson = jsonBody();
+  const statics = new StaticRoutes();
+  // the API's static routes (POST /customers among them) skip Express's walk to them; the same
+  // chain runs (see http/api-shortcut.ts): every path mounted below /api/v1 ahead of the routes is left to Express
+  app.use(
+    apiShortcut({
+      mount: '/api/v1',
+      statics,
+      chain: [refuseCrossSite, parseJson],
+      passOver: ['/callbacks', '/mpesa', '/imports/customers', '/sms/delivery-report'],
+      onError: answerError,
+    }),
+  );
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -70,25 +100,14 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   app.use('/portal', portalRouter(s));
 
   const api = express.Router();
-  // Cross-site requests are refused on every state-changing route (SameSite cookies are the first
-  // line, this is the second): a browser always sends Origin on a cross-origin POST.
-  api.use((req, _res, next) => {
-    if (!STATE_CHANGING.has(req.method)) return next();
-    const origin = req.get('origin');
-    const site = req.get('sec-fetch-site');
-    if ((origin && origin !== 'null' && !s.config.allowedOrigins.includes(origin)) || origin === 'null' || site === 'cross-site') {
-      return next(new AppError(403, 'Cross-origin request refused'));
-    }
-    next();
-  });
+  api.use(refuseCrossSite);
   // a CSV import's file comes as the body itself or as a multipart form
   api.use('/imports/customers', fileUpload());
-  api.use(express.json({ limit: '256kb', strict: false, verify: (_req, _res, buf) => checkJsonDepth(buf) }));
+  api.use(parseJson);
   // Africa's Talking posts delivery reports form-encoded; no other route takes forms
   api.use('/sms/delivery-report', express.urlencoded({ extended: false, limit: '64kb' }));
 
   const routes = apiRoutes(s);
-  const statics = new StaticRoutes();
   api.use(statics.middleware());
   for (const def of routes) statics.add(def.method, def.path, mount(api, s, def));
   const openapi = buildOpenApi(routes, s.config.publicUrl);
@@ -98,7 +117,7 @@ export function createApp(s: Services, options: { ready?: () => Promise<void> } 
   api.use((_req, _res, next) => next(new AppError(404, 'No such API route')));
   app.use('/api/v1', api);
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new AppError(404, 'Not found')));
-  app.use(errorHandler());
+  app.use(answerError);
   return { app, routes };
 }
 
@@ -224,7 +243,10 @@ function mount(router: express.Router, s: Services, def: RouteDef) {
         sendJson(res, def.status ?? 200, out);
       }
     } catch (err) {
-      next(err);
+      // answered here rather than through next(err): Express would try every later layer of the
+      // API router (one path match each) and leave two routers by setImmediate to reach the same
+      // error handler, the only one after the routes
+      answerError(err, req, res, next);
     }
   };
   router[def.method](def.path, handler);

@@ -100,6 +100,12 @@ export function errorHandler(): ErrorRequestHandler {
   };
 }
 
-function isBodyParserError(err: unknown): err is { type: string; status: number } {
-  return typeof err === 'object' && err !== null && 'type' in err && typeof (err as { type: unknown }).type === 'string' && 'status' in err;
+/**
+ * An error of body-parser: it names a `type`, except for a stream's own error (a gzip body that is
+ * not gzip), which it passes on as a 400 marked `expose` (that was a 500 here).
+ */
+function isBodyParserError(err: unknown): err is { type?: string; status: number } {
+  if (typeof err !== 'object' || err === null || !('status' in err)) return false;
+  const e = err as { type?: unknown; status: unknown; expose?: unknown };
+  return typeof e.type === 'string' || (e.status === 400 && e.expose === true);
 }

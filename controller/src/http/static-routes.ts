@@ -29,6 +29,11 @@ export class StaticRoutes {
     return this.byKey.has(`${method} ${path}`);
   }
 
+  /** The handler of a request with exactly this method and path, if answered here. */
+  handler(method: string, path: string): RequestHandler | undefined {
+    return this.byKey.get(`${method} ${path}`);
+  }
+
   /** The middleware to place where the routes are mounted, before them. */
   middleware(): RequestHandler {
     return (req, res, next) => {

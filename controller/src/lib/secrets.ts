@@ -1,4 +1,14 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  hash as oneShotHash,
+  randomBytes,
+  randomFillSync,
+  randomInt,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> =>
   new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
@@ -34,8 +44,27 @@ export function dummyPasswordHash(cost = PASSWORD_HASH_COST): Promise<string> {
   return hash;
 }
 
-/** SHA-256 of a bearer secret (session ids, API and enrolment tokens are stored only hashed). */
-export const sha256 = (value: string): string => createHash('sha256').update(value).digest('base64url');
+/**
+ * SHA-256 of a bearer secret (session ids, API and enrolment tokens are stored only hashed). The
+ * one-shot `crypto.hash` (Node 20.12) makes no Hash object: this runs on every signed-in request.
+ */
+export const sha256 = (value: string): string => oneShotHash('sha256', value, 'base64url');
+
+// IVs are cut from a pool of CSPRNG bytes: `randomBytes(12)` per encryption made a job and a
+// buffer each time. Each 12 bytes are handed out once; the pool is refilled when used up.
+const IV_BYTES = 12;
+const ivPool = Buffer.alloc(IV_BYTES * 341);
+let ivAt = ivPool.length;
+/** 12 fresh random bytes for one AES-GCM encryption (a copy: the pool is overwritten later). */
+export function freshIv(): Buffer {
+  if (ivAt + IV_BYTES > ivPool.length) {
+    randomFillSync(ivPool);
+    ivAt = 0;
+  }
+  const iv = Buffer.from(ivPool.subarray(ivAt, ivAt + IV_BYTES));
+  ivAt += IV_BYTES;
+  return iv;
+}
 
 /** A random URL-safe token with a readable prefix. */
 export const randomToken = (prefix: string, bytes = 32): string => `${prefix}${randomBytes(bytes).toString('base64url')}`;
@@ -51,7 +80,7 @@ export class SecretBox {
     this.#key = key;
   }
   encrypt(plaintext: string, associatedData: string): string {
-    const iv = randomBytes(12);
+    const iv = freshIv();
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(associatedData));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
