@@ -28,6 +28,14 @@ describe('bad input that used to answer 500', () => {
     }
   });
 
+  it('answers a malformed percent-escape in a path parameter with 400 naming it, never a 500', async () => {
+    for (const path of ['/customers/%E0%A4%A', '/customers/%ZZ', '/provisioning/jobs/%']) {
+      const res = await api.request('GET', path);
+      expect(res.status, path).to.equal(400);
+      expect((res.body as { error: Body }).error, path).to.deep.include({ field: 'params' });
+    }
+  });
+
   it('still accepts brackets inside strings and ordinary nesting', async () => {
     const res = await api.post('/sites', { name: `Site ${'[{'.repeat(40)}` });
     expectStatus(res, 201);

@@ -87,6 +87,9 @@ export function errorHandler(): ErrorRequestHandler {
           : err.type === TOO_DEEP
             ? new AppError(400, `Request body is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`, { field: 'body' })
             : new AppError(400, 'Request body is not valid JSON');
+    } else if (err instanceof URIError) {
+      // Express's router could not decode a path parameter (a malformed percent-escape)
+      appErr = new AppError(400, 'The address holds a malformed percent-escape (%XX)', { field: 'params' });
     } else {
       (req.log ?? console).error({ err }, 'unhandled error');
       appErr = new AppError(500, 'Internal error', { code: 'internal' });
