@@ -37,11 +37,19 @@ export class Delivery {
     // single-command jobs in a row wait here to leave as one batch frame (agents of capability 4):
     // sent before any frame of a later seq, so the agent still sees its seqs rising
     let batch: { job: ClaimedJob; fields: CommandFields }[] = [];
+    // a child logger per job costs more than the send itself: made only for a line that is written
+    const jobLog = (job: ClaimedJob) =>
+      log.child({
+        jobId: String(job.id),
+        routerId: String(job.router_id),
+        routerName: directory.name(job.router_id),
+        ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
+      });
     const sent = (job: ClaimedJob) => {
       st.inFlight += 1;
       st.unacked += 1;
       st.lastSentAt = performance.now();
-      if (debug) log.debug({ jobId: String(job.id), type: job.type, seq: Number(job.seq), commandId: job.command_id }, 'command sent');
+      if (debug) jobLog(job).debug({ type: job.type, seq: Number(job.seq), commandId: job.command_id }, 'command sent');
     };
     const flush = () => {
       if (batch.length === 0) return;
@@ -71,15 +79,7 @@ export class Delivery {
         continue;
       }
       if ('fail' in outcome) {
-        // a child logger per job costs more than the send itself: made only for a line that is written
-        log
-          .child({
-            jobId: String(job.id),
-            routerId: String(job.router_id),
-            routerName: directory.name(job.router_id),
-            ...(job.customer_id ? { customerId: String(job.customer_id) } : {}),
-          })
-          .warn({ reason: outcome.fail }, 'job cannot be delivered');
+        jobLog(job).warn({ reason: outcome.fail }, 'job cannot be delivered');
         await outbox.settle(job.command_id, { status: 'failed', error: outcome.fail, routerError: null, event: outcome.fail }, session.agentId);
         continue;
       }
