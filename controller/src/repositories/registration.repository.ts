@@ -165,7 +165,10 @@ function runningBalance(entries: { side: string; amountMinor: bigint }[]): strin
 // generic plan costs the same as a fresh one and is kept (with arrays, a batch of one looked cheaper
 // planned afresh, and planning this statement cost more than running it). A batch's plans and their
 // blocks are read once per distinct plan. Two EXISTS for the account numbers, not one with OR: each
-// can use its own index (an OR made the planner scan).
+// can use its own index (an OR made the planner scan). Each is a probe of its unique index with
+// LIMIT 1, not an EXISTS: planned for json_to_recordset's 100 rows, an EXISTS became a hash of the
+// whole customers table, built on every call.
+const TAKEN = (column: string, value: string) => `((SELECT 1 FROM customers WHERE lower(${column}) = lower(${value}) LIMIT 1) IS NOT NULL)`;
 const CONTEXTS_SQL = `
   WITH q AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS q(ord int, plan_id bigint, username text, additional text)),
   p AS MATERIALIZED (
@@ -181,11 +184,9 @@ const CONTEXTS_SQL = `
                 FROM plan_pools pp JOIN pools po ON po.id = pp.pool_id JOIN networks n ON n.pool_id = po.id WHERE pp.plan_id = pl.id) b) AS blocks
       FROM plans pl WHERE pl.id IN (SELECT DISTINCT plan_id FROM q))
   SELECT p.plan, COALESCE(p.blocks, '[]'::json) AS blocks,
-    EXISTS (SELECT 1 FROM customers WHERE lower(username) = lower(q.username)) AS username_taken,
-    (EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower(q.username))
-      OR EXISTS (SELECT 1 FROM customers WHERE lower(additional_account_number) = lower(q.username))) AS username_is_account,
-    (q.additional IS NOT NULL AND (EXISTS (SELECT 1 FROM customers WHERE lower(account_number) = lower(q.additional))
-      OR EXISTS (SELECT 1 FROM customers WHERE lower(additional_account_number) = lower(q.additional)))) AS additional_taken,
+    ${TAKEN('username', 'q.username')} AS username_taken,
+    (${TAKEN('account_number', 'q.username')} OR ${TAKEN('additional_account_number', 'q.username')}) AS username_is_account,
+    (q.additional IS NOT NULL AND (${TAKEN('account_number', 'q.additional')} OR ${TAKEN('additional_account_number', 'q.additional')})) AS additional_taken,
     nextval(pg_get_serial_sequence('customers', 'id'))::text AS next_id
   FROM q LEFT JOIN p ON p.plan_id = q.plan_id
   ORDER BY q.ord`;
