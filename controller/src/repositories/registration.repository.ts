@@ -169,7 +169,7 @@ function runningBalance(entries: { side: string; amountMinor: bigint }[]): strin
 // LIMIT 1, not an EXISTS: planned for json_to_recordset's 100 rows, an EXISTS became a hash of the
 // whole customers table, built on every call.
 const TAKEN = (column: string, value: string) => `((SELECT 1 FROM customers WHERE lower(${column}) = lower(${value}) LIMIT 1) IS NOT NULL)`;
-const CONTEXTS_SQL = `
+export const CONTEXTS_SQL = `
   WITH q AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS q(ord int, plan_id bigint, username text, additional text)),
   p AS MATERIALIZED (
     SELECT pl.id AS plan_id,
