@@ -47,7 +47,11 @@ export async function benchMpesa(c: Controller, api: Api): Promise<void> {
   await client.ask({ t: 'load', base: c.url, cookie: api.cookie, path: '/api/v1/customers', bodies: accounts.map((_, i) => customerBody(i)), concurrency: 8 });
   // every secret on the router first, so the figure is the payments' own work
   for (;;) {
-    const rows = await c.services.db.rows<{ n: string }>(`SELECT count(*) AS n FROM provisioning_jobs WHERE status NOT IN ('applied', 'failed')`);
+    // this router's jobs only: other figures leave jobs for routers without an agent pending
+    const rows = await c.services.db.rows<{ n: string }>(
+      `SELECT count(*) AS n FROM provisioning_jobs WHERE router_id = $1 AND status NOT IN ('applied', 'failed')`,
+      [router.id],
+    );
     if (Number(rows[0]!.n) === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
