@@ -7,6 +7,7 @@ import type { AgentHub, AgentSession } from '../src/gateway/hub.ts';
 import type { RouterDirectory } from '../src/gateway/router-directory.ts';
 import { newSessionState } from '../src/gateway/session-state.ts';
 import { createLogger } from '../src/logger.ts';
+import { claimedJob } from './helpers/claimed-job.ts';
 import type { ClaimedJob, OutboxRepository } from '../src/repositories/outbox.repository.ts';
 
 const keys = generateSigningKeys();
@@ -14,19 +15,7 @@ const signingKey = loadPrivateKey(keys.privateKey);
 const controllerKey = loadPublicKey(keys.publicKey);
 const readback = { type: 'router.readback', payload: { router: 'r1', offset: 0, limit: 10 } };
 
-const job = (id: number, seq: number): ClaimedJob => ({
-  id: String(id),
-  router_id: '1',
-  customer_id: String(id),
-  plan_id: null,
-  type: 'customer.apply',
-  payload: {},
-  attempts: 1,
-  expires_at: new Date(Date.now() + 60_000),
-  command_id: `j${id}-1-abcdef12`,
-  seq: String(seq),
-  desired: null,
-});
+const job = (id: number, seq: number): ClaimedJob => claimedJob(String(id), seq);
 
 /** Delivers claimed jobs to one recorded session of an agent of `capability`; `chunks` says how many commands each job builds. */
 async function deliver(capability: number, chunks: number[], open = () => true) {

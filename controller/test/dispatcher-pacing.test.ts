@@ -12,6 +12,7 @@ import type { ClaimedJob, OutboxRepository } from '../src/repositories/outbox.re
 import type { RoutersRepository } from '../src/repositories/routers.repository.ts';
 import type { SitesRepository } from '../src/repositories/sites.repository.ts';
 import type { ProvisioningService } from '../src/services/provisioning.service.ts';
+import { claimedJob } from './helpers/claimed-job.ts';
 
 const signingKey = loadPrivateKey(generateSigningKeys().privateKey);
 const until = async (what: string, ok: () => boolean, ms = 5000) => {
@@ -33,19 +34,7 @@ function rig(options: { claimSpacingMs: number; holdForAcksMs: number }) {
   const sent: { id: string; seq: number; at: number }[] = [];
   const add = () => {
     const id = String(nextId++);
-    due.push({
-      id,
-      router_id: '1',
-      customer_id: id,
-      plan_id: null,
-      type: 'customer.apply',
-      payload: {},
-      attempts: 1,
-      expires_at: new Date(Date.now() + 60_000),
-      command_id: `j${id}-1-abcdef12`,
-      seq: '0',
-      desired: null,
-    });
+    due.push(claimedJob(id, 0));
   };
   const outbox = {
     claim: async (_site: string, _agent: string, limit: number) => {
