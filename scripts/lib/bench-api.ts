@@ -5,7 +5,8 @@ type Body = Record<string, unknown>;
 export class BenchApi {
   cookie = '';
   constructor(readonly base: string) {}
-  async ok<T = Body>(method: string, p: string, body?: unknown): Promise<T> {
+  /** The answer whatever its status (the cookie it sets is kept). */
+  async call<T = Body>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.base}/api/v1${p}`, {
       method,
       headers: { 'content-type': 'application/json', cookie: this.cookie },
@@ -13,9 +14,12 @@ export class BenchApi {
     });
     const set = res.headers.get('set-cookie');
     if (set) this.cookie = set.split(';')[0]!;
-    const out = (await res.json()) as T;
-    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(out)}`);
-    return out;
+    return { status: res.status, body: (await res.json()) as T };
+  }
+  async ok<T = Body>(method: string, p: string, body?: unknown): Promise<T> {
+    const r = await this.call<T>(method, p, body);
+    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
   }
 }
 

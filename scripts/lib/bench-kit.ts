@@ -9,6 +9,7 @@ import { enrollAgent } from '@mtandao/agent';
 import type { Controller } from '../../controller/src/server.ts';
 import { countStatements } from './statement-counter.ts';
 import { childrenOf } from './proc-cpu.ts';
+import { BenchApi } from './bench-api.ts';
 
 /** The scripts directory: the child processes' modules live there. */
 const here = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,25 +45,8 @@ export async function databasePids(c: Controller): Promise<number[]> {
   return childrenOf(process.pid);
 }
 
-export class Api {
-  cookie = '';
-  constructor(readonly base: string) {}
-  async call<T = Body>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.base}/api/v1${p}`, {
-      method,
-      headers: { 'content-type': 'application/json', cookie: this.cookie },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const set = res.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0]!;
-    return { status: res.status, body: (await res.json()) as T };
-  }
-  async ok<T = Body>(method: string, p: string, body?: unknown): Promise<T> {
-    const r = await this.call<T>(method, p, body);
-    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  }
-}
+/** The API client the figures share. */
+export { BenchApi as Api };
 
 export function startSite(spec: { latencyMs: number; agents: { stateDir: string; routerName: string }[]; agentsPerRouter: number }): Promise<ChildProcess> {
   const child = fork(path.join(here, 'bench-site.ts'), [], {
@@ -132,7 +116,7 @@ export async function postClient() {
   };
 }
 
-export async function enrolledAgent(api: Api, controllerUrl: string, siteId: string): Promise<string> {
+export async function enrolledAgent(api: BenchApi, controllerUrl: string, siteId: string): Promise<string> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'mtandao-bench-agent-'));
   const { token } = await api.ok<{ token: string }>('POST', `/sites/${siteId}/enrollment-tokens`);
   await enrollAgent({ controllerUrl, token, stateDir });
