@@ -77,9 +77,10 @@ describe('SSH driver', () => {
   });
 
   it('times out a command the router does not answer', async () => {
-    const slow = new RouterOsSshClient(router.config('ssh'), { timeoutMs: 100 });
+    // a timeout the first command meets even on a loaded machine, and a router far slower than it
+    const slow = new RouterOsSshClient(router.config('ssh'), { timeoutMs: 800 });
     await slow.print('/system/identity');
-    router.sim.setLatency(400);
+    router.sim.setLatency(3000);
     expect(await rejection(slow.print('/system/identity'))).to.include({ category: 'unreachable' });
     await slow.close();
   });
