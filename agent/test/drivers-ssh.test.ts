@@ -82,6 +82,7 @@ describe('SSH driver', () => {
     await slow.print('/system/identity');
     router.sim.setLatency(3000);
     expect(await rejection(slow.print('/system/identity'))).to.include({ category: 'unreachable' });
+    router.sim.setLatency(0);
     await slow.close();
   });
 
