@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
-import { authHeaders } from './channel/connection.ts';
+import { authHeaders } from './channel/upgrade.ts';
 import { websocketUrlOf } from './channel/endpoints.ts';
 import type { AgentConfig } from './config.ts';
 import { openRouter } from './drivers/index.ts';

@@ -1,22 +1,20 @@
-import { randomBytes, type KeyObject } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { KeyObject } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import {
   ACKS_CAPABILITY,
-  AGENT_AUTH_HEADERS,
   AGENT_MAX_PAYLOAD,
   CONTROLLER_CAPABILITY_HEADER,
   CONTROLLER_MAX_PAYLOAD,
   ENTRY_COUNTS_CAPABILITY,
-  agentAuthChallenge,
   type AckMessage,
   type AgentMessage,
   type HelloMessage,
 } from '@mtandao/protocol';
-import { signAgentMessage, signText } from '@mtandao/protocol/signing';
+import { signAgentMessage } from '@mtandao/protocol/signing';
 import type { Logger } from '../logger.ts';
 import { backoffDelay, jittered } from './backoff.ts';
 import { resolveEndpoints, type Endpoint, type Resolver } from './endpoints.ts';
+import { authHeaders, readBody, refusalReason } from './upgrade.ts';
 
 /** Timing of the controller connection; SPEC section 6 values by default. */
 export interface ChannelTiming {
@@ -78,48 +76,6 @@ const HIGH_WATER = 1024 * 1024;
 /** Largest batch of acks in one message (well under the controller's frame limit). */
 const ACKS_BATCH_BYTES = 64 * 1024;
 const LOW_WATER = 256 * 1024;
-
-/** The signed upgrade headers: a fresh timestamp and nonce bound to the agent id (protocol/README.md). */
-export function authHeaders(agentId: string, privateKey: KeyObject, now = new Date()): Record<string, string> {
-  const timestamp = now.toISOString();
-  const nonce = randomBytes(18).toString('base64url');
-  return {
-    [AGENT_AUTH_HEADERS.agentId]: agentId,
-    [AGENT_AUTH_HEADERS.timestamp]: timestamp,
-    [AGENT_AUTH_HEADERS.nonce]: nonce,
-    [AGENT_AUTH_HEADERS.signature]: signText(agentAuthChallenge(agentId, timestamp, nonce), privateKey),
-  };
-}
-
-/** Reads at most `limit` bytes of a refused upgrade's body, for the log. */
-function readBody(res: IncomingMessage, limit = 1024, timeoutMs = 1000): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (): void => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8').slice(0, limit));
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    res.on('data', (chunk: Buffer) => {
-      if (size < limit) chunks.push(chunk);
-      size += chunk.length;
-    });
-    res.once('end', finish);
-    res.once('close', finish);
-    res.once('error', finish);
-  });
-}
-
-function refusalReason(body: string): string {
-  try {
-    const message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
-    if (typeof message === 'string') return message;
-  } catch {
-    // plain text body
-  }
-  return body.trim().slice(0, 200);
-}
 
 /**
  * The agent's one long-lived connection to the controller: dials with signed headers, says hello,
