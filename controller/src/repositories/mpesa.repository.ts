@@ -106,14 +106,25 @@ const ACCOUNT_MATCH = (ref: string, when = 'true') => `
 /**
  * A prompt the STK query settled (the query carries no M-Pesa receipt) that a paybill confirmation
  * may be the same money as: the customer's, the same amount, asked within 10 minutes of the payment,
- * from the same phone when the confirmation shows it. Locked; at most one.
+ * from the same phone when the confirmation shows it. At most one.
+ *
+ * The customer's matching prompts still pending are locked too, and waited for: the STK query may
+ * be settling one of them at this very moment (it holds the prompt's lock while it pays). Once it
+ * commits, PostgreSQL reads the prompt again as it now is (paid, without a receipt), so the two
+ * arrivals of one payment never both pay; and an STK settle that comes second waits for this
+ * transaction and then sees its payment. The receipt number read here may miss a settle that
+ * committed meanwhile: the caller reads it from the payment then.
  */
 const RECEIPTLESS_PROMPT = (customer: string, amount: string, msisdn: string, paidAt: string) => `
-  SELECT s.checkout_request_id, s.payment_id, t.receipt_number
-    FROM mpesa_stk_requests s LEFT JOIN mpesa_transactions t ON t.trans_id = 'STK-' || s.checkout_request_id
-   WHERE s.customer_id = ${customer} AND s.amount_minor = ${amount} AND s.status = 'paid' AND s.mpesa_receipt_number IS NULL
-     AND s.created_at BETWEEN ${paidAt} - interval '10 minutes' AND ${paidAt} + interval '10 minutes' AND (${msisdn} IS NULL OR s.phone = ${msisdn})
-   ORDER BY s.created_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED`;
+  SELECT c.checkout_request_id, c.payment_id,
+         (SELECT t.receipt_number FROM mpesa_transactions t WHERE t.trans_id = 'STK-' || c.checkout_request_id) AS receipt_number
+    FROM (SELECT s.checkout_request_id, s.payment_id, s.status, s.mpesa_receipt_number, s.created_at
+            FROM mpesa_stk_requests s
+           WHERE s.customer_id = ${customer} AND s.amount_minor = ${amount} AND s.status IN ('pending', 'paid')
+             AND s.created_at BETWEEN ${paidAt} - interval '10 minutes' AND ${paidAt} + interval '10 minutes' AND (${msisdn} IS NULL OR s.phone = ${msisdn})
+           ORDER BY s.created_at FOR UPDATE OF s) c
+   WHERE c.status = 'paid' AND c.mpesa_receipt_number IS NULL
+   ORDER BY c.created_at LIMIT 1`;
 
 /** The values of a stored notification, $1 to $19 of the INSERT. */
 const storeParams = (t: NewMpesaTransaction): unknown[] => [
@@ -204,6 +215,14 @@ export class MpesaRepository {
         tx,
       )
     )[0];
+  }
+
+  /** The receipt number of a ledger entry (a payment). */
+  async receiptOfEntry(entryId: string, tx: Transaction): Promise<string | null> {
+    return (
+      (await this.db.rows<{ receipt_number: string | null }>('SELECT receipt_number FROM ledger_entries WHERE id = $1', [entryId], tx))[0]?.receipt_number ??
+      null
+    );
   }
 
   /**

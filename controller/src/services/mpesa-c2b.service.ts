@@ -202,7 +202,8 @@ export class MpesaC2bService {
             status: 'matched',
             customerId: String(customerId),
             paymentId: same.payment_id,
-            receiptNumber: same.receipt_number,
+            // a settle that committed while this waited for the prompt's lock is past this statement's view
+            receiptNumber: same.receipt_number ?? (same.payment_id ? await this.repo.receiptOfEntry(same.payment_id, tx) : null),
             reason: `Paid once: the M-Pesa prompt ${same.checkout_request_id} was settled by the STK query before this receipt arrived`,
           },
           tx,
