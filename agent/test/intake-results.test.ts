@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ApplyResult, CONTROLLER_MAX_PAYLOAD } from '@mtandao/protocol';
-import { fitResult } from '../src/channel/intake.ts';
+import { fitResult } from '../src/channel/ack-results.ts';
 import { lazyChild } from '../src/logger.ts';
 import { memoryLogger } from './helpers/agent-fixtures.ts';
 
