@@ -125,13 +125,14 @@ export class RegistrationRepository {
   private async write(cs: NewCustomer[]): Promise<Written[]> {
     // four JSON parameters (customers, ledger lines, jobs, audit entries): one JSON.stringify each
     // instead of 37 arrays encoded element by element, and a plan PostgreSQL keeps (see CONTEXTS_SQL)
-    const lines = cs
-      .flatMap((c) => {
-        const balances = runningBalance(c.entries);
-        return c.entries.map((e, i) => ({ ...e, amountMinor: e.amountMinor.toString(), customerId: c.row.id, balanceAfter: balances[i]! }));
-      })
-      .map((l, ord) => ({ ...l, ord }));
-    const jobs = cs.flatMap((c) => c.jobs.map((j) => ({ ...j, customerId: c.row.id }))).map((j, ord) => ({ ...j, ord }));
+    // `ord` keeps the batch's order in the ids the rows get
+    let line = 0;
+    let job = 0;
+    const lines = cs.flatMap((c) => {
+      const balances = runningBalance(c.entries);
+      return c.entries.map((e, i) => ({ ...e, amountMinor: e.amountMinor.toString(), customerId: c.row.id, balanceAfter: balances[i]!, ord: line++ }));
+    });
+    const jobs = cs.flatMap((c) => c.jobs.map((j) => ({ ...j, customerId: c.row.id, ord: job++ })));
     const audits = cs.map((c, ord) => ({ ...c.audit, customerId: c.row.id, ord }));
     const rows = await this.db.prepared<{ id: string; created_at: Date; job_ids: string[] | null }>('customers.insert-with-effects', INSERT_SQL, [
       JSON.stringify(cs.map((c) => c.row)),
