@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler } 
 import { apiShortcut } from '../src/http/api-shortcut.ts';
 import { jsonBody } from '../src/http/json-body.ts';
 import { StaticRoutes } from '../src/http/static-routes.ts';
+import { listen } from './helpers/listen.ts';
 
 interface Seen {
   status: number;
@@ -133,10 +134,6 @@ describe('API shortcut', () => {
   let plain: Server;
   let short: Server;
   before(async () => {
-    const listen = (app: express.Express) =>
-      new Promise<Server>((resolve) => {
-        const server = app.listen(0, '127.0.0.1', () => resolve(server));
-      });
     plain = await listen(appWith(false));
     short = await listen(appWith(true));
   });

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import express, { type RequestHandler } from 'express';
 import { JSON_BODY_LIMIT, jsonBody } from '../src/http/json-body.ts';
 import { checkJsonDepth, errorHandler } from '../src/http/middleware.ts';
+import { listen } from './helpers/listen.ts';
 
 interface Sent {
   method?: string;
@@ -113,10 +114,6 @@ describe('JSON body reader', () => {
   let lean: Server;
   let reference: Server;
   before(async () => {
-    const listen = (app: express.Express) =>
-      new Promise<Server>((resolve) => {
-        const server = app.listen(0, '127.0.0.1', () => resolve(server));
-      });
     lean = await listen(appWith(jsonBody()));
     reference = await listen(appWith(express.json({ limit: JSON_BODY_LIMIT, strict: false, verify: (_req, _res, buf) => checkJsonDepth(buf) })));
   });
