@@ -1,10 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import type { DarajaFake } from '../src/mpesa/fake/daraja-fake.ts';
-import { ApiClient, expectStatus } from './helpers/client.ts';
-import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
-import { Fixtures } from './helpers/fixtures.ts';
-import { callback, confirmation, setUpMpesa, startFake } from './helpers/mpesa.ts';
+import { expectStatus } from './helpers/client.ts';
+import { callback, confirmation, startMpesaStack } from './helpers/mpesa.ts';
 
 type Body = Record<string, unknown>;
 
@@ -13,29 +10,16 @@ type Body = Record<string, unknown>;
 // and then see the prompt paid, never pay a second time beside it. PostgreSQL only: on the embedded
 // database one backend serves every connection, so an open transaction holds everything anyway.
 describe('M-Pesa: a confirmation arriving while the STK query settles its prompt', () => {
-  let fake: DarajaFake;
-  let controller: Awaited<ReturnType<typeof startTestController>>;
-  let api: ApiClient;
-  let fx: Fixtures;
-  let world: Awaited<ReturnType<Fixtures['world']>>;
-  let token: string;
-
+  let stack: Awaited<ReturnType<typeof startMpesaStack>>;
   before(async function () {
     if (!process.env.DATABASE_URL) this.skip();
-    fake = await startFake();
     // no query of its own: the test plays the settle in progress
-    controller = await startTestController({ MTANDAO_DARAJA_URL: fake.url, MTANDAO_STK_QUERY_AFTER_SECONDS: '3600' });
-    api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
-    fx = new Fixtures(api);
-    world = await fx.world();
-    ({ token } = await setUpMpesa(api));
+    stack = await startMpesaStack({ MTANDAO_STK_QUERY_AFTER_SECONDS: '3600' });
   });
-  after(async () => {
-    await controller?.stop();
-    await fake?.stop();
-  });
+  after(async () => stack?.stop());
 
   it('waits for the settle, then records itself as that prompt’s receipt instead of paying again', async () => {
+    const { api, fake, fx, world, controller, token } = stack;
     const c = expectStatus(
       await api.post('/customers', fx.customerBody(world.pppoe.id as string, { networkId: world.pppoeNetworkId, ipAddress: '10.64.7.200' })),
       201,

@@ -1,9 +1,6 @@
 import { expect } from 'chai';
-import type { DarajaFake } from '../src/mpesa/fake/daraja-fake.ts';
-import { ApiClient, expectStatus } from './helpers/client.ts';
-import { ADMIN_PASSWORD, startTestController } from './helpers/controller.ts';
-import { Fixtures } from './helpers/fixtures.ts';
-import { callback, confirmation, setUpMpesa, startFake } from './helpers/mpesa.ts';
+import { expectStatus } from './helpers/client.ts';
+import { callback, confirmation, startMpesaStack } from './helpers/mpesa.ts';
 
 type Body = Record<string, unknown>;
 const ACCEPTED = { ResultCode: 0, ResultDesc: 'Accepted' };
@@ -11,26 +8,19 @@ const ACCEPTED = { ResultCode: 0, ResultDesc: 'Accepted' };
 // A confirmation is stored and paid in one transaction: what that one transaction writes, and
 // what happens when its payment part fails.
 describe('M-Pesa C2B: a confirmation stored and paid in one transaction', () => {
-  let fake: DarajaFake;
-  let controller: Awaited<ReturnType<typeof startTestController>>;
-  let api: ApiClient;
-  let fx: Fixtures;
-  let world: Awaited<ReturnType<Fixtures['world']>>;
+  let stack: Awaited<ReturnType<typeof startMpesaStack>>;
+  let controller: typeof stack.controller;
+  let api: typeof stack.api;
+  let fx: typeof stack.fx;
+  let world: typeof stack.world;
   let token: string;
   let ip = 10;
 
   before(async () => {
-    fake = await startFake();
-    controller = await startTestController({ MTANDAO_DARAJA_URL: fake.url });
-    api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
-    fx = new Fixtures(api);
-    world = await fx.world();
-    ({ token } = await setUpMpesa(api));
+    stack = await startMpesaStack();
+    ({ controller, api, fx, world, token } = stack);
   });
-  after(async () => {
-    await controller.stop();
-    await fake.stop();
-  });
+  after(async () => stack.stop());
 
   const customer = async (extra: Body = {}): Promise<Body> =>
     expectStatus(

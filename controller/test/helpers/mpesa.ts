@@ -1,5 +1,7 @@
 import { DarajaFake, type DarajaFakeOptions } from '../../src/mpesa/fake/daraja-fake.ts';
 import { ApiClient, expectStatus } from './client.ts';
+import { ADMIN_PASSWORD, startTestController } from './controller.ts';
+import { Fixtures } from './fixtures.ts';
 
 export const SHORTCODE = '600984';
 export const PASSKEY = 'test-passkey-bfb279f9aa9bdbcf';
@@ -33,6 +35,24 @@ export async function setUpMpesa(
   const reg = expectStatus(await api.post('/settings/mpesa/register-urls'), 200) as { ok: boolean; message: string };
   if (!reg.ok) throw new Error(`register URLs failed: ${reg.message}`);
   return { token: view.callbackUrls.confirmation.split('/').pop()!, urls: view.callbackUrls };
+}
+
+/**
+ * A controller talking to a Daraja fake, with the fixtures' world and M-Pesa set up as an admin
+ * would (`env`: the controller's extra settings).
+ */
+export async function startMpesaStack(env: Record<string, string> = {}) {
+  const fake = await startFake();
+  const controller = await startTestController({ MTANDAO_DARAJA_URL: fake.url, ...env });
+  const api = await new ApiClient(controller.url).login('admin', ADMIN_PASSWORD);
+  const fx = new Fixtures(api);
+  const world = await fx.world();
+  const { token } = await setUpMpesa(api);
+  const stop = async () => {
+    await controller.stop();
+    await fake.stop();
+  };
+  return { fake, controller, api, fx, world, token, stop };
 }
 
 let n = 0;
