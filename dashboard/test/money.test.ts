@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { CustomerView, LedgerEntryView } from '@mtandao/protocol/api';
 import { expectStatus } from '../../controller/test/helpers/client.ts';
-import { openAction, screenshot, textOf } from './helpers/browser.ts';
+import { holdScripts, openAction, screenshot, textOf } from './helpers/browser.ts';
 import { person, run, sessionPerTest } from './helpers/run.ts';
 import { eventually } from './helpers/stack.ts';
 import { activeCustomer } from './helpers/world.ts';
@@ -66,6 +66,18 @@ describe('Money: the customer account, receipts and the Payments page', function
       await page.emulateMedia({ media: 'print' });
       expect(await page.getByRole('button', { name: 'Print' }).isVisible()).to.equal(false);
       await screenshot(page, 'receipt-print');
+    });
+
+    it('an amount typed before the page finished loading is kept, and previewed', async () => {
+      const c = await activeCustomer('Early');
+      const { page } = s;
+      const scripts = await holdScripts(page);
+      await page.goto(`/customers/${c.id}`, { waitUntil: 'commit' });
+      await openAction(page, 'Add Payment');
+      await page.locator('#pay-amount').fill('500');
+      await scripts.hydrated();
+      expect(await page.locator('#pay-amount').inputValue()).to.equal('500');
+      await textOf(page.getByTestId('payment-preview'), 'Short of the price');
     });
 
     it('a partial payment stays as credit: nothing renewed, the balance shows it', async () => {
