@@ -53,8 +53,9 @@ describe('agent channel: commands that arrive together', () => {
       const ids = new Set(frames.map((f) => f.envelope.id as string));
       // the router 20 ms away: a command sent while others are in flight joins their round
       const before = { ...sim.stats };
-      // one WebSocket message each, written in one go: they reach the agent in the same read or a few
-      for (const f of frames) controller.send(f);
+      // one WebSocket message each, written in one go as the controller writes a claimed round: they
+      // reach the agent in the same read or a few
+      controller.sendAll(frames);
       const { acks, messages } = await controller.until(() => {
         const got = acksOf(controller, ids);
         return got.acks.size === count && got;

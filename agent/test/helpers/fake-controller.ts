@@ -167,6 +167,17 @@ export class FakeController {
     for (const ws of this.sockets) if (ws.readyState === WebSocket.OPEN) ws.send(text);
   }
 
+  /** Sends frames in one socket write, as the controller writes a claimed round (it corks the socket). */
+  sendAll(frames: (CommandFrame | string)[]): void {
+    for (const ws of this.sockets) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      socket?.cork();
+      for (const f of frames) ws.send(typeof f === 'string' ? f : JSON.stringify(f));
+      socket?.uncork();
+    }
+  }
+
   /** Cuts every agent connection without a close handshake. */
   dropAll(): void {
     for (const ws of this.sockets) ws.terminate();
